@@ -1,0 +1,60 @@
+//! Confab's user interface: the HTML shell, the routes, the pages and the server
+//! functions they call. Rendered on the server (`ssr`) and hydrated in the browser
+//! (`hydrate`); code that needs the server's engines lives in [`ssr`] and inside
+//! `#[server]` bodies only.
+//!
+//! # Layout
+//! - [`pages`]: one module per page.
+//! - [`live`]: the browser's WebSocket connection to the gateway and its visible state.
+//! - [`status`]: the `server_status` server function.
+//! - [`ssr`]: server-only context types the server provides to server functions.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+pub mod live;
+pub mod pages;
+pub mod status;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// The HTML document around the app, rendered on the server for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component: stylesheet, title and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/confab.css" />
+        <Title text="Confab" />
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=StaticSegment("") view=pages::home::HomePage />
+            </Routes>
+        </Router>
+    }
+}

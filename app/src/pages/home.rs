@@ -1,0 +1,77 @@
+//! The home page. For now it proves the whole chain: server rendering, hydration,
+//! client-side state, a server function round trip and a live WebSocket.
+
+use leptos::prelude::*;
+
+use crate::live::{ConnectionBadge, ConnectionState};
+use crate::status::ServerStatus;
+
+/// The landing page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    // Effects run only in the browser, so this flips once hydration has happened.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    let connection = ConnectionState::start();
+
+    view! {
+        <main class="page" data-hydrated=move || hydrated.get().to_string()>
+            <header class="topbar">
+                <h1 class="brand">"Confab"</h1>
+                <ConnectionBadge state=connection />
+            </header>
+            <p class="lede">"Real-time team chat. One binary, nothing lost."</p>
+            <section class="card" aria-labelledby="counter-title">
+                <h2 id="counter-title">"Client-side state"</h2>
+                <Counter />
+            </section>
+            <section class="card" aria-labelledby="server-title">
+                <h2 id="server-title">"Server function"</h2>
+                <ServerStatusProbe />
+            </section>
+        </main>
+    }
+}
+
+/// A button whose count lives only in the browser.
+#[component]
+fn Counter() -> impl IntoView {
+    let count = RwSignal::new(0u32);
+    view! {
+        <button class="button" data-testid="counter" on:click=move |_| *count.write() += 1>
+            "Clicked " {count} " times"
+        </button>
+    }
+}
+
+/// Asks the server for its status through a server function.
+#[component]
+fn ServerStatusProbe() -> impl IntoView {
+    let ask = Action::new(|_: &()| crate::status::server_status());
+    let answer = move || match ask.value().get() {
+        None => "Not asked yet.".to_string(),
+        Some(Ok(status)) => describe(&status),
+        Some(Err(err)) => format!("The server did not answer: {err}"),
+    };
+    view! {
+        <button
+            class="button"
+            data-testid="ask-server"
+            disabled=move || ask.pending().get()
+            on:click=move |_| {
+                ask.dispatch(());
+            }
+        >
+            "Ask the server"
+        </button>
+        <p data-testid="server-answer" aria-live="polite">{answer}</p>
+    }
+}
+
+fn describe(status: &ServerStatus) -> String {
+    format!(
+        "{} answered; up for {} s.",
+        status.server, status.uptime_secs
+    )
+}

@@ -1,0 +1,144 @@
+//! WebSocket close codes and what a client must do after each.
+//!
+//! Standard codes (1000–1015) keep their RFC 6455 meaning. Confab's own codes live in the
+//! private range 4000–4999: 4000–4099 are terminal (do not reconnect without a change on
+//! the client's side), 4100–4199 ask the client to reconnect after a delay.
+
+/// A close code the server may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseCode {
+    /// 1000: orderly close requested by the client.
+    Normal,
+    /// 1002: the peer broke the WebSocket framing rules.
+    ProtocolError,
+    /// 1007: a text message was not valid UTF-8.
+    InvalidPayload,
+    /// 1008: the peer violated the protocol (e.g. a binary frame, a missing subprotocol).
+    PolicyViolation,
+    /// 1009: a frame exceeded the maximum frame size.
+    TooBig,
+    /// 1011: the server hit an unexpected condition.
+    InternalError,
+    /// 1012: the server is restarting; reconnect (after the advised delay).
+    ServiceRestart,
+    /// 4001: authentication failed or the session expired.
+    Unauthorized,
+    /// 4100: no heartbeat arrived within the allowed time.
+    HeartbeatTimeout,
+}
+
+/// What a client should do after a close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconnectAdvice {
+    /// Reconnect with backoff, resuming every room from its last seq.
+    Reconnect,
+    /// Refresh credentials (log in again) before reconnecting.
+    Reauthenticate,
+    /// Do not reconnect: the client is broken or was told to stop.
+    Stop,
+}
+
+impl CloseCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [CloseCode; 9] = [
+        CloseCode::Normal,
+        CloseCode::ProtocolError,
+        CloseCode::InvalidPayload,
+        CloseCode::PolicyViolation,
+        CloseCode::TooBig,
+        CloseCode::InternalError,
+        CloseCode::ServiceRestart,
+        CloseCode::Unauthorized,
+        CloseCode::HeartbeatTimeout,
+    ];
+
+    /// The numeric code sent in the close frame.
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::Normal => 1000,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidPayload => 1007,
+            CloseCode::PolicyViolation => 1008,
+            CloseCode::TooBig => 1009,
+            CloseCode::InternalError => 1011,
+            CloseCode::ServiceRestart => 1012,
+            CloseCode::Unauthorized => 4001,
+            CloseCode::HeartbeatTimeout => 4100,
+        }
+    }
+
+    /// The code for a number, if it is one of ours.
+    pub fn from_code(code: u16) -> Option<CloseCode> {
+        CloseCode::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// The short reason text sent with the close frame.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::Normal => "bye",
+            CloseCode::ProtocolError => "protocol error",
+            CloseCode::InvalidPayload => "invalid UTF-8",
+            CloseCode::PolicyViolation => "policy violation",
+            CloseCode::TooBig => "frame too large",
+            CloseCode::InternalError => "internal error",
+            CloseCode::ServiceRestart => "service restart",
+            CloseCode::Unauthorized => "unauthorized",
+            CloseCode::HeartbeatTimeout => "heartbeat timeout",
+        }
+    }
+
+    /// What a client should do after receiving this code.
+    pub fn advice(self) -> ReconnectAdvice {
+        match self {
+            CloseCode::Normal
+            | CloseCode::ProtocolError
+            | CloseCode::InvalidPayload
+            | CloseCode::PolicyViolation
+            | CloseCode::TooBig => ReconnectAdvice::Stop,
+            CloseCode::Unauthorized => ReconnectAdvice::Reauthenticate,
+            CloseCode::InternalError | CloseCode::ServiceRestart | CloseCode::HeartbeatTimeout => {
+                ReconnectAdvice::Reconnect
+            }
+        }
+    }
+}
+
+/// Advice for any close code a client may observe, including codes this version does not
+/// name (1006 "abnormal closure" is what a browser reports when the network drops).
+pub fn advice_for(code: u16) -> ReconnectAdvice {
+    match CloseCode::from_code(code) {
+        Some(known) => known.advice(),
+        None if (4000..4100).contains(&code) => ReconnectAdvice::Stop,
+        None => ReconnectAdvice::Reconnect,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        for c in CloseCode::ALL {
+            assert_eq!(CloseCode::from_code(c.code()), Some(c));
+        }
+        let mut codes: Vec<u16> = CloseCode::ALL.iter().map(|c| c.code()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), CloseCode::ALL.len());
+    }
+
+    #[test]
+    fn private_codes_follow_the_documented_ranges() {
+        for c in CloseCode::ALL.into_iter().filter(|c| c.code() >= 4000) {
+            let terminal = c.code() < 4100;
+            assert_eq!(terminal, c.advice() != ReconnectAdvice::Reconnect, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_network_means_reconnect() {
+        assert_eq!(advice_for(1006), ReconnectAdvice::Reconnect);
+        assert_eq!(advice_for(4050), ReconnectAdvice::Stop);
+        assert_eq!(advice_for(4001), ReconnectAdvice::Reauthenticate);
+    }
+}

@@ -1,0 +1,31 @@
+//! Confab's wire contract, shared by the server and the browser.
+//!
+//! Everything that crosses the WebSocket is a JSON text frame holding one tagged object
+//! (`{"type": "...", ...}`). The protocol version is negotiated as the WebSocket
+//! subprotocol [`SUBPROTOCOL`]. This crate does no I/O and depends on serde only, so it
+//! builds for `wasm32-unknown-unknown` as well as for the server.
+//!
+//! # Layout
+//! - [`frames`]: [`ClientFrame`] (client → server requests, each with a `req` id) and
+//!   [`ServerFrame`] (replies and pushes).
+//! - [`errors`]: [`ErrorCode`], the codes carried by `error` frames.
+//! - [`close`]: [`CloseCode`], WebSocket close codes and what a client must do after each.
+//! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
+//!
+//! `docs/protocol.md` describes every frame with an example; keep the two in step.
+
+pub mod close;
+pub mod codec;
+pub mod errors;
+pub mod frames;
+
+pub use close::{CloseCode, ReconnectAdvice};
+pub use codec::{DecodeError, decode_client_frame};
+pub use errors::ErrorCode;
+pub use frames::{ClientFrame, ReqId, ServerFrame};
+
+/// The WebSocket subprotocol a client must offer; the server selects it or refuses.
+pub const SUBPROTOCOL: &str = "confab.v1";
+
+/// The path of the WebSocket endpoint.
+pub const WS_PATH: &str = "/ws";

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# README command 2: set up what is missing, then run every check and test:
+# formatting, clippy, the wasm dependency guards, the Rust tests (unit + integration,
+# against real Postgres and Redis), a release build, and the Playwright suite in
+# headless Chromium against the real release server. Prints how long each phase took and
+# ends with one "N passed, N failed" line over all tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/confab/target}"
+export CARGO_TERM_COLOR=never
+LOGS="$(mktemp -d)"
+TIMINGS=()
+START_ALL=$SECONDS
+
+phase() { # phase NAME COMMAND...
+  local name="$1"; shift
+  local t0=$SECONDS
+  echo "=== $name"
+  "$@"
+  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - t0)))")
+}
+print_timings() {
+  echo "=== phase timings"
+  printf '  %s\n' "${TIMINGS[@]}"
+  echo "  total                        $((SECONDS - START_ALL))s"
+}
+
+phase "setup" source "$ROOT/scripts/setup.sh"
+source "$ROOT/scripts/lib/services.sh"
+phase "services (postgres, redis)" bash -c 'source scripts/lib/services.sh; ensure_postgres; ensure_redis'
+
+phase "cargo fmt --check" cargo fmt --all -- --check
+
+# Share artifacts with `cargo leptos watch` (it builds with these).
+export RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=confab
+
+phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+
+wasm_guard() {
+  # Server-only crates must never reach the wasm graph: `cargo tree -i` must find nothing.
+  local crate out
+  for crate in tokio sqlx redis axum mio; do
+    if out="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate" 2>&1)"; then
+      echo "FAIL: $crate is in the wasm dependency graph:"; echo "$out"; return 1
+    fi
+    echo "ok: $crate is not in the wasm build"
+  done
+}
+phase "wasm dependency guard" wasm_guard
+
+RUST_RC=0
+run_rust_tests() {
+  cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+}
+phase "cargo test" run_rust_tests
+
+unset RUSTFLAGS LEPTOS_OUTPUT_NAME
+phase "cargo leptos build --release" cargo leptos build --release
+
+E2E_RC=0
+run_e2e() {
+  local port data srv
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  data="$(mktemp -d)"
+  LEPTOS_SITE_ROOT="$ROOT/target/site" CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" \
+    "$CARGO_TARGET_DIR/release/confab" >"$LOGS/e2e-server.log" 2>&1 &
+  srv=$!
+  local up=""
+  for _ in $(seq 60); do
+    if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null; then up=1; break; fi
+    sleep 0.5
+  done
+  if [ -z "$up" ]; then
+    echo "the server did not come up; its log:"; cat "$LOGS/e2e-server.log"
+    kill "$srv" 2>/dev/null || true
+    E2E_RC=1; return
+  fi
+  rm -rf end2end/test-results
+  (cd end2end && CONFAB_BASE_URL="http://127.0.0.1:$port" npx playwright test) || E2E_RC=$?
+  kill -TERM "$srv" 2>/dev/null || true
+  wait "$srv" 2>/dev/null || true
+  if [ "$E2E_RC" != 0 ]; then echo "--- server log"; tail -n 50 "$LOGS/e2e-server.log"; fi
+}
+phase "playwright (chromium)" run_e2e
+
+print_timings
+
+# One summary line over every test that ran.
+read -r RUST_PASSED RUST_FAILED < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$LOGS/cargo-test.log")
+read -r E2E_PASSED E2E_FAILED < <(node -e '
+  try {
+    const s = require("./end2end/test-results/results.json").stats;
+    console.log(s.expected + s.flaky, s.unexpected);
+  } catch (e) { console.log(0, 1); }')
+echo "rust: $RUST_PASSED passed, $RUST_FAILED failed; playwright: $E2E_PASSED passed, $E2E_FAILED failed"
+echo "total: $((RUST_PASSED + E2E_PASSED)) passed, $((RUST_FAILED + E2E_FAILED)) failed"
+if [ "$RUST_RC" != 0 ] || [ "$E2E_RC" != 0 ]; then exit 1; fi

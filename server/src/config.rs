@@ -1,0 +1,127 @@
+//! Configuration: CLI flags with environment-variable fallbacks, parsed once at start-up
+//! into [`Settings`]. `confab --help` documents every setting; the README has the table.
+//!
+//! Leptos's own settings (site root, output name, reload port) come from `LEPTOS_*`
+//! variables that cargo-leptos sets; `--bind` and `--site-root` override them.
+
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default address when neither `--bind` nor `LEPTOS_SITE_ADDR` is given.
+pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
+
+/// The `confab` command line.
+#[derive(Debug, Parser)]
+#[command(name = "confab", version, about = "Confab: real-time team chat server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone, Parser)]
+pub struct Settings {
+    /// Address to listen on (host:port). Falls back to LEPTOS_SITE_ADDR, then 127.0.0.1:3000.
+    #[arg(long, env = "CONFAB_BIND")]
+    pub bind: Option<SocketAddr>,
+
+    /// Folder holding the built site (pkg/ and public assets). Falls back to
+    /// LEPTOS_SITE_ROOT, then target/site.
+    #[arg(long, env = "CONFAB_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+
+    /// Folder for the embedded engines' files (the SQLite database).
+    #[arg(long, env = "CONFAB_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Seconds between the heartbeats a client is asked to send; a connection silent for
+    /// twice this long is closed with 4100.
+    #[arg(long, env = "CONFAB_HEARTBEAT_SECS", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub heartbeat_secs: u64,
+
+    /// Largest WebSocket message a client may send, in bytes; larger ones close with 1009.
+    #[arg(long, env = "CONFAB_MAX_FRAME_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
+    pub max_frame_bytes: u32,
+
+    /// Seconds to wait for connections to close during a graceful shutdown.
+    #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// Log filter, in tracing's EnvFilter syntax (RUST_LOG is read when this is unset).
+    #[arg(long, env = "CONFAB_LOG", default_value = "info")]
+    pub log_filter: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Coloured, one event per line, for people.
+    Human,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
+
+impl Settings {
+    /// Settings with every default and no environment, as a base for tests and tools.
+    pub fn defaults() -> Settings {
+        Settings::parse_from_env_free(["confab"])
+    }
+
+    /// Parses arguments while ignoring the process environment.
+    fn parse_from_env_free<I, T>(args: I) -> Settings
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut cmd = <Settings as clap::CommandFactory>::command();
+        cmd = cmd.mut_args(|arg| arg.env(None::<&str>));
+        let matches = cmd.get_matches_from(args);
+        <Settings as clap::FromArgMatches>::from_arg_matches(&matches)
+            .expect("defaults always parse")
+    }
+
+    /// The heartbeat interval clients are asked to keep.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs)
+    }
+
+    /// How long a connection may stay silent before it is closed.
+    pub fn idle_timeout(&self) -> Duration {
+        self.heartbeat() * 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = Settings::defaults();
+        assert_eq!(s.bind, None);
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.heartbeat_secs, 25);
+        assert_eq!(s.max_frame_bytes, 65_536);
+        assert_eq!(s.log_format, LogFormat::Human);
+        assert_eq!(s.idle_timeout(), Duration::from_secs(50));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_message() {
+        let err = Cli::try_parse_from(["confab", "--heartbeat-secs", "0"]).unwrap_err();
+        assert!(err.to_string().contains("heartbeat-secs"), "{err}");
+        let err = Cli::try_parse_from(["confab", "--bind", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("bind"), "{err}");
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

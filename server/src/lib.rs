@@ -1,0 +1,21 @@
+//! The Confab server: server-rendered pages and server functions (Leptos on axum), and the
+//! real-time WebSocket gateway, in one process.
+//!
+//! # Layout
+//! - [`config`]: the typed [`config::Settings`], from CLI flags with environment fallbacks.
+//! - [`telemetry`]: tracing subscriber set-up (human or JSON logs).
+//! - [`startup`]: [`startup::Application`]: binds, builds the state and router, runs.
+//! - [`state`]: [`state::AppState`], shared by HTTP handlers, server functions and the gateway.
+//! - [`http`]: the axum router: pages, server functions, static files, health.
+//! - [`gateway`]: the WebSocket endpoint: upgrade, framing, one task per connection.
+//! - [`shutdown`]: the process's stop signal and the token every task watches.
+//!
+//! `main.rs` is a thin wrapper; tests build an [`startup::Application`] on port 0.
+
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod shutdown;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,103 @@
+//! [`Application`]: turns [`Settings`] into a bound, running server.
+//!
+//! `build` binds the listener (port 0 works, which tests use) and assembles the state;
+//! `run_until_stopped` serves until the given future resolves, then shuts down in order:
+//! stop accepting, close every WebSocket with 1012, wait (bounded) for their tasks.
+
+use anyhow::Context;
+use leptos::prelude::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+use crate::config::{DEFAULT_BIND, Settings};
+use crate::gateway::Gateway;
+use crate::state::AppState;
+
+/// A server that has bound its port and is ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds the listener and builds the application state.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let mut leptos_options = get_configuration(None)
+            .context("reading Leptos configuration (LEPTOS_* variables)")?
+            .leptos_options;
+        let bind = match settings.bind {
+            Some(addr) => addr,
+            None if std::env::var_os("LEPTOS_SITE_ADDR").is_some() => leptos_options.site_addr,
+            None => DEFAULT_BIND.parse().expect("the default address parses"),
+        };
+        if let Some(root) = &settings.site_root {
+            leptos_options.site_root = root.to_string_lossy().into_owned().into();
+        }
+
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        leptos_options.site_addr = addr;
+
+        let settings = Arc::new(settings);
+        let state = AppState {
+            leptos_options,
+            gateway: Gateway::new(settings.clone()),
+            settings,
+            server_info: app::ssr::ServerInfo {
+                server_name: format!("confab/{}", env!("CARGO_PKG_VERSION")),
+                started: Instant::now(),
+            },
+        };
+        Ok(Application {
+            listener,
+            state,
+            addr,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port the server listens on (useful after binding port 0).
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until `stop` resolves, then shuts down gracefully.
+    pub async fn run_until_stopped(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            state,
+            addr,
+        } = self;
+        let gateway = state.gateway.clone();
+        let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+        let router = crate::http::router(state);
+
+        tracing::info!(%addr, "confab listening on http://{addr}");
+        let shutdown_token = gateway.shutdown_token();
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            stop.await;
+            // Upgraded WebSockets are not covered by axum's graceful shutdown: the
+            // gateway closes them itself.
+            shutdown_token.cancel();
+        });
+        serve.await.context("serving HTTP")?;
+        gateway.wait_closed(grace).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! `spawn_app()`: the real server on port 0 with a fresh data folder, plus clients for it.
+
+use confab::config::Settings;
+use confab::startup::Application;
+use futures_util::{SinkExt, StreamExt};
+use protocol::ServerFrame;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+
+/// How long any single wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _data: tempfile::TempDir,
+}
+
+/// Starts a server with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after letting the test adjust its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::defaults();
+    settings.bind = Some("127.0.0.1:0".parse().unwrap());
+    settings.data_dir = data.path().to_path_buf();
+    settings.shutdown_grace_secs = 5;
+    adjust(&mut settings);
+
+    let app = Application::build(settings).await.expect("server builds");
+    let addr = app.addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        stop: Some(stop),
+        task: Some(task),
+        _data: data,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Opens a WebSocket offering `confab.v1` and returns it with the `welcome` frame.
+    pub async fn connect(&self) -> (Ws, ServerFrame) {
+        let mut ws = self.connect_raw(Some(protocol::SUBPROTOCOL)).await;
+        let welcome = next_frame(&mut ws).await;
+        assert!(
+            matches!(welcome, ServerFrame::Welcome { .. }),
+            "first frame must be welcome, got {welcome:?}"
+        );
+        (ws, welcome)
+    }
+
+    /// Opens a WebSocket offering `subprotocol` (or none) without reading anything.
+    pub async fn connect_raw(&self, subprotocol: Option<&str>) -> Ws {
+        let mut request = format!("ws://{}{}", self.addr, protocol::WS_PATH)
+            .into_client_request()
+            .unwrap();
+        if let Some(p) = subprotocol {
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
+        }
+        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect timed out")
+            .expect("WebSocket handshake");
+        ws
+    }
+
+    /// Stops the server gracefully and waits for it to finish.
+    pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    async fn stop_in_place(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(WAIT, task)
+                .await
+                .expect("server stops in time")
+                .expect("server task did not panic")
+                .expect("server ran without error");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Sends a text frame.
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text)).await.expect("send");
+}
+
+/// The next server frame, failing the test on timeout, close, or anything that is not a
+/// valid JSON text frame.
+pub async fn next_frame(ws: &mut Ws) -> ServerFrame {
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("stream ended")
+            .expect("read failed");
+        match msg {
+            Message::Text(text) => {
+                return serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|e| panic!("undecodable server frame {text}: {e}"));
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the server closes, returning the close frame it sent.
+pub async fn expect_close(ws: &mut Ws) -> CloseFrame {
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("no close in time");
+        match msg {
+            Some(Ok(Message::Close(Some(frame)))) => return frame,
+            Some(Ok(Message::Close(None))) => panic!("close without a code"),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("connection failed before a close frame: {e}"),
+            None => panic!("stream ended without a close frame"),
+        }
+    }
+}

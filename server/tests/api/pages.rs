@@ -1,0 +1,55 @@
+//! HTTP: server-rendered pages, the server function, static files, health.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_on_the_server() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("<title>Confab</title>"), "{html}");
+    assert!(html.contains("data-testid=\"counter\""), "{html}");
+    assert!(html.contains("Clicked "), "{html}");
+    assert!(html.contains("data-state=\"connecting\""), "{html}");
+    // The hydration scripts are linked.
+    assert!(html.contains("/pkg/"), "{html}");
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_with_a_way_back() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Not found"), "{html}");
+}
+
+#[tokio::test]
+async fn server_status_function_reports_name_and_uptime() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .post(app.url("/api/status"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["server"],
+        format!("confab/{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(body["uptime_secs"].as_u64().unwrap() < 60);
+}
