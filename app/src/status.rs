@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What `server_status` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerStatus {
+pub struct StatusReport {
     /// Name and version, e.g. `confab/0.1.0`.
     pub server: String,
     /// Whole seconds since the process started.
@@ -14,12 +14,12 @@ pub struct ServerStatus {
 
 /// Reports the server's name, version and uptime.
 #[server(endpoint = "status")]
-pub async fn server_status() -> Result<ServerStatus, ServerFnError> {
+pub async fn server_status() -> Result<StatusReport, ServerFnError> {
     use crate::ssr::ServerInfo;
 
     let info = use_context::<ServerInfo>()
         .ok_or_else(|| ServerFnError::new("server context is missing"))?;
-    Ok(ServerStatus {
+    Ok(StatusReport {
         server: info.server_name.clone(),
         uptime_secs: info.started.elapsed().as_secs(),
     })

@@ -36,7 +36,10 @@ mod tests {
         for attempt in 1..20 {
             let low = backoff_delay(attempt, 0.0);
             let high = backoff_delay(attempt, 1.0);
-            assert!(low <= high && high <= 2 * low, "attempt {attempt}: {low}..{high}");
+            assert!(
+                low <= high && high <= 2 * low,
+                "attempt {attempt}: {low}..{high}"
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::live::{ConnectionBadge, ConnectionState};
-use crate::status::ServerStatus;
+use crate::status::StatusReport;
 
 /// The landing page.
 #[component]
@@ -28,7 +28,7 @@ pub fn HomePage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="server-title">
                 <h2 id="server-title">"Server function"</h2>
-                <ServerStatusProbe />
+                <StatusReportProbe />
             </section>
         </main>
     }
@@ -47,7 +47,7 @@ fn Counter() -> impl IntoView {
 
 /// Asks the server for its status through a server function.
 #[component]
-fn ServerStatusProbe() -> impl IntoView {
+fn StatusReportProbe() -> impl IntoView {
     let ask = Action::new(|_: &()| crate::status::server_status());
     let answer = move || match ask.value().get() {
         None => "Not asked yet.".to_string(),
@@ -69,7 +69,7 @@ fn ServerStatusProbe() -> impl IntoView {
     }
 }
 
-fn describe(status: &ServerStatus) -> String {
+fn describe(status: &StatusReport) -> String {
     format!(
         "{} answered; up for {} s.",
         status.server, status.uptime_secs

@@ -20,6 +20,6 @@ pub fn NotFound() -> impl IntoView {
 }
 
 #[cfg(feature = "ssr")]
-fn http_status_not_found() -> leptos_axum::http::StatusCode {
-    leptos_axum::http::StatusCode::NOT_FOUND
+fn http_status_not_found() -> http::StatusCode {
+    http::StatusCode::NOT_FOUND
 }

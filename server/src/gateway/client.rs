@@ -12,9 +12,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 
 use super::Gateway;
-use super::connection::{
-    Inbound, close_for_read_error, close_message, read_frame, write_frame,
-};
+use super::connection::{Inbound, close_for_read_error, close_message, read_frame, write_frame};
 
 /// How long to wait for the peer to acknowledge our close before dropping the socket.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);

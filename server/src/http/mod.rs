@@ -26,10 +26,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route(protocol::WS_PATH, get(crate::gateway::upgrade))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context,
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -42,7 +42,11 @@ async fn malformed_frames_get_errors_and_the_connection_stays_usable() {
         ("42", None, ErrorCode::BadFrame),
         (r#"{"req":5}"#, Some(5), ErrorCode::InvalidField),
         (r#"{"type":"fly","req":6}"#, Some(6), ErrorCode::UnknownType),
-        (r#"{"type":"ping","req":"seven"}"#, None, ErrorCode::InvalidField),
+        (
+            r#"{"type":"ping","req":"seven"}"#,
+            None,
+            ErrorCode::InvalidField,
+        ),
         (r#"{"type":"ping"}"#, None, ErrorCode::InvalidField),
     ];
     for (text, req, code) in cases {
@@ -86,7 +90,11 @@ async fn oversized_frames_close_with_1009() {
     let app = spawn_app_with(|s| s.max_frame_bytes = 1024).await;
     let (mut ws, _) = app.connect().await;
     let body = "x".repeat(2048);
-    send_text(&mut ws, &format!(r#"{{"type":"ping","req":1,"pad":"{body}"}}"#)).await;
+    send_text(
+        &mut ws,
+        &format!(r#"{{"type":"ping","req":1,"pad":"{body}"}}"#),
+    )
+    .await;
     let close = expect_close(&mut ws).await;
     assert_eq!(u16::from(close.code), 1009);
 }

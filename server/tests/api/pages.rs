@@ -5,7 +5,12 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_answers_ok() {
     let app = spawn_app().await;
-    let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("HTTP request to the test server");
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "ok");
@@ -14,7 +19,12 @@ async fn health_answers_ok() {
 #[tokio::test]
 async fn home_page_is_rendered_on_the_server() {
     let app = spawn_app().await;
-    let resp = app.http.get(app.url("/")).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("HTTP request to the test server");
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(html.contains("<title>Confab</title>"), "{html}");
@@ -28,7 +38,12 @@ async fn home_page_is_rendered_on_the_server() {
 #[tokio::test]
 async fn unknown_pages_are_404_with_a_way_back() {
     let app = spawn_app().await;
-    let resp = app.http.get(app.url("/no/such/page")).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .expect("HTTP request to the test server");
     assert_eq!(resp.status(), 404);
     let html = resp.text().await.unwrap();
     assert!(html.contains("Not found"), "{html}");
