@@ -35,7 +35,12 @@ phase "cargo fmt --check" cargo fmt --all -- --check
 # Share artifacts with `cargo leptos watch` (it builds with these).
 export RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=confab
 
-phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+run_clippy() {
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  # The real browser build: app with `hydrate` only, on the wasm target.
+  cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+}
+phase "cargo clippy" run_clippy
 
 wasm_guard() {
   # Server-only crates must never reach the wasm graph. List every crate the frontend
@@ -58,7 +63,9 @@ phase "wasm dependency guard" wasm_guard
 
 RUST_RC=0
 run_rust_tests() {
-  cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+  # Not --workspace: that would unify `app`'s features with the frontend's `hydrate`, and
+  # the server must be tested exactly as it is built (app with `ssr` only).
+  cargo test --locked -p protocol -p app -p confab 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
 }
 phase "cargo test" run_rust_tests
 
