@@ -10,6 +10,7 @@
 //!   [`ServerFrame`] (replies and pushes).
 //! - [`errors`]: [`ErrorCode`], the codes carried by `error` frames.
 //! - [`close`]: [`CloseCode`], WebSocket close codes and what a client must do after each.
+//! - [`names`]: validated user-typed values (handles, room names, bodies, …).
 //! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
 //!
 //! `docs/protocol.md` describes every frame with an example; keep the two in step.
@@ -18,6 +19,7 @@ pub mod close;
 pub mod codec;
 pub mod errors;
 pub mod frames;
+pub mod names;
 
 pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};
