@@ -65,7 +65,7 @@ RUST_RC=0
 run_rust_tests() {
   # Not --workspace: that would unify `app`'s features with the frontend's `hydrate`, and
   # the server must be tested exactly as it is built (app with `ssr` only).
-  cargo test --locked -p protocol -p app -p confab 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+  cargo test --locked -p protocol -p store -p app -p confab 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
 }
 phase "cargo test" run_rust_tests
 

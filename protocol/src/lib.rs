@@ -10,6 +10,7 @@
 //!   [`ServerFrame`] (replies and pushes).
 //! - [`errors`]: [`ErrorCode`], the codes carried by `error` frames.
 //! - [`close`]: [`CloseCode`], WebSocket close codes and what a client must do after each.
+//! - [`ids`]: typed UUID ids (users, rooms, messages, tokens) and [`ids::Seq`].
 //! - [`names`]: validated user-typed values (handles, room names, bodies, …).
 //! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
 //!
@@ -19,6 +20,7 @@ pub mod close;
 pub mod codec;
 pub mod errors;
 pub mod frames;
+pub mod ids;
 pub mod names;
 
 pub use close::{CloseCode, ReconnectAdvice};

@@ -1,0 +1,187 @@
+//! Confab's durable state: users, API tokens, browser sessions, rooms, memberships,
+//! messages and each room's ordered event log, behind one [`Store`] trait.
+//!
+//! Two backends implement it from the same SQL (`sql.rs`, expanded once per database):
+//! [`SqliteStore`] (the embedded default, a file under the data folder) and [`PgStore`]
+//! (Postgres). Both run the migrations in `migrations/{sqlite,postgres}/` at start-up and
+//! pass the one conformance suite in `tests/conformance.rs`.
+//!
+//! # Layout
+//! - [`model`]: the domain types the trait takes and returns.
+//! - [`error`]: [`StoreError`] (the backend failed or refused) and [`WriteError`] (one
+//!   write command was refused inside an otherwise good batch).
+//! - `sql`: the SQL implementation, generic over the two databases by a macro.
+//! - [`writer`]: [`Writer`], group commit: one lane per room batches concurrent writes into
+//!   one transaction; callers get their seq only after commit.
+//! - [`open`](open()): picks the backend from a URL and runs migrations.
+//!
+//! # Ordering and atomicity
+//! Every room has `last_seq`. A write (new message, edit, delete) takes the room's next
+//! seq with `update rooms set last_seq = last_seq + 1 … returning last_seq` inside the
+//! transaction that records the event, so seqs are gap-free and totally ordered per room,
+//! even with several server processes on one Postgres (the row lock serialises them).
+
+pub mod error;
+pub mod model;
+mod open;
+mod sql;
+pub mod writer;
+
+pub use error::{StoreError, WriteError};
+pub use model::*;
+pub use open::{StoreConfig, open};
+pub use sql::{PgStore, SqliteStore};
+pub use writer::Writer;
+
+use async_trait::async_trait;
+use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::names::{DisplayName, Handle, RoomName};
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Durable state. Every method is one transaction (or one statement); none leaves partial
+/// state behind on error.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn engine(&self) -> &'static str;
+
+    /// Cheap reachability check (for readiness probes).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- users -------------------------------------------------------------------------
+
+    /// Creates a user. [`StoreError::Conflict`] if the handle is taken.
+    async fn create_user(
+        &self,
+        handle: &Handle,
+        display_name: &DisplayName,
+        password_hash: &str,
+    ) -> StoreResult<User>;
+
+    /// The user and password hash for a handle, for log-in.
+    async fn credentials(&self, handle: &Handle) -> StoreResult<Option<Credentials>>;
+
+    /// A user by id.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+
+    /// A user by handle.
+    async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>>;
+
+    // --- API tokens --------------------------------------------------------------------
+
+    /// Records a token by the SHA-256 of its secret (the secret itself is never stored).
+    async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+        secret_hash: &[u8; 32],
+    ) -> StoreResult<ApiToken>;
+
+    /// The owner of an unrevoked token, by secret hash; records the use time.
+    async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>>;
+
+    /// A user's tokens, newest first (revoked ones included, marked).
+    async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+
+    /// Revokes one of `user`'s tokens. `false` if there is no such unrevoked token of theirs.
+    async fn revoke_api_token(&self, user: UserId, token: TokenId) -> StoreResult<bool>;
+
+    // --- browser sessions (the tower-sessions store) -------------------------------------
+
+    /// Inserts or replaces a session record. `expires_at` is in Unix seconds.
+    async fn session_save(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<()>;
+
+    /// Inserts a session record only if the id is unused; `false` if it was taken.
+    async fn session_create(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<bool>;
+
+    /// A session record that has not expired at `now` (Unix seconds).
+    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Deletes a session record (absent is fine).
+    async fn session_delete(&self, id: &str) -> StoreResult<()>;
+
+    /// Deletes every record expired at `now`; returns how many.
+    async fn session_delete_expired(&self, now: i64) -> StoreResult<u64>;
+
+    // --- rooms and membership ------------------------------------------------------------
+
+    /// Creates a public or private room with `creator` as its first member.
+    /// [`StoreError::Conflict`] if the name is taken; [`StoreError::Invalid`] for `Dm`.
+    async fn create_room(
+        &self,
+        creator: UserId,
+        kind: RoomKind,
+        name: &RoomName,
+        topic: &str,
+    ) -> StoreResult<Room>;
+
+    /// The direct-message room of two distinct users, created (with both as members) on
+    /// first use. The same room whichever of the two asks.
+    async fn open_dm(&self, a: UserId, b: UserId) -> StoreResult<Room>;
+
+    /// A room by id.
+    async fn room(&self, id: RoomId) -> StoreResult<Option<Room>>;
+
+    /// A public or private room by name.
+    async fn room_by_name(&self, name: &RoomName) -> StoreResult<Option<Room>>;
+
+    /// Every public room, by name.
+    async fn public_rooms(&self) -> StoreResult<Vec<Room>>;
+
+    /// Joins a public room. `Ok(true)` if newly joined, `Ok(false)` if already a member;
+    /// [`StoreError::Forbidden`] for a private or DM room.
+    async fn join_public(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
+
+    /// `inviter` (a member) adds `invitee` to a private room. `Ok(false)` if already a
+    /// member; [`StoreError::Forbidden`] if the inviter is not a member or the room is a DM.
+    async fn invite(&self, room: RoomId, inviter: UserId, invitee: UserId) -> StoreResult<bool>;
+
+    /// Leaves a room (not a DM). `false` if not a member.
+    async fn leave(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
+
+    /// The membership of `user` in `room`, if any.
+    async fn membership(&self, room: RoomId, user: UserId) -> StoreResult<Option<Membership>>;
+
+    /// Every member of a room, by handle.
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<User>>;
+
+    /// The rooms `user` belongs to with unread counts, DMs naming the other user.
+    async fn rooms_of(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+
+    /// Moves the read marker forward to `seq` (never backwards, never past the room's last
+    /// seq). Returns the marker after the call. [`StoreError::NotFound`] if not a member.
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: u64) -> StoreResult<u64>;
+
+    // --- messages --------------------------------------------------------------------------
+
+    /// Applies write commands to one room in one transaction, in order, each taking the
+    /// room's next seq. A refused command ([`WriteError`]) takes no seq and does not
+    /// affect the others. A send whose `(author, client_msg_id)` already exists in the room
+    /// is not applied again: its original event comes back as [`WriteOutcome::Duplicate`].
+    /// Callers normally go through [`Writer`], which batches concurrent commands.
+    async fn write_batch(
+        &self,
+        room: RoomId,
+        commands: &[WriteCommand],
+    ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>>;
+
+    /// The newest `limit` messages of a room, oldest first.
+    async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page>;
+
+    /// The `limit` messages just before `before_seq`, oldest first (scrollback).
+    async fn before(&self, room: RoomId, before_seq: u64, limit: u32) -> StoreResult<Page>;
+
+    /// Events with seq > `after_seq`, oldest first, at most `limit` (resume). Each carries
+    /// the message's current state.
+    async fn events_after(
+        &self,
+        room: RoomId,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>>;
+
+    /// One message by id.
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+}

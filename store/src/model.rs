@@ -1,0 +1,212 @@
+//! Domain types taken and returned by the [`Store`](crate::Store).
+
+use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The current time in Unix milliseconds.
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub handle: Handle,
+    pub display_name: DisplayName,
+    pub created_at: Millis,
+}
+
+/// A user with their password hash, for log-in only.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    /// An argon2 PHC string.
+    pub password_hash: String,
+}
+
+/// An API token record (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// What kind of room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoomKind {
+    /// Anyone signed in may see and join it.
+    Public,
+    /// Members only; members invite others.
+    Private,
+    /// Exactly two members, found by the pair.
+    Dm,
+}
+
+impl RoomKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Public => "public",
+            RoomKind::Private => "private",
+            RoomKind::Dm => "dm",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<RoomKind> {
+        match s {
+            "public" => Some(RoomKind::Public),
+            "private" => Some(RoomKind::Private),
+            "dm" => Some(RoomKind::Dm),
+            _ => None,
+        }
+    }
+}
+
+/// A room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    pub id: RoomId,
+    pub kind: RoomKind,
+    /// `None` for direct-message rooms.
+    pub name: Option<RoomName>,
+    pub topic: String,
+    pub created_by: UserId,
+    pub created_at: Millis,
+    /// Seq of the room's newest event (0 when it has none).
+    pub last_seq: u64,
+}
+
+/// A user's membership of a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub room_id: RoomId,
+    pub user_id: UserId,
+    pub joined_at: Millis,
+    pub last_read_seq: u64,
+}
+
+/// A room as listed for one member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSummary {
+    pub room: Room,
+    pub last_read_seq: u64,
+    /// Messages (not edits or deletes) after the read marker, not written by the member,
+    /// and not deleted.
+    pub unread: u64,
+    /// For a DM, the other member.
+    pub dm_peer: Option<User>,
+}
+
+/// A message in its current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub room_id: RoomId,
+    /// Seq of the event that created it.
+    pub seq: u64,
+    pub author_id: UserId,
+    /// Empty once deleted.
+    pub body: String,
+    pub client_msg_id: String,
+    pub created_at: Millis,
+    pub edited_at: Option<Millis>,
+    pub deleted: bool,
+}
+
+/// What an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Message,
+    Edited,
+    Deleted,
+}
+
+impl EventKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Message => "message",
+            EventKind::Edited => "edited",
+            EventKind::Deleted => "deleted",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        match s {
+            "message" => Some(EventKind::Message),
+            "edited" => Some(EventKind::Edited),
+            "deleted" => Some(EventKind::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a room's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub room_id: RoomId,
+    pub seq: u64,
+    pub kind: EventKind,
+    pub created_at: Millis,
+    /// The message the event is about, in its state as of the read (resume) or as of the
+    /// write (when returned by a write).
+    pub message: Message,
+}
+
+/// A page of messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    /// Whether older messages exist before the first one.
+    pub has_more: bool,
+}
+
+/// One write to a room's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCommand {
+    /// A new message. Idempotent on `(author, client_msg_id)` within the room.
+    Send {
+        author: UserId,
+        client_msg_id: ClientMsgId,
+        body: Body,
+    },
+    /// Replace the body of the author's own message.
+    Edit {
+        author: UserId,
+        message: MessageId,
+        body: Body,
+    },
+    /// Delete the author's own message, leaving a tombstone that keeps its seq.
+    Delete { author: UserId, message: MessageId },
+}
+
+/// What a successful write command produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The command was applied as this new event.
+    Applied(Event),
+    /// A retried send: the original event, not applied again.
+    Duplicate(Event),
+}
+
+impl WriteOutcome {
+    /// The event, applied now or earlier.
+    pub fn event(&self) -> &Event {
+        match self {
+            WriteOutcome::Applied(e) | WriteOutcome::Duplicate(e) => e,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Choosing and opening the store: Postgres when a `postgres://` URL is given, otherwise
+//! SQLite (a `sqlite://` URL, or `confab.db` in the data folder by default).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::StoreError;
+use crate::sql::{PgStore, SqliteStore};
+use crate::{Store, StoreResult};
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `postgres://…`, `sqlite://…`, or `None` for the embedded default.
+    pub database_url: Option<String>,
+    /// Folder for the default SQLite file (created if missing).
+    pub data_dir: PathBuf,
+}
+
+/// Opens the configured store and applies its migrations.
+pub async fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
+    match config.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Some(_) => Err(StoreError::Invalid {
+            reason: "DATABASE_URL must start with postgres://, postgresql:// or sqlite:",
+        }),
+        None => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+            let path = config.data_dir.join("confab.db");
+            let url = format!("sqlite://{}", path.display());
+            Ok(Arc::new(SqliteStore::open(&url).await?))
+        }
+    }
+}

@@ -1,0 +1,1011 @@
+//! The SQL implementation of [`Store`], written once and expanded for SQLite and Postgres
+//! by `sql_store!`. Both databases accept `$N` placeholders through sqlx, share the schema
+//! (times in Unix milliseconds, UUID ids) and the row types below; the few statements that
+//! differ by dialect are constants in each backend's `dialect` module.
+//!
+//! SQLite keeps one writer connection (its file takes one writer at a time anyway, and a
+//! single writer never sees `SQLITE_BUSY`) and a pool of readers under WAL. Postgres uses
+//! one pool for both.
+
+use async_trait::async_trait;
+use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::names::{DisplayName, Handle, RoomName};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::error::{StoreError, WriteError};
+use crate::model::*;
+use crate::{Store, StoreResult};
+
+/// The embedded default backend: one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: sqlx::SqlitePool,
+    write: sqlx::SqlitePool,
+}
+
+/// The Postgres backend.
+#[derive(Clone)]
+pub struct PgStore {
+    read: sqlx::PgPool,
+    write: sqlx::PgPool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path` or
+    /// `sqlite::memory:`) and applies migrations.
+    pub async fn open(url: &str) -> StoreResult<SqliteStore> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        use std::str::FromStr;
+        use std::time::Duration;
+
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&write).await?;
+        // An in-memory database exists only on its own connection: read through the writer.
+        let read = if url.contains(":memory:") {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await?
+        };
+        Ok(SqliteStore { read, write })
+    }
+}
+
+impl PgStore {
+    /// Connects to Postgres at `url` and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        use sqlx::postgres::PgPoolOptions;
+        use std::time::Duration;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+}
+
+mod sqlite_dialect {
+    /// Reads the room's last seq at the start of a write transaction. SQLite has one
+    /// writer connection, so no lock is needed.
+    pub const LOCK_ROOM: &str = "select last_seq from rooms where id = $1";
+    pub const MARK_READ: &str = "update memberships set last_read_seq = \
+        max(last_read_seq, min($3, (select last_seq from rooms where id = $1))) \
+        where room_id = $1 and user_id = $2 returning last_read_seq";
+}
+
+mod pg_dialect {
+    /// Locks the room row for the transaction: writers to one room (on any node) queue here.
+    pub const LOCK_ROOM: &str = "select last_seq from rooms where id = $1 for update";
+    pub const MARK_READ: &str = "update memberships set last_read_seq = \
+        greatest(last_read_seq, least($3, (select last_seq from rooms where id = $1))) \
+        where room_id = $1 and user_id = $2 returning last_read_seq";
+}
+
+// --- row types shared by both databases ----------------------------------------------------
+
+#[derive(FromRow)]
+struct UserRow {
+    id: Uuid,
+    handle: String,
+    display_name: String,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> StoreResult<User> {
+        Ok(User {
+            id: UserId(self.id),
+            handle: Handle::parse(&self.handle).map_err(corrupt)?,
+            display_name: DisplayName::parse(&self.display_name).map_err(corrupt)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> ApiToken {
+        ApiToken {
+            id: TokenId(r.id),
+            user_id: UserId(r.user_id),
+            name: r.name,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct RoomRow {
+    id: Uuid,
+    kind: String,
+    name: Option<String>,
+    topic: String,
+    created_by: Uuid,
+    created_at: i64,
+    last_seq: i64,
+}
+
+impl RoomRow {
+    fn into_room(self) -> StoreResult<Room> {
+        Ok(Room {
+            id: RoomId(self.id),
+            kind: RoomKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("room kind {:?}", self.kind)))?,
+            name: self
+                .name
+                .as_deref()
+                .map(RoomName::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            topic: self.topic,
+            created_by: UserId(self.created_by),
+            created_at: self.created_at,
+            last_seq: seq_out(self.last_seq),
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    #[sqlx(flatten)]
+    room: RoomRow,
+    last_read_seq: i64,
+    unread: i64,
+    peer_id: Option<Uuid>,
+    peer_handle: Option<String>,
+    peer_display_name: Option<String>,
+    peer_created_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct MembershipRow {
+    room_id: Uuid,
+    user_id: Uuid,
+    joined_at: i64,
+    last_read_seq: i64,
+}
+
+#[derive(FromRow)]
+struct MessageRow {
+    id: Uuid,
+    room_id: Uuid,
+    seq: i64,
+    author_id: Uuid,
+    body: String,
+    client_msg_id: String,
+    created_at: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Message {
+        Message {
+            id: MessageId(r.id),
+            room_id: RoomId(r.room_id),
+            seq: seq_out(r.seq),
+            author_id: UserId(r.author_id),
+            body: r.body,
+            client_msg_id: r.client_msg_id,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+            deleted: r.deleted,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    event_seq: i64,
+    event_kind: String,
+    event_created_at: i64,
+    #[sqlx(flatten)]
+    message: MessageRow,
+}
+
+impl EventRow {
+    fn into_event(self) -> StoreResult<Event> {
+        Ok(Event {
+            room_id: RoomId(self.message.room_id),
+            seq: seq_out(self.event_seq),
+            kind: EventKind::parse(&self.event_kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("event kind {:?}", self.event_kind)))?,
+            created_at: self.event_created_at,
+            message: self.message.into(),
+        })
+    }
+}
+
+fn corrupt(err: protocol::names::InvalidValue) -> StoreError {
+    StoreError::Corrupt(format!("stored {} is invalid: {}", err.field, err.message))
+}
+
+/// Seqs are `bigint` in the database and `u64` in code; stored ones are never negative.
+fn seq_out(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A seq from a caller, clamped into the database's range.
+fn seq_in(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn limit_in(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, 1000))
+}
+
+// Column lists as literal-producing macros: sqlx only takes `&'static str` SQL, so
+// statements are assembled with `concat!` at compile time.
+macro_rules! user_cols {
+    () => {
+        "id, handle, display_name, created_at"
+    };
+}
+macro_rules! room_cols {
+    () => {
+        "id, kind, name, topic, created_by, created_at, last_seq"
+    };
+}
+macro_rules! message_cols {
+    () => {
+        "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted"
+    };
+}
+/// `select` of events joined to their messages, for [`EventRow`].
+macro_rules! event_select {
+    () => {
+        "select e.seq as event_seq, e.kind as event_kind, e.created_at as event_created_at, \
+         m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted \
+         from room_events e join messages m on m.id = e.message_id"
+    };
+}
+
+fn dm_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+    format!("{lo}:{hi}")
+}
+
+fn page_from(mut rows: Vec<MessageRow>, limit: u32) -> Page {
+    let limit = limit.clamp(1, 1000) as usize;
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let mut messages: Vec<Message> = rows.into_iter().map(Message::from).collect();
+    messages.reverse();
+    Page { messages, has_more }
+}
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $engine:literal, $dialect:ident) => {
+        impl $store {
+            async fn fetch_room_row<'e, E>(exec: E, id: RoomId) -> StoreResult<Option<Room>>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(exec)
+                    .await?
+                    .map(RoomRow::into_room)
+                    .transpose()
+            }
+
+            async fn is_member<'e, E>(exec: E, room: RoomId, user: UserId) -> StoreResult<bool>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let (n,): (i64,) = sqlx::query_as(
+                    "select count(*) from memberships where room_id = $1 and user_id = $2",
+                )
+                .bind(room.0)
+                .bind(user.0)
+                .fetch_one(exec)
+                .await?;
+                Ok(n > 0)
+            }
+
+            async fn user_exists<'e, E>(exec: E, user: UserId) -> StoreResult<bool>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let (n,): (i64,) = sqlx::query_as("select count(*) from users where id = $1")
+                    .bind(user.0)
+                    .fetch_one(exec)
+                    .await?;
+                Ok(n > 0)
+            }
+
+            async fn insert_member<'e, E>(exec: E, room: RoomId, user: UserId) -> StoreResult<bool>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let done = sqlx::query(
+                    "insert into memberships (room_id, user_id, joined_at, last_read_seq) \
+                     values ($1, $2, $3, 0) on conflict (room_id, user_id) do nothing",
+                )
+                .bind(room.0)
+                .bind(user.0)
+                .bind(now_millis())
+                .execute(exec)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn message_in_room(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                id: MessageId,
+            ) -> StoreResult<Option<MessageRow>> {
+                Ok(sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where id = $1 and room_id = $2"))
+                .bind(id.0)
+                .bind(room.0)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            async fn append_event(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                seq: i64,
+                kind: EventKind,
+                message: Uuid,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into room_events (room_id, seq, kind, message_id, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(room.0)
+                .bind(seq)
+                .bind(kind.as_str())
+                .bind(message)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Applies one command inside the batch transaction; `seq` is the room's
+            /// last seq so far and is advanced only when the command is applied.
+            async fn apply(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                command: &WriteCommand,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                match command {
+                    WriteCommand::Send { author, client_msg_id, body } => {
+                        let existing = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                             where room_id = $1 and author_id = $2 and client_msg_id = $3"))
+                        .bind(room.0)
+                        .bind(author.0)
+                        .bind(client_msg_id.as_str())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                        if let Some(row) = existing {
+                            let message = Message::from(row);
+                            return Ok(Ok(WriteOutcome::Duplicate(Event {
+                                room_id: room,
+                                seq: message.seq,
+                                kind: EventKind::Message,
+                                created_at: message.created_at,
+                                message,
+                            })));
+                        }
+                        *seq += 1;
+                        let id = Uuid::now_v7();
+                        sqlx::query(
+                            "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
+                             values ($1, $2, $3, $4, $5, $6, $7, false)",
+                        )
+                        .bind(id)
+                        .bind(room.0)
+                        .bind(*seq)
+                        .bind(author.0)
+                        .bind(body.as_str())
+                        .bind(client_msg_id.as_str())
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::append_event(tx, room, *seq, EventKind::Message, id, now).await?;
+                        let message = Message {
+                            id: MessageId(id),
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            author_id: *author,
+                            body: body.as_str().to_string(),
+                            client_msg_id: client_msg_id.as_str().to_string(),
+                            created_at: now,
+                            edited_at: None,
+                            deleted: false,
+                        };
+                        Ok(Ok(WriteOutcome::Applied(Event {
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            kind: EventKind::Message,
+                            created_at: now,
+                            message,
+                        })))
+                    }
+                    WriteCommand::Edit { author, message, body } => {
+                        let Some(row) = Self::message_in_room(tx, room, *message).await? else {
+                            return Ok(Err(WriteError::NoSuchMessage));
+                        };
+                        if row.author_id != author.0 {
+                            return Ok(Err(WriteError::NotAuthor));
+                        }
+                        if row.deleted {
+                            return Ok(Err(WriteError::Deleted));
+                        }
+                        *seq += 1;
+                        sqlx::query("update messages set body = $1, edited_at = $2 where id = $3")
+                            .bind(body.as_str())
+                            .bind(now)
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        Self::append_event(tx, room, *seq, EventKind::Edited, message.0, now).await?;
+                        let mut updated = Message::from(row);
+                        updated.body = body.as_str().to_string();
+                        updated.edited_at = Some(now);
+                        Ok(Ok(WriteOutcome::Applied(Event {
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            kind: EventKind::Edited,
+                            created_at: now,
+                            message: updated,
+                        })))
+                    }
+                    WriteCommand::Delete { author, message } => {
+                        let Some(row) = Self::message_in_room(tx, room, *message).await? else {
+                            return Ok(Err(WriteError::NoSuchMessage));
+                        };
+                        if row.author_id != author.0 {
+                            return Ok(Err(WriteError::NotAuthor));
+                        }
+                        if row.deleted {
+                            return Ok(Err(WriteError::Deleted));
+                        }
+                        *seq += 1;
+                        sqlx::query("update messages set body = '', deleted = true where id = $1")
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        Self::append_event(tx, room, *seq, EventKind::Deleted, message.0, now).await?;
+                        let mut tombstone = Message::from(row);
+                        tombstone.body = String::new();
+                        tombstone.deleted = true;
+                        Ok(Ok(WriteOutcome::Applied(Event {
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            kind: EventKind::Deleted,
+                            created_at: now,
+                            message: tombstone,
+                        })))
+                    }
+                }
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn engine(&self) -> &'static str {
+                $engine
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("select 1").execute(&self.read).await?;
+                Ok(())
+            }
+
+            async fn create_user(
+                &self,
+                handle: &Handle,
+                display_name: &DisplayName,
+                password_hash: &str,
+            ) -> StoreResult<User> {
+                let user = User {
+                    id: UserId(Uuid::now_v7()),
+                    handle: handle.clone(),
+                    display_name: display_name.clone(),
+                    created_at: now_millis(),
+                };
+                sqlx::query(
+                    "insert into users (id, handle, display_name, password_hash, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(user.id.0)
+                .bind(handle.as_str())
+                .bind(display_name.as_str())
+                .bind(password_hash)
+                .bind(user.created_at)
+                .execute(&self.write)
+                .await?;
+                Ok(user)
+            }
+
+            async fn credentials(&self, handle: &Handle) -> StoreResult<Option<Credentials>> {
+                let row = sqlx::query_as::<_, CredentialsRow>(concat!("select ", user_cols!(), ", password_hash from users where handle = $1"))
+                .bind(handle.as_str())
+                .fetch_optional(&self.read)
+                .await?;
+                row.map(|r| {
+                    Ok(Credentials {
+                        user: r.user.into_user()?,
+                        password_hash: r.password_hash,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+                sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(UserRow::into_user)
+                    .transpose()
+            }
+
+            async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>> {
+                sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where handle = $1"))
+                    .bind(handle.as_str())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(UserRow::into_user)
+                    .transpose()
+            }
+
+            async fn create_api_token(
+                &self,
+                user: UserId,
+                name: &str,
+                secret_hash: &[u8; 32],
+            ) -> StoreResult<ApiToken> {
+                let token = ApiToken {
+                    id: TokenId(Uuid::now_v7()),
+                    user_id: user,
+                    name: name.to_string(),
+                    created_at: now_millis(),
+                    last_used_at: None,
+                    revoked_at: None,
+                };
+                sqlx::query(
+                    "insert into api_tokens (id, user_id, name, token_hash, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(token.id.0)
+                .bind(user.0)
+                .bind(name)
+                .bind(&secret_hash[..])
+                .bind(token.created_at)
+                .execute(&self.write)
+                .await?;
+                Ok(token)
+            }
+
+            async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>> {
+                let owner: Option<(Uuid,)> = sqlx::query_as(
+                    "update api_tokens set last_used_at = $2 \
+                     where token_hash = $1 and revoked_at is null returning user_id",
+                )
+                .bind(&secret_hash[..])
+                .bind(now_millis())
+                .fetch_optional(&self.write)
+                .await?;
+                match owner {
+                    Some((id,)) => self.user(UserId(id)).await,
+                    None => Ok(None),
+                }
+            }
+
+            async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+                let rows = sqlx::query_as::<_, TokenRow>(
+                    "select id, user_id, name, created_at, last_used_at, revoked_at \
+                     from api_tokens where user_id = $1 order by created_at desc, id desc",
+                )
+                .bind(user.0)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(ApiToken::from).collect())
+            }
+
+            async fn revoke_api_token(&self, user: UserId, token: TokenId) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update api_tokens set revoked_at = $3 \
+                     where id = $1 and user_id = $2 and revoked_at is null",
+                )
+                .bind(token.0)
+                .bind(user.0)
+                .bind(now_millis())
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn session_save(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
+                     on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date",
+                )
+                .bind(id)
+                .bind(data)
+                .bind(expires_at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            async fn session_create(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
+                     on conflict (id) do nothing",
+                )
+                .bind(id)
+                .bind(data)
+                .bind(expires_at)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("select data from sessions where id = $1 and expiry_date > $2")
+                        .bind(id)
+                        .bind(now)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(|(data,)| data))
+            }
+
+            async fn session_delete(&self, id: &str) -> StoreResult<()> {
+                sqlx::query("delete from sessions where id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session_delete_expired(&self, now: i64) -> StoreResult<u64> {
+                let done = sqlx::query("delete from sessions where expiry_date <= $1")
+                    .bind(now)
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn create_room(
+                &self,
+                creator: UserId,
+                kind: RoomKind,
+                name: &RoomName,
+                topic: &str,
+            ) -> StoreResult<Room> {
+                if kind == RoomKind::Dm {
+                    return Err(StoreError::Invalid { reason: "use open_dm for direct messages" });
+                }
+                let room = Room {
+                    id: RoomId(Uuid::now_v7()),
+                    kind,
+                    name: Some(name.clone()),
+                    topic: topic.to_string(),
+                    created_by: creator,
+                    created_at: now_millis(),
+                    last_seq: 0,
+                };
+                let mut tx = self.write.begin().await?;
+                sqlx::query(
+                    "insert into rooms (id, kind, name, topic, created_by, created_at, last_seq) \
+                     values ($1, $2, $3, $4, $5, $6, 0)",
+                )
+                .bind(room.id.0)
+                .bind(kind.as_str())
+                .bind(name.as_str())
+                .bind(topic)
+                .bind(creator.0)
+                .bind(room.created_at)
+                .execute(&mut *tx)
+                .await?;
+                Self::insert_member(&mut *tx, room.id, creator).await?;
+                tx.commit().await?;
+                Ok(room)
+            }
+
+            async fn open_dm(&self, a: UserId, b: UserId) -> StoreResult<Room> {
+                if a == b {
+                    return Err(StoreError::Invalid { reason: "a direct message needs two different users" });
+                }
+                let key = dm_key(a, b);
+                let mut tx = self.write.begin().await?;
+                for user in [a, b] {
+                    if !Self::user_exists(&mut *tx, user).await? {
+                        return Err(StoreError::NotFound { what: "user" });
+                    }
+                }
+                let id = Uuid::now_v7();
+                let created = sqlx::query(
+                    "insert into rooms (id, kind, name, topic, created_by, created_at, last_seq, dm_key) \
+                     values ($1, 'dm', null, '', $2, $3, 0, $4) on conflict (dm_key) do nothing",
+                )
+                .bind(id)
+                .bind(a.0)
+                .bind(now_millis())
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+                if created.rows_affected() == 1 {
+                    Self::insert_member(&mut *tx, RoomId(id), a).await?;
+                    Self::insert_member(&mut *tx, RoomId(id), b).await?;
+                }
+                let room = sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where dm_key = $1"))
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .into_room()?;
+                tx.commit().await?;
+                Ok(room)
+            }
+
+            async fn room(&self, id: RoomId) -> StoreResult<Option<Room>> {
+                Self::fetch_room_row(&self.read, id).await
+            }
+
+            async fn room_by_name(&self, name: &RoomName) -> StoreResult<Option<Room>> {
+                sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where name = $1"))
+                    .bind(name.as_str())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(RoomRow::into_room)
+                    .transpose()
+            }
+
+            async fn public_rooms(&self) -> StoreResult<Vec<Room>> {
+                sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where kind = 'public' order by name"))
+                .fetch_all(&self.read)
+                .await?
+                .into_iter()
+                .map(RoomRow::into_room)
+                .collect()
+            }
+
+            async fn join_public(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
+                let mut tx = self.write.begin().await?;
+                let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
+                    return Err(StoreError::NotFound { what: "room" });
+                };
+                if found.kind != RoomKind::Public {
+                    return Err(StoreError::Forbidden { reason: "only public rooms can be joined freely" });
+                }
+                let added = Self::insert_member(&mut *tx, room, user).await?;
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn invite(&self, room: RoomId, inviter: UserId, invitee: UserId) -> StoreResult<bool> {
+                let mut tx = self.write.begin().await?;
+                let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
+                    return Err(StoreError::NotFound { what: "room" });
+                };
+                if found.kind == RoomKind::Dm {
+                    return Err(StoreError::Forbidden { reason: "nobody can be added to a direct message" });
+                }
+                if !Self::is_member(&mut *tx, room, inviter).await? {
+                    return Err(StoreError::Forbidden { reason: "only members can invite" });
+                }
+                if !Self::user_exists(&mut *tx, invitee).await? {
+                    return Err(StoreError::NotFound { what: "user" });
+                }
+                let added = Self::insert_member(&mut *tx, room, invitee).await?;
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn leave(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
+                let mut tx = self.write.begin().await?;
+                let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
+                    return Err(StoreError::NotFound { what: "room" });
+                };
+                if found.kind == RoomKind::Dm {
+                    return Err(StoreError::Forbidden { reason: "a direct message cannot be left" });
+                }
+                let done = sqlx::query("delete from memberships where room_id = $1 and user_id = $2")
+                    .bind(room.0)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn membership(&self, room: RoomId, user: UserId) -> StoreResult<Option<Membership>> {
+                let row = sqlx::query_as::<_, MembershipRow>(
+                    "select room_id, user_id, joined_at, last_read_seq from memberships \
+                     where room_id = $1 and user_id = $2",
+                )
+                .bind(room.0)
+                .bind(user.0)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|r| Membership {
+                    room_id: RoomId(r.room_id),
+                    user_id: UserId(r.user_id),
+                    joined_at: r.joined_at,
+                    last_read_seq: seq_out(r.last_read_seq),
+                }))
+            }
+
+            async fn members(&self, room: RoomId) -> StoreResult<Vec<User>> {
+                sqlx::query_as::<_, UserRow>(
+                    "select u.id, u.handle, u.display_name, u.created_at from memberships m \
+                     join users u on u.id = m.user_id where m.room_id = $1 order by u.handle",
+                )
+                .bind(room.0)
+                .fetch_all(&self.read)
+                .await?
+                .into_iter()
+                .map(UserRow::into_user)
+                .collect()
+            }
+
+            async fn rooms_of(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+                let rows = sqlx::query_as::<_, SummaryRow>(
+                    "select r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
+                       m.last_read_seq, \
+                       (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
+                          and x.author_id <> $1 and not x.deleted) as unread, \
+                       pu.id as peer_id, pu.handle as peer_handle, pu.display_name as peer_display_name, \
+                       pu.created_at as peer_created_at \
+                     from memberships m join rooms r on r.id = m.room_id \
+                     left join memberships pm on r.kind = 'dm' and pm.room_id = r.id and pm.user_id <> $1 \
+                     left join users pu on pu.id = pm.user_id \
+                     where m.user_id = $1 \
+                     order by case r.kind when 'dm' then 1 else 0 end, r.name, pu.handle",
+                )
+                .bind(user.0)
+                .fetch_all(&self.read)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let dm_peer = match (r.peer_id, r.peer_handle, r.peer_display_name, r.peer_created_at) {
+                            (Some(id), Some(handle), Some(display_name), Some(created_at)) => Some(
+                                UserRow { id, handle, display_name, created_at }.into_user()?,
+                            ),
+                            _ => None,
+                        };
+                        Ok(RoomSummary {
+                            room: r.room.into_room()?,
+                            last_read_seq: seq_out(r.last_read_seq),
+                            unread: seq_out(r.unread),
+                            dm_peer,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn mark_read(&self, room: RoomId, user: UserId, seq: u64) -> StoreResult<u64> {
+                let row: Option<(i64,)> = sqlx::query_as($dialect::MARK_READ)
+                    .bind(room.0)
+                    .bind(user.0)
+                    .bind(seq_in(seq))
+                    .fetch_optional(&self.write)
+                    .await?;
+                match row {
+                    Some((marker,)) => Ok(seq_out(marker)),
+                    None => Err(StoreError::NotFound { what: "membership" }),
+                }
+            }
+
+            async fn write_batch(
+                &self,
+                room: RoomId,
+                commands: &[WriteCommand],
+            ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
+                let mut tx = self.write.begin().await?;
+                let last: Option<(i64,)> = sqlx::query_as($dialect::LOCK_ROOM)
+                    .bind(room.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((start,)) = last else {
+                    return Ok(commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect());
+                };
+                let now = now_millis();
+                let mut seq = start;
+                let mut results = Vec::with_capacity(commands.len());
+                for command in commands {
+                    results.push(Self::apply(&mut tx, room, &mut seq, now, command).await?);
+                }
+                if seq != start {
+                    sqlx::query("update rooms set last_seq = $1 where id = $2")
+                        .bind(seq)
+                        .bind(room.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(results)
+            }
+
+            async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page> {
+                let rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where room_id = $1 order by seq desc limit $2"))
+                .bind(room.0)
+                .bind(limit_in(limit) + 1)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(page_from(rows, limit))
+            }
+
+            async fn before(&self, room: RoomId, before_seq: u64, limit: u32) -> StoreResult<Page> {
+                let rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where room_id = $1 and seq < $2 \
+                     order by seq desc limit $3"))
+                .bind(room.0)
+                .bind(seq_in(before_seq))
+                .bind(limit_in(limit) + 1)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(page_from(rows, limit))
+            }
+
+            async fn events_after(&self, room: RoomId, after_seq: u64, limit: u32) -> StoreResult<Vec<Event>> {
+                sqlx::query_as::<_, EventRow>(concat!(event_select!(), " where e.room_id = $1 and e.seq > $2 order by e.seq limit $3"))
+                .bind(room.0)
+                .bind(seq_in(after_seq))
+                .bind(limit_in(limit))
+                .fetch_all(&self.read)
+                .await?
+                .into_iter()
+                .map(EventRow::into_event)
+                .collect()
+            }
+
+            async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
+                Ok(sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(Message::from))
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", sqlite_dialect);
+sql_store!(PgStore, sqlx::Postgres, "postgres", pg_dialect);

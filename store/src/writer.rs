@@ -1,0 +1,179 @@
+//! Group commit. [`Writer::write`] queues a command on its room's *lane*; the lane task
+//! takes every command waiting (up to a bound) and applies them in one transaction with
+//! [`Store::write_batch`]. Under load a hot room commits many sends per transaction; a
+//! quiet room commits each at once. A caller gets its outcome only after commit.
+//!
+//! Lanes are created on first use and end after a quiet period. A lane retires only
+//! while holding the lane map's lock and after seeing its queue empty, so no queued
+//! command is ever dropped: a sender that raced the retirement finds its send refused
+//! and starts a new lane. Commands queued on one lane are applied in queue order, so one
+//! connection's sends get increasing seqs.
+
+use protocol::ids::RoomId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Store;
+use crate::error::{StoreError, WriteError};
+use crate::model::{WriteCommand, WriteOutcome};
+
+/// How a queued write ended.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteFailure {
+    /// The command was refused; nothing was written for it.
+    #[error(transparent)]
+    Refused(#[from] WriteError),
+    /// The batch's transaction failed; nothing of it was written.
+    #[error("the store failed: {0}")]
+    Store(Arc<StoreError>),
+    /// The writer is shutting down.
+    #[error("the writer stopped")]
+    Stopped,
+}
+
+/// Tuning for [`Writer`].
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Most commands in one transaction.
+    pub max_batch: usize,
+    /// Commands that may wait on one lane before senders wait too.
+    pub queue: usize,
+    /// A lane with nothing to do for this long ends.
+    pub idle: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            max_batch: 256,
+            queue: 4096,
+            idle: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Job {
+    command: WriteCommand,
+    reply: oneshot::Sender<Result<WriteOutcome, WriteFailure>>,
+}
+
+type Lanes = Arc<Mutex<HashMap<RoomId, mpsc::Sender<Job>>>>;
+
+/// The group-commit writer, shared by every connection of a process.
+#[derive(Clone)]
+pub struct Writer {
+    store: Arc<dyn Store>,
+    lanes: Lanes,
+    config: WriterConfig,
+}
+
+impl Writer {
+    /// A writer over `store`.
+    pub fn new(store: Arc<dyn Store>, config: WriterConfig) -> Writer {
+        Writer {
+            store,
+            lanes: Arc::new(Mutex::new(HashMap::new())),
+            config,
+        }
+    }
+
+    /// Applies `command` to `room`, batched with whatever else is waiting for that room.
+    pub async fn write(
+        &self,
+        room: RoomId,
+        command: WriteCommand,
+    ) -> Result<WriteOutcome, WriteFailure> {
+        let (reply, outcome) = oneshot::channel();
+        let mut job = Job { command, reply };
+        loop {
+            let lane = self.lane(room);
+            match lane.send(job).await {
+                Ok(()) => break,
+                // The lane retired between lookup and send; the job comes back unsent.
+                Err(mpsc::error::SendError(returned)) => job = returned,
+            }
+        }
+        outcome.await.unwrap_or(Err(WriteFailure::Stopped))
+    }
+
+    /// Number of room lanes currently running.
+    pub fn lanes(&self) -> usize {
+        self.lanes.lock().expect("lane map lock").len()
+    }
+
+    fn lane(&self, room: RoomId) -> mpsc::Sender<Job> {
+        let mut lanes = self.lanes.lock().expect("lane map lock");
+        if let Some(tx) = lanes.get(&room) {
+            if !tx.is_closed() {
+                return tx.clone();
+            }
+        }
+        let (tx, rx) = mpsc::channel(self.config.queue);
+        lanes.insert(room, tx.clone());
+        tokio::spawn(run_lane(
+            room,
+            rx,
+            tx.clone(),
+            self.store.clone(),
+            self.lanes.clone(),
+            self.config,
+        ));
+        tx
+    }
+}
+
+async fn run_lane(
+    room: RoomId,
+    mut rx: mpsc::Receiver<Job>,
+    me: mpsc::Sender<Job>,
+    store: Arc<dyn Store>,
+    lanes: Lanes,
+    config: WriterConfig,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(config.max_batch);
+    loop {
+        let first = match tokio::time::timeout(config.idle, rx.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(_idle) => {
+                let mut map = lanes.lock().expect("lane map lock");
+                match rx.try_recv() {
+                    Ok(job) => job,
+                    Err(_) => {
+                        if map.get(&room).is_some_and(|tx| tx.same_channel(&me)) {
+                            map.remove(&room);
+                        }
+                        // Dropping `rx` while holding the lock: a sender that looked us up
+                        // earlier gets its job back and starts a new lane.
+                        drop(rx);
+                        return;
+                    }
+                }
+            }
+        };
+        batch.push(first);
+        while batch.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let commands: Vec<WriteCommand> = batch.iter().map(|j| j.command.clone()).collect();
+        match store.write_batch(room, &commands).await {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(result.map_err(WriteFailure::from));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%room, cause = %err, size = batch.len(), "write batch failed");
+                let err = Arc::new(err);
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(WriteFailure::Store(err.clone())));
+                }
+            }
+        }
+    }
+}

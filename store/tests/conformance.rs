@@ -1,0 +1,685 @@
+//! The Store conformance suite: every case is written once and run against each backend —
+//! SQLite on a fresh temporary file, Postgres on a fresh database of the real local server
+//! (`CONFAB_TEST_DATABASE_URL` / `DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`).
+//! With `CI` set, an unreachable Postgres fails the tests; otherwise they say loudly that
+//! they skipped.
+
+mod support;
+
+use protocol::ids::{MessageId, RoomId, UserId};
+use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+use std::collections::HashSet;
+use std::sync::Arc;
+use store::writer::WriterConfig;
+use store::*;
+use uuid::Uuid;
+
+async fn user(store: &dyn Store, handle: &str) -> User {
+    store
+        .create_user(
+            &Handle::parse(handle).unwrap(),
+            &DisplayName::parse(&handle.to_uppercase()).unwrap(),
+            "$argon2id$fake",
+        )
+        .await
+        .unwrap()
+}
+
+async fn room(store: &dyn Store, creator: UserId, kind: RoomKind, name: &str) -> Room {
+    store
+        .create_room(creator, kind, &RoomName::parse(name).unwrap(), "")
+        .await
+        .unwrap()
+}
+
+fn send(author: UserId, cmid: &str, body: &str) -> WriteCommand {
+    WriteCommand::Send {
+        author,
+        client_msg_id: ClientMsgId::parse(cmid).unwrap(),
+        body: Body::parse(body).unwrap(),
+    }
+}
+
+async fn write_one(
+    store: &dyn Store,
+    room: RoomId,
+    cmd: WriteCommand,
+) -> Result<WriteOutcome, WriteError> {
+    store
+        .write_batch(room, &[cmd])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
+fn applied(r: Result<WriteOutcome, WriteError>) -> Event {
+    match r {
+        Ok(WriteOutcome::Applied(e)) => e,
+        other => panic!("expected an applied write, got {other:?}"),
+    }
+}
+
+// --- cases ------------------------------------------------------------------------------
+
+async fn handles_are_unique_and_credentials_come_back(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let err = store
+        .create_user(
+            &Handle::parse("ANA").unwrap(),
+            &DisplayName::parse("x").unwrap(),
+            "h",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { what: "handle" }),
+        "{err:?}"
+    );
+    let creds = store
+        .credentials(&Handle::parse("ana").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.user, ana);
+    assert_eq!(creds.password_hash, "$argon2id$fake");
+    assert_eq!(store.user(ana.id).await.unwrap(), Some(ana.clone()));
+    assert_eq!(store.user_by_handle(&ana.handle).await.unwrap(), Some(ana));
+    assert_eq!(
+        store
+            .credentials(&Handle::parse("nobody").unwrap())
+            .await
+            .unwrap()
+            .map(|c| c.user),
+        None
+    );
+}
+
+async fn api_tokens_resolve_until_revoked(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let secret = [7u8; 32];
+    let token = store
+        .create_api_token(ana.id, "bot", &secret)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token_hash(&secret).await.unwrap(),
+        Some(ana.clone())
+    );
+    assert_eq!(store.user_by_token_hash(&[8u8; 32]).await.unwrap(), None);
+    let listed = store.api_tokens(ana.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "use time recorded");
+    assert!(
+        !store.revoke_api_token(bo.id, token.id).await.unwrap(),
+        "not bo's token"
+    );
+    assert!(store.revoke_api_token(ana.id, token.id).await.unwrap());
+    assert!(
+        !store.revoke_api_token(ana.id, token.id).await.unwrap(),
+        "already revoked"
+    );
+    assert_eq!(store.user_by_token_hash(&secret).await.unwrap(), None);
+    assert!(
+        store.api_tokens(ana.id).await.unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+}
+
+async fn sessions_expire_and_ids_are_not_reused(store: Arc<dyn Store>) {
+    assert!(store.session_create("s1", b"one", 1_000).await.unwrap());
+    assert!(!store.session_create("s1", b"other", 1_000).await.unwrap());
+    assert_eq!(
+        store.session_load("s1", 999).await.unwrap(),
+        Some(b"one".to_vec())
+    );
+    assert_eq!(
+        store.session_load("s1", 1_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    store.session_save("s1", b"two", 2_000).await.unwrap();
+    assert_eq!(
+        store.session_load("s1", 1_500).await.unwrap(),
+        Some(b"two".to_vec())
+    );
+    store.session_save("s2", b"x", 10).await.unwrap();
+    assert_eq!(store.session_delete_expired(1_500).await.unwrap(), 1);
+    store.session_delete("s1").await.unwrap();
+    assert_eq!(store.session_load("s1", 0).await.unwrap(), None);
+}
+
+async fn room_names_are_unique_and_only_public_rooms_are_listed(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    room(&*store, ana.id, RoomKind::Private, "secret").await;
+    let err = store
+        .create_room(
+            ana.id,
+            RoomKind::Private,
+            &RoomName::parse("General").unwrap(),
+            "",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { what: "room name" }),
+        "{err:?}"
+    );
+    let public = store.public_rooms().await.unwrap();
+    assert_eq!(public, vec![general.clone()]);
+    assert_eq!(store.room(general.id).await.unwrap(), Some(general.clone()));
+    assert_eq!(
+        store
+            .room_by_name(&RoomName::parse("general").unwrap())
+            .await
+            .unwrap(),
+        Some(general.clone())
+    );
+    assert!(
+        store
+            .membership(general.id, ana.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "creator is a member"
+    );
+    let err = store
+        .create_room(ana.id, RoomKind::Dm, &RoomName::parse("dm-x").unwrap(), "")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }));
+}
+
+async fn private_rooms_admit_only_by_invitation_from_members(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let secret = room(&*store, ana.id, RoomKind::Private, "secret").await;
+    let err = store.join_public(secret.id, bo.id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden { .. }), "{err:?}");
+    let err = store.invite(secret.id, bo.id, cy.id).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Forbidden { .. }),
+        "non-member cannot invite: {err:?}"
+    );
+    assert!(store.invite(secret.id, ana.id, bo.id).await.unwrap());
+    assert!(
+        !store.invite(secret.id, ana.id, bo.id).await.unwrap(),
+        "already a member"
+    );
+    assert!(
+        store.invite(secret.id, bo.id, cy.id).await.unwrap(),
+        "members invite too"
+    );
+    let err = store
+        .invite(secret.id, ana.id, UserId(Uuid::now_v7()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { what: "user" }),
+        "{err:?}"
+    );
+    let handles: Vec<String> = store
+        .members(secret.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.handle.to_string())
+        .collect();
+    assert_eq!(handles, ["ana", "bo", "cy"]);
+    assert!(store.leave(secret.id, cy.id).await.unwrap());
+    assert!(!store.leave(secret.id, cy.id).await.unwrap());
+    assert!(store.membership(secret.id, cy.id).await.unwrap().is_none());
+}
+
+async fn public_rooms_can_be_joined_once(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    assert!(store.join_public(general.id, bo.id).await.unwrap());
+    assert!(!store.join_public(general.id, bo.id).await.unwrap());
+    let err = store
+        .join_public(RoomId(Uuid::now_v7()), bo.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { what: "room" }));
+}
+
+async fn a_dm_is_one_room_per_pair(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let dm = store.open_dm(ana.id, bo.id).await.unwrap();
+    assert_eq!(dm.kind, RoomKind::Dm);
+    assert_eq!(dm.name, None);
+    assert_eq!(
+        store.open_dm(bo.id, ana.id).await.unwrap().id,
+        dm.id,
+        "same room either way"
+    );
+    assert_ne!(store.open_dm(ana.id, cy.id).await.unwrap().id, dm.id);
+    assert!(matches!(
+        store.open_dm(ana.id, ana.id).await.unwrap_err(),
+        StoreError::Invalid { .. }
+    ));
+    assert!(matches!(
+        store
+            .open_dm(ana.id, UserId(Uuid::now_v7()))
+            .await
+            .unwrap_err(),
+        StoreError::NotFound { what: "user" }
+    ));
+    assert!(
+        store.membership(dm.id, cy.id).await.unwrap().is_none(),
+        "a third user is not in it"
+    );
+    assert!(matches!(
+        store.invite(dm.id, ana.id, cy.id).await.unwrap_err(),
+        StoreError::Forbidden { .. }
+    ));
+    assert!(matches!(
+        store.leave(dm.id, ana.id).await.unwrap_err(),
+        StoreError::Forbidden { .. }
+    ));
+    let rooms = store.rooms_of(ana.id).await.unwrap();
+    let peers: Vec<String> = rooms
+        .iter()
+        .filter_map(|r| r.dm_peer.as_ref())
+        .map(|u| u.handle.to_string())
+        .collect();
+    assert_eq!(peers, ["bo", "cy"]);
+}
+
+async fn sends_take_consecutive_seqs_and_retries_are_idempotent(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let results = store
+        .write_batch(
+            r.id,
+            &[
+                send(ana.id, "c1", "one"),
+                send(ana.id, "c2", "two"),
+                send(ana.id, "c1", "one again"),
+            ],
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = results
+        .iter()
+        .map(|o| o.as_ref().unwrap().event().seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 1], "the in-batch retry gets the original seq");
+    assert!(matches!(results[2], Ok(WriteOutcome::Duplicate(_))));
+    let again = write_one(&*store, r.id, send(ana.id, "c2", "changed"))
+        .await
+        .unwrap();
+    match again {
+        WriteOutcome::Duplicate(e) => {
+            assert_eq!(e.seq, 2);
+            assert_eq!(e.message.body, "two", "the original message comes back");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.room(r.id).await.unwrap().unwrap().last_seq, 2);
+    let e = applied(write_one(&*store, r.id, send(ana.id, "c3", "three")).await);
+    assert_eq!(e.seq, 3);
+    assert_eq!(e.kind, EventKind::Message);
+    assert_eq!(store.message(e.message.id).await.unwrap(), Some(e.message));
+}
+
+async fn the_same_client_id_in_two_rooms_or_by_two_authors_is_two_messages(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let a = room(&*store, ana.id, RoomKind::Public, "room-a").await;
+    let b = room(&*store, ana.id, RoomKind::Public, "room-b").await;
+    applied(write_one(&*store, a.id, send(ana.id, "same", "x")).await);
+    applied(write_one(&*store, b.id, send(ana.id, "same", "x")).await);
+    let e = applied(write_one(&*store, a.id, send(bo.id, "same", "x")).await);
+    assert_eq!(e.seq, 2);
+}
+
+async fn edits_and_deletes_are_events_for_the_author_only(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let first = applied(write_one(&*store, r.id, send(ana.id, "c1", "helo")).await);
+    let id = first.message.id;
+    let edit = |author, body: &str| WriteCommand::Edit {
+        author,
+        message: id,
+        body: Body::parse(body).unwrap(),
+    };
+    assert_eq!(
+        write_one(&*store, r.id, edit(bo.id, "hijack")).await,
+        Err(WriteError::NotAuthor)
+    );
+    let edited = applied(write_one(&*store, r.id, edit(ana.id, "hello")).await);
+    assert_eq!((edited.seq, edited.kind), (2, EventKind::Edited));
+    assert_eq!(edited.message.body, "hello");
+    assert!(edited.message.edited_at.is_some());
+    assert_eq!(edited.message.seq, 1, "the message keeps its own seq");
+    let delete = |author| WriteCommand::Delete {
+        author,
+        message: id,
+    };
+    assert_eq!(
+        write_one(&*store, r.id, delete(bo.id)).await,
+        Err(WriteError::NotAuthor)
+    );
+    let deleted = applied(write_one(&*store, r.id, delete(ana.id)).await);
+    assert_eq!((deleted.seq, deleted.kind), (3, EventKind::Deleted));
+    assert!(deleted.message.deleted && deleted.message.body.is_empty());
+    assert_eq!(
+        write_one(&*store, r.id, edit(ana.id, "zombie")).await,
+        Err(WriteError::Deleted)
+    );
+    assert_eq!(
+        write_one(&*store, r.id, delete(ana.id)).await,
+        Err(WriteError::Deleted)
+    );
+    let missing = WriteCommand::Delete {
+        author: ana.id,
+        message: MessageId(Uuid::now_v7()),
+    };
+    assert_eq!(
+        write_one(&*store, r.id, missing).await,
+        Err(WriteError::NoSuchMessage)
+    );
+    assert_eq!(
+        store.room(r.id).await.unwrap().unwrap().last_seq,
+        3,
+        "refusals take no seq"
+    );
+    // The tombstone keeps its place in history.
+    let page = store.latest(r.id, 10).await.unwrap();
+    assert_eq!(page.messages.len(), 1);
+    assert!(page.messages[0].deleted && page.messages[0].body.is_empty());
+}
+
+async fn a_message_cannot_be_changed_through_another_room(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let a = room(&*store, ana.id, RoomKind::Public, "room-a").await;
+    let b = room(&*store, ana.id, RoomKind::Public, "room-b").await;
+    let m = applied(write_one(&*store, a.id, send(ana.id, "c1", "x")).await);
+    let cmd = WriteCommand::Delete {
+        author: ana.id,
+        message: m.message.id,
+    };
+    assert_eq!(
+        write_one(&*store, b.id, cmd).await,
+        Err(WriteError::NoSuchMessage)
+    );
+}
+
+async fn writes_to_an_unknown_room_are_refused(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let r = write_one(&*store, RoomId(Uuid::now_v7()), send(ana.id, "c1", "x")).await;
+    assert_eq!(r, Err(WriteError::NoSuchRoom));
+}
+
+async fn resume_returns_every_event_after_a_seq_in_order(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let mut ids = Vec::new();
+    for i in 1..=5 {
+        ids.push(
+            applied(
+                write_one(
+                    &*store,
+                    r.id,
+                    send(ana.id, &format!("c{i}"), &format!("m{i}")),
+                )
+                .await,
+            )
+            .message
+            .id,
+        );
+    }
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Edit {
+                author: ana.id,
+                message: ids[1],
+                body: Body::parse("m2!").unwrap(),
+            },
+        )
+        .await,
+    );
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Delete {
+                author: ana.id,
+                message: ids[3],
+            },
+        )
+        .await,
+    );
+    let events = store.events_after(r.id, 3, 100).await.unwrap();
+    let got: Vec<(u64, EventKind)> = events.iter().map(|e| (e.seq, e.kind)).collect();
+    assert_eq!(
+        got,
+        [
+            (4, EventKind::Message),
+            (5, EventKind::Message),
+            (6, EventKind::Edited),
+            (7, EventKind::Deleted)
+        ]
+    );
+    assert_eq!(events[2].message.body, "m2!");
+    assert!(
+        events[0].message.deleted,
+        "a replayed message shows its current state: no deleted text leaks"
+    );
+    assert_eq!(
+        store.events_after(r.id, 0, 2).await.unwrap().len(),
+        2,
+        "bounded"
+    );
+    assert!(store.events_after(r.id, 7, 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .events_after(r.id, 1_000, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn pages_walk_back_through_history(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let cmds: Vec<WriteCommand> = (1..=25)
+        .map(|i| send(ana.id, &format!("c{i}"), &format!("m{i}")))
+        .collect();
+    store.write_batch(r.id, &cmds).await.unwrap();
+    let latest = store.latest(r.id, 10).await.unwrap();
+    let seqs: Vec<u64> = latest.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (16..=25).collect::<Vec<_>>());
+    assert!(latest.has_more);
+    let older = store.before(r.id, 16, 10).await.unwrap();
+    assert_eq!(older.messages.first().unwrap().seq, 6);
+    assert_eq!(older.messages.last().unwrap().seq, 15);
+    assert!(older.has_more);
+    let oldest = store.before(r.id, 6, 10).await.unwrap();
+    assert_eq!(
+        oldest.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(!oldest.has_more);
+    let empty = store
+        .latest(
+            room(&*store, ana.id, RoomKind::Public, "empty").await.id,
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(empty.messages.is_empty() && !empty.has_more);
+}
+
+async fn unread_counts_follow_the_read_marker(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    store.join_public(r.id, bo.id).await.unwrap();
+    let cmds = [
+        send(ana.id, "a1", "x"),
+        send(ana.id, "a2", "y"),
+        send(bo.id, "b1", "mine"),
+        send(ana.id, "a3", "z"),
+    ];
+    let results = store.write_batch(r.id, &cmds).await.unwrap();
+    let unread_of = |rooms: Vec<RoomSummary>| {
+        rooms
+            .into_iter()
+            .find(|s| s.room.id == r.id)
+            .unwrap()
+            .unread
+    };
+    assert_eq!(
+        unread_of(store.rooms_of(bo.id).await.unwrap()),
+        3,
+        "own messages are not unread"
+    );
+    assert_eq!(store.mark_read(r.id, bo.id, 2).await.unwrap(), 2);
+    assert_eq!(unread_of(store.rooms_of(bo.id).await.unwrap()), 1);
+    assert_eq!(
+        store.mark_read(r.id, bo.id, 1).await.unwrap(),
+        2,
+        "never backwards"
+    );
+    assert_eq!(
+        store.mark_read(r.id, bo.id, 99).await.unwrap(),
+        4,
+        "never past the end"
+    );
+    assert_eq!(unread_of(store.rooms_of(bo.id).await.unwrap()), 0);
+    // A deleted message stops counting.
+    let a3 = results[3].as_ref().unwrap().event().message.id;
+    store.mark_read(r.id, ana.id, 0).await.unwrap();
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Delete {
+                author: ana.id,
+                message: a3,
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        unread_of(store.rooms_of(ana.id).await.unwrap()),
+        1,
+        "only bo's message is unread for ana"
+    );
+    let stranger = user(&*store, "cy").await;
+    assert!(matches!(
+        store.mark_read(r.id, stranger.id, 1).await.unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+}
+
+async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let hot = room(&*store, ana.id, RoomKind::Public, "hot").await;
+    let mut others = Vec::new();
+    for i in 0..5 {
+        others.push(room(&*store, ana.id, RoomKind::Public, &format!("room-{i}")).await);
+    }
+    let writer = Writer::new(
+        store.clone(),
+        WriterConfig {
+            max_batch: 16,
+            ..WriterConfig::default()
+        },
+    );
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let writer = writer.clone();
+        let target = if i % 2 == 0 { hot.id } else { others[i % 5].id };
+        tasks.push(tokio::spawn(async move {
+            let out = writer
+                .write(target, send(ana.id, &format!("c{i}"), "x"))
+                .await
+                .unwrap();
+            (target, out.event().seq)
+        }));
+    }
+    let mut per_room: std::collections::HashMap<RoomId, Vec<u64>> = Default::default();
+    for t in tasks {
+        let (room, seq) = t.await.unwrap();
+        per_room.entry(room).or_default().push(seq);
+    }
+    for (room, mut seqs) in per_room {
+        seqs.sort();
+        let n = seqs.len() as u64;
+        assert_eq!(
+            seqs,
+            (1..=n).collect::<Vec<_>>(),
+            "room {room}: gap-free and unique"
+        );
+        assert_eq!(store.room(room).await.unwrap().unwrap().last_seq, n);
+    }
+    // A retry through the writer is recognised.
+    let again = writer.write(hot.id, send(ana.id, "c0", "x")).await.unwrap();
+    assert!(matches!(again, WriteOutcome::Duplicate(_)));
+    let unique: HashSet<u64> = store
+        .events_after(hot.id, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(unique.len(), 100);
+}
+
+// --- one test per case and backend ---------------------------------------------------------
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite().await;
+                    super::$case(db.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    super::$case(db.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    handles_are_unique_and_credentials_come_back,
+    api_tokens_resolve_until_revoked,
+    sessions_expire_and_ids_are_not_reused,
+    room_names_are_unique_and_only_public_rooms_are_listed,
+    private_rooms_admit_only_by_invitation_from_members,
+    public_rooms_can_be_joined_once,
+    a_dm_is_one_room_per_pair,
+    sends_take_consecutive_seqs_and_retries_are_idempotent,
+    the_same_client_id_in_two_rooms_or_by_two_authors_is_two_messages,
+    edits_and_deletes_are_events_for_the_author_only,
+    a_message_cannot_be_changed_through_another_room,
+    writes_to_an_unknown_room_are_refused,
+    resume_returns_every_event_after_a_seq_in_order,
+    pages_walk_back_through_history,
+    unread_counts_follow_the_read_marker,
+    the_writer_orders_concurrent_sends_without_gaps,
+);

@@ -1,0 +1,105 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new database on the real
+//! Postgres server that is dropped when the test ends.
+
+use std::sync::Arc;
+use store::{PgStore, SqliteStore, Store};
+
+/// A store on a fresh database, cleaned up on drop.
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    PgDatabase { admin_url: String, name: String },
+}
+
+/// A store on a new SQLite file.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = SqliteStore::open(&url).await.expect("open sqlite");
+    TestDb {
+        store: Arc::new(store),
+        cleanup: Some(Cleanup::Dir(dir)),
+    }
+}
+
+/// The server tests connect to (never the one the app is configured with).
+pub fn postgres_admin_url() -> String {
+    std::env::var("CONFAB_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A store on a new Postgres database; `None` (said loudly) when Postgres is unreachable
+/// and `CI` is not set. With `CI` set, an unreachable Postgres panics.
+pub async fn postgres() -> Option<TestDb> {
+    use sqlx::Connection;
+    let admin_url = postgres_admin_url();
+    let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(c) => c,
+        Err(err) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("Postgres is unreachable at {admin_url} and CI is set: {err}");
+            }
+            eprintln!("SKIPPED: Postgres is unreachable at {admin_url}: {err}");
+            return None;
+        }
+    };
+    let name = format!("confab_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let url = with_database(&admin_url, &name);
+    let store = PgStore::connect(&url).await.expect("open postgres store");
+    Some(TestDb {
+        store: Arc::new(store),
+        cleanup: Some(Cleanup::PgDatabase { admin_url, name }),
+    })
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let root = match path_start {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(Cleanup::PgDatabase { admin_url, name }) = self.cleanup.take() {
+            // Drop the database from a helper thread with its own runtime: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "drop database if exists {name} with (force)"
+                        )))
+                        .execute(&mut admin)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
