@@ -7,6 +7,8 @@
 //! - [`pages`]: one module per page.
 //! - [`live`]: the browser's WebSocket connection to the gateway and its visible state.
 //! - [`status`]: the `server_status` server function.
+//! - [`auth`]: account server functions (sign up, log in, log out, current user).
+//! - [`session_ui`]: the current user for every page, and the account menu.
 //! - [`ssr`]: server-only context types the server provides to server functions.
 
 use leptos::prelude::*;
@@ -16,8 +18,10 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+pub mod auth;
 pub mod live;
 pub mod pages;
+pub mod session_ui;
 pub mod status;
 
 #[cfg(feature = "ssr")]
@@ -47,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session_ui::provide_session();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/confab.css" />
@@ -54,6 +59,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage />
+                <Route path=StaticSegment("login") view=pages::login::LoginPage />
+                <Route path=StaticSegment("signup") view=pages::signup::SignupPage />
             </Routes>
         </Router>
     }

@@ -15,10 +15,7 @@ pub struct StatusReport {
 /// Reports the server's name, version and uptime.
 #[server(endpoint = "status")]
 pub async fn server_status() -> Result<StatusReport, ServerFnError> {
-    use crate::ssr::ServerInfo;
-
-    let info = use_context::<ServerInfo>()
-        .ok_or_else(|| ServerFnError::new("server context is missing"))?;
+    let info = crate::ssr::app_context()?.info;
     Ok(StatusReport {
         server: info.server_name.clone(),
         uptime_secs: info.started.elapsed().as_secs(),

@@ -12,12 +12,69 @@ use std::time::Duration;
 /// Default address when neither `--bind` nor `LEPTOS_SITE_ADDR` is given.
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
 
-/// The `confab` command line.
+/// The `confab` command line: `confab` (or `confab serve`) runs the server; the other
+/// subcommands administer accounts against the configured database.
 #[derive(Debug, Parser)]
 #[command(name = "confab", version, about = "Confab: real-time team chat server")]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens (for bots and tools; sent as `Authorization: Bearer <token>`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `confab user …`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from CONFAB_NEW_PASSWORD, else from stdin.
+    Create {
+        /// The unique handle (2–32 of a-z 0-9 _ . -).
+        #[arg(long)]
+        handle: String,
+        /// The name shown to others (defaults to the handle).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// `confab token …`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user and print its secret (shown only once).
+    Create {
+        /// The user's handle.
+        #[arg(long)]
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List a user's tokens.
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke one of a user's tokens by id.
+    Revoke {
+        #[arg(long)]
+        user: String,
+        /// The token's id (from `confab token list`).
+        #[arg(long)]
+        id: String,
+    },
 }
 
 /// Everything the server reads from its environment.
@@ -35,6 +92,15 @@ pub struct Settings {
     /// Folder for the embedded engines' files (the SQLite database).
     #[arg(long, env = "CONFAB_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// Database: `postgres://…` selects Postgres, `sqlite://…` a SQLite file; unset means
+    /// SQLite at <data-dir>/confab.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Mark the session cookie Secure (set this whenever the site is served over HTTPS).
+    #[arg(long, env = "CONFAB_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
 
     /// Seconds between the heartbeats a client is asked to send; a connection silent for
     /// twice this long is closed with 4100.
@@ -86,6 +152,14 @@ impl Settings {
             .expect("defaults always parse")
     }
 
+    /// Where the store lives.
+    pub fn store_config(&self) -> store::StoreConfig {
+        store::StoreConfig {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+
     /// The heartbeat interval clients are asked to keep.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
@@ -106,6 +180,8 @@ mod tests {
         let s = Settings::defaults();
         assert_eq!(s.bind, None);
         assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.database_url, None);
+        assert!(!s.secure_cookies);
         assert_eq!(s.heartbeat_secs, 25);
         assert_eq!(s.max_frame_bytes, 65_536);
         assert_eq!(s.log_format, LogFormat::Human);
@@ -118,6 +194,16 @@ mod tests {
         assert!(err.to_string().contains("heartbeat-secs"), "{err}");
         let err = Cli::try_parse_from(["confab", "--bind", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("bind"), "{err}");
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let cli = Cli::try_parse_from(["confab", "token", "create", "--user", "ana"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Token(TokenCommand::Create { ref user, ref name })) if user == "ana" && name == "cli"
+        ));
+        assert!(Cli::try_parse_from(["confab"]).unwrap().command.is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! real-time WebSocket gateway, in one process.
 //!
 //! # Layout
+//! - [`admin`]: the `confab user` and `confab token` subcommands.
 //! - [`config`]: the typed [`config::Settings`], from CLI flags with environment fallbacks.
 //! - [`telemetry`]: tracing subscriber set-up (human or JSON logs).
 //! - [`startup`]: [`startup::Application`]: binds, builds the state and router, runs.
@@ -12,6 +13,7 @@
 //!
 //! `main.rs` is a thin wrapper; tests build an [`startup::Application`] on port 0.
 
+pub mod admin;
 pub mod config;
 pub mod gateway;
 pub mod http;

@@ -1,8 +1,9 @@
 //! [`Application`]: turns [`Settings`] into a bound, running server.
 //!
-//! `build` binds the listener (port 0 works, which tests use) and assembles the state;
-//! `run_until_stopped` serves until the given future resolves, then shuts down in order:
-//! stop accepting, close every WebSocket with 1012, wait (bounded) for their tasks.
+//! `build` opens the store (running migrations), binds the listener (port 0 works, which
+//! tests use) and assembles the state; `run_until_stopped` serves until the given future
+//! resolves, then shuts down in order: stop accepting, close every WebSocket with 1012,
+//! wait (bounded) for their tasks.
 
 use anyhow::Context;
 use leptos::prelude::*;
@@ -15,6 +16,9 @@ use crate::config::{DEFAULT_BIND, Settings};
 use crate::gateway::Gateway;
 use crate::state::AppState;
 
+/// How often expired sessions are deleted and idle rate-limit keys forgotten.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
 /// A server that has bound its port and is ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -23,7 +27,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and builds the application state.
+    /// Opens the store, binds the listener and builds the application state.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let mut leptos_options = get_configuration(None)
             .context("reading Leptos configuration (LEPTOS_* variables)")?
@@ -37,6 +41,11 @@ impl Application {
             leptos_options.site_root = root.to_string_lossy().into_owned().into();
         }
 
+        let store = store::open(&settings.store_config())
+            .await
+            .context("opening the store")?;
+        tracing::info!(engine = store.engine(), "store ready");
+
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind}"))?;
@@ -48,9 +57,13 @@ impl Application {
             leptos_options,
             gateway: Gateway::new(settings.clone()),
             settings,
-            server_info: app::ssr::ServerInfo {
-                server_name: format!("confab/{}", env!("CARGO_PKG_VERSION")),
-                started: Instant::now(),
+            app: app::ssr::AppContext {
+                info: app::ssr::ServerInfo {
+                    server_name: format!("confab/{}", env!("CARGO_PKG_VERSION")),
+                    started: Instant::now(),
+                },
+                store,
+                limits: Arc::new(app::ssr::limits::Limits::default()),
             },
         };
         Ok(Application {
@@ -82,6 +95,7 @@ impl Application {
         } = self;
         let gateway = state.gateway.clone();
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+        let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let router = crate::http::router(state);
 
         tracing::info!(%addr, "confab listening on http://{addr}");
@@ -96,8 +110,24 @@ impl Application {
             // gateway closes them itself.
             shutdown_token.cancel();
         });
-        serve.await.context("serving HTTP")?;
+        let served = serve.await.context("serving HTTP");
         gateway.wait_closed(grace).await;
-        Ok(())
+        housekeeping.abort();
+        served
+    }
+}
+
+/// Periodic clean-up: expired sessions, recovered rate-limit keys.
+async fn housekeeping(state: AppState) {
+    let sessions = app::ssr::sessions::StoreSessions::new(state.app.store.clone());
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tick.tick().await;
+        match sessions.delete_expired().await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(cause = %err, "removing expired sessions failed"),
+        }
+        state.app.limits.prune();
     }
 }

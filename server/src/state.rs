@@ -16,6 +16,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The real-time gateway.
     pub gateway: Gateway,
-    /// Facts about this process, provided to server functions.
-    pub server_info: app::ssr::ServerInfo,
+    /// What server functions reach through context: process facts, the store, limits.
+    pub app: app::ssr::AppContext,
 }

@@ -14,6 +14,7 @@
 //! - [`writer`]: [`Writer`], group commit: one lane per room batches concurrent writes into
 //!   one transaction; callers get their seq only after commit.
 //! - [`open`](open()): picks the backend from a URL and runs migrations.
+//! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
 //! # Ordering and atomicity
 //! Every room has `last_seq`. A write (new message, edit, delete) takes the room's next
@@ -26,6 +27,9 @@ pub mod model;
 mod open;
 mod sql;
 pub mod writer;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::{StoreError, WriteError};
 pub use model::*;

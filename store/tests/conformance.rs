@@ -4,8 +4,6 @@
 //! With `CI` set, an unreachable Postgres fails the tests; otherwise they say loudly that
 //! they skipped.
 
-mod support;
-
 use protocol::ids::{MessageId, RoomId, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
 use std::collections::HashSet;
@@ -648,7 +646,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let db = crate::support::sqlite().await;
+                    let db = store::testing::sqlite().await;
                     super::$case(db.store.clone()).await;
                 }
             )*
@@ -657,7 +655,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let Some(db) = crate::support::postgres().await else { return };
+                    let Some(db) = store::testing::postgres().await else { return };
                     super::$case(db.store.clone()).await;
                 }
             )*

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::live::{ConnectionBadge, ConnectionState};
+use crate::session_ui::AccountMenu;
 use crate::status::StatusReport;
 
 /// The landing page.
@@ -20,6 +21,7 @@ pub fn HomePage() -> impl IntoView {
             <header class="topbar">
                 <h1 class="brand">"Confab"</h1>
                 <ConnectionBadge state=connection />
+                <AccountMenu />
             </header>
             <p class="lede">"Real-time team chat. One binary, nothing lost."</p>
             <section class="card" aria-labelledby="counter-title">

@@ -1,4 +1,6 @@
 //! Pages, one module each.
 
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod signup;

@@ -24,11 +24,36 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
+    _db: Option<store::testing::TestDb>,
 }
 
-/// Starts a server with default settings.
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// The embedded default: SQLite in the server's fresh data folder.
+    Sqlite,
+    /// A fresh database on the real Postgres server.
+    Postgres,
+}
+
+/// Starts a server with default settings (SQLite).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Starts a server on `backend`; `None` (said loudly) when Postgres is unreachable and
+/// CI is not set.
+pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
+    match backend {
+        Backend::Sqlite => Some(spawn_app().await),
+        Backend::Postgres => {
+            let db = store::testing::postgres().await?;
+            let url = db.url.clone();
+            let mut app = spawn_app_with(|s| s.database_url = Some(url)).await;
+            app._db = Some(db);
+            Some(app)
+        }
+    }
 }
 
 /// Starts a server after letting the test adjust its settings.
@@ -55,12 +80,52 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         stop: Some(stop),
         task: Some(task),
         _data: data,
+        _db: None,
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Calls a server function the way the hydrated app does (form-encoded, JSON back).
+    pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("server function request")
+    }
+
+    /// Signs up through the server function; the client keeps the session cookie.
+    pub async fn sign_up(&self, handle: &str, password: &str) -> reqwest::Response {
+        self.call(
+            "/api/auth/signup",
+            &[
+                ("handle", handle),
+                ("display_name", &handle.to_uppercase()),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// The signed-in user as `/api/auth/me` reports it (JSON `null` when signed out).
+    pub async fn me(&self) -> serde_json::Value {
+        let resp = self.call("/api/auth/me", &[]).await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    /// A fresh HTTP client for this server (its own cookie jar: another browser).
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
     }
 
     /// Opens a WebSocket offering `confab.v1` and returns it with the `welcome` frame.

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on a random port and talks to it over
 //! real HTTP and WebSocket connections. One binary, one module per area.
 
+mod accounts;
 mod gateway;
 mod helpers;
 mod pages;

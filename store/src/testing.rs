@@ -1,12 +1,16 @@
-//! Fresh databases for tests: a temporary SQLite file, or a new database on the real
-//! Postgres server that is dropped when the test ends.
+//! Fresh databases for tests (feature `test-support`): a temporary SQLite file, or a new
+//! database on the real Postgres server that is dropped when the test ends. Used by this
+//! crate's conformance suite and by the server's integration tests.
 
 use std::sync::Arc;
-use store::{PgStore, SqliteStore, Store};
+
+use crate::{PgStore, SqliteStore, Store};
 
 /// A store on a fresh database, cleaned up on drop.
 pub struct TestDb {
     pub store: Arc<dyn Store>,
+    /// The URL the store was opened with (give it to a server under test).
+    pub url: String,
     cleanup: Option<Cleanup>,
 }
 
@@ -22,6 +26,7 @@ pub async fn sqlite() -> TestDb {
     let store = SqliteStore::open(&url).await.expect("open sqlite");
     TestDb {
         store: Arc::new(store),
+        url,
         cleanup: Some(Cleanup::Dir(dir)),
     }
 }
@@ -57,6 +62,7 @@ pub async fn postgres() -> Option<TestDb> {
     let store = PgStore::connect(&url).await.expect("open postgres store");
     Some(TestDb {
         store: Arc::new(store),
+        url,
         cleanup: Some(Cleanup::PgDatabase { admin_url, name }),
     })
 }
