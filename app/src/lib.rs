@@ -52,10 +52,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session_ui::provide_session();
+    // Effects run only in the browser, so this flips once hydration has happened; tests
+    // wait for `data-hydrated="true"` before relying on client-side behaviour.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/confab.css" />
         <Title text="Confab" />
+        <div id="app" data-hydrated=move || hydrated.get().to_string()>
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage />
@@ -63,5 +68,6 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("signup") view=pages::signup::SignupPage />
             </Routes>
         </Router>
+        </div>
     }
 }

@@ -15,7 +15,7 @@ test("the page hydrates and the counter works in the browser", async ({ page }) 
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
   await page.goto("/");
-  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
   const counter = page.getByTestId("counter");
   await expect(counter).toHaveText("Clicked 0 times");
   await counter.click();
@@ -26,7 +26,7 @@ test("the page hydrates and the counter works in the browser", async ({ page }) 
 
 test("a server function answers", async ({ page }) => {
   await page.goto("/");
-  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByTestId("server-answer")).toHaveText("Not asked yet.");
   await page.getByRole("button", { name: "Ask the server" }).click();
   await expect(page.getByTestId("server-answer")).toHaveText(/^confab\/\d+\.\d+\.\d+ answered; up for \d+ s\.$/);

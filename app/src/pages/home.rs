@@ -10,14 +10,10 @@ use crate::status::StatusReport;
 /// The landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    // Effects run only in the browser, so this flips once hydration has happened.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     let connection = ConnectionState::start();
 
     view! {
-        <main class="page" data-hydrated=move || hydrated.get().to_string()>
+        <main class="page">
             <header class="topbar">
                 <h1 class="brand">"Confab"</h1>
                 <ConnectionBadge state=connection />
