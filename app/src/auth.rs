@@ -120,17 +120,18 @@ mod server {
                     .map(|a| a.contains("text/html"))
             })
             .unwrap_or(false);
-        if !form_post {
-            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(
-                    http::StatusCode::from_u16(err.status())
-                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-                );
-                if let AuthError::RateLimited { retry_after_secs } = &err {
-                    if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                        res.insert_header(http::header::RETRY_AFTER, v);
-                    }
-                }
+        if form_post {
+            return err;
+        }
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(
+                http::StatusCode::from_u16(err.status())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+            if let AuthError::RateLimited { retry_after_secs } = &err
+                && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                res.insert_header(http::header::RETRY_AFTER, v);
             }
         }
         err

@@ -105,10 +105,10 @@ impl Writer {
 
     fn lane(&self, room: RoomId) -> mpsc::Sender<Job> {
         let mut lanes = self.lanes.lock().expect("lane map lock");
-        if let Some(tx) = lanes.get(&room) {
-            if !tx.is_closed() {
-                return tx.clone();
-            }
+        if let Some(tx) = lanes.get(&room)
+            && !tx.is_closed()
+        {
+            return tx.clone();
         }
         let (tx, rx) = mpsc::channel(self.config.queue);
         lanes.insert(room, tx.clone());

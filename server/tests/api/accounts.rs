@@ -111,7 +111,8 @@ async fn log_in_checks_the_password_and_cycles_the_session(app: TestApp) {
 async fn sign_up_refuses_bad_fields_with_clear_messages(app: TestApp) {
     app.sign_up("cy", PASSWORD).await;
     let other = app.new_client();
-    let cases: [(&[(&str, &str)], StatusCode, &str); 5] = [
+    type Form<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Form, StatusCode, &str); 5] = [
         (
             &[
                 ("handle", "cy"),
