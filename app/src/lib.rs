@@ -14,7 +14,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -63,9 +63,11 @@ pub fn App() -> impl IntoView {
         <div id="app" data-hydrated=move || hydrated.get().to_string()>
         <Router>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=StaticSegment("") view=pages::home::HomePage />
-                <Route path=StaticSegment("login") view=pages::login::LoginPage />
-                <Route path=StaticSegment("signup") view=pages::signup::SignupPage />
+                // In-order streaming: every suspense is resolved in the HTML as sent, so a
+                // page is complete before (and without) hydration.
+                <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("signup") view=pages::signup::SignupPage ssr=SsrMode::InOrder />
             </Routes>
         </Router>
         </div>
