@@ -41,6 +41,16 @@ use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};
 
+/// How the group-commit [`Writer`] batches writes for a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanePolicy {
+    /// One lane per room: rooms commit in parallel (Postgres: row locks per room).
+    PerRoom,
+    /// One lane for every room: writes to all rooms share transactions (SQLite, which
+    /// takes one writer at a time anyway, pays one fsync per batch instead of per room).
+    Single,
+}
+
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -170,6 +180,17 @@ pub trait Store: Send + Sync + 'static {
         room: RoomId,
         commands: &[WriteCommand],
     ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>>;
+
+    /// [`Store::write_batch`] for several rooms in one transaction (one commit, one
+    /// fsync): results come back in the order of `batches`. A backend with a single
+    /// writer (SQLite) is fastest this way; see [`Store::lane_policy`].
+    async fn write_rooms(
+        &self,
+        batches: &[(RoomId, Vec<WriteCommand>)],
+    ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>>;
+
+    /// How the [`Writer`] should group writes into transactions for this backend.
+    fn lane_policy(&self) -> LanePolicy;
 
     /// The newest `limit` messages of a room, oldest first.
     async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page>;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{StoreError, WriteError};
 use crate::model::*;
-use crate::{Store, StoreResult};
+use crate::{LanePolicy, Store, StoreResult};
 
 /// The embedded default backend: one SQLite file.
 #[derive(Clone)]
@@ -315,7 +315,7 @@ fn page_from(mut rows: Vec<MessageRow>, limit: u32) -> Page {
 }
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $engine:literal, $dialect:ident) => {
+    ($store:ident, $db:ty, $engine:literal, $dialect:ident, $lanes:expr) => {
         impl $store {
             async fn fetch_room_row<'e, E>(exec: E, id: RoomId) -> StoreResult<Option<Room>>
             where
@@ -402,6 +402,36 @@ macro_rules! sql_store {
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
+            }
+
+            /// Applies `commands` to `room` inside `tx`: reads (and on Postgres locks) the
+            /// room's last seq, applies each command, stores the new last seq.
+            async fn write_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                commands: &[WriteCommand],
+            ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
+                let last: Option<(i64,)> = sqlx::query_as($dialect::LOCK_ROOM)
+                    .bind(room.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some((start,)) = last else {
+                    return Ok(commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect());
+                };
+                let now = now_millis();
+                let mut seq = start;
+                let mut results = Vec::with_capacity(commands.len());
+                for command in commands {
+                    results.push(Self::apply(tx, room, &mut seq, now, command).await?);
+                }
+                if seq != start {
+                    sqlx::query("update rooms set last_seq = $1 where id = $2")
+                        .bind(seq)
+                        .bind(room.0)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(results)
             }
 
             /// Applies one command inside the batch transaction; `seq` is the room's
@@ -942,28 +972,30 @@ macro_rules! sql_store {
                 commands: &[WriteCommand],
             ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
                 let mut tx = self.write.begin().await?;
-                let last: Option<(i64,)> = sqlx::query_as($dialect::LOCK_ROOM)
-                    .bind(room.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some((start,)) = last else {
-                    return Ok(commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect());
-                };
-                let now = now_millis();
-                let mut seq = start;
-                let mut results = Vec::with_capacity(commands.len());
-                for command in commands {
-                    results.push(Self::apply(&mut tx, room, &mut seq, now, command).await?);
-                }
-                if seq != start {
-                    sqlx::query("update rooms set last_seq = $1 where id = $2")
-                        .bind(seq)
-                        .bind(room.0)
-                        .execute(&mut *tx)
-                        .await?;
+                let results = Self::write_in(&mut tx, room, commands).await?;
+                tx.commit().await?;
+                Ok(results)
+            }
+
+            async fn write_rooms(
+                &self,
+                batches: &[(RoomId, Vec<WriteCommand>)],
+            ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
+                // Rooms are locked in id order, so two such transactions never deadlock.
+                let mut order: Vec<usize> = (0..batches.len()).collect();
+                order.sort_by_key(|&i| batches[i].0);
+                let mut results: Vec<Vec<Result<WriteOutcome, WriteError>>> = vec![Vec::new(); batches.len()];
+                let mut tx = self.write.begin().await?;
+                for i in order {
+                    let (room, commands) = &batches[i];
+                    results[i] = Self::write_in(&mut tx, *room, commands).await?;
                 }
                 tx.commit().await?;
                 Ok(results)
+            }
+
+            fn lane_policy(&self) -> LanePolicy {
+                $lanes
             }
 
             async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page> {
@@ -1009,5 +1041,17 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", sqlite_dialect);
-sql_store!(PgStore, sqlx::Postgres, "postgres", pg_dialect);
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    sqlite_dialect,
+    LanePolicy::Single
+);
+sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    "postgres",
+    pg_dialect,
+    LanePolicy::PerRoom
+);

@@ -1,7 +1,10 @@
-//! Group commit. [`Writer::write`] queues a command on its room's *lane*; the lane task
-//! takes every command waiting (up to a bound) and applies them in one transaction with
-//! [`Store::write_batch`]. Under load a hot room commits many sends per transaction; a
-//! quiet room commits each at once. A caller gets its outcome only after commit.
+//! Group commit. [`Writer::write`] queues a command on a *lane*; the lane task takes every
+//! command waiting (up to a bound) and applies them in one transaction with
+//! [`Store::write_rooms`]. Under load many sends share one commit; a lone send commits at
+//! once. A caller gets its outcome only after commit.
+//!
+//! Lanes follow the backend's [`LanePolicy`]: one per room on Postgres (rooms commit in
+//! parallel), one for all rooms on SQLite (a single writer; one fsync per batch).
 //!
 //! Lanes are created on first use and end after a quiet period. A lane retires only
 //! while holding the lane map's lock and after seeing its queue empty, so no queued
@@ -15,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Store;
+use crate::{LanePolicy, Store};
 use crate::error::{StoreError, WriteError};
 use crate::model::{WriteCommand, WriteOutcome};
 
@@ -55,11 +58,16 @@ impl Default for WriterConfig {
 }
 
 struct Job {
+    room: RoomId,
     command: WriteCommand,
     reply: oneshot::Sender<Result<WriteOutcome, WriteFailure>>,
 }
 
+/// Lanes by key: the room (per-room policy) or [`SINGLE_LANE`].
 type Lanes = Arc<Mutex<HashMap<RoomId, mpsc::Sender<Job>>>>;
+
+/// The key of the one lane under [`LanePolicy::Single`].
+const SINGLE_LANE: RoomId = RoomId(uuid::Uuid::nil());
 
 /// The group-commit writer, shared by every connection of a process.
 #[derive(Clone)]
@@ -86,9 +94,17 @@ impl Writer {
         command: WriteCommand,
     ) -> Result<WriteOutcome, WriteFailure> {
         let (reply, outcome) = oneshot::channel();
-        let mut job = Job { command, reply };
+        let mut job = Job {
+            room,
+            command,
+            reply,
+        };
+        let key = match self.store.lane_policy() {
+            LanePolicy::PerRoom => room,
+            LanePolicy::Single => SINGLE_LANE,
+        };
         loop {
-            let lane = self.lane(room);
+            let lane = self.lane(key);
             match lane.send(job).await {
                 Ok(()) => break,
                 // The lane retired between lookup and send; the job comes back unsent.
@@ -103,17 +119,17 @@ impl Writer {
         self.lanes.lock().expect("lane map lock").len()
     }
 
-    fn lane(&self, room: RoomId) -> mpsc::Sender<Job> {
+    fn lane(&self, key: RoomId) -> mpsc::Sender<Job> {
         let mut lanes = self.lanes.lock().expect("lane map lock");
-        if let Some(tx) = lanes.get(&room)
+        if let Some(tx) = lanes.get(&key)
             && !tx.is_closed()
         {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(self.config.queue);
-        lanes.insert(room, tx.clone());
+        lanes.insert(key, tx.clone());
         tokio::spawn(run_lane(
-            room,
+            key,
             rx,
             tx.clone(),
             self.store.clone(),
@@ -125,7 +141,7 @@ impl Writer {
 }
 
 async fn run_lane(
-    room: RoomId,
+    key: RoomId,
     mut rx: mpsc::Receiver<Job>,
     me: mpsc::Sender<Job>,
     store: Arc<dyn Store>,
@@ -142,8 +158,8 @@ async fn run_lane(
                 match rx.try_recv() {
                     Ok(job) => job,
                     Err(_) => {
-                        if map.get(&room).is_some_and(|tx| tx.same_channel(&me)) {
-                            map.remove(&room);
+                        if map.get(&key).is_some_and(|tx| tx.same_channel(&me)) {
+                            map.remove(&key);
                         }
                         // Dropping `rx` while holding the lock: a sender that looked us up
                         // earlier gets its job back and starts a new lane.
@@ -160,15 +176,29 @@ async fn run_lane(
                 Err(_) => break,
             }
         }
-        let commands: Vec<WriteCommand> = batch.iter().map(|j| j.command.clone()).collect();
-        match store.write_batch(room, &commands).await {
-            Ok(results) => {
-                for (job, result) in batch.drain(..).zip(results) {
+        // Group by room, keeping each room's commands in queue order.
+        let mut rooms: Vec<(RoomId, Vec<WriteCommand>)> = Vec::new();
+        let mut slots: Vec<(usize, usize)> = Vec::with_capacity(batch.len());
+        for job in &batch {
+            let r = match rooms.iter().position(|(room, _)| *room == job.room) {
+                Some(r) => r,
+                None => {
+                    rooms.push((job.room, Vec::new()));
+                    rooms.len() - 1
+                }
+            };
+            slots.push((r, rooms[r].1.len()));
+            rooms[r].1.push(job.command.clone());
+        }
+        match store.write_rooms(&rooms).await {
+            Ok(mut results) => {
+                for (job, (r, i)) in batch.drain(..).zip(slots) {
+                    let result = std::mem::replace(&mut results[r][i], Err(WriteError::NoSuchRoom));
                     let _ = job.reply.send(result.map_err(WriteFailure::from));
                 }
             }
             Err(err) => {
-                tracing::warn!(%room, cause = %err, size = batch.len(), "write batch failed");
+                tracing::warn!(lane = %key, cause = %err, size = batch.len(), "write batch failed");
                 let err = Arc::new(err);
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(WriteFailure::Store(err.clone())));

@@ -418,6 +418,32 @@ async fn writes_to_an_unknown_room_are_refused(store: Arc<dyn Store>) {
     assert_eq!(r, Err(WriteError::NoSuchRoom));
 }
 
+async fn one_transaction_can_write_to_several_rooms(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let a = room(&*store, ana.id, RoomKind::Public, "room-a").await;
+    let b = room(&*store, ana.id, RoomKind::Public, "room-b").await;
+    let ghost = RoomId(Uuid::now_v7());
+    let batches = vec![
+        (b.id, vec![send(ana.id, "b1", "x"), send(ana.id, "b2", "y")]),
+        (ghost, vec![send(ana.id, "g1", "lost")]),
+        (a.id, vec![send(ana.id, "a1", "z")]),
+    ];
+    let results = store.write_rooms(&batches).await.unwrap();
+    let seqs = |r: &Vec<Result<WriteOutcome, WriteError>>| -> Vec<Result<u64, WriteError>> {
+        r.iter()
+            .map(|o| o.as_ref().map(|o| o.event().seq).map_err(Clone::clone))
+            .collect()
+    };
+    assert_eq!(
+        seqs(&results[0]),
+        [Ok(1), Ok(2)],
+        "results keep the order of the batches"
+    );
+    assert_eq!(seqs(&results[1]), [Err(WriteError::NoSuchRoom)]);
+    assert_eq!(seqs(&results[2]), [Ok(1)]);
+    assert_eq!(store.room(b.id).await.unwrap().unwrap().last_seq, 2);
+}
+
 async fn resume_returns_every_event_after_a_seq_in_order(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
     let r = room(&*store, ana.id, RoomKind::Public, "general").await;
@@ -676,6 +702,7 @@ conformance!(
     edits_and_deletes_are_events_for_the_author_only,
     a_message_cannot_be_changed_through_another_room,
     writes_to_an_unknown_room_are_refused,
+    one_transaction_can_write_to_several_rooms,
     resume_returns_every_event_after_a_seq_in_order,
     pages_walk_back_through_history,
     unread_counts_follow_the_read_marker,
