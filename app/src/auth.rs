@@ -137,6 +137,18 @@ mod server {
         err
     }
 
+    /// Ends an account form: on success, redirect to `/`; on failure, report the error
+    /// (with its HTTP status, unless it is a plain form post).
+    pub async fn home_or_report(result: Result<(), AuthError>) -> Result<(), AuthError> {
+        match result {
+            Ok(()) => {
+                leptos_axum::redirect("/");
+                Ok(())
+            }
+            Err(err) => Err(respond_with(err).await),
+        }
+    }
+
     pub async fn session() -> Result<tower_sessions::Session, AuthError> {
         leptos_axum::extract::<tower_sessions::Session>()
             .await
@@ -185,13 +197,7 @@ pub async fn sign_up(
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => {
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        Err(err) => Err(respond_with(err).await),
-    }
+    home_or_report(result).await
 }
 
 /// Signs in with a handle and password, then redirects to `/`.
@@ -226,13 +232,7 @@ pub async fn log_in(handle: String, password: String) -> Result<(), AuthError> {
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => {
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        Err(err) => Err(respond_with(err).await),
-    }
+    home_or_report(result).await
 }
 
 /// Signs out, then redirects to `/`.

@@ -382,6 +382,26 @@ macro_rules! sql_store {
                 .await?)
             }
 
+            /// The message `id` of `room` if `author` wrote it and it is not deleted;
+            /// otherwise the reason an edit or delete of it is refused.
+            async fn own_live_message(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                author: UserId,
+                id: MessageId,
+            ) -> StoreResult<Result<MessageRow, WriteError>> {
+                let Some(row) = Self::message_in_room(tx, room, id).await? else {
+                    return Ok(Err(WriteError::NoSuchMessage));
+                };
+                if row.author_id != author.0 {
+                    return Ok(Err(WriteError::NotAuthor));
+                }
+                if row.deleted {
+                    return Ok(Err(WriteError::Deleted));
+                }
+                Ok(Ok(row))
+            }
+
             async fn append_event(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 room: RoomId,
@@ -498,15 +518,10 @@ macro_rules! sql_store {
                         })))
                     }
                     WriteCommand::Edit { author, message, body } => {
-                        let Some(row) = Self::message_in_room(tx, room, *message).await? else {
-                            return Ok(Err(WriteError::NoSuchMessage));
+                        let row = match Self::own_live_message(tx, room, *author, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
                         };
-                        if row.author_id != author.0 {
-                            return Ok(Err(WriteError::NotAuthor));
-                        }
-                        if row.deleted {
-                            return Ok(Err(WriteError::Deleted));
-                        }
                         *seq += 1;
                         sqlx::query("update messages set body = $1, edited_at = $2 where id = $3")
                             .bind(body.as_str())
@@ -527,15 +542,10 @@ macro_rules! sql_store {
                         })))
                     }
                     WriteCommand::Delete { author, message } => {
-                        let Some(row) = Self::message_in_room(tx, room, *message).await? else {
-                            return Ok(Err(WriteError::NoSuchMessage));
+                        let row = match Self::own_live_message(tx, room, *author, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
                         };
-                        if row.author_id != author.0 {
-                            return Ok(Err(WriteError::NotAuthor));
-                        }
-                        if row.deleted {
-                            return Ok(Err(WriteError::Deleted));
-                        }
                         *seq += 1;
                         sqlx::query("update messages set body = '', deleted = true where id = $1")
                             .bind(message.0)

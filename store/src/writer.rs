@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{LanePolicy, Store};
 use crate::error::{StoreError, WriteError};
 use crate::model::{WriteCommand, WriteOutcome};
+use crate::{LanePolicy, Store};
 
 /// How a queued write ended.
 #[derive(Debug, thiserror::Error)]
