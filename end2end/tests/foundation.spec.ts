@@ -32,10 +32,15 @@ test("a server function answers", async ({ page }) => {
   await expect(page.getByTestId("server-answer")).toHaveText(/^confab\/\d+\.\d+\.\d+ answered; up for \d+ s\.$/);
 });
 
-test("the page opens a WebSocket and shows that it is connected", async ({ page }) => {
+test("a signed-in page opens a WebSocket and shows that it is connected", async ({ page }) => {
   const sockets: string[] = [];
   page.on("websocket", (ws) => sockets.push(ws.url()));
-  await page.goto("/");
+  await page.goto("/signup");
+  await page.getByLabel("Handle").fill(`ws${Date.now().toString(36)}`);
+  await page.getByLabel("Display name").fill("Socket Tester");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/$/);
   const badge = page.getByTestId("connection");
   await expect(badge).toHaveAttribute("data-state", "connected");
   await expect(badge).toHaveText("Connected");

@@ -23,8 +23,12 @@ pub enum CloseCode {
     ServiceRestart,
     /// 4001: authentication failed or the session expired.
     Unauthorized,
+    /// 4003: the upgrade came from another site's page (Origin mismatch).
+    ForbiddenOrigin,
     /// 4100: no heartbeat arrived within the allowed time.
     HeartbeatTimeout,
+    /// 4101: the client did not read its frames for too long; reconnect and resume.
+    SlowConsumer,
 }
 
 /// What a client should do after a close.
@@ -40,7 +44,7 @@ pub enum ReconnectAdvice {
 
 impl CloseCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [CloseCode; 9] = [
+    pub const ALL: [CloseCode; 11] = [
         CloseCode::Normal,
         CloseCode::ProtocolError,
         CloseCode::InvalidPayload,
@@ -49,7 +53,9 @@ impl CloseCode {
         CloseCode::InternalError,
         CloseCode::ServiceRestart,
         CloseCode::Unauthorized,
+        CloseCode::ForbiddenOrigin,
         CloseCode::HeartbeatTimeout,
+        CloseCode::SlowConsumer,
     ];
 
     /// The numeric code sent in the close frame.
@@ -63,7 +69,9 @@ impl CloseCode {
             CloseCode::InternalError => 1011,
             CloseCode::ServiceRestart => 1012,
             CloseCode::Unauthorized => 4001,
+            CloseCode::ForbiddenOrigin => 4003,
             CloseCode::HeartbeatTimeout => 4100,
+            CloseCode::SlowConsumer => 4101,
         }
     }
 
@@ -83,7 +91,9 @@ impl CloseCode {
             CloseCode::InternalError => "internal error",
             CloseCode::ServiceRestart => "service restart",
             CloseCode::Unauthorized => "unauthorized",
+            CloseCode::ForbiddenOrigin => "forbidden origin",
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
+            CloseCode::SlowConsumer => "slow consumer",
         }
     }
 
@@ -94,11 +104,13 @@ impl CloseCode {
             | CloseCode::ProtocolError
             | CloseCode::InvalidPayload
             | CloseCode::PolicyViolation
-            | CloseCode::TooBig => ReconnectAdvice::Stop,
+            | CloseCode::TooBig
+            | CloseCode::ForbiddenOrigin => ReconnectAdvice::Stop,
             CloseCode::Unauthorized => ReconnectAdvice::Reauthenticate,
-            CloseCode::InternalError | CloseCode::ServiceRestart | CloseCode::HeartbeatTimeout => {
-                ReconnectAdvice::Reconnect
-            }
+            CloseCode::InternalError
+            | CloseCode::ServiceRestart
+            | CloseCode::HeartbeatTimeout
+            | CloseCode::SlowConsumer => ReconnectAdvice::Reconnect,
         }
     }
 }

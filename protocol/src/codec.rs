@@ -19,7 +19,18 @@ pub struct DecodeError {
 }
 
 /// The frame `type`s this protocol version accepts.
-const KNOWN_TYPES: &[&str] = &["ping"];
+const KNOWN_TYPES: &[&str] = &[
+    "ping",
+    "subscribe",
+    "unsubscribe",
+    "send",
+    "edit",
+    "delete",
+    "typing",
+    "history",
+    "mark_read",
+    "open_dm",
+];
 
 /// Decodes one text frame sent by a client.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {

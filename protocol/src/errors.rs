@@ -14,18 +14,43 @@ pub enum ErrorCode {
     BadFrame,
     /// The frame's `type` is not one this protocol version knows.
     UnknownType,
-    /// A field is missing, has the wrong type, or an unknown field is present.
+    /// A field is missing, has the wrong type or an invalid value, or an unknown field is
+    /// present.
     InvalidField,
+    /// The user may not do this (e.g. read a private room they are not a member of).
+    Forbidden,
+    /// The room, message or user does not exist.
+    NotFound,
+    /// Only the author may edit or delete a message.
+    NotAuthor,
+    /// The message was deleted.
+    Deleted,
+    /// The request needs a subscription to the room first.
+    NotSubscribed,
+    /// The connection already has the most rooms it may subscribe to.
+    TooManyRooms,
+    /// Too many requests; slow down (the message says for how long).
+    RateLimited,
+    /// The store is unreachable: nothing was written; retry later.
+    Unavailable,
     /// The server failed; the request may be retried.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 4] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::InvalidField,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::NotAuthor,
+        ErrorCode::Deleted,
+        ErrorCode::NotSubscribed,
+        ErrorCode::TooManyRooms,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
 
@@ -35,13 +60,24 @@ impl ErrorCode {
             ErrorCode::BadFrame => "bad_frame",
             ErrorCode::UnknownType => "unknown_type",
             ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotAuthor => "not_author",
+            ErrorCode::Deleted => "deleted",
+            ErrorCode::NotSubscribed => "not_subscribed",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Whether the same request may succeed if sent again later.
     pub fn is_temporary(self) -> bool {
-        matches!(self, ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Internal
+        )
     }
 }
 

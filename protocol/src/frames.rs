@@ -1,11 +1,15 @@
 //! Frame types: what a client may send and what the server sends back.
 //!
 //! Requests carry a client-chosen `req` id; the server answers each request exactly once,
-//! with the matching reply (`pong` for `ping`) or an `error` frame carrying the same `req`.
+//! with `ack` (or the request's own reply: `pong`, `history`) or an `error` frame carrying
+//! the same `req`. Everything else the server sends (events, presence, typing, snapshots,
+//! personal notices) is a push without `req`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::errors::ErrorCode;
+use crate::ids::{MessageId, RoomId, Seq, UserId};
+use crate::names::{Body, ClientMsgId};
 
 /// A client-chosen request id, echoed in the reply to that request.
 pub type ReqId = u64;
@@ -16,15 +20,166 @@ pub type ReqId = u64;
 pub enum ClientFrame {
     /// Application-level heartbeat; answered by [`ServerFrame::Pong`].
     Ping { req: ReqId },
+    /// Start receiving a room's events. With `since_seq`, every event after it is replayed
+    /// first (or a [`ServerFrame::Snapshot`] is sent when the gap is too large); without it,
+    /// the latest page comes as a snapshot. Subscribing to a public room joins it.
+    Subscribe {
+        req: ReqId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_seq: Option<Seq>,
+    },
+    /// Stop receiving a room's events.
+    Unsubscribe { req: ReqId, room: RoomId },
+    /// Post a message. Retrying with the same `client_msg_id` is safe: the original is acked.
+    Send {
+        req: ReqId,
+        room: RoomId,
+        client_msg_id: ClientMsgId,
+        body: Body,
+    },
+    /// Replace the body of one's own message.
+    Edit {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+        body: Body,
+    },
+    /// Delete one's own message (a tombstone keeps its place).
+    Delete {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+    },
+    /// "I am typing" in a subscribed room; repeat every few seconds while typing.
+    Typing { req: ReqId, room: RoomId },
+    /// A page of older messages: up to `limit` before `before_seq` (or the latest page).
+    History {
+        req: ReqId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_seq: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Move one's read marker in a room forward to `seq`.
+    MarkRead { req: ReqId, room: RoomId, seq: Seq },
+    /// Find or create the direct-message room with another user.
+    OpenDm { req: ReqId, user: UserId },
 }
 
 impl ClientFrame {
     /// The request id of this frame.
     pub fn req(&self) -> ReqId {
         match self {
-            ClientFrame::Ping { req } => *req,
+            ClientFrame::Ping { req }
+            | ClientFrame::Subscribe { req, .. }
+            | ClientFrame::Unsubscribe { req, .. }
+            | ClientFrame::Send { req, .. }
+            | ClientFrame::Edit { req, .. }
+            | ClientFrame::Delete { req, .. }
+            | ClientFrame::Typing { req, .. }
+            | ClientFrame::History { req, .. }
+            | ClientFrame::MarkRead { req, .. }
+            | ClientFrame::OpenDm { req, .. } => *req,
         }
     }
+
+    /// The frame's `type` on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientFrame::Ping { .. } => "ping",
+            ClientFrame::Subscribe { .. } => "subscribe",
+            ClientFrame::Unsubscribe { .. } => "unsubscribe",
+            ClientFrame::Send { .. } => "send",
+            ClientFrame::Edit { .. } => "edit",
+            ClientFrame::Delete { .. } => "delete",
+            ClientFrame::Typing { .. } => "typing",
+            ClientFrame::History { .. } => "history",
+            ClientFrame::MarkRead { .. } => "mark_read",
+            ClientFrame::OpenDm { .. } => "open_dm",
+        }
+    }
+}
+
+/// A user as other users see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub handle: String,
+    pub name: String,
+}
+
+/// What an event did to its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Message,
+    Edited,
+    Deleted,
+}
+
+/// A message as delivered, in its current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: MessageId,
+    /// The seq of the event that created it (its place in the room).
+    pub seq: Seq,
+    pub author: UserView,
+    /// Empty when deleted.
+    pub body: String,
+    pub client_msg_id: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+}
+
+/// Why a snapshot replaced a resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotReason {
+    /// A subscribe without `since_seq`: here is the latest page.
+    Initial,
+    /// More events happened since `since_seq` than a resume replays: the client must
+    /// drop what it holds for the room and start from this page.
+    GapTooLarge,
+}
+
+/// Fields of an `ack` that some requests fill in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckInfo {
+    /// The room a request created or found (`open_dm`), or acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomId>,
+    /// The seq of the event a write produced (for a retried send: the original's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+    /// The message a send created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+    /// True when a send was a retry of one already stored (nothing new was written).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// A user's presence in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub user: UserView,
+    /// How many of the user's connections are in the room (tabs, devices).
+    pub devices: u32,
+}
+
+/// Something that concerns one user on all of their connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PersonalEvent {
+    /// A direct-message room with `with` exists (new, or opened from another device).
+    DmOpened { room: RoomId, with: UserView },
+    /// The read marker of a room moved (on any of the user's devices).
+    Read { room: RoomId, seq: Seq },
 }
 
 /// A frame sent by the server.
@@ -42,9 +197,17 @@ pub enum ServerFrame {
         heartbeat_ms: u64,
         /// Server name and version, e.g. `confab/0.1.0`.
         server: String,
+        /// Who the connection is authenticated as.
+        user: UserView,
     },
     /// Reply to [`ClientFrame::Ping`].
     Pong { req: ReqId },
+    /// A request succeeded.
+    Ack {
+        req: ReqId,
+        #[serde(flatten)]
+        info: AckInfo,
+    },
     /// A request failed, or a frame could not be understood. `req` is absent when the
     /// failing frame carried no readable request id.
     Error {
@@ -53,13 +216,62 @@ pub enum ServerFrame {
         code: ErrorCode,
         message: String,
     },
+    /// A room event, in seq order per room.
+    Event {
+        room: RoomId,
+        seq: Seq,
+        kind: EventKind,
+        message: MessageView,
+    },
+    /// Reply to [`ClientFrame::History`]: messages before the asked seq, oldest first.
+    History {
+        req: ReqId,
+        room: RoomId,
+        messages: Vec<MessageView>,
+        has_more: bool,
+    },
+    /// The latest page of a room instead of a replay; the client replaces what it holds
+    /// for the room. Live events continue after `last_seq`.
+    Snapshot {
+        room: RoomId,
+        reason: SnapshotReason,
+        last_seq: Seq,
+        messages: Vec<MessageView>,
+        has_more: bool,
+    },
+    /// Who is in a room now (sent on subscribe).
+    Presence {
+        room: RoomId,
+        users: Vec<PresenceEntry>,
+    },
+    /// Changes to a room's presence since the last sync or diff.
+    PresenceDiff {
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<UserView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<UserId>,
+    },
+    /// `user` started (`active: true`) or stopped typing in `room`. Stopping is sent when
+    /// their typing expires (a few seconds after their last `typing`). Never sent to the
+    /// typist's own connections.
+    Typing {
+        room: RoomId,
+        user: UserView,
+        active: bool,
+    },
+    /// Something that concerns the connection's user.
+    Personal {
+        #[serde(flatten)]
+        event: PersonalEvent,
+    },
 }
 
 impl ServerFrame {
     /// Encodes the frame as the JSON text sent on the socket.
     pub fn to_json(&self) -> String {
-        // Serialising these types cannot fail: every field is a string, number or a
-        // plain enum, and no map has non-string keys.
+        // Serialising these types cannot fail: every field is a string, number, bool,
+        // list or plain enum, and no map has non-string keys.
         serde_json::to_string(self).expect("server frames always serialise")
     }
 }
@@ -67,6 +279,11 @@ impl ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
+
+    fn room() -> RoomId {
+        RoomId(Uuid::from_u128(7))
+    }
 
     #[test]
     fn ping_round_trips_through_json() {
@@ -74,6 +291,17 @@ mod tests {
         let text = serde_json::to_string(&frame).unwrap();
         assert_eq!(text, r#"{"type":"ping","req":7}"#);
         assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
+    }
+
+    #[test]
+    fn send_validates_its_body_while_decoding() {
+        let ok = format!(
+            r#"{{"type":"send","req":1,"room":"{}","client_msg_id":"c1","body":"hi"}}"#,
+            room()
+        );
+        assert!(serde_json::from_str::<ClientFrame>(&ok).is_ok());
+        let blank = ok.replace(r#""body":"hi""#, r#""body":"  ""#);
+        assert!(serde_json::from_str::<ClientFrame>(&blank).is_err());
     }
 
     #[test]
@@ -90,16 +318,32 @@ mod tests {
     }
 
     #[test]
-    fn welcome_has_the_documented_shape() {
-        let frame = ServerFrame::Welcome {
-            protocol: "confab.v1".into(),
-            conn_id: "c1".into(),
-            heartbeat_ms: 25_000,
-            server: "confab/0.1.0".into(),
+    fn ack_flattens_its_fields_and_omits_empty_ones() {
+        let frame = ServerFrame::Ack {
+            req: 3,
+            info: AckInfo {
+                seq: Some(9),
+                ..AckInfo::default()
+            },
+        };
+        assert_eq!(frame.to_json(), r#"{"type":"ack","req":3,"seq":9}"#);
+        assert_eq!(
+            serde_json::from_str::<ServerFrame>(&frame.to_json()).unwrap(),
+            frame
+        );
+    }
+
+    #[test]
+    fn personal_events_carry_their_kind() {
+        let frame = ServerFrame::Personal {
+            event: PersonalEvent::Read {
+                room: room(),
+                seq: 4,
+            },
         };
         let value: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
-        assert_eq!(value["type"], "welcome");
-        assert_eq!(value["heartbeat_ms"], 25_000);
+        assert_eq!(value["type"], "personal");
+        assert_eq!(value["kind"], "read");
         assert_eq!(serde_json::from_value::<ServerFrame>(value).unwrap(), frame);
     }
 }

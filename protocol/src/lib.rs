@@ -26,7 +26,10 @@ pub mod names;
 pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
-pub use frames::{ClientFrame, ReqId, ServerFrame};
+pub use frames::{
+    AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry, ReqId, ServerFrame,
+    SnapshotReason, UserView,
+};
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.
 pub const SUBPROTOCOL: &str = "confab.v1";

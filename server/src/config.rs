@@ -111,6 +111,44 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_MAX_FRAME_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
     pub max_frame_bytes: u32,
 
+    /// Outgoing frames a connection may have queued. Past it, room events switch the
+    /// connection to catch-up from the Store and ephemeral frames are dropped.
+    #[arg(long, env = "CONFAB_QUEUE_FRAMES", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(128..=1_000_000))]
+    pub queue_frames: u32,
+
+    /// Seconds a socket write may stay blocked before the connection is closed with 4101.
+    #[arg(long, env = "CONFAB_STUCK_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub stuck_secs: u64,
+
+    /// Most rooms one connection may subscribe to.
+    #[arg(long, env = "CONFAB_MAX_ROOMS", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_rooms: u32,
+
+    /// A resume replays at most this many events; a larger gap gets a snapshot instead.
+    #[arg(long, env = "CONFAB_RESUME_MAX_EVENTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub resume_max_events: u64,
+
+    /// Milliseconds a user stays listed after their last connection leaves a room.
+    #[arg(long, env = "CONFAB_PRESENCE_GRACE_MS", default_value_t = 3000)]
+    pub presence_grace_ms: u64,
+
+    /// Milliseconds a typing indicator lasts after the user's last `typing`.
+    #[arg(long, env = "CONFAB_TYPING_TTL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub typing_ttl_ms: u64,
+
+    /// Requests per second one connection may make (token bucket; pings are free).
+    #[arg(long, env = "CONFAB_RATE_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_per_sec: u32,
+
+    /// Burst of requests one connection may make above the steady rate.
+    #[arg(long, env = "CONFAB_RATE_BURST", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_burst: u32,
+
+    /// Origins allowed to open a WebSocket with a session cookie (comma-separated, e.g.
+    /// `https://chat.example.com`). Unset: the page must come from the host it connects to.
+    #[arg(long, env = "CONFAB_ORIGINS", value_delimiter = ',')]
+    pub origins: Vec<String>,
+
     /// Seconds to wait for connections to close during a graceful shutdown.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -163,6 +201,21 @@ impl Settings {
     /// The heartbeat interval clients are asked to keep.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
+    }
+
+    /// How long a socket write may block before the client counts as stuck.
+    pub fn stuck_after(&self) -> Duration {
+        Duration::from_secs(self.stuck_secs)
+    }
+
+    /// How long a leave is held before others see it.
+    pub fn presence_grace(&self) -> Duration {
+        Duration::from_millis(self.presence_grace_ms)
+    }
+
+    /// How long a typing indicator lasts.
+    pub fn typing_ttl(&self) -> Duration {
+        Duration::from_millis(self.typing_ttl_ms)
     }
 
     /// How long a connection may stay silent before it is closed.

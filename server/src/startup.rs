@@ -55,7 +55,7 @@ impl Application {
         let settings = Arc::new(settings);
         let state = AppState {
             leptos_options,
-            gateway: Gateway::new(settings.clone()),
+            gateway: Gateway::new(settings.clone(), store.clone()),
             settings,
             app: app::ssr::AppContext {
                 info: app::ssr::ServerInfo {
@@ -71,6 +71,11 @@ impl Application {
             state,
             addr,
         })
+    }
+
+    /// The store the server runs on (tests seed data through it).
+    pub fn store(&self) -> std::sync::Arc<dyn store::Store> {
+        self.state.app.store.clone()
     }
 
     /// The address the server listens on.

@@ -3,6 +3,10 @@
 //! [`Store::write_rooms`]. Under load many sends share one commit; a lone send commits at
 //! once. A caller gets its outcome only after commit.
 //!
+//! An optional commit hook ([`OnCommit`]) sees every applied event right after its
+//! transaction commits and before any caller hears back, in seq order per room within
+//! this process: the gateway publishes from there.
+//!
 //! Lanes follow the backend's [`LanePolicy`]: one per room on Postgres (rooms commit in
 //! parallel), one for all rooms on SQLite (a single writer; one fsync per batch).
 //!
@@ -19,7 +23,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{StoreError, WriteError};
-use crate::model::{WriteCommand, WriteOutcome};
+use crate::model::{Event, WriteCommand, WriteOutcome};
 use crate::{LanePolicy, Store};
 
 /// How a queued write ended.
@@ -63,6 +67,9 @@ struct Job {
     reply: oneshot::Sender<Result<WriteOutcome, WriteFailure>>,
 }
 
+/// Called with each applied event after commit, in commit order.
+pub type OnCommit = Arc<dyn Fn(&Event) + Send + Sync>;
+
 /// Lanes by key: the room (per-room policy) or [`SINGLE_LANE`].
 type Lanes = Arc<Mutex<HashMap<RoomId, mpsc::Sender<Job>>>>;
 
@@ -75,6 +82,7 @@ pub struct Writer {
     store: Arc<dyn Store>,
     lanes: Lanes,
     config: WriterConfig,
+    on_commit: Option<OnCommit>,
 }
 
 impl Writer {
@@ -84,6 +92,15 @@ impl Writer {
             store,
             lanes: Arc::new(Mutex::new(HashMap::new())),
             config,
+            on_commit: None,
+        }
+    }
+
+    /// A writer that calls `hook` with every applied event after commit.
+    pub fn with_on_commit(store: Arc<dyn Store>, config: WriterConfig, hook: OnCommit) -> Writer {
+        Writer {
+            on_commit: Some(hook),
+            ..Writer::new(store, config)
         }
     }
 
@@ -135,6 +152,7 @@ impl Writer {
             self.store.clone(),
             self.lanes.clone(),
             self.config,
+            self.on_commit.clone(),
         ));
         tx
     }
@@ -147,6 +165,7 @@ async fn run_lane(
     store: Arc<dyn Store>,
     lanes: Lanes,
     config: WriterConfig,
+    on_commit: Option<OnCommit>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(config.max_batch);
     loop {
@@ -192,6 +211,16 @@ async fn run_lane(
         }
         match store.write_rooms(&rooms).await {
             Ok(mut results) => {
+                if let Some(hook) = &on_commit {
+                    for room_results in &results {
+                        for event in room_results.iter().filter_map(|r| match r {
+                            Ok(WriteOutcome::Applied(event)) => Some(event),
+                            _ => None,
+                        }) {
+                            hook(event);
+                        }
+                    }
+                }
                 for (job, (r, i)) in batch.drain(..).zip(slots) {
                     let result = std::mem::replace(&mut results[r][i], Err(WriteError::NoSuchRoom));
                     let _ = job.reply.send(result.map_err(WriteFailure::from));

@@ -73,6 +73,14 @@ impl ConnectionState {
     }
 }
 
+/// Opens the live connection (in the browser) and shows its state. Render it only for a
+/// signed-in user: the gateway refuses anonymous sockets with 4001.
+#[component]
+pub fn LiveBadge() -> impl IntoView {
+    let state = ConnectionState::start();
+    view! { <ConnectionBadge state /> }
+}
+
 /// Shows the connection state; `data-state` carries [`Connection::key`].
 #[component]
 pub fn ConnectionBadge(state: ConnectionState) -> impl IntoView {

@@ -3,20 +3,16 @@
 
 use leptos::prelude::*;
 
-use crate::live::{ConnectionBadge, ConnectionState};
 use crate::session_ui::AccountMenu;
 use crate::status::StatusReport;
 
 /// The landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let connection = ConnectionState::start();
-
     view! {
         <main class="page">
             <header class="topbar">
                 <h1 class="brand">"Confab"</h1>
-                <ConnectionBadge state=connection />
                 <AccountMenu />
             </header>
             <p class="lede">"Real-time team chat. One binary, nothing lost."</p>

@@ -1,59 +1,76 @@
-//! One connection's life, as a single `select!` loop over: the next inbound message, the
-//! idle (heartbeat) timer, and the gateway's shutdown.
+//! One connection's life. After authentication the socket is split: the sender task
+//! (`sender.rs`) owns the writing half and the connection's queue; this reader loop owns
+//! the reading half and `select!`s over the next inbound message, the idle (heartbeat)
+//! deadline, the gateway's shutdown, and the sender stopping.
 //!
 //! Every request gets exactly one reply. A malformed frame gets an `error` frame and the
-//! connection stays open; a binary or oversized message, a silent peer, or a shutdown
-//! closes it with the documented code.
+//! connection stays open; a binary or oversized message, a silent peer, a client that
+//! stops reading, or a shutdown closes it with the documented code. Closing is done once,
+//! here: the close frame is queued for the sender, then the room subscriptions, presence
+//! and typing of this connection are cleaned up.
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
-use protocol::{ClientFrame, CloseCode, ServerFrame};
+use futures_util::StreamExt;
+use protocol::{CloseCode, ServerFrame};
 use std::time::Duration;
+use store::User;
 use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::connection::{Inbound, close_for_read_error, close_message, read_frame, write_frame};
+use super::connection::{Inbound, close_for_read_error, read_frame};
+use super::encode::text;
+use super::outbound::{ConnHandle, Outbound};
+use super::requests::ClientState;
 
-/// How long to wait for the peer to acknowledge our close before dropping the socket.
+/// How long to wait for the sender to flush the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
-/// Runs one connection until it closes.
-/// The caller runs it inside a span that names `conn_id`.
-pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, negotiated: bool) {
-    let settings = gateway.settings();
-    let max_bytes = settings.max_frame_bytes as usize;
-    let idle_timeout = settings.idle_timeout();
-    let shutdown = gateway.shutdown_token();
-    let (mut tx, mut rx) = socket.split();
-
-    if !negotiated {
-        tracing::debug!("client did not offer {}", protocol::SUBPROTOCOL);
-        let _ = tx
-            .send(Message::Close(Some(axum::extract::ws::CloseFrame {
-                code: CloseCode::PolicyViolation.code(),
-                reason: "subprotocol confab.v1 required".into(),
-            })))
-            .await;
-        return;
-    }
+/// Runs one authenticated connection until it closes. The caller runs it inside a span
+/// that names `conn_id`.
+pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, user: User) {
+    let settings = gateway.settings().clone();
+    let me = gateway.users().insert(&user);
+    let (handle, queue) = ConnHandle::new(
+        gateway.next_conn_id(),
+        user.id,
+        settings.queue_frames as usize,
+    );
+    let (sink, mut stream) = socket.split();
 
     let welcome = ServerFrame::Welcome {
         protocol: protocol::SUBPROTOCOL.to_string(),
-        conn_id: conn_id.clone(),
+        conn_id,
         heartbeat_ms: settings.heartbeat().as_millis() as u64,
         server: format!("confab/{}", env!("CARGO_PKG_VERSION")),
+        user: me.clone(),
     };
-    if tx.send(write_frame(&welcome)).await.is_err() {
+    if handle.push(Outbound::Frame(text(&welcome))).is_err() {
         return;
     }
-    tracing::debug!("connection open");
+    let done = CancellationToken::new();
+    let sender = tokio::spawn(super::sender::run(
+        sink,
+        queue,
+        handle.clone(),
+        gateway.clone(),
+        done.clone(),
+    ));
+    gateway.hub().connect(&handle);
+    tracing::debug!(user = %user.id, "connection open");
 
+    let mut state = ClientState::new(gateway.clone(), handle.clone(), me);
+    let shutdown = gateway.shutdown_token();
+    let max_bytes = settings.max_frame_bytes as usize;
+    let idle_timeout = settings.idle_timeout();
     let mut deadline = Instant::now() + idle_timeout;
-    let close_code = loop {
+
+    let close: Option<CloseCode> = loop {
         let inbound = tokio::select! {
             () = shutdown.cancelled() => break Some(CloseCode::ServiceRestart),
+            () = done.cancelled() => break None,
             () = sleep_until(deadline) => break Some(CloseCode::HeartbeatTimeout),
-            next = rx.next() => match next {
+            next = stream.next() => match next {
                 None => break None,
                 Some(Err(err)) => {
                     tracing::debug!(cause = %err, "read failed");
@@ -64,41 +81,52 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, ne
         };
         deadline = Instant::now() + idle_timeout;
         let reply = match inbound {
-            Inbound::Frame(frame) => handle(frame),
-            Inbound::Invalid(err) => ServerFrame::Error {
+            Inbound::Frame(frame) => match state.handle(frame).await {
+                Ok(reply) => reply,
+                Err(_stuck) => break Some(CloseCode::SlowConsumer),
+            },
+            Inbound::Invalid(err) => Some(ServerFrame::Error {
                 req: err.req,
                 code: err.code,
                 message: err.message,
-            },
+            }),
             Inbound::Fatal(code) => break Some(code),
             Inbound::Closed => break None,
             Inbound::Ignored => continue,
         };
-        if tx.send(write_frame(&reply)).await.is_err() {
-            break None;
+        if let Some(reply) = reply
+            && handle.push(Outbound::Frame(text(&reply))).is_err()
+        {
+            break Some(CloseCode::SlowConsumer);
         }
     };
 
-    if let Some(code) = close_code {
-        tracing::debug!(code = code.code(), "closing");
-        // Send our close and give the peer a moment to answer; never hang on it.
-        let _ = tokio::time::timeout(CLOSE_LINGER, async {
-            tx.send(close_message(code)).await?;
-            while let Some(Ok(msg)) = rx.next().await {
-                if matches!(msg, Message::Close(_)) {
-                    break;
-                }
+    // Leave every room first, so that presence and typing are right whatever happens to
+    // the socket.
+    for room in state.subscribed.clone() {
+        state.leave_room(room);
+    }
+    gateway.hub().disconnect(&handle);
+    match close {
+        Some(code) => {
+            tracing::debug!(code = code.code(), "closing");
+            if handle.push(Outbound::Close(code)).is_err() {
+                done.cancel();
             }
-            Ok::<_, axum::Error>(())
-        })
-        .await;
+        }
+        None => done.cancel(),
     }
+    if tokio::time::timeout(CLOSE_LINGER, sender).await.is_err() {
+        done.cancel();
+    }
+    // Let the peer's close handshake reply arrive, but never wait long for it.
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     tracing::debug!("connection closed");
-}
-
-/// Answers one well-formed request.
-fn handle(frame: ClientFrame) -> ServerFrame {
-    match frame {
-        ClientFrame::Ping { req } => ServerFrame::Pong { req },
-    }
 }

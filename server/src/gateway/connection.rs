@@ -2,7 +2,7 @@
 //! messages. No state and no policy beyond the size limit.
 
 use axum::extract::ws::{CloseFrame, Message};
-use protocol::{ClientFrame, CloseCode, DecodeError, ServerFrame, decode_client_frame};
+use protocol::{ClientFrame, CloseCode, DecodeError, decode_client_frame};
 
 /// One inbound message, classified.
 #[derive(Debug)]
@@ -44,11 +44,6 @@ pub(super) fn close_for_read_error(err: &axum::Error) -> Option<CloseCode> {
         tungstenite::Error::Protocol(_) => Some(CloseCode::ProtocolError),
         _ => None,
     }
-}
-
-/// Encodes a server frame as a text message.
-pub(super) fn write_frame(frame: &ServerFrame) -> Message {
-    Message::Text(frame.to_json().into())
 }
 
 /// The close message for a code.

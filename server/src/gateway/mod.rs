@@ -1,26 +1,57 @@
-//! The real-time gateway: the `/ws` endpoint and one task per connection.
+//! The real-time gateway: the `/ws` endpoint, one reader and one sender task per
+//! connection, and the in-process engines they share.
 //!
 //! # Layout
-//! - [`upgrade`](upgrade()): the axum handler that negotiates `confab.v1` and hands the socket over.
+//! - [`upgrade`](upgrade()): the axum handler: authenticate, negotiate `confab.v1`, start
+//!   the connection.
+//! - `auth`: session cookie + Origin, or bearer API token.
 //! - `connection`: framing only — socket messages in, [`protocol`] frames out.
-//! - `client`: one connection's life: welcome, requests, heartbeat timeout, shutdown.
+//! - `client`: the reader loop of one connection and its clean-up.
+//! - `requests`: what each request does ([`protocol::ClientFrame`] → reply).
+//! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up.
+//! - `outbound`: the bounded queue and the slow-consumer policy.
+//! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
+//! - `presence`, `typing`: ephemeral state (never stored).
+//! - `users`: the cache of user views events are labelled with.
+//! - `encode`: Store values → protocol frames.
 //!
-//! The [`Gateway`] handle owns the shutdown token and tracks every connection task, so a
-//! graceful stop can close each socket with 1012 and wait for them (axum's own graceful
+//! The path of a message: `requests::send` → [`store::Writer`] (group commit) → the
+//! writer's commit hook encodes the event once and hands the bytes to [`hub::Hub`] →
+//! each subscriber's queue → its sender task writes it if it is the room's next seq.
+//!
+//! The [`Gateway`] handle also owns the shutdown token and tracks every connection task,
+//! so a graceful stop closes each socket with 1012 and waits for them (axum's own graceful
 //! shutdown does not cover upgraded connections).
 
+mod auth;
 mod client;
 mod connection;
+mod encode;
+mod hub;
+mod outbound;
+mod presence;
+mod requests;
+mod sender;
+mod typing;
 mod upgrade;
+mod users;
 
 pub use upgrade::upgrade;
 
+use protocol::ids::{RoomId, UserId};
+use protocol::{ServerFrame, UserView};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use store::{Store, Writer, writer::WriterConfig};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
+use encode::text;
+
+/// How often expired typing indicators are swept.
+const TYPING_SWEEP: Duration = Duration::from_millis(250);
 
 /// A cheap handle on the gateway.
 #[derive(Clone)]
@@ -32,18 +63,52 @@ struct Inner {
     settings: Arc<Settings>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    store: Arc<dyn Store>,
+    writer: Writer,
+    hub: Arc<hub::Hub>,
+    users: Arc<users::UserCache>,
+    presence: presence::Presence,
+    typing: typing::Typing,
+    next_conn: AtomicU64,
 }
 
 impl Gateway {
-    /// A gateway with no connections.
-    pub fn new(settings: Arc<Settings>) -> Gateway {
-        Gateway {
+    /// A gateway with no connections, writing to `store`.
+    pub fn new(settings: Arc<Settings>, store: Arc<dyn Store>) -> Gateway {
+        let hub = Arc::new(hub::Hub::default());
+        let users = Arc::new(users::UserCache::default());
+        let on_commit: store::writer::OnCommit = {
+            let hub = hub.clone();
+            let users = users.clone();
+            Arc::new(move |event: &store::Event| {
+                // The author of a live event is connected, hence cached.
+                let author = users
+                    .get(event.message.author_id)
+                    .unwrap_or_else(|| UserView {
+                        id: event.message.author_id,
+                        handle: String::new(),
+                        name: String::new(),
+                    });
+                let bytes = text(&encode::event_frame(event, author));
+                hub.publish_event(event.room_id, event.seq, &bytes);
+            })
+        };
+        let gateway = Gateway {
             inner: Arc::new(Inner {
+                writer: Writer::with_on_commit(store.clone(), WriterConfig::default(), on_commit),
                 settings,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                store,
+                hub,
+                users,
+                presence: presence::Presence::default(),
+                typing: typing::Typing::default(),
+                next_conn: AtomicU64::new(1),
             }),
-        }
+        };
+        gateway.spawn_typing_sweeper();
+        gateway
     }
 
     /// The token whose cancellation closes every connection with 1012.
@@ -54,6 +119,11 @@ impl Gateway {
     /// Number of connection tasks still running.
     pub fn open_connections(&self) -> usize {
         self.inner.tasks.len()
+    }
+
+    /// Number of rooms with at least one local subscriber.
+    pub fn rooms_with_subscribers(&self) -> usize {
+        self.inner.hub.rooms()
     }
 
     /// Closes every connection (if not already asked to) and waits at most `grace` for
@@ -74,5 +144,89 @@ impl Gateway {
 
     fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    fn writer(&self) -> &Writer {
+        &self.inner.writer
+    }
+
+    fn hub(&self) -> &hub::Hub {
+        &self.inner.hub
+    }
+
+    fn users(&self) -> &users::UserCache {
+        &self.inner.users
+    }
+
+    fn presence(&self) -> &presence::Presence {
+        &self.inner.presence
+    }
+
+    fn next_conn_id(&self) -> u64 {
+        self.inner.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Announces a pending leave once the grace period has passed, unless the user came
+    /// back meanwhile.
+    fn leave_after_grace(&self, pending: presence::PendingLeave) {
+        let gateway = self.clone();
+        let grace = self.settings().presence_grace();
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            if gateway.presence().finish_leave(pending) {
+                let diff = ServerFrame::PresenceDiff {
+                    room: pending.room,
+                    joined: vec![],
+                    left: vec![pending.user],
+                };
+                gateway
+                    .hub()
+                    .publish_ephemeral(pending.room, &text(&diff), None);
+            }
+        });
+    }
+
+    fn start_typing(&self, room: RoomId, user: UserView) {
+        let ttl = self.settings().typing_ttl();
+        if self
+            .inner
+            .typing
+            .touch(room, user.clone(), Instant::now(), ttl)
+        {
+            self.announce_typing(room, user, true);
+        }
+    }
+
+    fn stop_typing(&self, room: RoomId, user: UserId) {
+        if let Some(view) = self.inner.typing.stop(room, user) {
+            self.announce_typing(room, view, false);
+        }
+    }
+
+    fn announce_typing(&self, room: RoomId, user: UserView, active: bool) {
+        let skip = user.id;
+        let frame = ServerFrame::Typing { room, user, active };
+        self.hub()
+            .publish_ephemeral(room, &text(&frame), Some(skip));
+    }
+
+    fn spawn_typing_sweeper(&self) {
+        // Holds only a weak reference, so the sweeper ends with the gateway.
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TYPING_SWEEP);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let gateway = Gateway { inner };
+                for (room, user) in gateway.inner.typing.expire(Instant::now()) {
+                    gateway.announce_typing(room, user, false);
+                }
+            }
+        });
     }
 }

@@ -1,37 +1,76 @@
-//! The `/ws` handler: negotiates the subprotocol, sizes the socket, and starts the
-//! connection task under the gateway's task tracker.
+//! The `/ws` handler: authenticates, negotiates the subprotocol, sizes the socket, and
+//! starts the connection under the gateway's task tracker.
 
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
+use protocol::CloseCode;
+use tower_sessions::Session;
 use tracing::Instrument;
 
-use super::{Gateway, client};
+use super::{Gateway, auth, client};
 
 /// Upgrades an HTTP request to a gateway connection.
 ///
-/// A client that does not offer `confab.v1` is still upgraded, then closed with 1008 and a
-/// reason saying so: a WebSocket client sees a close code, not an opaque HTTP failure.
-pub async fn upgrade(ws: WebSocketUpgrade, State(gateway): State<Gateway>) -> Response {
-    let settings = gateway.settings();
-    let max = settings.max_frame_bytes as usize;
+/// Refusals happen after the upgrade, as close frames, so that every WebSocket client sees
+/// a code it can act on rather than an opaque HTTP failure: no `confab.v1` offered → 1008;
+/// no valid credentials → 4001; a cookie from another site's page → 4003.
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(gateway): State<Gateway>,
+    headers: HeaderMap,
+    session: Session,
+) -> Response {
+    let max = gateway.settings().max_frame_bytes as usize;
     let ws = ws
         .protocols([protocol::SUBPROTOCOL])
-        // Small write buffers keep idle connections cheap; frames are flushed one by one.
+        // Small buffers keep idle connections cheap; frames are flushed one by one.
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(max * 4)
         // An oversized message fails the read with a capacity error, which the connection
-        // task answers with close 1009.
+        // answers with close 1009.
         .max_message_size(max)
         .max_frame_size(max);
     let negotiated = ws.selected_protocol().is_some();
+    let user = if negotiated {
+        auth::authenticate(&gateway, &headers, &session).await
+    } else {
+        Err(auth::Refusal::Unauthorized)
+    };
     let token = gateway.inner.tasks.token();
     let conn_id = uuid::Uuid::now_v7().simple().to_string();
     let span = tracing::info_span!("conn", id = %conn_id);
-    ws.on_upgrade(move |socket| {
+    ws.on_upgrade(move |mut socket| {
         async move {
-            client::run(socket, gateway, conn_id, negotiated).await;
+            match (negotiated, user) {
+                (false, _) => {
+                    refuse(
+                        &mut socket,
+                        CloseCode::PolicyViolation,
+                        "subprotocol confab.v1 required",
+                    )
+                    .await
+                }
+                (true, Err(refusal)) => {
+                    tracing::debug!(?refusal, "upgrade refused");
+                    let code = refusal.close_code();
+                    refuse(&mut socket, code, code.reason()).await
+                }
+                (true, Ok(user)) => client::run(socket, gateway, conn_id, user).await,
+            }
             drop(token);
         }
         .instrument(span)
     })
+}
+
+async fn refuse(socket: &mut axum::extract::ws::WebSocket, code: CloseCode, reason: &str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: code.code(),
+            reason: reason.into(),
+        })))
+        .await;
 }

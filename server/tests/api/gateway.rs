@@ -15,6 +15,7 @@ async fn welcome_comes_first_and_names_the_protocol() {
         conn_id,
         heartbeat_ms,
         server,
+        user,
     } = welcome
     else {
         unreachable!()
@@ -23,6 +24,7 @@ async fn welcome_comes_first_and_names_the_protocol() {
     assert!(!conn_id.is_empty());
     assert_eq!(heartbeat_ms, 25_000);
     assert!(server.starts_with("confab/"));
+    assert!(user.handle.starts_with("anon"));
 }
 
 #[tokio::test]

@@ -20,11 +20,19 @@ pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The server's own store, for seeding users, tokens and rooms.
+    pub store: std::sync::Arc<dyn store::Store>,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
     _db: Option<store::testing::TestDb>,
+}
+
+/// A user of a test server with an API token.
+pub struct TestUser {
+    pub user: store::User,
+    pub token: String,
 }
 
 /// Which store a test server runs on.
@@ -67,12 +75,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
     let app = Application::build(settings).await.expect("server builds");
     let addr = app.addr();
+    let store = app.store();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
+        store,
         http: reqwest::Client::builder()
             .cookie_store(true)
             .build()
@@ -128,9 +138,82 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Opens a WebSocket offering `confab.v1` and returns it with the `welcome` frame.
+    /// A new user (with a placeholder password hash) and an API token for them.
+    pub async fn user(&self, handle: &str) -> TestUser {
+        let user = self
+            .store
+            .create_user(
+                &protocol::names::Handle::parse(handle).unwrap(),
+                &protocol::names::DisplayName::parse(&handle.to_uppercase()).unwrap(),
+                "$argon2id$not-a-real-hash",
+            )
+            .await
+            .expect("create user");
+        let token = app::ssr::tokens::generate();
+        let hash = app::ssr::tokens::lookup_hash(&token).unwrap();
+        self.store
+            .create_api_token(user.id, "test", &hash)
+            .await
+            .expect("create token");
+        TestUser { user, token }
+    }
+
+    /// A public room created by `owner`.
+    pub async fn public_room(&self, owner: &TestUser, name: &str) -> protocol::ids::RoomId {
+        self.room(owner, store::RoomKind::Public, name).await
+    }
+
+    /// A room of `kind` created by `owner`.
+    pub async fn room(
+        &self,
+        owner: &TestUser,
+        kind: store::RoomKind,
+        name: &str,
+    ) -> protocol::ids::RoomId {
+        self.store
+            .create_room(
+                owner.user.id,
+                kind,
+                &protocol::names::RoomName::parse(name).unwrap(),
+                "",
+            )
+            .await
+            .expect("create room")
+            .id
+    }
+
+    /// Connects as `user` (bearer token) and returns the socket after `welcome`.
+    pub async fn connect_as(&self, user: &TestUser) -> Ws {
+        let (ws, welcome) = self
+            .connect_with(&[("authorization", &format!("Bearer {}", user.token))])
+            .await;
+        match welcome {
+            ServerFrame::Welcome { user: me, .. } => assert_eq!(me.id, user.user.id),
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        ws
+    }
+
+    /// Opens a WebSocket offering `confab.v1` with extra headers; returns the first frame.
+    pub async fn connect_with(&self, headers: &[(&str, &str)]) -> (Ws, ServerFrame) {
+        let mut ws = self
+            .connect_headers(Some(protocol::SUBPROTOCOL), headers)
+            .await;
+        let first = next_frame(&mut ws).await;
+        (ws, first)
+    }
+
+    /// Opens a WebSocket as a fresh user; returns it with the `welcome` frame.
     pub async fn connect(&self) -> (Ws, ServerFrame) {
-        let mut ws = self.connect_raw(Some(protocol::SUBPROTOCOL)).await;
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let user = self.user(&format!("anon{n}")).await;
+        let mut ws = self
+            .connect_headers(
+                Some(protocol::SUBPROTOCOL),
+                &[("authorization", &format!("Bearer {}", user.token))],
+            )
+            .await;
         let welcome = next_frame(&mut ws).await;
         assert!(
             matches!(welcome, ServerFrame::Welcome { .. }),
@@ -141,6 +224,11 @@ impl TestApp {
 
     /// Opens a WebSocket offering `subprotocol` (or none) without reading anything.
     pub async fn connect_raw(&self, subprotocol: Option<&str>) -> Ws {
+        self.connect_headers(subprotocol, &[]).await
+    }
+
+    /// Opens a WebSocket offering `subprotocol` (or none) with extra headers.
+    pub async fn connect_headers(&self, subprotocol: Option<&str>, headers: &[(&str, &str)]) -> Ws {
         let mut request = format!("ws://{}{}", self.addr, protocol::WS_PATH)
             .into_client_request()
             .unwrap();
@@ -148,6 +236,13 @@ impl TestApp {
             request
                 .headers_mut()
                 .insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
+        }
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
             .await

@@ -1,0 +1,135 @@
+//! Who is connecting. A browser proves itself with its session cookie, and its page must
+//! come from our own site (the `Origin` header): without that check any page on the web
+//! could open a socket with the user's cookie (cross-site WebSocket hijacking). A bot or
+//! tool sends `Authorization: Bearer <API token>` instead, and no cookie is looked at.
+
+use axum::http::{HeaderMap, header};
+use protocol::CloseCode;
+use store::User;
+use tower_sessions::Session;
+
+use super::Gateway;
+
+/// Why an upgrade is refused; the socket is closed with this code right after upgrading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No valid credentials: 4001.
+    Unauthorized,
+    /// A cookie from a page of another site: 4003.
+    ForeignOrigin,
+    /// The store failed while checking: 1011.
+    Unavailable,
+}
+
+impl Refusal {
+    pub fn close_code(self) -> CloseCode {
+        match self {
+            Refusal::Unauthorized => CloseCode::Unauthorized,
+            Refusal::ForeignOrigin => CloseCode::ForbiddenOrigin,
+            Refusal::Unavailable => CloseCode::InternalError,
+        }
+    }
+}
+
+/// Authenticates an upgrade request.
+pub async fn authenticate(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    session: &Session,
+) -> Result<User, Refusal> {
+    let store = gateway.store();
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let secret = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Refusal::Unauthorized)?;
+        let hash = app::ssr::tokens::lookup_hash(secret.trim()).ok_or(Refusal::Unauthorized)?;
+        return match store.user_by_token_hash(&hash).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(Refusal::Unauthorized),
+            Err(err) => {
+                tracing::warn!(cause = %err, "token lookup failed");
+                Err(Refusal::Unavailable)
+            }
+        };
+    }
+    if !origin_allowed(headers, &gateway.settings().origins) {
+        return Err(Refusal::ForeignOrigin);
+    }
+    match app::ssr::sessions::current_user(session, &*store).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Refusal::Unauthorized),
+        Err(err) => {
+            tracing::warn!(cause = %err, "session lookup failed");
+            Err(Refusal::Unavailable)
+        }
+    }
+}
+
+/// Whether the request's `Origin` is allowed: one of `allowed`, or — when none are
+/// configured — the very host the request was sent to. A missing Origin is refused
+/// (browsers always send it on WebSocket upgrades).
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if !allowed.is_empty() {
+        return allowed.iter().any(|a| a.trim_end_matches('/') == origin);
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    origin_host == Some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, o.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_our_own_pages_may_use_the_cookie() {
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &headers(Some("https://chat.example"), "chat.example"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("https://evil.example"), "chat.example"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://chat.example.evil.example"), "chat.example"),
+            &[]
+        ));
+        assert!(!origin_allowed(&headers(None, "chat.example"), &[]));
+    }
+
+    #[test]
+    fn configured_origins_replace_the_host_rule() {
+        let allowed = vec!["https://chat.example/".to_string()];
+        assert!(origin_allowed(
+            &headers(Some("https://chat.example"), "internal:3000"),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://internal:3000"), "internal:3000"),
+            &allowed
+        ));
+    }
+}

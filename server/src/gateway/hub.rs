@@ -1,0 +1,173 @@
+//! The hub: which local connections are subscribed to which room, and which belong to
+//! which user. Sharded by hash into plain `RwLock`s held only for short, non-async
+//! critical sections. Publishing encodes nothing: callers hand over pre-encoded text,
+//! and every subscriber gets a clone of the same bytes.
+
+use axum::extract::ws::Utf8Bytes;
+use protocol::ids::{RoomId, Seq, UserId};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::RwLock;
+
+use super::outbound::ConnHandle;
+
+const SHARDS: usize = 32;
+
+type Shard<K> = RwLock<HashMap<K, Vec<ConnHandle>>>;
+
+/// Local subscriptions and connections.
+pub struct Hub {
+    rooms: Vec<Shard<RoomId>>,
+    users: Vec<Shard<UserId>>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            users: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            hasher: Default::default(),
+        }
+    }
+}
+
+impl Hub {
+    fn shard<'a, K: Hash>(&self, shards: &'a [Shard<K>], key: &K) -> &'a Shard<K> {
+        &shards[(self.hasher.hash_one(key) as usize) % SHARDS]
+    }
+
+    /// Adds `conn` to `room`'s subscribers (once).
+    pub fn subscribe(&self, room: RoomId, conn: &ConnHandle) {
+        let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
+        let subs = shard.entry(room).or_default();
+        if !subs.iter().any(|c| c.id == conn.id) {
+            subs.push(conn.clone());
+        }
+    }
+
+    /// Removes `conn` from `room`'s subscribers.
+    pub fn unsubscribe(&self, room: RoomId, conn_id: u64) {
+        let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
+        if let Some(subs) = shard.get_mut(&room) {
+            subs.retain(|c| c.id != conn_id);
+            if subs.is_empty() {
+                shard.remove(&room);
+            }
+        }
+    }
+
+    /// Registers a connection of its user (for personal events).
+    pub fn connect(&self, conn: &ConnHandle) {
+        let mut shard = self
+            .shard(&self.users, &conn.user)
+            .write()
+            .expect("hub lock");
+        shard.entry(conn.user).or_default().push(conn.clone());
+    }
+
+    /// Forgets a connection of its user.
+    pub fn disconnect(&self, conn: &ConnHandle) {
+        let mut shard = self
+            .shard(&self.users, &conn.user)
+            .write()
+            .expect("hub lock");
+        if let Some(conns) = shard.get_mut(&conn.user) {
+            conns.retain(|c| c.id != conn.id);
+            if conns.is_empty() {
+                shard.remove(&conn.user);
+            }
+        }
+    }
+
+    /// Offers a room event to every local subscriber of `room`.
+    pub fn publish_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+        let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
+        for conn in shard.get(&room).into_iter().flatten() {
+            conn.offer_event(room, seq, text);
+        }
+    }
+
+    /// Offers an ephemeral frame to `room`'s subscribers, except `skip_user`'s connections.
+    pub fn publish_ephemeral(&self, room: RoomId, text: &Utf8Bytes, skip_user: Option<UserId>) {
+        let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
+        for conn in shard.get(&room).into_iter().flatten() {
+            if Some(conn.user) != skip_user {
+                conn.offer_ephemeral(text);
+            }
+        }
+    }
+
+    /// Offers a frame to every local connection of `user`.
+    pub fn to_user(&self, user: UserId, text: &Utf8Bytes) {
+        let shard = self.shard(&self.users, &user).read().expect("hub lock");
+        for conn in shard.get(&user).into_iter().flatten() {
+            conn.offer_ephemeral(text);
+        }
+    }
+
+    /// Number of rooms with at least one local subscriber.
+    pub fn rooms(&self) -> usize {
+        self.rooms
+            .iter()
+            .map(|s| s.read().expect("hub lock").len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::outbound::Outbound;
+    use uuid::Uuid;
+
+    #[test]
+    fn one_encoded_event_reaches_every_subscriber_once() {
+        let hub = Hub::default();
+        let room = RoomId(Uuid::from_u128(1));
+        let (a, mut ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64);
+        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64);
+        hub.subscribe(room, &a);
+        hub.subscribe(room, &a);
+        hub.subscribe(room, &b);
+        let text: Utf8Bytes = "{}".into();
+        hub.publish_event(room, 1, &text);
+        for rx in [&mut ra, &mut rb] {
+            assert!(matches!(rx.try_recv(), Ok(Outbound::Event { seq: 1, .. })));
+            assert!(rx.try_recv().is_err(), "delivered once");
+        }
+        hub.unsubscribe(room, 1);
+        hub.publish_event(room, 2, &text);
+        assert!(ra.try_recv().is_err());
+        assert!(rb.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_full_queue_marks_the_room_lagging_instead_of_blocking() {
+        let hub = Hub::default();
+        let room = RoomId(Uuid::from_u128(1));
+        let (a, _ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64);
+        hub.subscribe(room, &a);
+        let text: Utf8Bytes = "{}".into();
+        for seq in 1..=200 {
+            hub.publish_event(room, seq, &text);
+        }
+        assert_eq!(a.shared.take_lagging(), vec![room]);
+        // The reserve is still there for replies.
+        assert!(a.push(Outbound::Frame(text.clone())).is_ok());
+    }
+
+    #[test]
+    fn ephemeral_frames_skip_the_sender() {
+        let hub = Hub::default();
+        let room = RoomId(Uuid::from_u128(1));
+        let ana = UserId(Uuid::from_u128(10));
+        let (a, mut ra) = ConnHandle::new(1, ana, 64);
+        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64);
+        hub.subscribe(room, &a);
+        hub.subscribe(room, &b);
+        hub.publish_ephemeral(room, &"{}".into(), Some(ana));
+        assert!(ra.try_recv().is_err());
+        assert!(rb.try_recv().is_ok());
+    }
+}

@@ -1,0 +1,128 @@
+//! A connection's outgoing queue and the handle the rest of the gateway uses to reach it.
+//!
+//! The queue is bounded. Room events are offered with `try_send` and only while more than
+//! [`RESERVE`] slots are free; when they are not, the connection is marked *lagging* for
+//! that room and the event is not queued (it is in the Store, and the connection's sender
+//! task replays from there once its queue has drained). Ephemeral frames (typing,
+//! presence) are simply dropped under the same condition. Replies to the connection's own
+//! requests may use the reserve; if even that is full the client has stopped reading and
+//! is closed as a slow consumer. Nothing here ever waits, so neither the fan-out nor the
+//! connection's reader is slowed by a slow socket.
+
+use axum::extract::ws::Utf8Bytes;
+use protocol::CloseCode;
+use protocol::ids::{RoomId, Seq, UserId};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// Slots kept free for replies to the connection's own requests.
+pub const RESERVE: usize = 32;
+
+/// One item of a connection's queue.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A room event, pre-encoded; the sender checks `seq` against the room's cursor.
+    Event {
+        room: RoomId,
+        seq: Seq,
+        text: Utf8Bytes,
+    },
+    /// Any other frame, pre-encoded.
+    Frame(Utf8Bytes),
+    /// Start delivering `room`: replay from the Store after `since` (or send a snapshot).
+    Resume { room: RoomId, since: Option<Seq> },
+    /// Stop delivering `room`.
+    Forget { room: RoomId },
+    /// Close the connection with this code.
+    Close(CloseCode),
+}
+
+/// Per-connection state shared between the hub (which marks lag) and the sender task
+/// (which catches up).
+#[derive(Debug, Default)]
+pub struct Shared {
+    lagging: Mutex<HashSet<RoomId>>,
+    /// Ephemeral frames dropped because the queue was nearly full.
+    pub dropped_ephemeral: AtomicU64,
+    /// Times a room was switched to catch-up.
+    pub catch_ups: AtomicU64,
+}
+
+impl Shared {
+    /// Takes the set of rooms that missed events.
+    pub fn take_lagging(&self) -> Vec<RoomId> {
+        let mut set = self.lagging.lock().expect("lag lock");
+        set.drain().collect()
+    }
+
+    fn mark_lagging(&self, room: RoomId) {
+        if self.lagging.lock().expect("lag lock").insert(room) {
+            self.catch_ups.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The client stopped reading: even the reserve is full.
+#[derive(Debug, Clone, Copy)]
+pub struct Stuck;
+
+/// A cheap handle on one connection.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    pub id: u64,
+    pub user: UserId,
+    queue: mpsc::Sender<Outbound>,
+    pub shared: Arc<Shared>,
+}
+
+impl ConnHandle {
+    /// A handle and the receiving end of its queue of `capacity` items.
+    pub fn new(id: u64, user: UserId, capacity: usize) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+        let (queue, rx) = mpsc::channel(capacity.max(RESERVE * 2));
+        (
+            ConnHandle {
+                id,
+                user,
+                queue,
+                shared: Arc::new(Shared::default()),
+            },
+            rx,
+        )
+    }
+
+    fn has_room(&self) -> bool {
+        self.queue.capacity() > RESERVE
+    }
+
+    /// Offers a room event; marks the room lagging instead when the queue is too full.
+    pub fn offer_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+        if !self.has_room()
+            || self
+                .queue
+                .try_send(Outbound::Event {
+                    room,
+                    seq,
+                    text: text.clone(),
+                })
+                .is_err()
+        {
+            self.shared.mark_lagging(room);
+        }
+    }
+
+    /// Offers an ephemeral frame; drops it when the queue is too full.
+    pub fn offer_ephemeral(&self, text: &Utf8Bytes) {
+        if !self.has_room() || self.queue.try_send(Outbound::Frame(text.clone())).is_err() {
+            self.shared
+                .dropped_ephemeral
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Queues a reply or control item, using the reserve if needed.
+    pub fn push(&self, item: Outbound) -> Result<(), Stuck> {
+        self.queue.try_send(item).map_err(|_| Stuck)
+    }
+}

@@ -1,0 +1,155 @@
+//! In-process presence: who is in which room, counted per user across their connections
+//! (two tabs are one user; closing one keeps them present). A user whose last connection
+//! leaves is not reported gone at once: the leave is held for a grace period, and a
+//! reconnect within it cancels the leave, so a page reload does not flap them offline.
+//!
+//! This type only keeps the state and says when a change is visible; the gateway
+//! broadcasts the diffs.
+
+use protocol::ids::{RoomId, UserId};
+use protocol::{PresenceEntry, UserView};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+struct Entry {
+    user: UserView,
+    devices: u32,
+    /// Bumped on each change, so a delayed leave can tell whether it is still current.
+    epoch: u64,
+}
+
+/// Presence of every room with local subscribers.
+#[derive(Default)]
+pub struct Presence {
+    rooms: Mutex<HashMap<RoomId, HashMap<UserId, Entry>>>,
+}
+
+/// A leave that becomes visible after the grace period unless the user comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLeave {
+    pub room: RoomId,
+    pub user: UserId,
+    epoch: u64,
+}
+
+impl Presence {
+    /// One more connection of `user` in `room`. True when the user was not present
+    /// before (others should see them join).
+    pub fn join(&self, room: RoomId, user: UserView) -> bool {
+        let mut rooms = self.rooms.lock().expect("presence lock");
+        let entries = rooms.entry(room).or_default();
+        match entries.get_mut(&user.id) {
+            Some(e) => {
+                e.devices += 1;
+                e.epoch += 1;
+                // devices == 1 here means the user was inside a grace period: no one
+                // was told they left, so no one is told they joined.
+                false
+            }
+            None => {
+                entries.insert(
+                    user.id,
+                    Entry {
+                        user,
+                        devices: 1,
+                        epoch: 0,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// One connection of `user` left `room`. When it was their last, the leave is pending:
+    /// call [`Presence::finish_leave`] after the grace period.
+    pub fn leave(&self, room: RoomId, user: UserId) -> Option<PendingLeave> {
+        let mut rooms = self.rooms.lock().expect("presence lock");
+        let e = rooms.get_mut(&room)?.get_mut(&user)?;
+        e.devices = e.devices.saturating_sub(1);
+        e.epoch += 1;
+        (e.devices == 0).then_some(PendingLeave {
+            room,
+            user,
+            epoch: e.epoch,
+        })
+    }
+
+    /// Completes a pending leave: true if the user is now gone (others should be told).
+    pub fn finish_leave(&self, pending: PendingLeave) -> bool {
+        let mut rooms = self.rooms.lock().expect("presence lock");
+        let Some(entries) = rooms.get_mut(&pending.room) else {
+            return false;
+        };
+        let gone = entries
+            .get(&pending.user)
+            .is_some_and(|e| e.devices == 0 && e.epoch == pending.epoch);
+        if gone {
+            entries.remove(&pending.user);
+            if entries.is_empty() {
+                rooms.remove(&pending.room);
+            }
+        }
+        gone
+    }
+
+    /// Everyone present in `room` (including those inside a grace period), by handle.
+    pub fn members(&self, room: RoomId) -> Vec<PresenceEntry> {
+        let rooms = self.rooms.lock().expect("presence lock");
+        let mut list: Vec<PresenceEntry> = rooms
+            .get(&room)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .map(|e| PresenceEntry {
+                user: e.user.clone(),
+                devices: e.devices.max(1),
+            })
+            .collect();
+        list.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn user(n: u128) -> UserView {
+        UserView {
+            id: UserId(Uuid::from_u128(n)),
+            handle: format!("u{n}"),
+            name: format!("U{n}"),
+        }
+    }
+
+    #[test]
+    fn two_devices_are_one_user_until_both_leave() {
+        let p = Presence::default();
+        let room = RoomId(Uuid::from_u128(1));
+        assert!(p.join(room, user(1)));
+        assert!(!p.join(room, user(1)), "a second tab is not a new join");
+        assert_eq!(p.members(room)[0].devices, 2);
+        assert_eq!(
+            p.leave(room, user(1).id),
+            None,
+            "one tab left, still present"
+        );
+        let pending = p.leave(room, user(1).id).expect("last tab left");
+        assert!(p.finish_leave(pending));
+        assert!(p.members(room).is_empty());
+    }
+
+    #[test]
+    fn coming_back_within_the_grace_period_cancels_the_leave() {
+        let p = Presence::default();
+        let room = RoomId(Uuid::from_u128(1));
+        p.join(room, user(1));
+        let pending = p.leave(room, user(1).id).unwrap();
+        assert!(
+            !p.join(room, user(1)),
+            "no join is announced: no leave was either"
+        );
+        assert!(!p.finish_leave(pending), "the old leave is stale");
+        assert_eq!(p.members(room).len(), 1);
+    }
+}

@@ -1,0 +1,422 @@
+//! What each client request does. One [`ClientState`] per connection holds what the
+//! reader needs between requests: who the user is, which rooms this connection is
+//! subscribed to (membership was checked when subscribing), and its rate limiter.
+//! Every request gets exactly one reply frame.
+
+use governor::{DefaultDirectRateLimiter, Quota};
+use protocol::ids::{MessageId, RoomId, Seq, UserId};
+use protocol::names::{Body, ClientMsgId};
+use protocol::{AckInfo, ClientFrame, ErrorCode, PersonalEvent, ReqId, ServerFrame, UserView};
+use std::collections::HashSet;
+use std::num::NonZeroU32;
+use store::writer::WriteFailure;
+use store::{RoomKind, StoreError, WriteCommand, WriteError, WriteOutcome};
+
+use super::Gateway;
+use super::encode::{message_view, text};
+use super::outbound::{ConnHandle, Outbound, Stuck};
+
+/// Largest history page a client may ask for.
+const MAX_HISTORY: u32 = 200;
+
+/// A request's failure, as sent in an `error` frame.
+pub struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+fn fail(code: ErrorCode, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+impl From<StoreError> for Failure {
+    /// The one place where store errors become protocol errors.
+    fn from(err: StoreError) -> Failure {
+        match err {
+            StoreError::Conflict { what } => {
+                fail(ErrorCode::InvalidField, format!("{what} is already taken"))
+            }
+            StoreError::NotFound { what } => fail(ErrorCode::NotFound, format!("no such {what}")),
+            StoreError::Forbidden { reason } => fail(ErrorCode::Forbidden, reason),
+            StoreError::Invalid { reason } => fail(ErrorCode::InvalidField, reason),
+            other => {
+                tracing::warn!(cause = %other, "store failed");
+                if other.is_temporary() {
+                    fail(
+                        ErrorCode::Unavailable,
+                        "the store is unavailable; nothing was written, retry later",
+                    )
+                } else {
+                    fail(ErrorCode::Internal, "the server failed")
+                }
+            }
+        }
+    }
+}
+
+impl From<WriteFailure> for Failure {
+    fn from(err: WriteFailure) -> Failure {
+        match err {
+            WriteFailure::Refused(WriteError::NotAuthor) => {
+                fail(ErrorCode::NotAuthor, "only the author may change a message")
+            }
+            WriteFailure::Refused(WriteError::Deleted) => {
+                fail(ErrorCode::Deleted, "the message was deleted")
+            }
+            WriteFailure::Refused(WriteError::NoSuchMessage) => {
+                fail(ErrorCode::NotFound, "no such message in this room")
+            }
+            WriteFailure::Refused(WriteError::NoSuchRoom) => {
+                fail(ErrorCode::NotFound, "no such room")
+            }
+            WriteFailure::Store(_) => fail(
+                ErrorCode::Unavailable,
+                "the store is unavailable; nothing was written, retry later",
+            ),
+            WriteFailure::Stopped => fail(
+                ErrorCode::Unavailable,
+                "the server is stopping; retry on another connection",
+            ),
+        }
+    }
+}
+
+/// One connection's request state.
+pub struct ClientState {
+    pub gateway: Gateway,
+    pub handle: ConnHandle,
+    pub me: UserView,
+    pub subscribed: HashSet<RoomId>,
+    limiter: DefaultDirectRateLimiter,
+}
+
+impl ClientState {
+    pub fn new(gateway: Gateway, handle: ConnHandle, me: UserView) -> ClientState {
+        let settings = gateway.settings();
+        let quota =
+            Quota::per_second(NonZeroU32::new(settings.rate_per_sec).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(settings.rate_burst).unwrap_or(NonZeroU32::MIN));
+        ClientState {
+            limiter: DefaultDirectRateLimiter::direct(quota),
+            gateway,
+            handle,
+            me,
+            subscribed: HashSet::new(),
+        }
+    }
+
+    /// Handles one request. Returns its reply, or `None` when the reply is already queued.
+    pub async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Stuck> {
+        let req = frame.req();
+        if !matches!(frame, ClientFrame::Ping { .. }) && self.limiter.check().is_err() {
+            return Ok(Some(error(
+                req,
+                fail(ErrorCode::RateLimited, "too many requests; slow down"),
+            )));
+        }
+        let result = match frame {
+            ClientFrame::Ping { req } => return Ok(Some(ServerFrame::Pong { req })),
+            ClientFrame::Subscribe {
+                room, since_seq, ..
+            } => return self.subscribe(req, room, since_seq).await,
+            ClientFrame::Unsubscribe { room, .. } => self.unsubscribe(room),
+            ClientFrame::Send {
+                room,
+                client_msg_id,
+                body,
+                ..
+            } => self.send(room, client_msg_id, body).await,
+            ClientFrame::Edit {
+                room,
+                message_id,
+                body,
+                ..
+            } => self.edit(room, message_id, body).await,
+            ClientFrame::Delete {
+                room, message_id, ..
+            } => self.delete(room, message_id).await,
+            ClientFrame::Typing { room, .. } => self.typing(room),
+            ClientFrame::History {
+                room,
+                before_seq,
+                limit,
+                ..
+            } => {
+                return Ok(Some(
+                    match self.history(req, room, before_seq, limit).await {
+                        Ok(frame) => frame,
+                        Err(f) => error(req, f),
+                    },
+                ));
+            }
+            ClientFrame::MarkRead { room, seq, .. } => self.mark_read(room, seq).await,
+            ClientFrame::OpenDm { user, .. } => self.open_dm(user).await,
+        };
+        Ok(Some(match result {
+            Ok(info) => ServerFrame::Ack { req, info },
+            Err(f) => error(req, f),
+        }))
+    }
+
+    fn subscribed(&self, room: RoomId) -> Result<(), Failure> {
+        if self.subscribed.contains(&room) {
+            Ok(())
+        } else {
+            Err(fail(
+                ErrorCode::NotSubscribed,
+                "subscribe to the room first",
+            ))
+        }
+    }
+
+    /// Subscribes and queues, in this order: the ack, the replay or snapshot (through the
+    /// sender's resume), and the presence list. Returns `None`: the ack is already queued.
+    async fn subscribe(
+        &mut self,
+        req: ReqId,
+        room: RoomId,
+        since: Option<Seq>,
+    ) -> Result<Option<ServerFrame>, Stuck> {
+        let ack = ServerFrame::Ack {
+            req,
+            info: AckInfo {
+                room: Some(room),
+                ..AckInfo::default()
+            },
+        };
+        if self.subscribed.contains(&room) {
+            return Ok(Some(ack));
+        }
+        if self.subscribed.len() >= self.gateway.settings().max_rooms as usize {
+            let f = fail(
+                ErrorCode::TooManyRooms,
+                "this connection has subscribed to the most rooms it may",
+            );
+            return Ok(Some(error(req, f)));
+        }
+        if let Err(f) = self.admit(room).await {
+            return Ok(Some(error(req, f)));
+        }
+        self.subscribed.insert(room);
+        let gw = &self.gateway;
+        // Register first, then ask the sender to resume: events published from now on are
+        // queued, and anything before the resume point is read from the Store.
+        gw.hub().subscribe(room, &self.handle);
+        self.handle.push(Outbound::Frame(text(&ack)))?;
+        self.handle.push(Outbound::Resume { room, since })?;
+        if gw.presence().join(room, self.me.clone()) {
+            let diff = ServerFrame::PresenceDiff {
+                room,
+                joined: vec![self.me.clone()],
+                left: vec![],
+            };
+            gw.hub()
+                .publish_ephemeral(room, &text(&diff), Some(self.me.id));
+        }
+        let list = ServerFrame::Presence {
+            room,
+            users: gw.presence().members(room),
+        };
+        self.handle.push(Outbound::Frame(text(&list)))?;
+        Ok(None)
+    }
+
+    async fn admit(&self, room: RoomId) -> Result<(), Failure> {
+        let store = self.gateway.store();
+        let found = store
+            .room(room)
+            .await?
+            .ok_or_else(|| fail(ErrorCode::NotFound, "no such room"))?;
+        if store.membership(room, self.me.id).await?.is_some() {
+            return Ok(());
+        }
+        if found.kind == RoomKind::Public {
+            store.join_public(room, self.me.id).await?;
+            return Ok(());
+        }
+        // Private rooms and DMs: the same answer whether or not the room exists would be
+        // better, but room ids are random UUIDs, so existence leaks nothing useful.
+        Err(fail(
+            ErrorCode::Forbidden,
+            "you are not a member of this room",
+        ))
+    }
+
+    fn unsubscribe(&mut self, room: RoomId) -> Result<AckInfo, Failure> {
+        self.subscribed(room)?;
+        self.leave_room(room);
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
+    /// Stops delivering `room` to this connection and updates presence and typing.
+    pub fn leave_room(&mut self, room: RoomId) {
+        self.subscribed.remove(&room);
+        let gw = self.gateway.clone();
+        gw.hub().unsubscribe(room, self.handle.id);
+        let _ = self.handle.push(Outbound::Forget { room });
+        gw.stop_typing(room, self.me.id);
+        if let Some(pending) = gw.presence().leave(room, self.me.id) {
+            gw.leave_after_grace(pending);
+        }
+    }
+
+    async fn write(&self, room: RoomId, command: WriteCommand) -> Result<AckInfo, Failure> {
+        self.subscribed(room)?;
+        let outcome = self.gateway.writer().write(room, command).await?;
+        let (event, duplicate) = match &outcome {
+            WriteOutcome::Applied(e) => (e, false),
+            WriteOutcome::Duplicate(e) => (e, true),
+        };
+        Ok(AckInfo {
+            room: Some(room),
+            seq: Some(event.seq),
+            message_id: Some(event.message.id),
+            duplicate,
+        })
+    }
+
+    async fn send(
+        &self,
+        room: RoomId,
+        client_msg_id: ClientMsgId,
+        body: Body,
+    ) -> Result<AckInfo, Failure> {
+        let ack = self
+            .write(
+                room,
+                WriteCommand::Send {
+                    author: self.me.id,
+                    client_msg_id,
+                    body,
+                },
+            )
+            .await?;
+        self.gateway.stop_typing(room, self.me.id);
+        Ok(ack)
+    }
+
+    async fn edit(&self, room: RoomId, message: MessageId, body: Body) -> Result<AckInfo, Failure> {
+        self.write(
+            room,
+            WriteCommand::Edit {
+                author: self.me.id,
+                message,
+                body,
+            },
+        )
+        .await
+    }
+
+    async fn delete(&self, room: RoomId, message: MessageId) -> Result<AckInfo, Failure> {
+        self.write(
+            room,
+            WriteCommand::Delete {
+                author: self.me.id,
+                message,
+            },
+        )
+        .await
+    }
+
+    fn typing(&self, room: RoomId) -> Result<AckInfo, Failure> {
+        self.subscribed(room)?;
+        self.gateway.start_typing(room, self.me.clone());
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
+    async fn history(
+        &self,
+        req: ReqId,
+        room: RoomId,
+        before: Option<Seq>,
+        limit: Option<u32>,
+    ) -> Result<ServerFrame, Failure> {
+        self.subscribed(room)?;
+        let store = self.gateway.store();
+        let limit = limit.unwrap_or(50).clamp(1, MAX_HISTORY);
+        let page = match before {
+            Some(seq) => store.before(room, seq, limit).await?,
+            None => store.latest(room, limit).await?,
+        };
+        let mut messages = Vec::with_capacity(page.messages.len());
+        for m in &page.messages {
+            messages.push(message_view(
+                m,
+                self.gateway.users().load(&*store, m.author_id).await?,
+            ));
+        }
+        Ok(ServerFrame::History {
+            req,
+            room,
+            messages,
+            has_more: page.has_more,
+        })
+    }
+
+    async fn mark_read(&self, room: RoomId, seq: Seq) -> Result<AckInfo, Failure> {
+        let marker = self
+            .gateway
+            .store()
+            .mark_read(room, self.me.id, seq)
+            .await?;
+        self.gateway.hub().to_user(
+            self.me.id,
+            &text(&ServerFrame::Personal {
+                event: PersonalEvent::Read { room, seq: marker },
+            }),
+        );
+        Ok(AckInfo {
+            room: Some(room),
+            seq: Some(marker),
+            ..AckInfo::default()
+        })
+    }
+
+    async fn open_dm(&self, other: UserId) -> Result<AckInfo, Failure> {
+        let store = self.gateway.store();
+        let room = store.open_dm(self.me.id, other).await?;
+        let them = self.gateway.users().load(&*store, other).await?;
+        let hub = self.gateway.hub();
+        hub.to_user(
+            self.me.id,
+            &text(&ServerFrame::Personal {
+                event: PersonalEvent::DmOpened {
+                    room: room.id,
+                    with: them,
+                },
+            }),
+        );
+        if other != self.me.id {
+            hub.to_user(
+                other,
+                &text(&ServerFrame::Personal {
+                    event: PersonalEvent::DmOpened {
+                        room: room.id,
+                        with: self.me.clone(),
+                    },
+                }),
+            );
+        }
+        Ok(AckInfo {
+            room: Some(room.id),
+            ..AckInfo::default()
+        })
+    }
+}
+
+fn error(req: ReqId, f: Failure) -> ServerFrame {
+    ServerFrame::Error {
+        req: Some(req),
+        code: f.code,
+        message: f.message,
+    }
+}

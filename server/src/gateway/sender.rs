@@ -1,0 +1,254 @@
+//! The sender task: the only writer of a connection's socket. It drains the connection's
+//! queue and is where per-room delivery is made exact.
+//!
+//! For every subscribed room it keeps a *cursor*, the last seq delivered. A room event
+//! is written only if it is the cursor's successor; an older one is a duplicate and is
+//! skipped; a newer one means events were missed (published out of order, or not queued
+//! because the connection lagged) and the gap is filled from the Store first. Resuming a
+//! room is the same mechanism from the client's `since_seq`; when the gap is larger than
+//! the resume bound, or the client has no seq, a snapshot page is sent instead and the
+//! cursor starts at the room's last seq. Because every event is committed before it is
+//! published, whatever the queue missed is in the Store by the time it is looked for: no
+//! gap, no duplicate.
+//!
+//! A socket write that stays blocked past the stuck bound closes the connection (4101):
+//! that client resumes on reconnect.
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use protocol::ids::{RoomId, Seq};
+use protocol::{CloseCode, ServerFrame, SnapshotReason};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Gateway;
+use super::connection::close_message;
+use super::encode::{event_frame, message_view, text};
+use super::outbound::{ConnHandle, Outbound};
+
+/// Events read from the Store per query while replaying.
+const REPLAY_PAGE: u32 = 500;
+/// Messages in a snapshot page.
+const SNAPSHOT_PAGE: u32 = 50;
+
+/// Why the sender stopped.
+enum Stop {
+    /// The socket failed or a write stayed blocked too long.
+    Transport,
+    /// A close frame was sent.
+    Closed,
+}
+
+struct Sender {
+    sink: SplitSink<WebSocket, Message>,
+    gateway: Gateway,
+    cursors: HashMap<RoomId, Seq>,
+}
+
+/// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled.
+/// Cancels `done` when it stops, so the reader stops too.
+pub(super) async fn run(
+    sink: SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<Outbound>,
+    handle: ConnHandle,
+    gateway: Gateway,
+    done: CancellationToken,
+) {
+    let mut sender = Sender {
+        sink,
+        gateway,
+        cursors: HashMap::new(),
+    };
+    loop {
+        let item = tokio::select! {
+            item = queue.recv() => item,
+            () = done.cancelled() => break,
+        };
+        let Some(item) = item else { break };
+        let result = sender.process(item).await;
+        if let Err(stop) = result {
+            if matches!(stop, Stop::Transport) {
+                tracing::debug!("sender stopped: transport");
+            }
+            break;
+        }
+        if queue.is_empty() {
+            let lagging = handle.shared.take_lagging();
+            for room in lagging {
+                if sender.fill(room).await.is_err() {
+                    done.cancel();
+                    return;
+                }
+            }
+        }
+    }
+    done.cancel();
+}
+
+impl Sender {
+    async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
+        let stuck = self.gateway.settings().stuck_after();
+        match tokio::time::timeout(stuck, self.sink.send(Message::Text(text))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Transport),
+            Err(_) => {
+                tracing::info!("client stuck: closing as slow consumer");
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    self.sink.send(close_message(CloseCode::SlowConsumer)),
+                )
+                .await;
+                Err(Stop::Transport)
+            }
+        }
+    }
+
+    async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
+        match item {
+            Outbound::Frame(text) => self.write(text).await,
+            Outbound::Event { room, seq, text } => {
+                let Some(&cursor) = self.cursors.get(&room) else {
+                    return Ok(()); // not (or no longer) delivering this room
+                };
+                if seq <= cursor {
+                    return Ok(());
+                }
+                if seq > cursor + 1 {
+                    self.fill(room).await?;
+                    if self.cursors.get(&room).is_none_or(|&c| seq <= c) {
+                        return Ok(());
+                    }
+                }
+                self.write(text).await?;
+                self.cursors.insert(room, seq);
+                Ok(())
+            }
+            Outbound::Resume { room, since } => self.resume(room, since).await,
+            Outbound::Forget { room } => {
+                self.cursors.remove(&room);
+                Ok(())
+            }
+            Outbound::Close(code) => {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    self.sink.send(close_message(code)),
+                )
+                .await;
+                Err(Stop::Closed)
+            }
+        }
+    }
+
+    /// Starts delivering `room` after `since` (replay), or from a snapshot.
+    async fn resume(&mut self, room: RoomId, since: Option<Seq>) -> Result<(), Stop> {
+        let store = self.gateway.store();
+        let last = match store.room(room).await {
+            Ok(Some(r)) => r.last_seq,
+            Ok(None) => return Ok(()),
+            Err(err) => return self.store_failed(err).await,
+        };
+        let bound = self.gateway.settings().resume_max_events;
+        match since {
+            Some(since) if since <= last && last - since <= bound => {
+                self.cursors.insert(room, since);
+                self.fill(room).await
+            }
+            _ => {
+                let reason = if since.is_none() {
+                    SnapshotReason::Initial
+                } else {
+                    SnapshotReason::GapTooLarge
+                };
+                self.snapshot(room, last, reason).await
+            }
+        }
+    }
+
+    /// Sends the latest page of `room` and delivers live events after `last`.
+    async fn snapshot(
+        &mut self,
+        room: RoomId,
+        last: Seq,
+        reason: SnapshotReason,
+    ) -> Result<(), Stop> {
+        let store = self.gateway.store();
+        let page = match store.latest(room, SNAPSHOT_PAGE).await {
+            Ok(p) => p,
+            Err(err) => return self.store_failed(err).await,
+        };
+        let mut messages = Vec::with_capacity(page.messages.len());
+        for m in &page.messages {
+            match self.gateway.users().load(&*store, m.author_id).await {
+                Ok(author) => messages.push(message_view(m, author)),
+                Err(err) => return self.store_failed(err).await,
+            }
+        }
+        let frame = ServerFrame::Snapshot {
+            room,
+            reason,
+            last_seq: last,
+            messages,
+            has_more: page.has_more,
+        };
+        self.write(text(&frame)).await?;
+        self.cursors.insert(room, last);
+        // Anything committed between reading `last` and now arrives live or is filled.
+        Ok(())
+    }
+
+    /// Delivers every stored event of `room` after its cursor.
+    async fn fill(&mut self, room: RoomId) -> Result<(), Stop> {
+        let store = self.gateway.store();
+        let bound = self.gateway.settings().resume_max_events;
+        let mut replayed: u64 = 0;
+        loop {
+            let Some(&cursor) = self.cursors.get(&room) else {
+                return Ok(());
+            };
+            let events = match store.events_after(room, cursor, REPLAY_PAGE).await {
+                Ok(e) => e,
+                Err(err) => return self.store_failed(err).await,
+            };
+            let n = events.len();
+            if replayed + n as u64 > bound {
+                // Too far behind to replay event by event: start over from a snapshot.
+                let last = match store.room(room).await {
+                    Ok(Some(r)) => r.last_seq,
+                    Ok(None) => return Ok(()),
+                    Err(err) => return self.store_failed(err).await,
+                };
+                return self.snapshot(room, last, SnapshotReason::GapTooLarge).await;
+            }
+            for event in events {
+                let author = match self
+                    .gateway
+                    .users()
+                    .load(&*store, event.message.author_id)
+                    .await
+                {
+                    Ok(a) => a,
+                    Err(err) => return self.store_failed(err).await,
+                };
+                self.write(text(&event_frame(&event, author))).await?;
+                self.cursors.insert(room, event.seq);
+            }
+            replayed += n as u64;
+            if n < REPLAY_PAGE as usize {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The Store failed mid-delivery: the client must resume later; close with 1011.
+    async fn store_failed(&mut self, err: store::StoreError) -> Result<(), Stop> {
+        tracing::warn!(cause = %err, "store failed while delivering; closing with 1011");
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            self.sink.send(close_message(CloseCode::InternalError)),
+        )
+        .await;
+        Err(Stop::Closed)
+    }
+}
