@@ -78,6 +78,11 @@ impl Application {
         self.state.app.store.clone()
     }
 
+    /// The gateway (tests read its counters).
+    pub fn gateway(&self) -> Gateway {
+        self.state.gateway.clone()
+    }
+
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

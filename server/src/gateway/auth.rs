@@ -54,10 +54,11 @@ pub async fn authenticate(
             }
         };
     }
-    if !origin_allowed(headers, &gateway.settings().origins) {
-        return Err(Refusal::ForeignOrigin);
-    }
     match app::ssr::sessions::current_user(session, &*store).await {
+        // The cookie authenticates; it counts only if our own page sent it.
+        Ok(Some(_)) if !origin_allowed(headers, &gateway.settings().origins) => {
+            Err(Refusal::ForeignOrigin)
+        }
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(Refusal::Unauthorized),
         Err(err) => {

@@ -35,6 +35,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         gateway.next_conn_id(),
         user.id,
         settings.queue_frames as usize,
+        gateway.inner.catch_ups.clone(),
     );
     let (sink, mut stream) = socket.split();
 

@@ -125,8 +125,8 @@ mod tests {
     fn one_encoded_event_reaches_every_subscriber_once() {
         let hub = Hub::default();
         let room = RoomId(Uuid::from_u128(1));
-        let (a, mut ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64);
-        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64);
+        let (a, mut ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64, Default::default());
+        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64, Default::default());
         hub.subscribe(room, &a);
         hub.subscribe(room, &a);
         hub.subscribe(room, &b);
@@ -146,7 +146,7 @@ mod tests {
     fn a_full_queue_marks_the_room_lagging_instead_of_blocking() {
         let hub = Hub::default();
         let room = RoomId(Uuid::from_u128(1));
-        let (a, _ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64);
+        let (a, _ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64, Default::default());
         hub.subscribe(room, &a);
         let text: Utf8Bytes = "{}".into();
         for seq in 1..=200 {
@@ -162,8 +162,8 @@ mod tests {
         let hub = Hub::default();
         let room = RoomId(Uuid::from_u128(1));
         let ana = UserId(Uuid::from_u128(10));
-        let (a, mut ra) = ConnHandle::new(1, ana, 64);
-        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64);
+        let (a, mut ra) = ConnHandle::new(1, ana, 64, Default::default());
+        let (b, mut rb) = ConnHandle::new(2, UserId(Uuid::from_u128(11)), 64, Default::default());
         hub.subscribe(room, &a);
         hub.subscribe(room, &b);
         hub.publish_ephemeral(room, &"{}".into(), Some(ana));

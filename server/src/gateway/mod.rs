@@ -70,6 +70,8 @@ struct Inner {
     presence: presence::Presence,
     typing: typing::Typing,
     next_conn: AtomicU64,
+    /// Times a connection was switched to catch-up from the Store.
+    catch_ups: Arc<AtomicU64>,
 }
 
 impl Gateway {
@@ -105,6 +107,7 @@ impl Gateway {
                 presence: presence::Presence::default(),
                 typing: typing::Typing::default(),
                 next_conn: AtomicU64::new(1),
+                catch_ups: Arc::default(),
             }),
         };
         gateway.spawn_typing_sweeper();
@@ -119,6 +122,11 @@ impl Gateway {
     /// Number of connection tasks still running.
     pub fn open_connections(&self) -> usize {
         self.inner.tasks.len()
+    }
+
+    /// Times a slow connection was switched to catch-up from the Store.
+    pub fn catch_ups(&self) -> u64 {
+        self.inner.catch_ups.load(Ordering::Relaxed)
     }
 
     /// Number of rooms with at least one local subscriber.

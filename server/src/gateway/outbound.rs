@@ -44,6 +44,8 @@ pub enum Outbound {
 #[derive(Debug, Default)]
 pub struct Shared {
     lagging: Mutex<HashSet<RoomId>>,
+    /// The gateway-wide count of catch-up switches.
+    total_catch_ups: Arc<AtomicU64>,
     /// Ephemeral frames dropped because the queue was nearly full.
     pub dropped_ephemeral: AtomicU64,
     /// Times a room was switched to catch-up.
@@ -60,6 +62,7 @@ impl Shared {
     fn mark_lagging(&self, room: RoomId) {
         if self.lagging.lock().expect("lag lock").insert(room) {
             self.catch_ups.fetch_add(1, Ordering::Relaxed);
+            self.total_catch_ups.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -78,15 +81,24 @@ pub struct ConnHandle {
 }
 
 impl ConnHandle {
-    /// A handle and the receiving end of its queue of `capacity` items.
-    pub fn new(id: u64, user: UserId, capacity: usize) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+    /// A handle and the receiving end of its queue of `capacity` items; catch-up switches
+    /// are also counted in `total_catch_ups`.
+    pub fn new(
+        id: u64,
+        user: UserId,
+        capacity: usize,
+        total_catch_ups: Arc<AtomicU64>,
+    ) -> (ConnHandle, mpsc::Receiver<Outbound>) {
         let (queue, rx) = mpsc::channel(capacity.max(RESERVE * 2));
         (
             ConnHandle {
                 id,
                 user,
                 queue,
-                shared: Arc::new(Shared::default()),
+                shared: Arc::new(Shared {
+                    total_catch_ups,
+                    ..Shared::default()
+                }),
             },
             rx,
         )

@@ -8,10 +8,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Who is typing in one room, and until when.
+type Typists = HashMap<UserId, (UserView, Instant)>;
+
 /// Typing state of every room.
 #[derive(Default)]
 pub struct Typing {
-    rooms: Mutex<HashMap<RoomId, HashMap<UserId, (UserView, Instant)>>>,
+    rooms: Mutex<HashMap<RoomId, Typists>>,
 }
 
 impl Typing {

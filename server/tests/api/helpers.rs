@@ -22,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// The server's own store, for seeding users, tokens and rooms.
     pub store: std::sync::Arc<dyn store::Store>,
+    /// The server's gateway, for its counters.
+    pub gateway: confab::gateway::Gateway,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -76,6 +78,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("server builds");
     let addr = app.addr();
     let store = app.store();
+    let gateway = app.gateway();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -83,6 +86,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         addr,
         store,
+        gateway,
         http: reqwest::Client::builder()
             .cookie_store(true)
             .build()
@@ -194,6 +198,36 @@ impl TestApp {
         ws
     }
 
+    /// Connects as `user` over a socket with a tiny receive buffer, so that a test that
+    /// stops reading makes the server's writes block quickly (loopback buffers otherwise
+    /// grow to megabytes).
+    pub async fn connect_slow(&self, user: &TestUser) -> Ws {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(self.addr).await.unwrap();
+        let mut request = format!("ws://{}{}", self.addr, protocol::WS_PATH)
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        headers.insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(protocol::SUBPROTOCOL),
+        );
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {}", user.token)).unwrap(),
+        );
+        let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap();
+        let mut ws = ws;
+        assert!(matches!(
+            next_frame(&mut ws).await,
+            ServerFrame::Welcome { .. }
+        ));
+        ws
+    }
+
     /// Opens a WebSocket offering `confab.v1` with extra headers; returns the first frame.
     pub async fn connect_with(&self, headers: &[(&str, &str)]) -> (Ws, ServerFrame) {
         let mut ws = self
@@ -299,6 +333,22 @@ pub async fn next_frame(ws: &mut Ws) -> ServerFrame {
             }
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the connection ends: `Some(close frame)` if the server could send one,
+/// `None` if the connection just ended (a client that does not read cannot receive a
+/// close frame either).
+pub async fn expect_end(ws: &mut Ws) -> Option<CloseFrame> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("the connection did not end in time")
+        {
+            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
         }
     }
 }

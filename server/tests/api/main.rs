@@ -5,3 +5,5 @@ mod accounts;
 mod gateway;
 mod helpers;
 mod pages;
+mod realtime;
+mod wsclient;

@@ -30,7 +30,10 @@ async fn home_page_is_rendered_on_the_server() {
     assert!(html.contains("<title>Confab</title>"), "{html}");
     assert!(html.contains("data-testid=\"counter\""), "{html}");
     assert!(html.contains("Clicked "), "{html}");
-    assert!(html.contains("Sign up"), "an anonymous visitor is offered an account: {html}");
+    assert!(
+        html.contains("Sign up"),
+        "an anonymous visitor is offered an account: {html}"
+    );
     // The hydration scripts are linked.
     assert!(html.contains("/pkg/"), "{html}");
 }
