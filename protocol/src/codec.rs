@@ -30,6 +30,7 @@ const KNOWN_TYPES: &[&str] = &[
     "history",
     "mark_read",
     "open_dm",
+    "set_status",
 ];
 
 /// Decodes one text frame sent by a client.

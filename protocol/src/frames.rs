@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::ErrorCode;
 use crate::ids::{MessageId, RoomId, Seq, UserId};
-use crate::names::{Body, ClientMsgId};
+use crate::names::{Body, ClientMsgId, StatusText};
 
 /// A client-chosen request id, echoed in the reply to that request.
 pub type ReqId = u64;
@@ -66,6 +66,14 @@ pub enum ClientFrame {
     MarkRead { req: ReqId, room: RoomId, seq: Seq },
     /// Find or create the direct-message room with another user.
     OpenDm { req: ReqId, user: UserId },
+    /// Set one's own status (on all devices), with an optional status line. `active`
+    /// without a line hands the status back to automatic (away when idle).
+    SetStatus {
+        req: ReqId,
+        status: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<StatusText>,
+    },
 }
 
 impl ClientFrame {
@@ -81,7 +89,8 @@ impl ClientFrame {
             | ClientFrame::Typing { req, .. }
             | ClientFrame::History { req, .. }
             | ClientFrame::MarkRead { req, .. }
-            | ClientFrame::OpenDm { req, .. } => *req,
+            | ClientFrame::OpenDm { req, .. }
+            | ClientFrame::SetStatus { req, .. } => *req,
         }
     }
 
@@ -98,6 +107,7 @@ impl ClientFrame {
             ClientFrame::History { .. } => "history",
             ClientFrame::MarkRead { .. } => "mark_read",
             ClientFrame::OpenDm { .. } => "open_dm",
+            ClientFrame::SetStatus { .. } => "set_status",
         }
     }
 }
@@ -164,12 +174,29 @@ pub struct AckInfo {
     pub duplicate: bool,
 }
 
+/// What a present user is up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Here (the default).
+    #[default]
+    Active,
+    /// Away: chosen, or automatic after a while without activity.
+    Away,
+    /// Do not disturb.
+    Dnd,
+}
+
 /// A user's presence in a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceEntry {
     pub user: UserView,
     /// How many of the user's connections are in the room (tabs, devices).
     pub devices: u32,
+    pub status: Status,
+    /// The user's status line, if they set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// Something that concerns one user on all of their connections.
@@ -251,6 +278,9 @@ pub enum ServerFrame {
         joined: Vec<UserView>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         left: Vec<UserId>,
+        /// Present users whose status changed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        updated: Vec<PresenceEntry>,
     },
     /// `user` started (`active: true`) or stopped typing in `room`. Stopping is sent when
     /// their typing expires (a few seconds after their last `typing`). Never sent to the

@@ -28,7 +28,7 @@ pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
     AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry, ReqId, ServerFrame,
-    SnapshotReason, UserView,
+    SnapshotReason, Status, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

@@ -42,6 +42,8 @@ pub const ROOM_NAME_CHARS: (usize, usize) = (2, 48);
 pub const BODY_MAX_CHARS: usize = 4000;
 /// Largest client message id, in bytes (ASCII only).
 pub const CLIENT_MSG_ID_MAX: usize = 64;
+/// Largest status text, in characters.
+pub const STATUS_TEXT_MAX_CHARS: usize = 100;
 
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
@@ -101,6 +103,11 @@ string_newtype!(
     /// A message body: 1–4000 characters, not only white space; control characters other
     /// than newline and tab are refused. Kept as typed (not trimmed inside).
     Body
+);
+string_newtype!(
+    /// A user's status line ("in a meeting"): 1–100 characters, no control characters,
+    /// trimmed.
+    StatusText
 );
 string_newtype!(
     /// The client's id for a send, unique per author and room, so that a retried send is
@@ -215,6 +222,26 @@ impl Body {
             ));
         }
         Ok(Body(raw.to_string()))
+    }
+}
+
+impl StatusText {
+    /// Parses a status line.
+    pub fn parse(raw: &str) -> Result<StatusText, InvalidValue> {
+        let text = raw.trim();
+        if text.is_empty() || text.chars().count() > STATUS_TEXT_MAX_CHARS {
+            return Err(invalid(
+                "status_text",
+                format!("A status has 1 to {STATUS_TEXT_MAX_CHARS} characters."),
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(invalid(
+                "status_text",
+                "A status cannot contain control characters.",
+            ));
+        }
+        Ok(StatusText(text.to_string()))
     }
 }
 

@@ -132,6 +132,11 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_PRESENCE_GRACE_MS", default_value_t = 3000)]
     pub presence_grace_ms: u64,
 
+    /// Seconds without a request (pings aside) after which a user on automatic status
+    /// shows as away.
+    #[arg(long, env = "CONFAB_IDLE_AWAY_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_away_secs: u64,
+
     /// Milliseconds a typing indicator lasts after the user's last `typing`.
     #[arg(long, env = "CONFAB_TYPING_TTL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub typing_ttl_ms: u64,
@@ -211,6 +216,11 @@ impl Settings {
     /// How long a leave is held before others see it.
     pub fn presence_grace(&self) -> Duration {
         Duration::from_millis(self.presence_grace_ms)
+    }
+
+    /// How long without activity before an automatic status turns away.
+    pub fn idle_away(&self) -> Duration {
+        Duration::from_secs(self.idle_away_secs)
     }
 
     /// How long a typing indicator lasts.

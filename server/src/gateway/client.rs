@@ -58,6 +58,9 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         done.clone(),
     ));
     gateway.hub().connect(&handle);
+    gateway
+        .statuses()
+        .connect(user.id, std::time::Instant::now());
     tracing::debug!(user = %user.id, "connection open");
 
     let mut state = ClientState::new(gateway.clone(), handle.clone(), me);
@@ -108,6 +111,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         state.leave_room(room);
     }
     gateway.hub().disconnect(&handle);
+    gateway.statuses().disconnect(user.id);
     match close {
         Some(code) => {
             tracing::debug!(code = code.code(), "closing");

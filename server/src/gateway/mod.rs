@@ -11,7 +11,7 @@
 //! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up.
 //! - `outbound`: the bounded queue and the slow-consumer policy.
 //! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
-//! - `presence`, `typing`: ephemeral state (never stored).
+//! - `presence`, `statuses`, `typing`: ephemeral state (never stored).
 //! - `users`: the cache of user views events are labelled with.
 //! - `encode`: Store values → protocol frames.
 //!
@@ -32,6 +32,7 @@ mod outbound;
 mod presence;
 mod requests;
 mod sender;
+mod statuses;
 mod typing;
 mod upgrade;
 mod users;
@@ -39,7 +40,7 @@ mod users;
 pub use upgrade::upgrade;
 
 use protocol::ids::{RoomId, UserId};
-use protocol::{ServerFrame, UserView};
+use protocol::{PresenceEntry, ServerFrame, UserView};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,6 +69,7 @@ struct Inner {
     hub: Arc<hub::Hub>,
     users: Arc<users::UserCache>,
     presence: presence::Presence,
+    statuses: statuses::Statuses,
     typing: typing::Typing,
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
@@ -105,12 +107,14 @@ impl Gateway {
                 hub,
                 users,
                 presence: presence::Presence::default(),
+                statuses: statuses::Statuses::default(),
                 typing: typing::Typing::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
             }),
         };
         gateway.spawn_typing_sweeper();
+        gateway.spawn_idle_sweeper();
         gateway
     }
 
@@ -190,10 +194,74 @@ impl Gateway {
                     room: pending.room,
                     joined: vec![],
                     left: vec![pending.user],
+                    updated: vec![],
                 };
                 gateway
                     .hub()
                     .publish_ephemeral(pending.room, &text(&diff), None);
+            }
+        });
+    }
+
+    fn statuses(&self) -> &statuses::Statuses {
+        &self.inner.statuses
+    }
+
+    /// A presence entry: the user, their devices in the room, their status.
+    fn entry(&self, user: UserView, devices: u32) -> PresenceEntry {
+        let (status, text) = self.statuses().current(user.id);
+        PresenceEntry {
+            user,
+            devices,
+            status,
+            text,
+        }
+    }
+
+    /// Everyone present in `room`, with their statuses.
+    fn presence_list(&self, room: RoomId) -> Vec<PresenceEntry> {
+        self.presence()
+            .members(room)
+            .into_iter()
+            .map(|(user, devices)| self.entry(user, devices))
+            .collect()
+    }
+
+    /// Tells every room where `user` is present (their own connections included) about
+    /// their status.
+    fn announce_status(&self, user: UserId) {
+        for (room, view, devices) in self.presence().rooms_of(user) {
+            let diff = ServerFrame::PresenceDiff {
+                room,
+                joined: vec![],
+                left: vec![],
+                updated: vec![self.entry(view, devices)],
+            };
+            self.hub().publish_ephemeral(room, &text(&diff), None);
+        }
+    }
+
+    /// `user` made a request: an automatic away ends.
+    fn activity(&self, user: UserId) {
+        if self.statuses().activity(user, Instant::now()) {
+            self.announce_status(user);
+        }
+    }
+
+    fn spawn_idle_sweeper(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let idle_after = self.settings().idle_away();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(
+                (idle_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+            );
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let gateway = Gateway { inner };
+                for user in gateway.statuses().sweep(Instant::now(), idle_after) {
+                    gateway.announce_status(user);
+                }
             }
         });
     }

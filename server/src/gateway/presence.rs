@@ -6,8 +6,8 @@
 //! This type only keeps the state and says when a change is visible; the gateway
 //! broadcasts the diffs.
 
+use protocol::UserView;
 use protocol::ids::{RoomId, UserId};
-use protocol::{PresenceEntry, UserView};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -92,20 +92,30 @@ impl Presence {
         gone
     }
 
-    /// Everyone present in `room` (including those inside a grace period), by handle.
-    pub fn members(&self, room: RoomId) -> Vec<PresenceEntry> {
+    /// Everyone present in `room` (including those inside a grace period), by handle,
+    /// with their device counts.
+    pub fn members(&self, room: RoomId) -> Vec<(UserView, u32)> {
         let rooms = self.rooms.lock().expect("presence lock");
-        let mut list: Vec<PresenceEntry> = rooms
+        let mut list: Vec<(UserView, u32)> = rooms
             .get(&room)
             .into_iter()
             .flat_map(|m| m.values())
-            .map(|e| PresenceEntry {
-                user: e.user.clone(),
-                devices: e.devices.max(1),
-            })
+            .map(|e| (e.user.clone(), e.devices.max(1)))
             .collect();
-        list.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
+        list.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
         list
+    }
+
+    /// The rooms where `user` is present, with their device count there.
+    pub fn rooms_of(&self, user: UserId) -> Vec<(RoomId, UserView, u32)> {
+        let rooms = self.rooms.lock().expect("presence lock");
+        rooms
+            .iter()
+            .filter_map(|(room, m)| {
+                m.get(&user)
+                    .map(|e| (*room, e.user.clone(), e.devices.max(1)))
+            })
+            .collect()
     }
 }
 
@@ -128,7 +138,8 @@ mod tests {
         let room = RoomId(Uuid::from_u128(1));
         assert!(p.join(room, user(1)));
         assert!(!p.join(room, user(1)), "a second tab is not a new join");
-        assert_eq!(p.members(room)[0].devices, 2);
+        assert_eq!(p.members(room)[0].1, 2);
+        assert_eq!(p.rooms_of(user(1).id).len(), 1);
         assert_eq!(
             p.leave(room, user(1).id),
             None,

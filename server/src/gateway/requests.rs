@@ -111,11 +111,14 @@ impl ClientState {
     /// Handles one request. Returns its reply, or `None` when the reply is already queued.
     pub async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Stuck> {
         let req = frame.req();
-        if !matches!(frame, ClientFrame::Ping { .. }) && self.limiter.check().is_err() {
-            return Ok(Some(error(
-                req,
-                fail(ErrorCode::RateLimited, "too many requests; slow down"),
-            )));
+        if !matches!(frame, ClientFrame::Ping { .. }) {
+            if self.limiter.check().is_err() {
+                return Ok(Some(error(
+                    req,
+                    fail(ErrorCode::RateLimited, "too many requests; slow down"),
+                )));
+            }
+            self.gateway.activity(self.me.id);
         }
         let result = match frame {
             ClientFrame::Ping { req } => return Ok(Some(ServerFrame::Pong { req })),
@@ -154,6 +157,7 @@ impl ClientState {
             }
             ClientFrame::MarkRead { room, seq, .. } => self.mark_read(room, seq).await,
             ClientFrame::OpenDm { user, .. } => self.open_dm(user).await,
+            ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
         };
         Ok(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },
@@ -212,13 +216,14 @@ impl ClientState {
                 room,
                 joined: vec![self.me.clone()],
                 left: vec![],
+                updated: vec![],
             };
             gw.hub()
                 .publish_ephemeral(room, &text(&diff), Some(self.me.id));
         }
         let list = ServerFrame::Presence {
             room,
-            users: gw.presence().members(room),
+            users: gw.presence_list(room),
         };
         self.handle.push(Outbound::Frame(text(&list)))?;
         Ok(None)
@@ -410,6 +415,24 @@ impl ClientState {
             room: Some(room.id),
             ..AckInfo::default()
         })
+    }
+}
+
+impl ClientState {
+    fn set_status(
+        &self,
+        status: protocol::Status,
+        text: Option<protocol::names::StatusText>,
+    ) -> AckInfo {
+        let text = text.map(String::from);
+        if self
+            .gateway
+            .statuses()
+            .set(self.me.id, status, text, std::time::Instant::now())
+        {
+            self.gateway.announce_status(self.me.id);
+        }
+        AckInfo::default()
     }
 }
 

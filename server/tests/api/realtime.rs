@@ -3,7 +3,7 @@
 //! errors for bad requests. The message-path cases run on SQLite and on Postgres.
 
 use protocol::ids::RoomId;
-use protocol::{ErrorCode, PersonalEvent, ServerFrame, SnapshotReason};
+use protocol::{ErrorCode, PersonalEvent, ServerFrame, SnapshotReason, Status};
 use std::time::Duration;
 use store::RoomKind;
 
@@ -710,5 +710,71 @@ async fn sockets_authenticate_by_token_or_by_cookie_from_our_own_origin() {
         u16::from(expect_close(&mut ws).await.code),
         4003,
         "no Origin, no cookie auth"
+    );
+}
+
+#[tokio::test]
+async fn statuses_are_shared_live_and_idle_users_turn_away_by_themselves() {
+    let app = spawn_app_with(|s| s.idle_away_secs = 1).await;
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let room = app.public_room(&ana, "general").await;
+    let mut a = subscribed(&app, &ana, room, None).await;
+    let mut b = subscribed(&app, &bo, room, None).await;
+    let updated = |handle: &'static str| move |f: &ServerFrame| matches!(f, ServerFrame::PresenceDiff { updated, .. } if updated.iter().any(|e| e.user.handle == handle));
+    let status_of = |f: ServerFrame| match f {
+        ServerFrame::PresenceDiff { updated, .. } => (updated[0].status, updated[0].text.clone()),
+        _ => unreachable!(),
+    };
+
+    // Idle for a second: ana turns away by herself; her next request brings her back.
+    assert_eq!(
+        status_of(b.push_where(updated("ana")).await),
+        (Status::Away, None)
+    );
+    a.ok(serde_json::json!({"type": "typing", "room": room}))
+        .await;
+    assert_eq!(
+        status_of(b.push_where(updated("ana")).await),
+        (Status::Active, None)
+    );
+
+    // A chosen status with a line reaches others live and is listed for newcomers.
+    a.ok(serde_json::json!({"type": "set_status", "status": "dnd", "text": "  deep work  "}))
+        .await;
+    assert_eq!(
+        status_of(b.push_where(updated("ana")).await),
+        (Status::Dnd, Some("deep work".into()))
+    );
+    let cy = app.user("cy").await;
+    let mut c = Client::new(app.connect_as(&cy).await);
+    c.ok(subscribe(room, None)).await;
+    match c
+        .push_where(|f| matches!(f, ServerFrame::Presence { .. }))
+        .await
+    {
+        ServerFrame::Presence { users, .. } => {
+            let entry = users.iter().find(|e| e.user.handle == "ana").unwrap();
+            assert_eq!(
+                (entry.status, entry.text.as_deref()),
+                (Status::Dnd, Some("deep work"))
+            );
+        }
+        _ => unreachable!(),
+    }
+    let bad = a
+        .request(
+            serde_json::json!({"type": "set_status", "status": "dnd", "text": "x".repeat(101)}),
+        )
+        .await;
+    assert!(
+        matches!(
+            bad,
+            ServerFrame::Error {
+                code: ErrorCode::InvalidField,
+                ..
+            }
+        ),
+        "{bad:?}"
     );
 }
