@@ -266,12 +266,17 @@ pub enum ServerFrame {
         messages: Vec<MessageView>,
         has_more: bool,
     },
-    /// Who is in a room now (sent on subscribe).
+    /// Who is in a room now (sent on subscribe). In a big room `users` is only the first
+    /// page (by handle) and `truncated` is true; `total` always counts everyone present.
     Presence {
         room: RoomId,
         users: Vec<PresenceEntry>,
+        total: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
     },
-    /// Changes to a room's presence since the last sync or diff.
+    /// Changes to a room's presence since the last sync or diff, gathered over a short
+    /// tick (so a burst of joins is one frame). `total` counts everyone present after them.
     PresenceDiff {
         room: RoomId,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -281,6 +286,7 @@ pub enum ServerFrame {
         /// Present users whose status changed.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         updated: Vec<PresenceEntry>,
+        total: u32,
     },
     /// `user` started (`active: true`) or stopped typing in `room`. Stopping is sent when
     /// their typing expires (a few seconds after their last `typing`). Never sent to the

@@ -132,6 +132,11 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_PRESENCE_GRACE_MS", default_value_t = 3000)]
     pub presence_grace_ms: u64,
 
+    /// Most users listed in the `presence` frame of a room; a bigger room sends this many
+    /// (by handle) plus the total.
+    #[arg(long, env = "CONFAB_PRESENCE_ROSTER_MAX", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub presence_roster_max: u32,
+
     /// Seconds without a request (pings aside) after which a user on automatic status
     /// shows as away.
     #[arg(long, env = "CONFAB_IDLE_AWAY_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]

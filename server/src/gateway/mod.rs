@@ -11,7 +11,8 @@
 //! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up.
 //! - `outbound`: the bounded queue and the slow-consumer policy.
 //! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
-//! - `presence`, `statuses`, `typing`: ephemeral state (never stored).
+//! - `presence`, `statuses`, `typing`: ephemeral state (never stored); `presence_diffs`
+//!   gathers presence changes into one frame per room per tick.
 //! - `users`: the cache of user views events are labelled with.
 //! - `encode`: Store values → protocol frames.
 //!
@@ -30,6 +31,7 @@ mod encode;
 mod hub;
 mod outbound;
 mod presence;
+mod presence_diffs;
 mod requests;
 mod sender;
 mod statuses;
@@ -53,6 +55,8 @@ use encode::text;
 
 /// How often expired typing indicators are swept.
 const TYPING_SWEEP: Duration = Duration::from_millis(250);
+/// How often gathered presence changes are sent.
+const PRESENCE_TICK: Duration = Duration::from_millis(100);
 
 /// A cheap handle on the gateway.
 #[derive(Clone)]
@@ -70,6 +74,7 @@ struct Inner {
     users: Arc<users::UserCache>,
     presence: presence::Presence,
     statuses: statuses::Statuses,
+    diffs: presence_diffs::PresenceDiffs,
     typing: typing::Typing,
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
@@ -108,6 +113,7 @@ impl Gateway {
                 users,
                 presence: presence::Presence::default(),
                 statuses: statuses::Statuses::default(),
+                diffs: presence_diffs::PresenceDiffs::default(),
                 typing: typing::Typing::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
@@ -115,6 +121,7 @@ impl Gateway {
         };
         gateway.spawn_typing_sweeper();
         gateway.spawn_idle_sweeper();
+        gateway.spawn_presence_ticker();
         gateway
     }
 
@@ -190,15 +197,7 @@ impl Gateway {
         tokio::spawn(async move {
             tokio::time::sleep(grace).await;
             if gateway.presence().finish_leave(pending) {
-                let diff = ServerFrame::PresenceDiff {
-                    room: pending.room,
-                    joined: vec![],
-                    left: vec![pending.user],
-                    updated: vec![],
-                };
-                gateway
-                    .hub()
-                    .publish_ephemeral(pending.room, &text(&diff), None);
+                gateway.inner.diffs.left(pending.room, pending.user);
             }
         });
     }
@@ -218,26 +217,60 @@ impl Gateway {
         }
     }
 
-    /// Everyone present in `room`, with their statuses.
-    fn presence_list(&self, room: RoomId) -> Vec<PresenceEntry> {
-        self.presence()
-            .members(room)
+    /// The `presence` frame for `room`: everyone present with their statuses, or the first
+    /// `--presence-roster-max` of them (by handle) in a bigger room.
+    fn presence_frame(&self, room: RoomId) -> ServerFrame {
+        let members = self.presence().members(room);
+        let total = members.len() as u32;
+        let max = self.settings().presence_roster_max as usize;
+        let users: Vec<PresenceEntry> = members
             .into_iter()
+            .take(max)
             .map(|(user, devices)| self.entry(user, devices))
-            .collect()
+            .collect();
+        ServerFrame::Presence {
+            room,
+            truncated: users.len() < total as usize,
+            users,
+            total,
+        }
+    }
+
+    /// Someone became present in `room` (sent with the next tick).
+    fn presence_joined(&self, room: RoomId, user: UserView) {
+        self.inner.diffs.joined(room, user);
+    }
+
+    fn spawn_presence_ticker(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PRESENCE_TICK);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let gateway = Gateway { inner };
+                for diff in gateway.inner.diffs.drain() {
+                    let total = gateway.presence().members(diff.room).len() as u32;
+                    let frame = ServerFrame::PresenceDiff {
+                        room: diff.room,
+                        joined: diff.joined,
+                        left: diff.left,
+                        updated: diff.updated,
+                        total,
+                    };
+                    gateway
+                        .hub()
+                        .publish_ephemeral(diff.room, &text(&frame), None);
+                }
+            }
+        });
     }
 
     /// Tells every room where `user` is present (their own connections included) about
     /// their status.
     fn announce_status(&self, user: UserId) {
         for (room, view, devices) in self.presence().rooms_of(user) {
-            let diff = ServerFrame::PresenceDiff {
-                room,
-                joined: vec![],
-                left: vec![],
-                updated: vec![self.entry(view, devices)],
-            };
-            self.hub().publish_ephemeral(room, &text(&diff), None);
+            self.inner.diffs.updated(room, self.entry(view, devices));
         }
     }
 

@@ -212,19 +212,9 @@ impl ClientState {
         self.handle.push(Outbound::Frame(text(&ack)))?;
         self.handle.push(Outbound::Resume { room, since })?;
         if gw.presence().join(room, self.me.clone()) {
-            let diff = ServerFrame::PresenceDiff {
-                room,
-                joined: vec![self.me.clone()],
-                left: vec![],
-                updated: vec![],
-            };
-            gw.hub()
-                .publish_ephemeral(room, &text(&diff), Some(self.me.id));
+            gw.presence_joined(room, self.me.clone());
         }
-        let list = ServerFrame::Presence {
-            room,
-            users: gw.presence_list(room),
-        };
+        let list = gw.presence_frame(room);
         self.handle.push(Outbound::Frame(text(&list)))?;
         Ok(None)
     }

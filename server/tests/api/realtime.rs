@@ -441,13 +441,19 @@ async fn presence_counts_devices_and_holds_leaves_for_a_grace_period() {
     let bo = app.user("bo").await;
     let room = app.public_room(&ana, "general").await;
     let mut b = subscribed(&app, &bo, room, None).await;
-    let joined = |f: &ServerFrame| matches!(f, ServerFrame::PresenceDiff { joined, .. } if !joined.is_empty());
+    let joined = |f: &ServerFrame| matches!(f, ServerFrame::PresenceDiff { joined, .. } if joined.iter().any(|u| u.handle == "ana"));
     let left =
         |f: &ServerFrame| matches!(f, ServerFrame::PresenceDiff { left, .. } if !left.is_empty());
     let tab1 = subscribed(&app, &ana, room, None).await;
     let mut tab2 = subscribed(&app, &ana, room, None).await;
     match b.push_where(joined).await {
-        ServerFrame::PresenceDiff { joined, .. } => assert_eq!(joined[0].handle, "ana"),
+        ServerFrame::PresenceDiff { joined, .. } => {
+            assert_eq!(
+                joined.iter().filter(|u| u.handle == "ana").count(),
+                1,
+                "two tabs, one join"
+            )
+        }
         _ => unreachable!(),
     }
     match tab2
@@ -777,4 +783,51 @@ async fn statuses_are_shared_live_and_idle_users_turn_away_by_themselves() {
         ),
         "{bad:?}"
     );
+}
+
+#[tokio::test]
+async fn big_rooms_get_a_bounded_roster_and_bursts_of_joins_come_as_one_diff() {
+    let app = spawn_app_with(|s| s.presence_roster_max = 3).await;
+    let owner = app.user("owner").await;
+    let room = app.public_room(&owner, "town-hall").await;
+    let mut watcher = subscribed(&app, &owner, room, None).await;
+    let mut crowd = Vec::new();
+    for i in 0..6 {
+        let u = app.user(&format!("guest{i}")).await;
+        crowd.push(subscribed(&app, &u, room, None).await);
+    }
+    // The six joins arrive within a tick or two, not as six frames.
+    let mut joined = 0;
+    let mut frames = 0;
+    while joined < 6 {
+        if let ServerFrame::PresenceDiff {
+            joined: j, total, ..
+        } = watcher.push().await
+        {
+            frames += 1;
+            joined += j.iter().filter(|u| u.handle.starts_with("guest")).count();
+            assert!(
+                total as usize > joined,
+                "the watcher and every guest so far are counted"
+            );
+        }
+    }
+    assert!(frames < 6, "{frames} diff frames for 6 joins");
+    let late = app.user("late").await;
+    let mut l = Client::new(app.connect_as(&late).await);
+    l.ok(subscribe(room, None)).await;
+    match l
+        .push_where(|f| matches!(f, ServerFrame::Presence { .. }))
+        .await
+    {
+        ServerFrame::Presence {
+            users,
+            total,
+            truncated,
+            ..
+        } => {
+            assert_eq!((users.len(), total, truncated), (3, 8, true));
+        }
+        _ => unreachable!(),
+    }
 }

@@ -1,0 +1,116 @@
+//! Coalescing of presence changes: joins, leaves and status updates are gathered per
+//! room and sent as one `presence_diff` per room per tick. A burst of 500 people joining a
+//! big room within a tick costs each subscriber one frame, not 500; a join and a leave of
+//! the same user within one tick cancel out.
+
+use protocol::ids::{RoomId, UserId};
+use protocol::{PresenceEntry, UserView};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Pending {
+    joined: Vec<UserView>,
+    left: Vec<UserId>,
+    updated: HashMap<UserId, PresenceEntry>,
+}
+
+/// One room's changes, ready to send.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Diff {
+    pub room: RoomId,
+    pub joined: Vec<UserView>,
+    pub left: Vec<UserId>,
+    pub updated: Vec<PresenceEntry>,
+}
+
+/// Changes waiting for the next tick.
+#[derive(Default)]
+pub struct PresenceDiffs {
+    rooms: Mutex<HashMap<RoomId, Pending>>,
+}
+
+impl PresenceDiffs {
+    pub fn joined(&self, room: RoomId, user: UserView) {
+        let mut rooms = self.rooms.lock().expect("diff lock");
+        let p = rooms.entry(room).or_default();
+        if let Some(i) = p.left.iter().position(|id| *id == user.id) {
+            p.left.swap_remove(i); // left and came back within the tick: no news
+        } else if !p.joined.iter().any(|u| u.id == user.id) {
+            p.joined.push(user);
+        }
+    }
+
+    pub fn left(&self, room: RoomId, user: UserId) {
+        let mut rooms = self.rooms.lock().expect("diff lock");
+        let p = rooms.entry(room).or_default();
+        p.updated.remove(&user);
+        if let Some(i) = p.joined.iter().position(|u| u.id == user) {
+            p.joined.swap_remove(i); // joined and left within the tick: no news
+        } else if !p.left.contains(&user) {
+            p.left.push(user);
+        }
+    }
+
+    pub fn updated(&self, room: RoomId, entry: PresenceEntry) {
+        let mut rooms = self.rooms.lock().expect("diff lock");
+        rooms
+            .entry(room)
+            .or_default()
+            .updated
+            .insert(entry.user.id, entry);
+    }
+
+    /// Takes every room's pending changes.
+    pub fn drain(&self) -> Vec<Diff> {
+        let mut rooms = self.rooms.lock().expect("diff lock");
+        rooms
+            .drain()
+            .filter(|(_, p)| !(p.joined.is_empty() && p.left.is_empty() && p.updated.is_empty()))
+            .map(|(room, p)| Diff {
+                room,
+                joined: p.joined,
+                left: p.left,
+                updated: p.updated.into_values().collect(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn user(n: u128) -> UserView {
+        UserView {
+            id: UserId(Uuid::from_u128(n)),
+            handle: format!("u{n}"),
+            name: format!("U{n}"),
+        }
+    }
+
+    #[test]
+    fn a_burst_becomes_one_diff_per_room_and_round_trips_cancel() {
+        let d = PresenceDiffs::default();
+        let room = RoomId(Uuid::from_u128(1));
+        for n in 0..100 {
+            d.joined(room, user(n));
+        }
+        d.left(room, user(5).id);
+        d.left(room, user(500).id);
+        d.joined(room, user(500));
+        let diffs = d.drain();
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(
+            diffs[0].joined.len(),
+            99,
+            "u5 joined and left within the tick"
+        );
+        assert!(
+            diffs[0].left.is_empty(),
+            "u500 left and came back within the tick"
+        );
+        assert!(d.drain().is_empty());
+    }
+}
