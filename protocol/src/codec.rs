@@ -31,6 +31,8 @@ const KNOWN_TYPES: &[&str] = &[
     "mark_read",
     "open_dm",
     "set_status",
+    "invite",
+    "leave",
 ];
 
 /// Decodes one text frame sent by a client.

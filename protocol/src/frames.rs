@@ -66,6 +66,14 @@ pub enum ClientFrame {
     MarkRead { req: ReqId, room: RoomId, seq: Seq },
     /// Find or create the direct-message room with another user.
     OpenDm { req: ReqId, user: UserId },
+    /// Add `user` to a private room one is a member of (or to a public room).
+    Invite {
+        req: ReqId,
+        room: RoomId,
+        user: UserId,
+    },
+    /// Leave a room (not a direct message); also unsubscribes this connection.
+    Leave { req: ReqId, room: RoomId },
     /// Set one's own status (on all devices), with an optional status line. `active`
     /// without a line hands the status back to automatic (away when idle).
     SetStatus {
@@ -90,7 +98,9 @@ impl ClientFrame {
             | ClientFrame::History { req, .. }
             | ClientFrame::MarkRead { req, .. }
             | ClientFrame::OpenDm { req, .. }
-            | ClientFrame::SetStatus { req, .. } => *req,
+            | ClientFrame::SetStatus { req, .. }
+            | ClientFrame::Invite { req, .. }
+            | ClientFrame::Leave { req, .. } => *req,
         }
     }
 
@@ -108,6 +118,8 @@ impl ClientFrame {
             ClientFrame::MarkRead { .. } => "mark_read",
             ClientFrame::OpenDm { .. } => "open_dm",
             ClientFrame::SetStatus { .. } => "set_status",
+            ClientFrame::Invite { .. } => "invite",
+            ClientFrame::Leave { .. } => "leave",
         }
     }
 }
@@ -207,6 +219,13 @@ pub enum PersonalEvent {
     DmOpened { room: RoomId, with: UserView },
     /// The read marker of a room moved (on any of the user's devices).
     Read { room: RoomId, seq: Seq },
+    /// Someone added the user to a room.
+    Invited { room: RoomId, by: UserView },
+    /// The user joined (`joined: true`) or left a room, on some device or by invitation.
+    Membership { room: RoomId, joined: bool },
+    /// A new message at `seq` in a room the user belongs to but this connection is not
+    /// subscribed to (count it as unread).
+    Unread { room: RoomId, seq: Seq },
 }
 
 /// A frame sent by the server.

@@ -31,19 +31,45 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(10_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(10_000);
     let data = tempfile::tempdir()?;
-    let store = store::open(&store::StoreConfig { database_url: None, data_dir: data.path().into() }).await?;
+    let store = store::open(&store::StoreConfig {
+        database_url: None,
+        data_dir: data.path().into(),
+    })
+    .await?;
     let user = store
-        .create_user(&Handle::parse("idle")?, &DisplayName::parse("Idle")?, "$argon2id$unused")
+        .create_user(
+            &Handle::parse("idle")?,
+            &DisplayName::parse("Idle")?,
+            "$argon2id$unused",
+        )
         .await?;
     let token = app::ssr::tokens::generate();
     store
-        .create_api_token(user.id, "idle", &app::ssr::tokens::lookup_hash(&token).expect("token"))
+        .create_api_token(
+            user.id,
+            "idle",
+            &app::ssr::tokens::lookup_hash(&token).expect("token"),
+        )
         .await?;
     let mut rooms = Vec::new();
     for i in 0..100 {
-        rooms.push(store.create_room(user.id, store::RoomKind::Public, &RoomName::parse(&format!("idle-{i}"))?, "").await?.id);
+        rooms.push(
+            store
+                .create_room(
+                    user.id,
+                    store::RoomKind::Public,
+                    &RoomName::parse(&format!("idle-{i}"))?,
+                    "",
+                )
+                .await?
+                .id,
+        );
     }
     drop(store);
 
@@ -51,7 +77,9 @@ async fn main() -> anyhow::Result<()> {
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
         format!("{target}/release/confab")
     });
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut server = std::process::Command::new(&bin)
         .env("CONFAB_DATA_DIR", data.path())
         .env("CONFAB_BIND", format!("127.0.0.1:{port}"))
@@ -74,11 +102,18 @@ async fn main() -> anyhow::Result<()> {
         let room = rooms[i % rooms.len()];
         async move {
             let mut req = url.into_client_request()?;
-            req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(protocol::SUBPROTOCOL));
-            req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
+            req.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static(protocol::SUBPROTOCOL),
+            );
+            req.headers_mut().insert(
+                "authorization",
+                HeaderValue::from_str(&format!("Bearer {token}"))?,
+            );
             let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
             ws.next().await; // welcome
-            let sub = serde_json::json!({"type": "subscribe", "req": 1, "room": room, "since_seq": 0});
+            let sub =
+                serde_json::json!({"type": "subscribe", "req": 1, "room": room, "since_seq": 0});
             ws.send(Message::text(sub.to_string())).await?;
             ws.next().await; // ack
             Ok::<_, anyhow::Error>(ws)

@@ -57,6 +57,24 @@ impl Hub {
         }
     }
 
+    /// Removes every local connection of `user` from `room` and tells their senders to
+    /// stop delivering it.
+    pub fn unsubscribe_user(&self, room: RoomId, user: UserId) {
+        let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
+        if let Some(subs) = shard.get_mut(&room) {
+            subs.retain(|c| {
+                let keep = c.user != user;
+                if !keep {
+                    let _ = c.push(super::outbound::Outbound::Forget { room });
+                }
+                keep
+            });
+            if subs.is_empty() {
+                shard.remove(&room);
+            }
+        }
+    }
+
     /// Registers a connection of its user (for personal events).
     pub fn connect(&self, conn: &ConnHandle) {
         let mut shard = self
@@ -103,6 +121,34 @@ impl Hub {
         let shard = self.shard(&self.users, &user).read().expect("hub lock");
         for conn in shard.get(&user).into_iter().flatten() {
             conn.offer_ephemeral(text);
+        }
+    }
+
+    /// Offers `text` to the local connections of `members` (except `skip`) that are not
+    /// subscribed to `room`.
+    pub fn to_members_not_watching(
+        &self,
+        room: RoomId,
+        members: &std::collections::HashSet<UserId>,
+        skip: UserId,
+        text: &Utf8Bytes,
+    ) {
+        let watching: std::collections::HashSet<u64> = {
+            let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
+            shard
+                .get(&room)
+                .into_iter()
+                .flatten()
+                .map(|c| c.id)
+                .collect()
+        };
+        for user in members.iter().filter(|u| **u != skip) {
+            let shard = self.shard(&self.users, user).read().expect("hub lock");
+            for conn in shard.get(user).into_iter().flatten() {
+                if !watching.contains(&conn.id) {
+                    conn.offer_ephemeral(text);
+                }
+            }
         }
     }
 

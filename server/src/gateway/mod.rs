@@ -13,7 +13,8 @@
 //! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
 //! - `presence`, `statuses`, `typing`: ephemeral state (never stored); `presence_diffs`
 //!   gathers presence changes into one frame per room per tick.
-//! - `users`: the cache of user views events are labelled with.
+//! - `users`: the cache of user views events are labelled with; `members`: the cache of
+//!   room memberships unread notices go by.
 //! - `encode`: Store values → protocol frames.
 //!
 //! The path of a message: `requests::send` → [`store::Writer`] (group commit) → the
@@ -29,6 +30,7 @@ mod client;
 mod connection;
 mod encode;
 mod hub;
+mod members;
 mod outbound;
 mod presence;
 mod presence_diffs;
@@ -42,7 +44,7 @@ mod users;
 pub use upgrade::upgrade;
 
 use protocol::ids::{RoomId, UserId};
-use protocol::{PresenceEntry, ServerFrame, UserView};
+use protocol::{PersonalEvent, PresenceEntry, ServerFrame, UserView};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -76,6 +78,7 @@ struct Inner {
     statuses: statuses::Statuses,
     diffs: presence_diffs::PresenceDiffs,
     typing: typing::Typing,
+    members: members::Members,
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
     catch_ups: Arc<AtomicU64>,
@@ -84,45 +87,100 @@ struct Inner {
 impl Gateway {
     /// A gateway with no connections, writing to `store`.
     pub fn new(settings: Arc<Settings>, store: Arc<dyn Store>) -> Gateway {
-        let hub = Arc::new(hub::Hub::default());
-        let users = Arc::new(users::UserCache::default());
-        let on_commit: store::writer::OnCommit = {
-            let hub = hub.clone();
-            let users = users.clone();
-            Arc::new(move |event: &store::Event| {
-                // The author of a live event is connected, hence cached.
-                let author = users
-                    .get(event.message.author_id)
-                    .unwrap_or_else(|| UserView {
-                        id: event.message.author_id,
-                        handle: String::new(),
-                        name: String::new(),
-                    });
-                let bytes = text(&encode::event_frame(event, author));
-                hub.publish_event(event.room_id, event.seq, &bytes);
-            })
-        };
-        let gateway = Gateway {
-            inner: Arc::new(Inner {
+        let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
+            // The writer's commit hook reaches the gateway through a weak reference, so the
+            // gateway (and its background tasks) can end.
+            let weak = weak.clone();
+            let on_commit: store::writer::OnCommit = Arc::new(move |event: &store::Event| {
+                if let Some(inner) = weak.upgrade() {
+                    Gateway { inner }.on_commit(event);
+                }
+            });
+            Inner {
                 writer: Writer::with_on_commit(store.clone(), WriterConfig::default(), on_commit),
                 settings,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 store,
-                hub,
-                users,
+                hub: Arc::new(hub::Hub::default()),
+                users: Arc::new(users::UserCache::default()),
                 presence: presence::Presence::default(),
                 statuses: statuses::Statuses::default(),
                 diffs: presence_diffs::PresenceDiffs::default(),
                 typing: typing::Typing::default(),
+                members: members::Members::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
-            }),
-        };
+            }
+        });
+        let gateway = Gateway { inner };
         gateway.spawn_typing_sweeper();
         gateway.spawn_idle_sweeper();
         gateway.spawn_presence_ticker();
         gateway
+    }
+
+    /// Called by the writer for each committed event, in seq order per room: encode once,
+    /// fan out to the room's subscribers, and tell members elsewhere about new messages.
+    fn on_commit(&self, event: &store::Event) {
+        // The author of a live event is connected, hence cached.
+        let author = self
+            .users()
+            .get(event.message.author_id)
+            .unwrap_or_else(|| UserView {
+                id: event.message.author_id,
+                handle: String::new(),
+                name: String::new(),
+            });
+        let bytes = text(&encode::event_frame(event, author));
+        self.hub().publish_event(event.room_id, event.seq, &bytes);
+        if event.kind == store::EventKind::Message {
+            let (room, seq, author) = (event.room_id, event.seq, event.message.author_id);
+            let notice = text(&ServerFrame::Personal {
+                event: PersonalEvent::Unread { room, seq },
+            });
+            match self.inner.members.get(room) {
+                Some(members) => self
+                    .hub()
+                    .to_members_not_watching(room, &members, author, &notice),
+                None => {
+                    let gateway = self.clone();
+                    tokio::spawn(async move {
+                        match gateway.inner.members.load(&*gateway.store(), room).await {
+                            Ok(members) => gateway
+                                .hub()
+                                .to_members_not_watching(room, &members, author, &notice),
+                            Err(err) => {
+                                tracing::warn!(cause = %err, %room, "loading members for unread notices failed")
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Whether `user` belongs to `room` (from the member cache, loaded once per room).
+    async fn is_member(&self, room: RoomId, user: UserId) -> Result<bool, store::StoreError> {
+        Ok(self
+            .inner
+            .members
+            .load(&*self.store(), room)
+            .await?
+            .contains(&user))
+    }
+
+    /// Records a membership change made through this process and tells `user`'s devices.
+    fn membership_changed(&self, room: RoomId, user: UserId, joined: bool) {
+        self.inner.members.changed(room, user, joined);
+        if !joined {
+            // Their other connections stop receiving the room at once.
+            self.hub().unsubscribe_user(room, user);
+        }
+        let frame = ServerFrame::Personal {
+            event: PersonalEvent::Membership { room, joined },
+        };
+        self.hub().to_user(user, &text(&frame));
     }
 
     /// The token whose cancellation closes every connection with 1012.

@@ -158,6 +158,8 @@ impl ClientState {
             ClientFrame::MarkRead { room, seq, .. } => self.mark_read(room, seq).await,
             ClientFrame::OpenDm { user, .. } => self.open_dm(user).await,
             ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
+            ClientFrame::Invite { room, user, .. } => self.invite(room, user).await,
+            ClientFrame::Leave { room, .. } => self.leave(room).await,
         };
         Ok(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },
@@ -172,6 +174,19 @@ impl ClientState {
             Err(fail(
                 ErrorCode::NotSubscribed,
                 "subscribe to the room first",
+            ))
+        }
+    }
+
+    /// Subscribed here and still a member (a leave on another device ends membership).
+    async fn member_here(&self, room: RoomId) -> Result<(), Failure> {
+        self.subscribed(room)?;
+        if self.gateway.is_member(room, self.me.id).await? {
+            Ok(())
+        } else {
+            Err(fail(
+                ErrorCode::Forbidden,
+                "you are no longer a member of this room",
             ))
         }
     }
@@ -229,7 +244,9 @@ impl ClientState {
             return Ok(());
         }
         if found.kind == RoomKind::Public {
-            store.join_public(room, self.me.id).await?;
+            if store.join_public(room, self.me.id).await? {
+                self.gateway.membership_changed(room, self.me.id, true);
+            }
             return Ok(());
         }
         // Private rooms and DMs: the same answer whether or not the room exists would be
@@ -262,7 +279,7 @@ impl ClientState {
     }
 
     async fn write(&self, room: RoomId, command: WriteCommand) -> Result<AckInfo, Failure> {
-        self.subscribed(room)?;
+        self.member_here(room).await?;
         let outcome = self.gateway.writer().write(room, command).await?;
         let (event, duplicate) = match &outcome {
             WriteOutcome::Applied(e) => (e, false),
@@ -335,7 +352,7 @@ impl ClientState {
         before: Option<Seq>,
         limit: Option<u32>,
     ) -> Result<ServerFrame, Failure> {
-        self.subscribed(room)?;
+        self.member_here(room).await?;
         let store = self.gateway.store();
         let limit = limit.unwrap_or(50).clamp(1, MAX_HISTORY);
         let page = match before {
@@ -409,6 +426,36 @@ impl ClientState {
 }
 
 impl ClientState {
+    async fn invite(&self, room: RoomId, user: UserId) -> Result<AckInfo, Failure> {
+        if self.gateway.store().invite(room, self.me.id, user).await? {
+            self.gateway.membership_changed(room, user, true);
+            let invited = ServerFrame::Personal {
+                event: PersonalEvent::Invited {
+                    room,
+                    by: self.me.clone(),
+                },
+            };
+            self.gateway.hub().to_user(user, &text(&invited));
+        }
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
+    async fn leave(&mut self, room: RoomId) -> Result<AckInfo, Failure> {
+        if self.subscribed.contains(&room) {
+            self.leave_room(room);
+        }
+        if self.gateway.store().leave(room, self.me.id).await? {
+            self.gateway.membership_changed(room, self.me.id, false);
+        }
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
     fn set_status(
         &self,
         status: protocol::Status,

@@ -831,3 +831,85 @@ async fn big_rooms_get_a_bounded_roster_and_bursts_of_joins_come_as_one_diff() {
         _ => unreachable!(),
     }
 }
+
+#[tokio::test]
+async fn invitations_membership_and_unread_notices_reach_every_device() {
+    let app = crate::helpers::spawn_app().await;
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let secret = app.room(&ana, RoomKind::Private, "secret").await;
+    let mut a = subscribed(&app, &ana, secret, None).await;
+    let mut b_phone = Client::new(app.connect_as(&bo).await);
+    let mut b_laptop = Client::new(app.connect_as(&bo).await);
+    let personal = |f: &ServerFrame| matches!(f, ServerFrame::Personal { .. });
+
+    a.ok(serde_json::json!({"type": "invite", "room": secret, "user": bo.user.id}))
+        .await;
+    for device in [&mut b_phone, &mut b_laptop] {
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            if let ServerFrame::Personal { event } = device.push_where(personal).await {
+                got.push(event);
+            }
+        }
+        assert!(
+            got.contains(&PersonalEvent::Membership {
+                room: secret,
+                joined: true
+            }),
+            "{got:?}"
+        );
+        assert!(got.iter().any(|e| matches!(e, PersonalEvent::Invited { room, by } if *room == secret && by.handle == "ana")), "{got:?}");
+    }
+
+    // bo reads the room on his laptop only: the phone hears of new messages as unread.
+    b_laptop.ok(subscribe(secret, None)).await;
+    a.ok(send(secret, "c1", "welcome, bo")).await;
+    assert_eq!(
+        b_laptop.events(secret, 1).await,
+        vec![(1, "welcome, bo".into())]
+    );
+    match b_phone.push_where(personal).await {
+        ServerFrame::Personal { event } => assert_eq!(
+            event,
+            PersonalEvent::Unread {
+                room: secret,
+                seq: 1
+            }
+        ),
+        _ => unreachable!(),
+    }
+    a.none_within(Duration::from_millis(200), personal).await;
+
+    // bo leaves on his phone: the laptop stops receiving the room and cannot write to it.
+    b_phone
+        .ok(serde_json::json!({"type": "leave", "room": secret}))
+        .await;
+    match b_laptop.push_where(personal).await {
+        ServerFrame::Personal { event } => assert_eq!(
+            event,
+            PersonalEvent::Membership {
+                room: secret,
+                joined: false
+            }
+        ),
+        _ => unreachable!(),
+    }
+    a.ok(send(secret, "c2", "after bo left")).await;
+    b_laptop
+        .none_within(Duration::from_millis(300), |f| {
+            matches!(f, ServerFrame::Event { .. })
+        })
+        .await;
+    let r = b_laptop.request(send(secret, "b1", "still here?")).await;
+    assert!(
+        matches!(
+            r,
+            ServerFrame::Error {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+}

@@ -1,0 +1,58 @@
+//! Who belongs to which room, cached for the rooms this process has seen written to, so
+//! that a new message can be announced as unread to members who are connected but not
+//! watching the room — without a Store query per message. Loaded from the Store on first
+//! use; kept current by this process's joins, invitations and leaves.
+//!
+//! Memberships changed by another process are not seen until the entry is reloaded; the
+//! cluster issue will carry membership changes over the broker.
+
+use protocol::ids::{RoomId, UserId};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use store::{Store, StoreResult};
+
+/// Room → members, for rooms loaded so far.
+#[derive(Default)]
+pub struct Members {
+    rooms: RwLock<HashMap<RoomId, Arc<HashSet<UserId>>>>,
+}
+
+impl Members {
+    /// The cached members of `room`, if loaded.
+    pub fn get(&self, room: RoomId) -> Option<Arc<HashSet<UserId>>> {
+        self.rooms.read().expect("members lock").get(&room).cloned()
+    }
+
+    /// The members of `room`, loading them if needed.
+    pub async fn load(&self, store: &dyn Store, room: RoomId) -> StoreResult<Arc<HashSet<UserId>>> {
+        if let Some(m) = self.get(room) {
+            return Ok(m);
+        }
+        let set: HashSet<UserId> = store
+            .members(room)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let set = Arc::new(set);
+        self.rooms
+            .write()
+            .expect("members lock")
+            .entry(room)
+            .or_insert(set.clone());
+        Ok(set)
+    }
+
+    /// Records that `user` joined (`true`) or left `room`, if the room is cached.
+    pub fn changed(&self, room: RoomId, user: UserId, joined: bool) {
+        let mut rooms = self.rooms.write().expect("members lock");
+        if let Some(set) = rooms.get_mut(&room) {
+            let set = Arc::make_mut(set);
+            if joined {
+                set.insert(user);
+            } else {
+                set.remove(&user);
+            }
+        }
+    }
+}
