@@ -54,12 +54,24 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on `backend`; `None` (said loudly) when Postgres is unreachable and
 /// CI is not set.
 pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
+    spawn_app_on_with(backend, |_| {}).await
+}
+
+/// [`spawn_app_on`] after letting the test adjust the settings.
+pub async fn spawn_app_on_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     match backend {
-        Backend::Sqlite => Some(spawn_app().await),
+        Backend::Sqlite => Some(spawn_app_with(adjust).await),
         Backend::Postgres => {
             let db = store::testing::postgres().await?;
             let url = db.url.clone();
-            let mut app = spawn_app_with(|s| s.database_url = Some(url)).await;
+            let mut app = spawn_app_with(|s| {
+                adjust(s);
+                s.database_url = Some(url);
+            })
+            .await;
             app._db = Some(db);
             Some(app)
         }

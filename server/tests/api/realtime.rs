@@ -7,7 +7,7 @@ use protocol::{ErrorCode, PersonalEvent, ServerFrame, SnapshotReason, Status};
 use std::time::Duration;
 use store::RoomKind;
 
-use crate::helpers::{TestApp, expect_close, expect_end, spawn_app_with};
+use crate::helpers::{Backend, TestApp, expect_close, expect_end, spawn_app_with};
 use crate::wsclient::{Client, send, subscribe};
 
 async fn subscribed(
@@ -208,6 +208,28 @@ async fn edits_and_deletes_propagate_and_only_the_author_may_make_them(app: Test
     );
 }
 
+/// Cases that start their own server with special settings take the backend.
+macro_rules! on_both_backends_with_settings {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_gateway {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_gateway {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -262,9 +284,11 @@ async fn flood(app: &TestApp, room: RoomId, senders: usize, per_sender: usize, b
     (senders * per_sender) as u64
 }
 
-#[tokio::test]
-async fn a_gap_larger_than_the_resume_bound_gets_a_snapshot() {
-    let app = spawn_app_with(|s| s.resume_max_events = 5).await;
+async fn a_gap_larger_than_the_resume_bound_gets_a_snapshot(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on_with(backend, |s| s.resume_max_events = 5).await
+    else {
+        return;
+    };
     let ana = app.user("ana").await;
     let room = app.public_room(&ana, "general").await;
     let mut a = subscribed(&app, &ana, room, None).await;
@@ -295,9 +319,10 @@ async fn a_gap_larger_than_the_resume_bound_gets_a_snapshot() {
     );
 }
 
-#[tokio::test]
-async fn private_rooms_and_dms_are_closed_to_outsiders() {
-    let app = crate::helpers::spawn_app().await;
+async fn private_rooms_and_dms_are_closed_to_outsiders(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on(backend).await else {
+        return;
+    };
     let ana = app.user("ana").await;
     let bo = app.user("bo").await;
     let eve = app.user("eve").await;
@@ -384,9 +409,10 @@ async fn private_rooms_and_dms_are_closed_to_outsiders() {
     .await;
 }
 
-#[tokio::test]
-async fn open_dm_and_read_markers_reach_all_of_a_users_devices() {
-    let app = crate::helpers::spawn_app().await;
+async fn open_dm_and_read_markers_reach_all_of_a_users_devices(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on(backend).await else {
+        return;
+    };
     let ana = app.user("ana").await;
     let bo = app.user("bo").await;
     let mut a1 = Client::new(app.connect_as(&ana).await);
@@ -504,15 +530,17 @@ async fn typing_reaches_others_only_and_expires_by_itself() {
     a.none_within(Duration::from_millis(500), is_typing).await;
 }
 
-#[tokio::test]
-async fn a_slow_reader_catches_up_from_the_store_without_gaps() {
-    let app = spawn_app_with(|s| {
+async fn a_slow_reader_catches_up_from_the_store_without_gaps(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on_with(backend, |s| {
         s.queue_frames = 128;
         s.stuck_secs = 60;
         s.rate_per_sec = 10_000;
         s.rate_burst = 10_000;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let ana = app.user("ana").await;
     let bo = app.user("bo").await;
     let room = app.public_room(&ana, "general").await;
@@ -568,14 +596,16 @@ async fn a_reader_stuck_past_the_bound_is_closed_with_4101() {
     );
 }
 
-#[tokio::test]
-async fn bad_requests_get_clear_errors_and_the_connection_stays_usable() {
-    let app = spawn_app_with(|s| {
+async fn bad_requests_get_clear_errors_and_the_connection_stays_usable(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on_with(backend, |s| {
         s.max_rooms = 2;
         s.rate_per_sec = 1;
         s.rate_burst = 12;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let ana = app.user("ana").await;
     let r1 = app.public_room(&ana, "one").await;
     let r2 = app.public_room(&ana, "two").await;
@@ -641,13 +671,15 @@ async fn bad_requests_get_clear_errors_and_the_connection_stays_usable() {
     a.ok(serde_json::json!({"type": "ping"})).await;
 }
 
-#[tokio::test]
-async fn history_pages_back_through_a_room() {
-    let app = spawn_app_with(|s| {
+async fn history_pages_back_through_a_room(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on_with(backend, |s| {
         s.rate_per_sec = 10_000;
         s.rate_burst = 10_000;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let ana = app.user("ana").await;
     let room = app.public_room(&ana, "general").await;
     let mut a = subscribed(&app, &ana, room, None).await;
@@ -832,9 +864,10 @@ async fn big_rooms_get_a_bounded_roster_and_bursts_of_joins_come_as_one_diff() {
     }
 }
 
-#[tokio::test]
-async fn invitations_membership_and_unread_notices_reach_every_device() {
-    let app = crate::helpers::spawn_app().await;
+async fn invitations_membership_and_unread_notices_reach_every_device(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on(backend).await else {
+        return;
+    };
     let ana = app.user("ana").await;
     let bo = app.user("bo").await;
     let secret = app.room(&ana, RoomKind::Private, "secret").await;
@@ -913,3 +946,13 @@ async fn invitations_membership_and_unread_notices_reach_every_device() {
         "{r:?}"
     );
 }
+
+on_both_backends_with_settings!(
+    a_gap_larger_than_the_resume_bound_gets_a_snapshot,
+    private_rooms_and_dms_are_closed_to_outsiders,
+    open_dm_and_read_markers_reach_all_of_a_users_devices,
+    a_slow_reader_catches_up_from_the_store_without_gaps,
+    bad_requests_get_clear_errors_and_the_connection_stays_usable,
+    history_pages_back_through_a_room,
+    invitations_membership_and_unread_notices_reach_every_device,
+);
