@@ -8,7 +8,7 @@ use std::time::Duration;
 use store::RoomKind;
 
 use crate::helpers::{Backend, TestApp, expect_close, expect_end, spawn_app_with};
-use crate::wsclient::{Client, send, subscribe};
+use crate::wsclient::{Client, assert_error, send, subscribe};
 
 async fn subscribed(
     app: &TestApp,
@@ -174,16 +174,7 @@ async fn edits_and_deletes_propagate_and_only_the_author_may_make_them(app: Test
             serde_json::json!({"type": "edit", "room": room, "message_id": id, "body": "mine now"}),
         )
         .await;
-    assert!(
-        matches!(
-            refused,
-            ServerFrame::Error {
-                code: ErrorCode::NotAuthor,
-                ..
-            }
-        ),
-        "{refused:?}"
-    );
+    assert_error(&refused, ErrorCode::NotAuthor);
     a.ok(serde_json::json!({"type": "edit", "room": room, "message_id": id, "body": "hello"}))
         .await;
     a.ok(serde_json::json!({"type": "delete", "room": room, "message_id": id}))
@@ -331,53 +322,17 @@ async fn private_rooms_and_dms_are_closed_to_outsiders(backend: Backend) {
     a.ok(send(secret, "c1", "for members only")).await;
     let mut e = Client::new(app.connect_as(&eve).await);
     let r = e.request(subscribe(secret, Some(0))).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::Forbidden);
     let r = e.request(send(secret, "x", "let me in")).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::NotSubscribed,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::NotSubscribed);
     let r = e
         .request(serde_json::json!({"type": "history", "room": secret}))
         .await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::NotSubscribed,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::NotSubscribed);
     let r = e
         .request(subscribe(RoomId(uuid::Uuid::now_v7()), None))
         .await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::NotFound,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::NotFound);
 
     // A DM between ana and bo: both are told, eve cannot read it.
     let dm = match a
@@ -393,16 +348,7 @@ async fn private_rooms_and_dms_are_closed_to_outsiders(backend: Backend) {
     a.ok(send(dm, "d1", "just us")).await;
     assert_eq!(b.events(dm, 1).await, vec![(1, "just us".into())]);
     let r = e.request(subscribe(dm, None)).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::Forbidden);
     e.none_within(Duration::from_millis(300), |f| {
         matches!(f, ServerFrame::Event { .. } | ServerFrame::Snapshot { .. })
     })
@@ -613,27 +559,9 @@ async fn bad_requests_get_clear_errors_and_the_connection_stays_usable(backend: 
     let mut a = subscribed(&app, &ana, r1, None).await;
     a.ok(subscribe(r2, None)).await;
     let r = a.request(subscribe(r3, None)).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::TooManyRooms,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::TooManyRooms);
     let r = a.request(send(r3, "c", "not subscribed")).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::NotSubscribed,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::NotSubscribed);
     let r = a.request(send(r1, "c", "   ")).await;
     assert!(
         matches!(&r, ServerFrame::Error { code: ErrorCode::InvalidField, message, .. } if message.contains("empty")),
@@ -645,16 +573,7 @@ async fn bad_requests_get_clear_errors_and_the_connection_stays_usable(backend: 
         "{r:?}"
     );
     let r = a.request(serde_json::json!({"type": "edit", "room": r1, "message_id": uuid::Uuid::now_v7(), "body": "x"})).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::NotFound,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::NotFound);
     // Flood: past the burst, requests are refused with rate_limited, pings still answered.
     let mut limited = false;
     for i in 0..20 {
@@ -805,16 +724,7 @@ async fn statuses_are_shared_live_and_idle_users_turn_away_by_themselves() {
             serde_json::json!({"type": "set_status", "status": "dnd", "text": "x".repeat(101)}),
         )
         .await;
-    assert!(
-        matches!(
-            bad,
-            ServerFrame::Error {
-                code: ErrorCode::InvalidField,
-                ..
-            }
-        ),
-        "{bad:?}"
-    );
+    assert_error(&bad, ErrorCode::InvalidField);
 }
 
 #[tokio::test]
@@ -935,16 +845,7 @@ async fn invitations_membership_and_unread_notices_reach_every_device(backend: B
         })
         .await;
     let r = b_laptop.request(send(secret, "b1", "still here?")).await;
-    assert!(
-        matches!(
-            r,
-            ServerFrame::Error {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{r:?}"
-    );
+    assert_error(&r, ErrorCode::Forbidden);
 }
 
 on_both_backends_with_settings!(

@@ -129,3 +129,12 @@ pub fn subscribe(room: RoomId, since: Option<Seq>) -> serde_json::Value {
 pub fn send(room: RoomId, cmid: &str, body: &str) -> serde_json::Value {
     serde_json::json!({"type": "send", "room": room, "client_msg_id": cmid, "body": body})
 }
+
+/// Asserts that `frame` is an `error` with `code`.
+#[track_caller]
+pub fn assert_error(frame: &ServerFrame, code: protocol::ErrorCode) {
+    match frame {
+        ServerFrame::Error { code: got, .. } => assert_eq!(*got, code, "{frame:?}"),
+        other => panic!("expected an error {code}, got {other:?}"),
+    }
+}
