@@ -141,7 +141,7 @@ impl ClientState {
             ClientFrame::Delete {
                 room, message_id, ..
             } => self.delete(room, message_id).await,
-            ClientFrame::Typing { room, .. } => self.typing(room),
+            ClientFrame::Typing { room, .. } => self.typing(room).await,
             ClientFrame::History {
                 room,
                 before_seq,
@@ -336,8 +336,8 @@ impl ClientState {
         .await
     }
 
-    fn typing(&self, room: RoomId) -> Result<AckInfo, Failure> {
-        self.subscribed(room)?;
+    async fn typing(&self, room: RoomId) -> Result<AckInfo, Failure> {
+        self.member_here(room).await?;
         self.gateway.start_typing(room, self.me.clone());
         Ok(AckInfo {
             room: Some(room),

@@ -844,6 +844,10 @@ async fn invitations_membership_and_unread_notices_reach_every_device(backend: B
             matches!(f, ServerFrame::Event { .. })
         })
         .await;
+    let r = b_laptop
+        .request(serde_json::json!({"type": "typing", "room": secret}))
+        .await;
+    assert_error(&r, ErrorCode::Forbidden);
     let r = b_laptop.request(send(secret, "b1", "still here?")).await;
     assert_error(&r, ErrorCode::Forbidden);
 }
