@@ -7,7 +7,8 @@
 //! - [`telemetry`]: tracing subscriber set-up (human or JSON logs).
 //! - [`startup`]: [`startup::Application`]: binds, builds the state and router, runs.
 //! - [`state`]: [`state::AppState`], shared by HTTP handlers, server functions and the gateway.
-//! - [`http`]: the axum router: pages, server functions, static files, health.
+//! - [`http`]: the axum router: pages, server functions, static files, health, metrics.
+//! - [`metrics`]: the Prometheus recorder and the names of every metric.
 //! - [`gateway`]: the WebSocket endpoint: upgrade, framing, one task per connection.
 //! - [`shutdown`]: the process's stop signal and the token every task watches.
 //!
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod config;
 pub mod gateway;
 pub mod http;
+pub mod metrics;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

@@ -41,6 +41,7 @@ impl Application {
             leptos_options.site_root = root.to_string_lossy().into_owned().into();
         }
 
+        crate::metrics::install();
         let store = store::open(&settings.store_config())
             .await
             .context("opening the store")?;

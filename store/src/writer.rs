@@ -209,7 +209,11 @@ async fn run_lane(
             slots.push((r, rooms[r].1.len()));
             rooms[r].1.push(job.command.clone());
         }
-        match store.write_rooms(&rooms).await {
+        metrics::histogram!("confab_append_batch_size").record(batch.len() as f64);
+        let started = std::time::Instant::now();
+        let written = store.write_rooms(&rooms).await;
+        metrics::histogram!("confab_commit_seconds").record(started.elapsed().as_secs_f64());
+        match written {
             Ok(mut results) => {
                 if let Some(hook) = &on_commit {
                     for room_results in &results {

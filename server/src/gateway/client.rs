@@ -61,6 +61,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
     gateway
         .statuses()
         .connect(user.id, std::time::Instant::now());
+    metrics::gauge!("confab_connections_open").increment(1);
     tracing::debug!(user = %user.id, "connection open");
 
     let mut state = ClientState::new(gateway.clone(), handle.clone(), me);
@@ -85,10 +86,20 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         };
         deadline = Instant::now() + idle_timeout;
         let reply = match inbound {
-            Inbound::Frame(frame) => match state.handle(frame).await {
-                Ok(reply) => reply,
-                Err(_stuck) => break Some(CloseCode::SlowConsumer),
-            },
+            Inbound::Frame(frame) => {
+                metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
+                let is_send = matches!(frame, protocol::ClientFrame::Send { .. });
+                let received = std::time::Instant::now();
+                let reply = match state.handle(frame).await {
+                    Ok(reply) => reply,
+                    Err(_stuck) => break Some(CloseCode::SlowConsumer),
+                };
+                if is_send {
+                    metrics::histogram!("confab_send_ack_seconds")
+                        .record(received.elapsed().as_secs_f64());
+                }
+                reply
+            }
             Inbound::Invalid(err) => Some(ServerFrame::Error {
                 req: err.req,
                 code: err.code,
@@ -112,6 +123,10 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
     }
     gateway.hub().disconnect(&handle);
     gateway.statuses().disconnect(user.id);
+    metrics::gauge!("confab_connections_open").decrement(1);
+    if close == Some(CloseCode::SlowConsumer) {
+        metrics::counter!("confab_slow_consumer_disconnects_total").increment(1);
+    }
     match close {
         Some(code) => {
             tracing::debug!(code = code.code(), "closing");

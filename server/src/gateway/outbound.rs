@@ -63,6 +63,7 @@ impl Shared {
         if self.lagging.lock().expect("lag lock").insert(room) {
             self.catch_ups.fetch_add(1, Ordering::Relaxed);
             self.total_catch_ups.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("confab_catch_ups_total").increment(1);
         }
     }
 }
@@ -130,6 +131,7 @@ impl ConnHandle {
             self.shared
                 .dropped_ephemeral
                 .fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("confab_dropped_ephemeral_total").increment(1);
         }
     }
 

@@ -113,6 +113,7 @@ impl ClientState {
         let req = frame.req();
         if !matches!(frame, ClientFrame::Ping { .. }) {
             if self.limiter.check().is_err() {
+                metrics::counter!("confab_rate_limited_total").increment(1);
                 return Ok(Some(error(
                     req,
                     fail(ErrorCode::RateLimited, "too many requests; slow down"),

@@ -91,7 +91,10 @@ impl Sender {
     async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
         match tokio::time::timeout(stuck, self.sink.send(Message::Text(text))).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                metrics::counter!("confab_frames_out_total").increment(1);
+                Ok(())
+            }
             Ok(Err(_)) => Err(Stop::Transport),
             Err(_) => {
                 tracing::info!("client stuck: closing as slow consumer");
@@ -152,10 +155,14 @@ impl Sender {
         let bound = self.gateway.settings().resume_max_events;
         match since {
             Some(since) if since <= last && last - since <= bound => {
+                metrics::counter!("confab_resumes_total", "outcome" => "delta").increment(1);
                 self.cursors.insert(room, since);
                 self.fill(room).await
             }
             _ => {
+                if since.is_some() {
+                    metrics::counter!("confab_resumes_total", "outcome" => "snapshot").increment(1);
+                }
                 let reason = if since.is_none() {
                     SnapshotReason::Initial
                 } else {

@@ -1,4 +1,5 @@
-//! `/healthz` (the process serves HTTP) and `/readyz` (its engines answer).
+//! `/healthz` (the process serves HTTP), `/readyz` (its engines answer) and `/metrics`
+//! (Prometheus text format).
 
 use axum::Json;
 use axum::extract::State;
@@ -28,4 +29,19 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             )
         }
     }
+}
+
+/// The Prometheus exposition of every metric.
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ::metrics::gauge!("confab_rooms_with_subscribers")
+        .set(state.gateway.rooms_with_subscribers() as f64);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        crate::metrics::install().render(),
+    )
 }

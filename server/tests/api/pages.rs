@@ -71,3 +71,33 @@ async fn server_status_function_reports_name_and_uptime() {
     );
     assert!(body["uptime_secs"].as_u64().unwrap() < 60);
 }
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_format() {
+    let app = spawn_app().await;
+    let ana = app.user("metrics-ana").await;
+    let room = app.public_room(&ana, "metrics-room").await;
+    let mut c = crate::wsclient::Client::new(app.connect_as(&ana).await);
+    c.ok(crate::wsclient::subscribe(room, None)).await;
+    c.ok(crate::wsclient::send(room, "m1", "counted")).await;
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let body = resp.text().await.unwrap();
+    for name in [
+        "confab_connections_open",
+        "confab_rooms_with_subscribers",
+        "confab_frames_in_total{type=\"send\"}",
+        "confab_frames_out_total",
+        "confab_append_batch_size_bucket",
+        "confab_commit_seconds_bucket",
+        "confab_send_ack_seconds_bucket",
+    ] {
+        assert!(body.contains(name), "{name} missing from:\n{body}");
+    }
+}

@@ -1,0 +1,51 @@
+//! Prometheus metrics: the `metrics` facade records everywhere (the store's writer
+//! included); this module installs the process-wide recorder once and renders `/metrics`.
+//!
+//! Names (all prefixed `confab_`):
+//! - `connections_open` (gauge), `rooms_with_subscribers` (gauge, read at scrape time)
+//! - `frames_in_total{type}` — client requests by frame type; `frames_out_total{kind}` —
+//!   frames written to sockets (`event` or `other`)
+//! - `dropped_ephemeral_total`, `catch_ups_total`, `slow_consumer_disconnects_total`,
+//!   `rate_limited_total`, `resumes_total{outcome="delta"|"snapshot"}`
+//! - `append_batch_size`, `commit_seconds` (histograms, from the group-commit writer),
+//!   `send_ack_seconds` (a `send` received → its ack queued)
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Histogram buckets: seconds from 100 µs to 10 s, and batch sizes up to 256.
+const SECONDS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0,
+];
+const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// Installs the recorder (once per process; later calls return the same handle).
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("seconds".into()),
+                    SECONDS,
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        metrics_exporter_prometheus::Matcher::Full(
+                            "confab_append_batch_size".into(),
+                        ),
+                        SIZES,
+                    )
+                })
+                .expect("bucket lists are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding program); then
+            // this handle renders nothing, which is harmless.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
