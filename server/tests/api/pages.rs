@@ -101,3 +101,27 @@ async fn metrics_are_exposed_in_prometheus_format() {
         assert!(body.contains(name), "{name} missing from:\n{body}");
     }
 }
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_are_compressed_on_request() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .get(app.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("HTTP request to the test server");
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(h["content-encoding"], "gzip");
+}
