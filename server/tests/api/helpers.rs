@@ -31,6 +31,12 @@ pub struct TestApp {
     _db: Option<store::testing::TestDb>,
 }
 
+/// What a stopped server leaves behind: its data folder and database, until dropped.
+pub struct Leftovers {
+    _data: tempfile::TempDir,
+    _db: Option<store::testing::TestDb>,
+}
+
 /// A user of a test server with an API token.
 pub struct TestUser {
     pub user: store::User,
@@ -297,9 +303,14 @@ impl TestApp {
         ws
     }
 
-    /// Stops the server gracefully and waits for it to finish.
-    pub async fn stop(mut self) {
+    /// Stops the server gracefully and waits for it to finish. The returned value keeps
+    /// the server's data folder (and database) alive, for checks after the stop.
+    pub async fn stop(mut self) -> Leftovers {
         self.stop_in_place().await;
+        Leftovers {
+            _data: std::mem::replace(&mut self._data, tempfile::tempdir().expect("temp dir")),
+            _db: self._db.take(),
+        }
     }
 
     async fn stop_in_place(&mut self) {

@@ -861,3 +861,62 @@ on_both_backends_with_settings!(
     history_pages_back_through_a_room,
     invitations_membership_and_unread_notices_reach_every_device,
 );
+
+#[tokio::test]
+async fn every_message_acked_before_a_graceful_shutdown_is_in_the_store() {
+    let app = spawn_app_with(|s| {
+        s.rate_per_sec = 100_000;
+        s.rate_burst = 100_000;
+    })
+    .await;
+    let store = app.store.clone();
+    let ana = app.user("ana").await;
+    let room = app.public_room(&ana, "general").await;
+    let mut a = subscribed(&app, &ana, room, None).await;
+    // Pipeline a burst of sends without waiting for acks, then stop the server mid-burst.
+    for i in 0..300 {
+        let mut frame = send(room, &format!("c{i}"), &format!("m{i}"));
+        frame["req"] = (10_000 + i).into();
+        crate::helpers::send_text(&mut a.ws, &frame.to_string()).await;
+    }
+    let stopping = tokio::spawn(app.stop());
+    let mut acked = Vec::new();
+    let close = loop {
+        match tokio::time::timeout(
+            crate::helpers::WAIT,
+            futures_util::StreamExt::next(&mut a.ws),
+        )
+        .await
+        .expect("the server closes in time")
+        {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                if let Ok(ServerFrame::Ack { info, .. }) = serde_json::from_str(t.as_str())
+                    && let Some(id) = info.message_id
+                {
+                    acked.push(id);
+                }
+            }
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("the connection ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(
+        close.map(|c| u16::from(c.code)),
+        Some(protocol::CloseCode::ServiceRestart.code())
+    );
+    let _leftovers = stopping.await.unwrap();
+    assert!(!acked.is_empty(), "some sends were acked before the stop");
+    for id in &acked {
+        assert!(
+            store.message(*id).await.unwrap().is_some(),
+            "acked message {id} is stored"
+        );
+    }
+    let stored = store.events_after(room, 0, 1000).await.unwrap().len();
+    assert!(
+        stored >= acked.len(),
+        "{stored} stored, {} acked",
+        acked.len()
+    );
+}
