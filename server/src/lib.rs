@@ -14,6 +14,9 @@
 //!
 //! `main.rs` is a thin wrapper; tests build an [`startup::Application`] on port 0.
 
+/// Name and version as reported to clients: `confab/0.1.0`.
+pub const SERVER_NAME: &str = concat!("confab/", env!("CARGO_PKG_VERSION"));
+
 pub mod admin;
 pub mod config;
 pub mod gateway;

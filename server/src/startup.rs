@@ -60,7 +60,7 @@ impl Application {
             settings,
             app: app::ssr::AppContext {
                 info: app::ssr::ServerInfo {
-                    server_name: format!("confab/{}", env!("CARGO_PKG_VERSION")),
+                    server_name: crate::SERVER_NAME.to_string(),
                     started: Instant::now(),
                 },
                 store,

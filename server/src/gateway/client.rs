@@ -43,7 +43,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         protocol: protocol::SUBPROTOCOL.to_string(),
         conn_id,
         heartbeat_ms: settings.heartbeat().as_millis() as u64,
-        server: format!("confab/{}", env!("CARGO_PKG_VERSION")),
+        server: crate::SERVER_NAME.to_string(),
         user: me.clone(),
     };
     if handle.push(Outbound::Frame(text(&welcome))).is_err() {

@@ -188,11 +188,6 @@ impl Gateway {
         self.inner.shutdown.clone()
     }
 
-    /// Number of connection tasks still running.
-    pub fn open_connections(&self) -> usize {
-        self.inner.tasks.len()
-    }
-
     /// Times a slow connection was switched to catch-up from the Store.
     pub fn catch_ups(&self) -> u64 {
         self.inner.catch_ups.load(Ordering::Relaxed)

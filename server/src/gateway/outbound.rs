@@ -46,10 +46,6 @@ pub struct Shared {
     lagging: Mutex<HashSet<RoomId>>,
     /// The gateway-wide count of catch-up switches.
     total_catch_ups: Arc<AtomicU64>,
-    /// Ephemeral frames dropped because the queue was nearly full.
-    pub dropped_ephemeral: AtomicU64,
-    /// Times a room was switched to catch-up.
-    pub catch_ups: AtomicU64,
 }
 
 impl Shared {
@@ -61,7 +57,6 @@ impl Shared {
 
     fn mark_lagging(&self, room: RoomId) {
         if self.lagging.lock().expect("lag lock").insert(room) {
-            self.catch_ups.fetch_add(1, Ordering::Relaxed);
             self.total_catch_ups.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("confab_catch_ups_total").increment(1);
         }
@@ -128,9 +123,6 @@ impl ConnHandle {
     /// Offers an ephemeral frame; drops it when the queue is too full.
     pub fn offer_ephemeral(&self, text: &Utf8Bytes) {
         if !self.has_room() || self.queue.try_send(Outbound::Frame(text.clone())).is_err() {
-            self.shared
-                .dropped_ephemeral
-                .fetch_add(1, Ordering::Relaxed);
             metrics::counter!("confab_dropped_ephemeral_total").increment(1);
         }
     }

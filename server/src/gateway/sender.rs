@@ -30,6 +30,8 @@ use super::outbound::{ConnHandle, Outbound};
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
+/// How long a close frame may take to write.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Messages in a snapshot page.
 const SNAPSHOT_PAGE: u32 = 50;
 
@@ -88,6 +90,11 @@ pub(super) async fn run(
 }
 
 impl Sender {
+    /// Sends a close frame, giving up after [`CLOSE_TIMEOUT`] (a stuck socket cannot take it).
+    async fn send_close(&mut self, code: CloseCode) {
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(close_message(code))).await;
+    }
+
     async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
         match tokio::time::timeout(stuck, self.sink.send(Message::Text(text))).await {
@@ -98,11 +105,7 @@ impl Sender {
             Ok(Err(_)) => Err(Stop::Transport),
             Err(_) => {
                 tracing::info!("client stuck: closing as slow consumer");
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(1),
-                    self.sink.send(close_message(CloseCode::SlowConsumer)),
-                )
-                .await;
+                self.send_close(CloseCode::SlowConsumer).await;
                 Err(Stop::Transport)
             }
         }
@@ -134,11 +137,7 @@ impl Sender {
                 Ok(())
             }
             Outbound::Close(code) => {
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(1),
-                    self.sink.send(close_message(code)),
-                )
-                .await;
+                self.send_close(code).await;
                 Err(Stop::Closed)
             }
         }
@@ -251,11 +250,7 @@ impl Sender {
     /// The Store failed mid-delivery: the client must resume later; close with 1011.
     async fn store_failed(&mut self, err: store::StoreError) -> Result<(), Stop> {
         tracing::warn!(cause = %err, "store failed while delivering; closing with 1011");
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(1),
-            self.sink.send(close_message(CloseCode::InternalError)),
-        )
-        .await;
+        self.send_close(CloseCode::InternalError).await;
         Err(Stop::Closed)
     }
 }
