@@ -7,7 +7,8 @@ const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // Chat flows wait on purpose (typing expiry, the presence grace, restarts).
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   forbidOnly: !!process.env.CI,

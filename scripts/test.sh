@@ -65,7 +65,7 @@ RUST_RC=0
 run_rust_tests() {
   # Not --workspace: that would unify `app`'s features with the frontend's `hydrate`, and
   # the server must be tested exactly as it is built (app with `ssr` only).
-  cargo test --locked -p protocol -p store -p app -p confab 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+  cargo test --locked -p protocol -p store -p app -p confab -p confab-load 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
 }
 phase "cargo test" run_rust_tests
 
@@ -77,7 +77,8 @@ run_e2e() {
   local port data srv
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   data="$(mktemp -d)"
-  LEPTOS_SITE_ROOT="$ROOT/target/site" CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" \
+  # Every browser test signs people up from 127.0.0.1: lift the per-address sign-up burst.
+  LEPTOS_SITE_ROOT="$ROOT/target/site" CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_SIGNUP_BURST=1000 \
     "$CARGO_TARGET_DIR/release/confab" >"$LOGS/e2e-server.log" 2>&1 &
   srv=$!
   local up=""
@@ -91,7 +92,9 @@ run_e2e() {
     E2E_RC=1; return
   fi
   rm -rf end2end/test-results
-  (cd end2end && CONFAB_BASE_URL="http://127.0.0.1:$port" npx playwright test) || E2E_RC=$?
+  (cd end2end && CONFAB_BASE_URL="http://127.0.0.1:$port" \
+    CONFAB_SERVER_BIN="$CARGO_TARGET_DIR/release/confab" CONFAB_SITE_ROOT="$ROOT/target/site" \
+    npx playwright test) || E2E_RC=$?
   kill -TERM "$srv" 2>/dev/null || true
   wait "$srv" 2>/dev/null || true
   if [ "$E2E_RC" != 0 ]; then echo "--- server log"; tail -n 50 "$LOGS/e2e-server.log"; fi

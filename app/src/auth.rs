@@ -259,3 +259,14 @@ pub async fn current_user() -> Result<Option<Me>, AuthError> {
         .map_err(|e| internal("reading the session", e))?;
     Ok(user.as_ref().map(me))
 }
+
+impl Me {
+    /// How the signed-in user looks on the wire (`None` only if the id is malformed).
+    pub fn view(&self) -> Option<protocol::UserView> {
+        Some(protocol::UserView {
+            id: self.id.parse().ok()?,
+            handle: self.handle.clone(),
+            name: self.display_name.clone(),
+        })
+    }
+}

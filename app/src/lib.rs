@@ -5,7 +5,8 @@
 //!
 //! # Layout
 //! - [`pages`]: one module per page.
-//! - [`live`]: the browser's WebSocket connection to the gateway and its visible state.
+//! - [`chat`]: the chat client: state, live connection, server functions, components.
+//! - [`live`]: the visible connection state and the reconnect backoff.
 //! - [`status`]: the `server_status` server function.
 //! - [`auth`]: account server functions (sign up, log in, log out, current user).
 //! - [`session_ui`]: the current user for every page, and the account menu.
@@ -14,11 +15,12 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 pub mod auth;
+pub mod chat;
 pub mod live;
 pub mod pages;
 pub mod session_ui;
@@ -29,6 +31,8 @@ pub mod ssr;
 
 /// The HTML document around the app, rendered on the server for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::csp::set_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -52,6 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session_ui::provide_session();
+    chat::state::provide_chat();
     // Effects run only in the browser, so this flips once hydration has happened; tests
     // wait for `data-hydrated="true"` before relying on client-side behaviour.
     let hydrated = RwSignal::new(false);
@@ -68,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("signup") view=pages::signup::SignupPage ssr=SsrMode::InOrder />
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=pages::chat::RoomPage ssr=SsrMode::InOrder />
             </Routes>
         </Router>
         </div>

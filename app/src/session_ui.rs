@@ -72,7 +72,6 @@ pub fn AccountMenu() -> impl IntoView {
                 match session.me.await {
                     Ok(Some(me)) => view! {
                         <div class="account" data-testid="account">
-                            <crate::live::LiveBadge />
                             <span class="account__who">
                                 "Signed in as " <strong data-testid="me">{me.display_name.clone()}</strong>
                                 " (@" {me.handle.clone()} ")"

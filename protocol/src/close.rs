@@ -125,9 +125,38 @@ pub fn advice_for(code: u16) -> ReconnectAdvice {
     }
 }
 
+/// The reason text of a 1012 close that asks the client to wait `wait_ms` before
+/// reconnecting (`"service restart; retry_after_ms=1234"`). A graceful shutdown spreads
+/// these waits so that a deploy does not become a reconnect storm.
+pub fn restart_reason(wait_ms: u64) -> String {
+    format!(
+        "{}; retry_after_ms={wait_ms}",
+        CloseCode::ServiceRestart.reason()
+    )
+}
+
+/// The wait a close reason asks for, if it carries `retry_after_ms=N`.
+pub fn retry_after_ms(reason: &str) -> Option<u64> {
+    reason
+        .split(';')
+        .filter_map(|part| part.trim().strip_prefix("retry_after_ms="))
+        .find_map(|n| n.parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restart_reasons_carry_their_wait() {
+        let reason = restart_reason(1234);
+        assert_eq!(retry_after_ms(&reason), Some(1234));
+        assert!(reason.starts_with("service restart"));
+        // A close reason is at most 123 bytes.
+        assert!(restart_reason(u64::MAX).len() <= 123);
+        assert_eq!(retry_after_ms("service restart"), None);
+        assert_eq!(retry_after_ms("retry_after_ms=x"), None);
+    }
 
     #[test]
     fn codes_round_trip_and_are_unique() {

@@ -33,6 +33,7 @@ const KNOWN_TYPES: &[&str] = &[
     "set_status",
     "invite",
     "leave",
+    "create_room",
 ];
 
 /// Decodes one text frame sent by a client.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::ErrorCode;
 use crate::ids::{MessageId, RoomId, Seq, UserId};
-use crate::names::{Body, ClientMsgId, StatusText};
+use crate::names::{Body, ClientMsgId, RoomName, StatusText};
 
 /// A client-chosen request id, echoed in the reply to that request.
 pub type ReqId = u64;
@@ -74,6 +74,14 @@ pub enum ClientFrame {
     },
     /// Leave a room (not a direct message); also unsubscribes this connection.
     Leave { req: ReqId, room: RoomId },
+    /// Create a public (default) or private room with oneself as its first member; the
+    /// ack carries the new room's id. A taken name is refused with `invalid_field`.
+    CreateRoom {
+        req: ReqId,
+        name: RoomName,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        private: bool,
+    },
     /// Set one's own status (on all devices), with an optional status line. `active`
     /// without a line hands the status back to automatic (away when idle).
     SetStatus {
@@ -100,7 +108,8 @@ impl ClientFrame {
             | ClientFrame::OpenDm { req, .. }
             | ClientFrame::SetStatus { req, .. }
             | ClientFrame::Invite { req, .. }
-            | ClientFrame::Leave { req, .. } => *req,
+            | ClientFrame::Leave { req, .. }
+            | ClientFrame::CreateRoom { req, .. } => *req,
         }
     }
 
@@ -120,6 +129,7 @@ impl ClientFrame {
             ClientFrame::SetStatus { .. } => "set_status",
             ClientFrame::Invite { .. } => "invite",
             ClientFrame::Leave { .. } => "leave",
+            ClientFrame::CreateRoom { .. } => "create_room",
         }
     }
 }

@@ -33,9 +33,29 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             let user = store.create_user(&handle, &display, &hash).await?;
             println!("created user @{} ({})", user.handle, user.id);
         }
+        UserCommand::Bots { prefix, count } => {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for i in 0..count {
+                let handle = Handle::parse(&format!("{prefix}{i}"))?;
+                let display = DisplayName::parse(handle.as_str())?;
+                // Not a password hash: every log-in as a bot fails; bots use their token.
+                let user = store.create_user(&handle, &display, BOT_PASSWORD).await?;
+                let secret = app::ssr::tokens::generate();
+                let hash = app::ssr::tokens::lookup_hash(&secret)
+                    .expect("generated tokens are well-formed");
+                store.create_api_token(user.id, "bot", &hash).await?;
+                writeln!(out, "{}\t{secret}", user.handle)?;
+            }
+            out.flush()?;
+            eprintln!("created {count} bots @{prefix}0…@{prefix}{}", count - 1);
+        }
     }
     Ok(())
 }
+
+/// What a bot has instead of a password hash (no password verifies against it).
+const BOT_PASSWORD: &str = "!bot";
 
 /// Runs `confab token …`.
 pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {

@@ -48,6 +48,16 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Create COUNT bot users `<prefix>0`, `<prefix>1`, … that cannot log in, each with an
+    /// API token; prints one `handle<TAB>token` line per bot (for the load generator).
+    Bots {
+        /// Handle prefix (the bots are `<prefix>0` … `<prefix>N-1`).
+        #[arg(long, default_value = "bot")]
+        prefix: String,
+        /// How many bots.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        count: u32,
+    },
 }
 
 /// `confab token …`
@@ -146,6 +156,14 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_TYPING_TTL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub typing_ttl_ms: u64,
 
+    /// Sign-ups one address may make in a burst (then one a minute).
+    #[arg(long, env = "CONFAB_SIGNUP_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub signup_burst: u32,
+
+    /// Seconds after posting during which an author may edit a message; 0 = always.
+    #[arg(long, env = "CONFAB_EDIT_WINDOW_SECS", default_value_t = 0)]
+    pub edit_window_secs: u64,
+
     /// Requests per second one connection may make (token bucket; pings are free).
     #[arg(long, env = "CONFAB_RATE_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate_per_sec: u32,
@@ -162,6 +180,11 @@ pub struct Settings {
     /// Seconds to wait for connections to close during a graceful shutdown.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds over which clients closed by a graceful shutdown are told to spread their
+    /// reconnects (each gets a random wait in `0..=N` seconds in its 1012 close reason).
+    #[arg(long, env = "CONFAB_RESTART_SPREAD_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub restart_spread_secs: u64,
 
     /// Log format.
     #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
@@ -228,6 +251,12 @@ impl Settings {
         Duration::from_secs(self.idle_away_secs)
     }
 
+    /// The reconnect wait, in milliseconds, for a client closed by a shutdown: `unit` (a
+    /// random number in `0.0..1.0`) of the restart spread.
+    pub fn restart_wait_ms(&self, unit: f64) -> u64 {
+        (self.restart_spread_secs as f64 * 1000.0 * unit.clamp(0.0, 1.0)) as u64
+    }
+
     /// How long a typing indicator lasts.
     pub fn typing_ttl(&self) -> Duration {
         Duration::from_millis(self.typing_ttl_ms)
@@ -254,6 +283,19 @@ mod tests {
         assert_eq!(s.max_frame_bytes, 65_536);
         assert_eq!(s.log_format, LogFormat::Human);
         assert_eq!(s.idle_timeout(), Duration::from_secs(50));
+    }
+
+    #[test]
+    fn restart_waits_stay_within_the_spread() {
+        let mut s = Settings::defaults();
+        assert_eq!(s.restart_spread_secs, 5);
+        assert_eq!(s.restart_wait_ms(0.0), 0);
+        assert_eq!(s.restart_wait_ms(0.5), 2500);
+        assert_eq!(s.restart_wait_ms(7.0), 5000);
+        s.restart_spread_secs = 0;
+        assert_eq!(s.restart_wait_ms(0.9), 0);
+        let err = Cli::try_parse_from(["confab", "--restart-spread-secs", "601"]).unwrap_err();
+        assert!(err.to_string().contains("restart-spread-secs"), "{err}");
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //!
 //! Names (all prefixed `confab_`):
 //! - `connections_open` (gauge), `rooms_with_subscribers` (gauge, read at scrape time)
-//! - `frames_in_total{type}` — client requests by frame type; `frames_out_total{kind}` —
-//!   frames written to sockets (`event` or `other`)
+//! - `frames_in_total{type}` — client requests by frame type; `frames_out_total{type}` —
+//!   frames written to sockets and event streams, by frame type
 //! - `dropped_ephemeral_total`, `catch_ups_total`, `slow_consumer_disconnects_total`,
 //!   `rate_limited_total`, `resumes_total{outcome="delta"|"snapshot"}`
 //! - `append_batch_size`, `commit_seconds` (histograms, from the group-commit writer),
-//!   `send_ack_seconds` (a `send` received → its ack queued)
+//!   `send_ack_seconds` (a `send` received → its ack queued), `delivery_seconds` (an
+//!   event committed → written to a subscriber)
+//! - `streams_open` (gauge): Server-Sent Events streams open now
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;

@@ -53,6 +53,9 @@ impl Application {
         let addr = listener.local_addr().context("reading the bound address")?;
         leptos_options.site_addr = addr;
 
+        let limits = Arc::new(app::ssr::limits::Limits::with_signups(
+            settings.signup_burst,
+        ));
         let settings = Arc::new(settings);
         let state = AppState {
             leptos_options,
@@ -64,7 +67,7 @@ impl Application {
                     started: Instant::now(),
                 },
                 store,
-                limits: Arc::new(app::ssr::limits::Limits::default()),
+                limits,
             },
         };
         Ok(Application {

@@ -80,6 +80,11 @@ pub trait Store: Send + Sync + 'static {
     /// A user by id.
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
 
+    /// Users whose handle starts with `prefix` (already a lower-case handle fragment), by
+    /// handle, at most `limit`. `_`, `%` and a backslash in the
+    /// prefix match themselves.
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
+
     /// A user by handle.
     async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>>;
 

@@ -23,6 +23,17 @@ pub struct User {
     pub created_at: Millis,
 }
 
+impl User {
+    /// How the user looks to others on the wire.
+    pub fn view(&self) -> protocol::UserView {
+        protocol::UserView {
+            id: self.id,
+            handle: self.handle.to_string(),
+            name: self.display_name.to_string(),
+        }
+    }
+}
+
 /// A user with their password hash, for log-in only.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -123,6 +134,22 @@ pub struct Message {
     pub created_at: Millis,
     pub edited_at: Option<Millis>,
     pub deleted: bool,
+}
+
+impl Message {
+    /// The message as delivered, given its author's view.
+    pub fn view(&self, author: protocol::UserView) -> protocol::MessageView {
+        protocol::MessageView {
+            id: self.id,
+            seq: self.seq,
+            author,
+            body: self.body.clone(),
+            client_msg_id: self.client_msg_id.clone(),
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+            deleted: self.deleted,
+        }
+    }
 }
 
 /// What an event did.

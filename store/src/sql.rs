@@ -627,6 +627,28 @@ macro_rules! sql_store {
                     .transpose()
             }
 
+            async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+                let mut pattern = String::with_capacity(prefix.len() + 1);
+                for c in prefix.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+                pattern.push('%');
+                sqlx::query_as::<_, UserRow>(concat!(
+                    "select ", user_cols!(),
+                    " from users where handle like $1 escape '\\' order by handle limit $2"
+                ))
+                .bind(pattern)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?
+                .into_iter()
+                .map(UserRow::into_user)
+                .collect()
+            }
+
             async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>> {
                 sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where handle = $1"))
                     .bind(handle.as_str())

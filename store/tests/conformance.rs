@@ -666,6 +666,27 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
 
 // --- one test per case and backend ---------------------------------------------------------
 
+async fn users_are_found_by_handle_prefix(store: Arc<dyn Store>) {
+    for h in ["ana", "anabel", "an_x", "anxious", "bo"] {
+        user(&*store, h).await;
+    }
+    let handles = |users: Vec<User>| -> Vec<String> {
+        users.into_iter().map(|u| u.handle.to_string()).collect()
+    };
+    assert_eq!(
+        handles(store.search_users("ana", 10).await.unwrap()),
+        ["ana", "anabel"]
+    );
+    // `_` is a literal underscore, not "any character".
+    assert_eq!(
+        handles(store.search_users("an_", 10).await.unwrap()),
+        ["an_x"]
+    );
+    assert_eq!(handles(store.search_users("an", 2).await.unwrap()).len(), 2);
+    assert_eq!(handles(store.search_users("", 10).await.unwrap()).len(), 5);
+    assert!(store.search_users("zed", 10).await.unwrap().is_empty());
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -691,6 +712,7 @@ macro_rules! conformance {
 
 conformance!(
     handles_are_unique_and_credentials_come_back,
+    users_are_found_by_handle_prefix,
     api_tokens_resolve_until_revoked,
     sessions_expire_and_ids_are_not_reused,
     room_names_are_unique_and_only_public_rooms_are_listed,

@@ -1,13 +1,9 @@
-//! The browser's live connection to the gateway and the badge that shows its state.
-//!
-//! On the server the state is rendered as "connecting"; after hydration an effect opens
-//! the WebSocket ([`socket`]), and the state follows the socket: `connected` once the
-//! server's `welcome` arrives, `reconnecting` with a backoff delay after a close that
-//! allows it ([`protocol::close::advice_for`]), `offline` after a terminal close.
+//! The visible state of the live connection, and the reconnect backoff. The connection
+//! itself belongs to the chat client ([`crate::chat`]): `connecting` until the server's
+//! `welcome`, `connected`, `reconnecting` after a close that allows it (see
+//! [`protocol::close::advice_for`]), `offline` after a terminal close.
 
 mod backoff;
-#[cfg(feature = "hydrate")]
-mod socket;
 
 pub use backoff::backoff_delay;
 
@@ -50,40 +46,44 @@ impl Connection {
     }
 }
 
-/// A handle on the page's connection state.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionState {
-    status: RwSignal<Connection>,
-}
-
-impl ConnectionState {
-    /// Creates the state and, in the browser, opens the socket once hydrated.
-    pub fn start() -> Self {
-        let status = RwSignal::new(Connection::Connecting);
+/// Shows the connection state; `data-state` carries [`Connection::key`]. While
+/// reconnecting it counts the seconds down.
+#[component]
+pub fn ConnectionBadge(state: Signal<Connection>) -> impl IntoView {
+    // The page clock now, and when the current reconnect wait started (ms).
+    let now = RwSignal::new(0.0f64);
+    let started = RwSignal::new(0.0f64);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(ticker) = set_interval_with_handle(
+            move || now.set(js_sys::Date::now()),
+            std::time::Duration::from_millis(500),
+        ) {
+            on_cleanup(move || ticker.clear());
+        }
         Effect::new(move |_| {
-            #[cfg(feature = "hydrate")]
-            socket::open(status, 0);
+            if let Connection::Reconnecting { .. } = state.get() {
+                started.set(js_sys::Date::now());
+                now.set(js_sys::Date::now());
+            }
         });
-        ConnectionState { status }
     }
-
-    /// The current state (reactive).
-    pub fn get(&self) -> Connection {
-        self.status.get()
-    }
+    view! { <Badge state now started /> }
 }
 
-/// Opens the live connection (in the browser) and shows its state. Render it only for a
-/// signed-in user: the gateway refuses anonymous sockets with 4001.
 #[component]
-pub fn LiveBadge() -> impl IntoView {
-    let state = ConnectionState::start();
-    view! { <ConnectionBadge state /> }
-}
-
-/// Shows the connection state; `data-state` carries [`Connection::key`].
-#[component]
-pub fn ConnectionBadge(state: ConnectionState) -> impl IntoView {
+fn Badge(state: Signal<Connection>, now: RwSignal<f64>, started: RwSignal<f64>) -> impl IntoView {
+    let label = move || match state.get() {
+        Connection::Reconnecting { delay_ms, attempt } => {
+            let left = (f64::from(delay_ms) - (now.get() - started.get())).max(0.0) as u32;
+            Connection::Reconnecting {
+                delay_ms: left,
+                attempt,
+            }
+            .label()
+        }
+        other => other.label(),
+    };
     view! {
         <span
             class="conn-badge"
@@ -92,7 +92,7 @@ pub fn ConnectionBadge(state: ConnectionState) -> impl IntoView {
             role="status"
             aria-live="polite"
         >
-            {move || state.get().label()}
+            {label}
         </span>
     }
 }

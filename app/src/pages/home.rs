@@ -1,14 +1,32 @@
-//! The home page. For now it proves the whole chain: server rendering, hydration,
-//! client-side state, a server function round trip and a live WebSocket.
+//! `/`: the chat for a signed-in person; for everyone else, the landing page, which also
+//! proves the whole chain (server rendering, hydration, client-side state, a server
+//! function round trip).
 
 use leptos::prelude::*;
 
-use crate::session_ui::AccountMenu;
+use crate::chat::view::ChatScreen;
+use crate::session_ui::{AccountMenu, use_session};
 use crate::status::StatusReport;
 
-/// The landing page.
+/// The chat, or the landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(me)) => view! { <ChatScreen me room=Signal::derive(|| None) /> }.into_any(),
+                    _ => view! { <Landing /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The landing page for visitors.
+#[component]
+fn Landing() -> impl IntoView {
     view! {
         <main class="page">
             <header class="topbar">

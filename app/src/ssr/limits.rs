@@ -38,15 +38,24 @@ impl RetryAfter {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            login_per_handle: DefaultKeyedRateLimiter::keyed(quota(10, Duration::from_secs(30))),
-            login_per_addr: DefaultKeyedRateLimiter::keyed(quota(30, Duration::from_secs(2))),
-            signup_per_addr: DefaultKeyedRateLimiter::keyed(quota(10, Duration::from_secs(60))),
-        }
+        Limits::with_signups(10)
     }
 }
 
 impl Limits {
+    /// The default limits, with a burst of `signup_burst` sign-ups per address (then one a
+    /// minute). An office behind one address onboarding a team needs more than 10.
+    pub fn with_signups(signup_burst: u32) -> Self {
+        Limits {
+            login_per_handle: DefaultKeyedRateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            login_per_addr: DefaultKeyedRateLimiter::keyed(quota(30, Duration::from_secs(2))),
+            signup_per_addr: DefaultKeyedRateLimiter::keyed(quota(
+                signup_burst.max(1),
+                Duration::from_secs(60),
+            )),
+        }
+    }
+
     /// Counts one log-in attempt for `handle` from `addr`.
     pub fn login(&self, handle: &str, addr: Option<IpAddr>) -> Result<(), RetryAfter> {
         if let Some(addr) = addr {

@@ -9,7 +9,9 @@
 //! - [`sessions`]: the tower-sessions store over our [`store::Store`], and the signed-in
 //!   user of a session.
 //! - [`limits`]: rate limits for log-in and sign-up.
+//! - [`csp`]: the Content-Security-Policy of every page, with its per-response nonce.
 
+pub mod csp;
 pub mod limits;
 pub mod passwords;
 pub mod sessions;

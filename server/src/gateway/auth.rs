@@ -2,6 +2,10 @@
 //! come from our own site (the `Origin` header): without that check any page on the web
 //! could open a socket with the user's cookie (cross-site WebSocket hijacking). A bot or
 //! tool sends `Authorization: Bearer <API token>` instead, and no cookie is looked at.
+//!
+//! A WebSocket upgrade from a browser always carries `Origin`, so there it is required.
+//! A same-origin `EventSource` sends none, so the event streams accept a cookie without
+//! one; a cross-site one (which does send it) is still refused.
 
 use axum::http::{HeaderMap, header};
 use protocol::CloseCode;
@@ -31,11 +35,21 @@ impl Refusal {
     }
 }
 
-/// Authenticates an upgrade request.
+/// How a request authenticated by cookie must show where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieOrigin {
+    /// `Origin` must be present and ours (WebSocket upgrades).
+    Required,
+    /// `Origin`, when present, must be ours (event streams).
+    IfPresent,
+}
+
+/// Authenticates a request by API token or session cookie.
 pub async fn authenticate(
     gateway: &Gateway,
     headers: &HeaderMap,
     session: &Session,
+    rule: CookieOrigin,
 ) -> Result<User, Refusal> {
     let store = gateway.store();
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
@@ -56,7 +70,7 @@ pub async fn authenticate(
     }
     match app::ssr::sessions::current_user(session, &*store).await {
         // The cookie authenticates; it counts only if our own page sent it.
-        Ok(Some(_)) if !origin_allowed(headers, &gateway.settings().origins) => {
+        Ok(Some(_)) if !cookie_origin_ok(rule, headers, &gateway.settings().origins) => {
             Err(Refusal::ForeignOrigin)
         }
         Ok(Some(user)) => Ok(user),
@@ -64,6 +78,16 @@ pub async fn authenticate(
         Err(err) => {
             tracing::warn!(cause = %err, "session lookup failed");
             Err(Refusal::Unavailable)
+        }
+    }
+}
+
+/// Whether a request authenticated by cookie shows where it comes from as `rule` asks.
+fn cookie_origin_ok(rule: CookieOrigin, headers: &HeaderMap, allowed: &[String]) -> bool {
+    match rule {
+        CookieOrigin::Required => origin_allowed(headers, allowed),
+        CookieOrigin::IfPresent => {
+            !headers.contains_key(header::ORIGIN) || origin_allowed(headers, allowed)
         }
     }
 }
@@ -119,6 +143,15 @@ mod tests {
             &[]
         ));
         assert!(!origin_allowed(&headers(None, "chat.example"), &[]));
+    }
+
+    #[test]
+    fn event_streams_take_a_cookie_without_origin_but_never_a_foreign_one() {
+        let none = headers(None, "chat.example");
+        let evil = headers(Some("https://evil.example"), "chat.example");
+        assert!(cookie_origin_ok(CookieOrigin::IfPresent, &none, &[]));
+        assert!(!cookie_origin_ok(CookieOrigin::Required, &none, &[]));
+        assert!(!cookie_origin_ok(CookieOrigin::IfPresent, &evil, &[]));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Framing: turns WebSocket messages into what the client task acts on, and frames into
 //! messages. No state and no policy beyond the size limit.
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use protocol::{ClientFrame, CloseCode, DecodeError, decode_client_frame};
 
 /// One inbound message, classified.
@@ -44,14 +44,6 @@ pub(super) fn close_for_read_error(err: &axum::Error) -> Option<CloseCode> {
         tungstenite::Error::Protocol(_) => Some(CloseCode::ProtocolError),
         _ => None,
     }
-}
-
-/// The close message for a code.
-pub(super) fn close_message(code: CloseCode) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: code.code(),
-        reason: code.reason().into(),
-    }))
 }
 
 #[cfg(test)]

@@ -11,16 +11,7 @@ pub fn text(frame: &ServerFrame) -> Utf8Bytes {
 
 /// The view of a stored message, with its author's view.
 pub fn message_view(message: &Message, author: UserView) -> MessageView {
-    MessageView {
-        id: message.id,
-        seq: message.seq,
-        author,
-        body: message.body.clone(),
-        client_msg_id: message.client_msg_id.clone(),
-        created_at: message.created_at,
-        edited_at: message.edited_at,
-        deleted: message.deleted,
-    }
+    message.view(author)
 }
 
 /// The `event` frame of a stored event.
@@ -34,5 +25,50 @@ pub fn event_frame(event: &Event, author: UserView) -> ServerFrame {
             store::EventKind::Deleted => EventKind::Deleted,
         },
         message: message_view(&event.message, author),
+    }
+}
+
+/// The `type` of an encoded server frame, for the frames-out metric. Frames are encoded
+/// with their tag first, so this reads a prefix instead of parsing.
+pub fn frame_type(text: &str) -> &'static str {
+    const TYPES: [&str; 11] = [
+        "welcome",
+        "pong",
+        "ack",
+        "error",
+        "event",
+        "snapshot",
+        "history",
+        "presence_diff",
+        "presence",
+        "typing",
+        "personal",
+    ];
+    let Some(rest) = text.strip_prefix("{\"type\":\"") else {
+        return "other";
+    };
+    let name = rest.split('"').next().unwrap_or("");
+    TYPES.into_iter().find(|t| *t == name).unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::ids::RoomId;
+
+    #[test]
+    fn the_frame_type_is_read_from_the_encoded_text() {
+        let frame = ServerFrame::Pong { req: 3 };
+        assert_eq!(frame_type(&frame.to_json()), "pong");
+        let diff = ServerFrame::PresenceDiff {
+            room: RoomId(uuid::Uuid::nil()),
+            joined: vec![],
+            left: vec![],
+            updated: vec![],
+            total: 0,
+        };
+        assert_eq!(frame_type(&diff.to_json()), "presence_diff");
+        assert_eq!(frame_type("{\"type\":\"close\"}"), "other");
+        assert_eq!(frame_type("nonsense"), "other");
     }
 }

@@ -100,9 +100,10 @@ impl Hub {
 
     /// Offers a room event to every local subscriber of `room`.
     pub fn publish_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+        let committed = std::time::Instant::now();
         let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
         for conn in shard.get(&room).into_iter().flatten() {
-            conn.offer_event(room, seq, text);
+            conn.offer_event(room, seq, text, committed);
         }
     }
 

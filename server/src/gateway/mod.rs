@@ -8,7 +8,9 @@
 //! - `connection`: framing only — socket messages in, [`protocol`] frames out.
 //! - `client`: the reader loop of one connection and its clean-up.
 //! - `requests`: what each request does ([`protocol::ClientFrame`] → reply).
-//! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up.
+//! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up;
+//!   `sink`: what it writes to (a WebSocket or an SSE response).
+//! - `sse`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `outbound`: the bounded queue and the slow-consumer policy.
 //! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
 //! - `presence`, `statuses`, `typing`: ephemeral state (never stored); `presence_diffs`
@@ -36,11 +38,14 @@ mod presence;
 mod presence_diffs;
 mod requests;
 mod sender;
+mod sink;
+mod sse;
 mod statuses;
 mod typing;
 mod upgrade;
 mod users;
 
+pub use sse::{StreamError, personal_events, room_events};
 pub use upgrade::upgrade;
 
 use protocol::ids::{RoomId, UserId};

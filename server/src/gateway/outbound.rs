@@ -15,6 +15,7 @@ use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// Slots kept free for replies to the connection's own requests.
@@ -28,6 +29,8 @@ pub enum Outbound {
         room: RoomId,
         seq: Seq,
         text: Utf8Bytes,
+        /// When the event was committed (for the delivery-latency histogram).
+        committed: Instant,
     },
     /// Any other frame, pre-encoded.
     Frame(Utf8Bytes),
@@ -105,7 +108,7 @@ impl ConnHandle {
     }
 
     /// Offers a room event; marks the room lagging instead when the queue is too full.
-    pub fn offer_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+    pub fn offer_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes, committed: Instant) {
         if !self.has_room()
             || self
                 .queue
@@ -113,6 +116,7 @@ impl ConnHandle {
                     room,
                     seq,
                     text: text.clone(),
+                    committed,
                 })
                 .is_err()
         {

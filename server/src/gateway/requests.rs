@@ -5,7 +5,7 @@
 
 use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::ids::{MessageId, RoomId, Seq, UserId};
-use protocol::names::{Body, ClientMsgId};
+use protocol::names::{Body, ClientMsgId, RoomName};
 use protocol::{AckInfo, ClientFrame, ErrorCode, PersonalEvent, ReqId, ServerFrame, UserView};
 use std::collections::HashSet;
 use std::num::NonZeroU32;
@@ -161,6 +161,7 @@ impl ClientState {
             ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
             ClientFrame::Invite { room, user, .. } => self.invite(room, user).await,
             ClientFrame::Leave { room, .. } => self.leave(room).await,
+            ClientFrame::CreateRoom { name, private, .. } => self.create_room(name, private).await,
         };
         Ok(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },
@@ -315,6 +316,7 @@ impl ClientState {
     }
 
     async fn edit(&self, room: RoomId, message: MessageId, body: Body) -> Result<AckInfo, Failure> {
+        self.within_edit_window(message).await?;
         self.write(
             room,
             WriteCommand::Edit {
@@ -324,6 +326,25 @@ impl ClientState {
             },
         )
         .await
+    }
+
+    /// Refuses an edit once the configured edit window after posting has passed.
+    async fn within_edit_window(&self, message: MessageId) -> Result<(), Failure> {
+        let window = self.gateway.settings().edit_window_secs;
+        if window == 0 {
+            return Ok(());
+        }
+        // A missing message is left for the write to report, with the room check.
+        if let Some(found) = self.gateway.store().message(message).await? {
+            let age_ms = store::now_millis().saturating_sub(found.created_at);
+            if age_ms > (window as i64).saturating_mul(1000) {
+                return Err(fail(
+                    ErrorCode::Forbidden,
+                    format!("messages can only be edited for {window} s after posting"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn delete(&self, room: RoomId, message: MessageId) -> Result<AckInfo, Failure> {
@@ -440,6 +461,24 @@ impl ClientState {
         }
         Ok(AckInfo {
             room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
+    async fn create_room(&self, name: RoomName, private: bool) -> Result<AckInfo, Failure> {
+        let kind = if private {
+            RoomKind::Private
+        } else {
+            RoomKind::Public
+        };
+        let room = self
+            .gateway
+            .store()
+            .create_room(self.me.id, kind, &name, "")
+            .await?;
+        self.gateway.membership_changed(room.id, self.me.id, true);
+        Ok(AckInfo {
+            room: Some(room.id),
             ..AckInfo::default()
         })
     }

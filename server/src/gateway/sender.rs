@@ -13,10 +13,11 @@
 //!
 //! A socket write that stays blocked past the stuck bound closes the connection (4101):
 //! that client resumes on reconnect.
+//!
+//! The same loop serves WebSockets and Server-Sent Events streams: it writes through a
+//! [`Sink`].
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
-use futures_util::stream::SplitSink;
+use axum::extract::ws::Utf8Bytes;
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
@@ -24,9 +25,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::connection::close_message;
-use super::encode::{event_frame, message_view, text};
+use super::encode::{event_frame, frame_type, message_view, text};
 use super::outbound::{ConnHandle, Outbound};
+use super::sink::Sink;
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
@@ -43,16 +44,16 @@ enum Stop {
     Closed,
 }
 
-struct Sender {
-    sink: SplitSink<WebSocket, Message>,
+struct Sender<S: Sink> {
+    sink: S,
     gateway: Gateway,
     cursors: HashMap<RoomId, Seq>,
 }
 
 /// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled.
 /// Cancels `done` when it stops, so the reader stops too.
-pub(super) async fn run(
-    sink: SplitSink<WebSocket, Message>,
+pub(super) async fn run<S: Sink>(
+    sink: S,
     mut queue: mpsc::Receiver<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
@@ -89,17 +90,30 @@ pub(super) async fn run(
     done.cancel();
 }
 
-impl Sender {
+impl<S: Sink> Sender<S> {
     /// Sends a close frame, giving up after [`CLOSE_TIMEOUT`] (a stuck socket cannot take it).
+    /// A restart close tells the client how long to wait, spread over the configured span.
     async fn send_close(&mut self, code: CloseCode) {
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(close_message(code))).await;
+        let reason = match code {
+            CloseCode::ServiceRestart => protocol::close::restart_reason(
+                self.gateway.settings().restart_wait_ms(rand::random()),
+            ),
+            other => other.reason().to_string(),
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close(code, reason)).await;
     }
 
     async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
+        self.write_at(text, None).await
+    }
+
+    /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
+    async fn write_at(&mut self, text: Utf8Bytes, seq: Option<Seq>) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
-        match tokio::time::timeout(stuck, self.sink.send(Message::Text(text))).await {
+        let kind = frame_type(text.as_str());
+        match tokio::time::timeout(stuck, self.sink.write(text, seq)).await {
             Ok(Ok(())) => {
-                metrics::counter!("confab_frames_out_total").increment(1);
+                metrics::counter!("confab_frames_out_total", "type" => kind).increment(1);
                 Ok(())
             }
             Ok(Err(_)) => Err(Stop::Transport),
@@ -114,7 +128,12 @@ impl Sender {
     async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
         match item {
             Outbound::Frame(text) => self.write(text).await,
-            Outbound::Event { room, seq, text } => {
+            Outbound::Event {
+                room,
+                seq,
+                text,
+                committed,
+            } => {
                 let Some(&cursor) = self.cursors.get(&room) else {
                     return Ok(()); // not (or no longer) delivering this room
                 };
@@ -127,13 +146,19 @@ impl Sender {
                         return Ok(());
                     }
                 }
-                self.write(text).await?;
+                self.write_at(text, Some(seq)).await?;
+                metrics::histogram!("confab_delivery_seconds")
+                    .record(committed.elapsed().as_secs_f64());
                 self.cursors.insert(room, seq);
                 Ok(())
             }
             Outbound::Resume { room, since } => self.resume(room, since).await,
             Outbound::Forget { room } => {
                 self.cursors.remove(&room);
+                if S::ENDS_WITHOUT_ROOMS && self.cursors.is_empty() {
+                    self.send_close(CloseCode::Normal).await;
+                    return Err(Stop::Closed);
+                }
                 Ok(())
             }
             Outbound::Close(code) => {
@@ -198,7 +223,7 @@ impl Sender {
             messages,
             has_more: page.has_more,
         };
-        self.write(text(&frame)).await?;
+        self.write_at(text(&frame), Some(last)).await?;
         self.cursors.insert(room, last);
         // Anything committed between reading `last` and now arrives live or is filled.
         Ok(())
@@ -237,7 +262,8 @@ impl Sender {
                     Ok(a) => a,
                     Err(err) => return self.store_failed(err).await,
                 };
-                self.write(text(&event_frame(&event, author))).await?;
+                self.write_at(text(&event_frame(&event, author)), Some(event.seq))
+                    .await?;
                 self.cursors.insert(room, event.seq);
             }
             replayed += n as u64;

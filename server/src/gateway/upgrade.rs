@@ -35,7 +35,7 @@ pub async fn upgrade(
         .max_frame_size(max);
     let negotiated = ws.selected_protocol().is_some();
     let user = if negotiated {
-        auth::authenticate(&gateway, &headers, &session).await
+        auth::authenticate(&gateway, &headers, &session, auth::CookieOrigin::Required).await
     } else {
         Err(auth::Refusal::Unauthorized)
     };

@@ -17,11 +17,7 @@ pub struct UserCache {
 
 /// The view of a stored user.
 pub fn view(user: &User) -> UserView {
-    UserView {
-        id: user.id,
-        handle: user.handle.to_string(),
-        name: user.display_name.to_string(),
-    }
+    user.view()
 }
 
 impl UserCache {

@@ -3,7 +3,10 @@
 
 mod health;
 
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -44,12 +47,15 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route(protocol::WS_PATH, get(crate::gateway::upgrade))
+        .route("/api/rooms/{room}/events", get(crate::gateway::room_events))
+        .route("/api/events", get(crate::gateway::personal_events))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, app::shell))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(cache_control))
         .layer(CompressionLayer::new())
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
@@ -67,4 +73,49 @@ pub fn router(state: AppState) -> Router {
 /// Sets `name: value` on every response that does not set it itself.
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// The caching rule for a path. The wasm bundle, its JavaScript and the stylesheet under
+/// `/pkg/` keep their names from build to build, so a browser must revalidate them (the
+/// file server answers `304` from `Last-Modified`). Other static files (favicon, images)
+/// may be cached for an hour. Pages and API answers are per user: never shared, always
+/// revalidated.
+fn cache_policy(path: &str) -> &'static str {
+    if path.starts_with("/pkg/") {
+        "no-cache"
+    } else if path
+        .rsplit('/')
+        .next()
+        .is_some_and(|file| file.contains('.'))
+    {
+        "public, max-age=3600"
+    } else {
+        "private, no-cache"
+    }
+}
+
+/// Sets `Cache-Control` by [`cache_policy`] unless the handler set one (event streams do).
+async fn cache_control(request: Request, next: Next) -> Response {
+    let policy = cache_policy(request.uri().path());
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(policy));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cache_policy;
+
+    #[test]
+    fn static_files_pages_and_bundles_are_cached_differently() {
+        assert_eq!(cache_policy("/pkg/confab_bg.wasm"), "no-cache");
+        assert_eq!(cache_policy("/pkg/confab.css"), "no-cache");
+        assert_eq!(cache_policy("/favicon.ico"), "public, max-age=3600");
+        assert_eq!(cache_policy("/"), "private, no-cache");
+        assert_eq!(cache_policy("/r/0199f5c5-aaaa"), "private, no-cache");
+        assert_eq!(cache_policy("/api/chat/rooms"), "private, no-cache");
+    }
 }

@@ -337,7 +337,9 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_shown() {
         .text()
         .await
         .unwrap();
-    assert!(home.contains("Signed in as"), "{home}");
+    // Signed in: the home page is the chat, rendered on the server with the user's name.
+    assert!(home.contains(r#"data-testid="chat""#), "{home}");
+    assert!(home.contains(r#"class="chat__who">Ivy<"#), "{home}");
 }
 
 #[tokio::test]

@@ -112,15 +112,28 @@ async fn a_silent_connection_is_closed_with_4100() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_every_connection_with_1012() {
-    let app = spawn_app().await;
-    let (mut a, _) = app.connect().await;
-    let (mut b, _) = app.connect().await;
+async fn shutdown_closes_every_connection_with_1012_and_spreads_their_return() {
+    let app = spawn_app_with(|s| s.restart_spread_secs = 60).await;
+    let mut sockets = Vec::new();
+    for _ in 0..6 {
+        sockets.push(app.connect().await.0);
+    }
     let stopping = tokio::spawn(app.stop());
-    for ws in [&mut a, &mut b] {
+    let mut waits = Vec::new();
+    for ws in &mut sockets {
         let close = expect_close(ws).await;
         assert_eq!(u16::from(close.code), CloseCode::ServiceRestart.code());
+        let wait = protocol::close::retry_after_ms(close.reason.as_str())
+            .unwrap_or_else(|| panic!("no wait in {:?}", close.reason));
+        assert!(wait <= 60_000, "{wait}");
+        waits.push(wait);
     }
+    // Six uniform draws over a minute are all equal with negligible probability.
+    waits.dedup();
+    assert!(
+        waits.len() > 1,
+        "every client was told the same wait: {waits:?}"
+    );
     tokio::time::timeout(WAIT, stopping)
         .await
         .expect("shutdown finished in time")

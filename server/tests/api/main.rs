@@ -2,8 +2,10 @@
 //! real HTTP and WebSocket connections. One binary, one module per area.
 
 mod accounts;
+mod chat_pages;
 mod gateway;
 mod helpers;
 mod pages;
 mod realtime;
+mod sse;
 mod wsclient;

@@ -80,6 +80,8 @@ async fn metrics_are_exposed_in_prometheus_format() {
     let mut c = crate::wsclient::Client::new(app.connect_as(&ana).await);
     c.ok(crate::wsclient::subscribe(room, None)).await;
     c.ok(crate::wsclient::send(room, "m1", "counted")).await;
+    // The event itself has been written to the socket once it is read here.
+    assert_eq!(c.events(room, 1).await[0].1, "counted");
     let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(
@@ -93,7 +95,9 @@ async fn metrics_are_exposed_in_prometheus_format() {
         "confab_connections_open",
         "confab_rooms_with_subscribers",
         "confab_frames_in_total{type=\"send\"}",
-        "confab_frames_out_total",
+        "confab_frames_out_total{type=\"ack\"}",
+        "confab_frames_out_total{type=\"event\"}",
+        "confab_delivery_seconds_bucket",
         "confab_append_batch_size_bucket",
         "confab_commit_seconds_bucket",
         "confab_send_ack_seconds_bucket",
@@ -124,4 +128,39 @@ async fn responses_carry_security_headers_and_are_compressed_on_request() {
             .contains("frame-ancestors 'none'")
     );
     assert_eq!(h["content-encoding"], "gzip");
+    // A page is one user's: never kept by shared caches, always revalidated.
+    assert_eq!(h["cache-control"], "private, no-cache");
+}
+
+#[tokio::test]
+async fn a_page_allows_only_its_own_scripts_and_those_with_its_nonce() {
+    let app = spawn_app().await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let resp = app.http.get(app.url("/")).send().await.unwrap();
+        let csp = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("no nonce in {csp}"))
+            .to_string();
+        assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+        assert!(csp.contains("connect-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let body = resp.text().await.unwrap();
+        // Every script in the page is either loaded from us or carries the nonce.
+        for tag in body.split("<script").skip(1) {
+            let open = &tag[..tag.find('>').unwrap()];
+            assert!(
+                open.contains(&format!("nonce=\"{nonce}\"")) || open.contains("src=\"/"),
+                "a script the policy blocks: <script{open}>"
+            );
+        }
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a nonce is used once");
 }

@@ -852,6 +852,76 @@ async fn invitations_membership_and_unread_notices_reach_every_device(backend: B
     assert_error(&r, ErrorCode::Forbidden);
 }
 
+async fn rooms_created_over_the_socket_belong_to_their_creator_on_every_device(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_on(backend).await else {
+        return;
+    };
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let mut a = Client::new(app.connect_as(&ana).await);
+    let mut a_phone = Client::new(app.connect_as(&ana).await);
+    let mut b = Client::new(app.connect_as(&bo).await);
+
+    let room = match a
+        .ok(serde_json::json!({"type": "create_room", "name": "Plans", "private": true}))
+        .await
+    {
+        ServerFrame::Ack { info, .. } => info.room.expect("the ack names the room"),
+        other => panic!("{other:?}"),
+    };
+    match a_phone
+        .push_where(|f| matches!(f, ServerFrame::Personal { .. }))
+        .await
+    {
+        ServerFrame::Personal { event } => {
+            assert_eq!(event, PersonalEvent::Membership { room, joined: true })
+        }
+        _ => unreachable!(),
+    }
+    // The creator may use it at once; an outsider may not see a private room.
+    a.ok(subscribe(room, None)).await;
+    a.ok(send(room, "c1", "first")).await;
+    assert_error(
+        &b.request(subscribe(room, None)).await,
+        ErrorCode::Forbidden,
+    );
+
+    // Names are unique: a second room by the same name is refused, clearly.
+    let r = b
+        .request(serde_json::json!({"type": "create_room", "name": "plans"}))
+        .await;
+    assert_error(&r, ErrorCode::InvalidField);
+    let r = b
+        .request(serde_json::json!({"type": "create_room", "name": "x"}))
+        .await;
+    assert_error(&r, ErrorCode::InvalidField);
+}
+
+#[tokio::test]
+async fn edits_are_refused_once_the_edit_window_has_passed() {
+    let app = spawn_app_with(|s| s.edit_window_secs = 1).await;
+    let ana = app.user("ana").await;
+    let room = app.public_room(&ana, "lobby").await;
+    let mut a = subscribed(&app, &ana, room, None).await;
+    let fresh = a.ok(send(room, "c1", "typo")).await;
+    let id = match &fresh {
+        ServerFrame::Ack { info, .. } => info.message_id.expect("message id"),
+        other => panic!("{other:?}"),
+    };
+    a.ok(serde_json::json!({"type": "edit", "room": room, "message_id": id, "body": "fixed"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let late = a
+        .request(
+            serde_json::json!({"type": "edit", "room": room, "message_id": id, "body": "too late"}),
+        )
+        .await;
+    assert_error(&late, ErrorCode::Forbidden);
+    // Deleting stays allowed: the window is about rewriting history, not removing it.
+    a.ok(serde_json::json!({"type": "delete", "room": room, "message_id": id}))
+        .await;
+}
+
 on_both_backends_with_settings!(
     a_gap_larger_than_the_resume_bound_gets_a_snapshot,
     private_rooms_and_dms_are_closed_to_outsiders,
@@ -860,6 +930,7 @@ on_both_backends_with_settings!(
     bad_requests_get_clear_errors_and_the_connection_stays_usable,
     history_pages_back_through_a_room,
     invitations_membership_and_unread_notices_reach_every_device,
+    rooms_created_over_the_socket_belong_to_their_creator_on_every_device,
 );
 
 #[tokio::test]

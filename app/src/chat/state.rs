@@ -1,0 +1,281 @@
+//! The page's chat state, shared by every chat view through context: the room list,
+//! one [`Timeline`] per room, the [`Outbox`], presence, typing, notices and the
+//! connection. Views read these signals; the live client (browser only) writes them,
+//! and views ask for changes through the methods here, which on the server do nothing.
+
+use leptos::prelude::*;
+use protocol::ids::{MessageId, RoomId, UserId};
+use protocol::{AckInfo, PresenceEntry, UserView};
+use std::collections::HashMap;
+
+use super::api::RoomItem;
+use super::outbox::Outbox;
+use super::timeline::Timeline;
+use crate::live::Connection;
+
+/// Who is in a room right now (connected to it), by user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomPresence {
+    pub users: HashMap<UserId, PresenceEntry>,
+    pub total: u32,
+}
+
+/// A short message to the person (an edit refused, a room that could not be opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: u64,
+    pub text: String,
+}
+
+/// What a request answered: its ack, or the server's (or the connection's) reason.
+pub type Reply = Result<AckInfo, String>;
+
+/// Handles on the chat state; `Copy`, so every closure can hold one.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub me: RwSignal<Option<UserView>>,
+    pub connection: RwSignal<Connection>,
+    /// `None` until the list was read once.
+    pub rooms: RwSignal<Option<Vec<RoomItem>>>,
+    pub timelines: RwSignal<HashMap<RoomId, Timeline>>,
+    /// Rooms with a history request in flight.
+    pub loading_older: RwSignal<Vec<RoomId>>,
+    pub outbox: RwSignal<Outbox>,
+    pub presence: RwSignal<HashMap<RoomId, RoomPresence>>,
+    /// Who is typing where (never oneself).
+    pub typing: RwSignal<HashMap<RoomId, Vec<UserView>>>,
+    pub notices: RwSignal<Vec<Notice>>,
+    /// The room on screen.
+    pub open_room: RwSignal<Option<RoomId>>,
+    /// The browser's offset from UTC in minutes, for clock times (0, UTC, until hydrated,
+    /// so that the server's HTML and the first browser render agree).
+    pub utc_offset_min: RwSignal<i64>,
+    next_notice: StoredValue<u64>,
+}
+
+impl Chat {
+    fn new() -> Chat {
+        Chat {
+            me: RwSignal::new(None),
+            connection: RwSignal::new(Connection::Connecting),
+            rooms: RwSignal::new(None),
+            timelines: RwSignal::new(HashMap::new()),
+            loading_older: RwSignal::new(Vec::new()),
+            outbox: RwSignal::new(Outbox::default()),
+            presence: RwSignal::new(HashMap::new()),
+            typing: RwSignal::new(HashMap::new()),
+            notices: RwSignal::new(Vec::new()),
+            open_room: RwSignal::new(None),
+            utc_offset_min: RwSignal::new(0),
+            next_notice: StoredValue::new(0),
+        }
+    }
+
+    /// Shows a notice for a few seconds.
+    pub fn notify(&self, text: impl Into<String>) {
+        let id = self.next_notice.get_value() + 1;
+        self.next_notice.set_value(id);
+        self.notices.update(|n| {
+            n.push(Notice {
+                id,
+                text: text.into(),
+            })
+        });
+        let notices = self.notices;
+        set_timeout(
+            move || notices.update(|n| n.retain(|x| x.id != id)),
+            std::time::Duration::from_secs(6),
+        );
+    }
+
+    /// Reads the room list again (joined, left, invited, a new DM). Browser only; the
+    /// answer replaces the list, unread counts included (the server's are authoritative).
+    pub fn refresh_rooms(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let rooms = self.rooms;
+            let open = self.open_room;
+            leptos::task::spawn_local(async move {
+                if let Ok(mut list) = super::api::my_rooms().await {
+                    if let Some(room) = open.get_untracked()
+                        && let Some(item) = list.iter_mut().find(|r| r.id == room)
+                    {
+                        item.unread = 0;
+                    }
+                    rooms.set(Some(list));
+                }
+            });
+        }
+    }
+
+    /// Starts the live connection for `me` (browser only; once per page).
+    pub fn start(&self, me: UserView) {
+        self.know(me);
+        #[cfg(feature = "hydrate")]
+        {
+            self.utc_offset_min
+                .set(-(js_sys::Date::new_0().get_timezone_offset() as i64));
+            super::client::start(*self);
+        }
+    }
+
+    /// Records who is signed in, so that rendering (on the server too) can tell one's own
+    /// messages from others'.
+    pub fn know(&self, me: UserView) {
+        if self.me.get_untracked().as_ref() != Some(&me) {
+            self.me.set(Some(me));
+        }
+    }
+
+    /// Ends the live connection and forgets everything held (the user signed out).
+    pub fn stop(&self) {
+        if self.me.get_untracked().is_none() {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        super::client::stop();
+        self.me.set(None);
+        self.rooms.set(None);
+        self.timelines.set(HashMap::new());
+        self.outbox.set(Outbox::default());
+        self.presence.set(HashMap::new());
+        self.typing.set(HashMap::new());
+        self.open_room.set(None);
+        self.connection.set(Connection::Connecting);
+    }
+
+    /// Shows a room: seeds its timeline from a server-rendered page (if none is held)
+    /// and subscribes from the page's last seq, so nothing between the two is missed.
+    pub fn open(&self, page: &super::api::RoomPage) {
+        let room = page.room.id;
+        self.open_room.set(Some(room));
+        let held = self.timelines.with_untracked(|t| t.contains_key(&room));
+        if !held {
+            self.timelines.update(|t| {
+                t.insert(
+                    room,
+                    Timeline::from_page(page.messages.clone(), page.last_seq, page.has_more),
+                );
+            });
+        }
+        self.set_unread(room, 0);
+        #[cfg(feature = "hydrate")]
+        super::client::watch(room);
+    }
+
+    /// Posts a message (at once as pending; sent when connected).
+    pub fn send(&self, room: RoomId, body: String) {
+        #[cfg(feature = "hydrate")]
+        super::client::send(room, body);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (room, body);
+    }
+
+    /// Edits one's own message, showing the change at once.
+    pub fn edit(&self, room: RoomId, message: MessageId, body: String) {
+        #[cfg(feature = "hydrate")]
+        super::client::edit(room, message, body);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (room, message, body);
+    }
+
+    /// Deletes one's own message, showing the tombstone at once.
+    pub fn delete(&self, room: RoomId, message: MessageId) {
+        #[cfg(feature = "hydrate")]
+        super::client::delete(room, message);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (room, message);
+    }
+
+    /// Tells the room one is typing (throttled).
+    pub fn typing(&self, room: RoomId) {
+        #[cfg(feature = "hydrate")]
+        super::client::typing(room);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = room;
+    }
+
+    /// Loads the page before the oldest message held.
+    pub fn load_older(&self, room: RoomId) {
+        #[cfg(feature = "hydrate")]
+        super::client::load_older(room);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = room;
+    }
+
+    /// Moves the read marker to the newest message held in `room`.
+    pub fn mark_read(&self, room: RoomId) {
+        #[cfg(feature = "hydrate")]
+        super::client::mark_read(room);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = room;
+    }
+
+    /// Tries a failed message again.
+    pub fn retry(&self, client_msg_id: &str) {
+        self.outbox.update(|o| o.retry(client_msg_id));
+        #[cfg(feature = "hydrate")]
+        super::client::pump();
+    }
+
+    /// Gives up on a failed message.
+    pub fn discard(&self, client_msg_id: &str) {
+        self.outbox.update(|o| o.discard(client_msg_id));
+        #[cfg(feature = "hydrate")]
+        super::client::save_outbox();
+    }
+
+    /// Sends a request whose answer `done` handles (create a room, open a DM, invite,
+    /// leave). Without a connection it fails at once.
+    pub fn request(&self, frame: RequestKind, done: impl FnOnce(Reply) + 'static) {
+        #[cfg(feature = "hydrate")]
+        super::client::request(frame, Box::new(done));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (frame, done);
+    }
+
+    pub(crate) fn set_unread(&self, room: RoomId, unread: u64) {
+        self.rooms.update(|rooms| {
+            if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
+                item.unread = unread;
+            }
+        });
+    }
+}
+
+/// Requests made from dialogs, answered through a callback.
+#[derive(Debug, Clone)]
+pub enum RequestKind {
+    CreateRoom {
+        name: protocol::names::RoomName,
+        private: bool,
+    },
+    OpenDm {
+        user: UserId,
+    },
+    Invite {
+        room: RoomId,
+        user: UserId,
+    },
+    Leave {
+        room: RoomId,
+    },
+}
+
+/// Creates the chat state and puts it in context (once, in the root component).
+pub fn provide_chat() -> Chat {
+    let chat = Chat::new();
+    provide_context(chat);
+    let session = crate::session_ui::use_session();
+    Effect::new(move |_| {
+        if matches!(session.me.get(), Some(Ok(None))) {
+            chat.stop();
+        }
+    });
+    chat
+}
+
+/// The chat state; panics only if used outside [`crate::App`].
+pub fn use_chat() -> Chat {
+    expect_context::<Chat>()
+}

@@ -1,0 +1,213 @@
+//! The dialogs: create a room, browse public rooms, start a direct message, invite
+//! someone to a room. One at a time; Esc or "Close" dismisses it.
+
+use leptos::prelude::*;
+use protocol::UserView;
+use protocol::ids::RoomId;
+use protocol::names::RoomName;
+
+use crate::chat::api::{find_users, public_rooms};
+use crate::chat::state::{RequestKind, use_chat};
+
+/// Which dialog is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialog {
+    NewRoom,
+    Browse,
+    NewDm,
+    Invite(RoomId),
+}
+
+#[component]
+pub fn Dialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+    let close = move || dialog.set(None);
+    view! {
+        {move || dialog.get().map(|d| {
+            let (title, body) = match d {
+                Dialog::NewRoom => ("Create a room", view! { <NewRoom close /> }.into_any()),
+                Dialog::Browse => ("Browse rooms", view! { <Browse close /> }.into_any()),
+                Dialog::NewDm => ("New direct message", view! { <PickUser close action=PickAction::Dm /> }.into_any()),
+                Dialog::Invite(room) => ("Invite someone", view! { <PickUser close action=PickAction::Invite(room) /> }.into_any()),
+            };
+            view! {
+                <div class="dialog-backdrop" on:click=move |_| close()>
+                    <div class="dialog" role="dialog" aria-modal="true" aria-label=title data-testid="dialog"
+                        on:click=|ev| ev.stop_propagation()
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
+                        <header class="dialog__header">
+                            <h2>{title}</h2>
+                            <button class="button button--quiet" on:click=move |_| close()>"Close"</button>
+                        </header>
+                        {body}
+                    </div>
+                </div>
+            }
+        })}
+    }
+}
+
+#[component]
+fn NewRoom(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let chat = use_chat();
+    let name = RwSignal::new(String::new());
+    let private = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let parsed = match RoomName::parse(&name.get_untracked()) {
+            Ok(n) => n,
+            Err(e) => return problem.set(Some(e.message)),
+        };
+        busy.set(true);
+        let navigate = navigate.clone();
+        chat.request(
+            RequestKind::CreateRoom {
+                name: parsed,
+                private: private.get_untracked(),
+            },
+            move |reply| {
+                busy.set(false);
+                match reply {
+                    Ok(info) => {
+                        close();
+                        chat.refresh_rooms();
+                        if let Some(room) = info.room {
+                            navigate(&format!("/r/{room}"), Default::default());
+                        }
+                    }
+                    Err(e) => problem.set(Some(e)),
+                }
+            },
+        );
+    };
+    view! {
+        <form class="form" on:submit=submit>
+            <label class="field">
+                <span>"Name"</span>
+                <input type="text" required autofocus maxlength="48"
+                    on:input=move |ev| name.set(event_target_value(&ev)) prop:value=move || name.get() />
+            </label>
+            <label class="check">
+                <input type="checkbox" on:change=move |ev| private.set(event_target_checked(&ev)) />
+                <span>"Private: only people you invite can see it"</span>
+            </label>
+            <Show when=move || problem.get().is_some()>
+                <p class="form-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
+            </Show>
+            <button type="submit" class="button" disabled=move || busy.get()>"Create room"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Browse(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let rooms = Resource::new(|| (), |_| public_rooms());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match rooms.await {
+                    Ok(list) if list.is_empty() => view! { <p>"No public rooms yet. Create the first one!"</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="pick-list" data-testid="public-rooms">
+                            {list.into_iter().map(|r| view! {
+                                <li>
+                                    <a class="pick" href=format!("/r/{}", r.id) on:click=move |_| close()>
+                                        <span class="pick__name">"#"{r.name.clone()}</span>
+                                        <span class="pick__note">{if r.joined { "joined" } else { "join" }}</span>
+                                    </a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What picking a user does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PickAction {
+    Dm,
+    Invite(RoomId),
+}
+
+#[component]
+fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction) -> impl IntoView {
+    let chat = use_chat();
+    let query = RwSignal::new(String::new());
+    let found = Resource::new(
+        move || query.get(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                find_users(q).await
+            }
+        },
+    );
+    let problem = RwSignal::new(None::<String>);
+    let navigate = leptos_router::hooks::use_navigate();
+    let pick = move |user: UserView| {
+        let navigate = navigate.clone();
+        let name = user.name.clone();
+        let kind = match action {
+            PickAction::Dm => RequestKind::OpenDm { user: user.id },
+            PickAction::Invite(room) => RequestKind::Invite {
+                room,
+                user: user.id,
+            },
+        };
+        chat.request(kind, move |reply| match (reply, action) {
+            (Ok(info), PickAction::Dm) => {
+                close();
+                chat.refresh_rooms();
+                if let Some(room) = info.room {
+                    navigate(&format!("/r/{room}"), Default::default());
+                }
+            }
+            (Ok(_), PickAction::Invite(_)) => {
+                close();
+                chat.notify(format!("{name} was added to the room."));
+            }
+            (Err(e), _) => problem.set(Some(e)),
+        });
+    };
+    view! {
+        <label class="field">
+            <span>"Find people by handle"</span>
+            <input type="search" autofocus placeholder="@handle" data-testid="user-search"
+                on:input=move |ev| query.set(event_target_value(&ev)) />
+        </label>
+        <Show when=move || problem.get().is_some()>
+            <p class="form-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
+        </Show>
+        <Transition fallback=|| ()>
+            {move || {
+                let pick = pick.clone();
+                Suspend::new(async move {
+                    let users = found.await.unwrap_or_default();
+                    view! {
+                        <ul class="pick-list" data-testid="user-results">
+                            {users.into_iter().map(|u| {
+                                let pick = pick.clone();
+                                let label = format!("{} @{}", u.name, u.handle);
+                                view! {
+                                    <li>
+                                        <button class="pick" aria-label=label on:click=move |_| pick(u.clone())>
+                                            <span class="pick__name">{u.name.clone()}</span>
+                                            <span class="pick__note">"@"{u.handle.clone()}</span>
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }
+                })
+            }}
+        </Transition>
+    }
+}

@@ -1,0 +1,245 @@
+//! The scrolling message list of a room: confirmed messages in seq order, then this
+//! browser's pending and failed sends. Keeps the view at the bottom only when the
+//! reader was at the bottom (otherwise a "new messages" marker appears), loads older
+//! pages when scrolled to the top (keeping the reader's place), and marks the room read.
+//! Message text is rendered as text; only http(s) links become anchors.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use protocol::ids::RoomId;
+
+use super::composer::Editing;
+use crate::chat::api::RoomPage;
+use crate::chat::outbox::{Outgoing, SendState};
+use crate::chat::state::use_chat;
+use crate::chat::text::{Piece, clock, pieces};
+use crate::chat::timeline::{Line, LocalChange, Timeline};
+
+/// Within this many pixels of the end counts as "at the bottom".
+const BOTTOM_SLACK: i32 = 48;
+/// Within this many pixels of the top, older messages are loaded.
+const TOP_SLACK: i32 = 120;
+
+#[component]
+pub fn MessageList(
+    room: RoomId,
+    page: RoomPage,
+    editing: RwSignal<Option<Editing>>,
+) -> impl IntoView {
+    let chat = use_chat();
+    let first = Timeline::from_page(page.messages, page.last_seq, page.has_more);
+    let first_lines = first.lines.clone();
+    let first_more = first.has_more;
+    let lines = Memo::new(move |_| {
+        chat.timelines
+            .with(|t| t.get(&room).map(|tl| tl.lines.clone()))
+            .unwrap_or_else(|| first_lines.clone())
+    });
+    let has_more = move || {
+        chat.timelines
+            .with(|t| t.get(&room).map(|tl| tl.has_more))
+            .unwrap_or(first_more)
+    };
+    let pending = Memo::new(move |_| {
+        chat.outbox
+            .with(|o| o.in_room(room).cloned().collect::<Vec<Outgoing>>())
+    });
+    let loading = move || chat.loading_older.with(|l| l.contains(&room));
+
+    let scroller = NodeRef::<Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    // Before an older page is asked for: (scroll height, scroll top), to keep the place.
+    let anchor = StoredValue::new(None::<(i32, i32)>);
+
+    let to_bottom = move || {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        unseen.set(false);
+    };
+    // After every change of the list: stick to the bottom, keep the place after an older
+    // page, or show the marker.
+    Effect::new(move |prev: Option<(usize, Option<u64>, usize)>| {
+        let (count, newest, pend) = (
+            lines.with(|l| l.len()),
+            lines.with(|l| l.last().map(|x| x.message.seq)),
+            pending.with(|p| p.len()),
+        );
+        let now = (count, newest, pend);
+        request_animation_frame(move || {
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            if let Some((height, top)) = anchor.get_value()
+                && !loading_now(room)
+            {
+                anchor.set_value(None);
+                el.set_scroll_top(top + el.scroll_height() - height);
+                return;
+            }
+            let grew_at_end = prev.is_none_or(|(_, n, p)| n != newest || p != pend);
+            if at_bottom.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+                chat.mark_read(room);
+            } else if grew_at_end && prev.is_some() {
+                unseen.set(true);
+            }
+        });
+        now
+    });
+    let on_scroll = move |_| {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
+        at_bottom.set(bottom);
+        if bottom {
+            unseen.set(false);
+            chat.mark_read(room);
+        }
+        if el.scroll_top() <= TOP_SLACK && anchor.get_value().is_none() && has_more() && !loading()
+        {
+            anchor.set_value(Some((el.scroll_height(), el.scroll_top())));
+            chat.load_older(room);
+        }
+    };
+
+    view! {
+        <div class="messages" node_ref=scroller on:scroll=on_scroll data-testid="messages" tabindex="0"
+            role="log" aria-label="Messages" aria-live="polite">
+            <p class="messages__start">
+                {move || if loading() {
+                    "Loading older messages…"
+                } else if has_more() {
+                    "Scroll up for older messages"
+                } else {
+                    "This is the start of the conversation."
+                }}
+            </p>
+            <For each=move || lines.get() key=|l| (l.message.id, l.rev) let:line>
+                <MessageRow line room editing />
+            </For>
+            <For
+                each=move || pending.get()
+                key=|o| (o.client_msg_id.clone(), state_key(&o.state))
+                let:item
+            >
+                <PendingRow item />
+            </For>
+        </div>
+        <Show when=move || unseen.get()>
+            <button class="new-messages" data-testid="new-messages" on:click=move |_| to_bottom()>
+                "New messages ↓"
+            </button>
+        </Show>
+    }
+    .into_any()
+}
+
+fn loading_now(room: RoomId) -> bool {
+    use_chat()
+        .loading_older
+        .with_untracked(|l| l.contains(&room))
+}
+
+fn state_key(s: &SendState) -> u8 {
+    match s {
+        SendState::Queued => 0,
+        SendState::InFlight { .. } => 1,
+        SendState::Failed { .. } => 2,
+    }
+}
+
+#[component]
+fn MessageRow(line: Line, room: RoomId, editing: RwSignal<Option<Editing>>) -> impl IntoView {
+    let chat = use_chat();
+    let m = line.message;
+    let id = m.id;
+    let author = m.author.id;
+    let body = m.body.clone();
+    let state = match &line.local {
+        Some(LocalChange::Editing { .. }) => "editing",
+        Some(LocalChange::Deleting { .. }) => "deleting",
+        None => "sent",
+    };
+    let created = m.created_at;
+    let when = move || clock(created, chat.utc_offset_min.get());
+    let deleted = m.deleted;
+    let settled = line.local.is_none();
+    let mine = move || chat.me.with(|me| me.as_ref().map(|me| me.id)) == Some(author);
+    let tools = move || {
+        let body = body.clone();
+        (mine() && !deleted && settled).then(|| {
+            view! {
+                <div class="message__tools">
+                    <button class="tool" aria-label="Edit message"
+                        on:click=move |_| editing.set(Some(Editing { id, body: body.clone() }))>"Edit"</button>
+                    <button class="tool" aria-label="Delete message"
+                        on:click=move |_| chat.delete(room, id)>"Delete"</button>
+                </div>
+            }
+        })
+    };
+    view! {
+        <article class="message" class:message--mine=mine class:message--deleted=deleted
+            data-testid="message" data-id=id.to_string() data-seq=m.seq data-state=state>
+            <header class="message__meta">
+                <span class="message__author">{m.author.name.clone()}</span>
+                <time class="message__time">{when}</time>
+                {m.edited_at.filter(|_| !deleted).map(|_| view! { <span class="message__edited" data-testid="edited">"(edited)"</span> })}
+            </header>
+            {if deleted {
+                view! { <p class="message__body message__body--gone" data-testid="body">"This message was deleted."</p> }.into_any()
+            } else {
+                view! { <p class="message__body" data-testid="body"><Pieces text=m.body.clone() /></p> }.into_any()
+            }}
+            {tools}
+        </article>
+    }
+}
+
+#[component]
+fn PendingRow(item: Outgoing) -> impl IntoView {
+    let chat = use_chat();
+    let me = chat.me.get_untracked().map(|m| m.name).unwrap_or_default();
+    let (state, status) = match &item.state {
+        SendState::Failed { reason } => ("failed", format!("Not sent: {reason}")),
+        _ => ("pending", "Sending…".to_string()),
+    };
+    let failed = state == "failed";
+    let cmid = item.client_msg_id.clone();
+    let cmid2 = cmid.clone();
+    let cmid_attr = cmid.clone();
+    view! {
+        <article class="message message--mine message--pending" class:message--failed=failed
+            data-testid="message" data-state=state data-client-id=cmid_attr>
+            <header class="message__meta">
+                <span class="message__author">{me}</span>
+                <span class="message__status" data-testid="send-status">{status}</span>
+            </header>
+            <p class="message__body" data-testid="body"><Pieces text=item.body.clone() /></p>
+            {failed.then(|| view! {
+                <div class="message__tools message__tools--shown">
+                    <button class="tool" on:click=move |_| chat.retry(&cmid)>"Retry"</button>
+                    <button class="tool" on:click=move |_| chat.discard(&cmid2)>"Discard"</button>
+                </div>
+            })}
+        </article>
+    }
+}
+
+/// A message body: text nodes, and http(s) links as anchors that open elsewhere.
+#[component]
+fn Pieces(text: String) -> impl IntoView {
+    pieces(&text)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t) => t.into_any(),
+            Piece::Link(url) => view! {
+                <a href=url.clone() target="_blank" rel="noopener noreferrer nofollow">{url.clone()}</a>
+            }
+            .into_any(),
+        })
+        .collect_view()
+}

@@ -1,0 +1,86 @@
+//! The chat screen: a top bar (brand, connection state, account), the sidebar, the open
+//! room, and the notices. Starts the live client once the page is hydrated.
+
+use leptos::prelude::*;
+use protocol::ids::RoomId;
+
+use super::dialogs::{Dialog, Dialogs};
+use super::room::RoomView;
+use super::sidebar::Sidebar;
+use crate::auth::Me;
+use crate::chat::state::use_chat;
+use crate::live::ConnectionBadge;
+
+/// The whole chat for a signed-in user; `room` is the open room, if any.
+#[component]
+pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
+    let chat = use_chat();
+    let dialog = RwSignal::new(None::<Dialog>);
+    if let Some(view) = me.view() {
+        // Known while rendering (server and hydration alike), so one's own messages get
+        // their tools from the first paint; the connection starts once hydrated.
+        chat.know(view.clone());
+        Effect::new(move |_| chat.start(view.clone()));
+    }
+    Effect::new(move |_| {
+        if room.get().is_none() {
+            chat.open_room.set(None);
+        }
+    });
+    let connection = Signal::derive(move || chat.connection.get());
+
+    view! {
+        <div class="chat" class:chat--room-open=move || room.get().is_some() data-testid="chat">
+            <header class="chat__top">
+                <a class="brand" href="/">"Confab"</a>
+                <ConnectionBadge state=connection />
+                <div class="chat__account">
+                    <span class="chat__who" data-testid="me">{me.display_name.clone()}</span>
+                    // A plain form post: the server ends the session and redirects to `/`,
+                    // and the page starts afresh (nothing of the chat survives it).
+                    <form action="/api/auth/logout" method="post" class="inline-form">
+                        <button type="submit" class="button button--quiet">"Log out"</button>
+                    </form>
+                </div>
+            </header>
+            <Sidebar open=room dialog />
+            <main class="chat__main">
+                {move || match room.get() {
+                    Some(id) => view! { <RoomView room=id dialog /> }.into_any(),
+                    None => view! { <NoRoom dialog /> }.into_any(),
+                }}
+            </main>
+            <Dialogs dialog />
+            <Notices />
+        </div>
+    }
+    .into_any()
+}
+
+/// Shown when no room is open.
+#[component]
+fn NoRoom(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+    view! {
+        <section class="empty" aria-labelledby="empty-title">
+            <h2 id="empty-title">"Pick a room"</h2>
+            <p>"Choose a room or a conversation on the left, or start something new."</p>
+            <div class="empty__actions">
+                <button class="button" on:click=move |_| dialog.set(Some(Dialog::Browse))>"Browse rooms"</button>
+                <button class="button button--quiet" on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"Create a room"</button>
+            </div>
+        </section>
+    }
+}
+
+/// Short-lived messages to the person.
+#[component]
+fn Notices() -> impl IntoView {
+    let chat = use_chat();
+    view! {
+        <div class="notices" role="status" aria-live="polite" data-testid="notices">
+            <For each=move || chat.notices.get() key=|n| n.id let:n>
+                <p class="notice">{n.text}</p>
+            </For>
+        </div>
+    }
+}

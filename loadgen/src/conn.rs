@@ -1,0 +1,108 @@
+//! One connection to the server: where it goes, from which local address, as whom, and
+//! the request/reply exchange used while setting a run up (before its session task takes
+//! the socket over).
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use protocol::ServerFrame;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tokio::net::TcpSocket;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How long set-up steps (connect, one request) may take.
+const SETUP_WAIT: Duration = Duration::from_secs(30);
+
+/// Where to connect, and from which local addresses. One address has about 28,000
+/// ephemeral ports; connection `i` binds to `sources[i % sources.len()]`, so several
+/// loopback addresses (127.0.0.1, 127.0.0.2, …) go past that.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub server: SocketAddr,
+    pub sources: Vec<IpAddr>,
+}
+
+impl Target {
+    fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.server, protocol::WS_PATH)
+    }
+}
+
+/// Opens connection number `index` with `token` and reads its `welcome`.
+pub async fn connect(target: &Target, token: &str, index: usize) -> anyhow::Result<Ws> {
+    let socket = match target.server {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    if !target.sources.is_empty() {
+        let source = target.sources[index % target.sources.len()];
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .with_context(|| format!("binding to {source}"))?;
+    }
+    let stream = tokio::time::timeout(SETUP_WAIT, socket.connect(target.server))
+        .await
+        .context("connect timed out")??;
+    stream.set_nodelay(true)?;
+    let mut request = target.ws_url().into_client_request()?;
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(protocol::SUBPROTOCOL),
+    );
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    let (mut ws, _) = tokio::time::timeout(
+        SETUP_WAIT,
+        tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)),
+    )
+    .await
+    .context("WebSocket handshake timed out")??;
+    match next_frame(&mut ws).await? {
+        ServerFrame::Welcome { .. } => Ok(ws),
+        other => bail!("expected welcome, got {other:?}"),
+    }
+}
+
+/// The next server frame (pings and other control messages skipped).
+pub async fn next_frame(ws: &mut Ws) -> anyhow::Result<ServerFrame> {
+    loop {
+        let msg = tokio::time::timeout(SETUP_WAIT, ws.next())
+            .await
+            .context("no frame within the set-up wait")?
+            .context("the server closed the connection")??;
+        match msg {
+            Message::Text(text) => return Ok(serde_json::from_str(text.as_str())?),
+            Message::Close(frame) => bail!("closed by the server: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Sends `frame` (a JSON object) with request id `req` and returns the reply to it; other
+/// frames arriving meanwhile (a snapshot, presence) are skipped.
+pub async fn request(
+    ws: &mut Ws,
+    req: u64,
+    mut frame: serde_json::Value,
+) -> anyhow::Result<ServerFrame> {
+    frame["req"] = req.into();
+    ws.send(Message::text(frame.to_string())).await?;
+    loop {
+        let f = next_frame(ws).await?;
+        match &f {
+            ServerFrame::Ack { req: r, .. } if *r == req => return Ok(f),
+            ServerFrame::Error { req: Some(r), .. } if *r == req => {
+                bail!("request {frame} refused: {f:?}")
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `confab-load`: the command line of the load generator (see the library docs).
+
+use clap::{Parser, Subcommand};
+use confab_load::conn::Target;
+use confab_load::workload::{Spec, run};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Drives a real Confab server over protocol v1 and reports deliveries/s, acked sends/s,
+/// latency percentiles, loss and duplicates, its own CPU and the server's memory.
+/// Accounts come from `confab user bots --prefix lg --count N > bots.tsv`.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// The server's address.
+    #[arg(long, env = "CONFAB_LOAD_SERVER", default_value = "127.0.0.1:3000")]
+    server: SocketAddr,
+    /// Local addresses to connect from, in turn (comma-separated), to go past one
+    /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`.
+    #[arg(long, value_delimiter = ',')]
+    sources: Vec<IpAddr>,
+    /// The bots file: `handle<TAB>token` lines.
+    #[arg(long)]
+    bots: PathBuf,
+    /// The server's pid, to report its memory (RSS) per connection.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Connections opened at once during set-up.
+    #[arg(long, default_value_t = 256)]
+    parallel: usize,
+    /// Seconds to wait after publishing for deliveries still on their way.
+    #[arg(long, default_value_t = 10)]
+    drain_secs: u64,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Debug, Subcommand)]
+enum Workload {
+    /// Clients in rooms of ROOM_SIZE; PUBLISHERS per room each send RATE messages/s.
+    Fanout {
+        #[arg(long, default_value_t = 2000)]
+        clients: usize,
+        #[arg(long, default_value_t = 100)]
+        room_size: usize,
+        #[arg(long, default_value_t = 1)]
+        publishers: usize,
+        #[arg(long, default_value_t = 10.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// One room holding every client.
+    Bigroom {
+        #[arg(long, default_value_t = 5000)]
+        clients: usize,
+        #[arg(long, default_value_t = 1)]
+        publishers: usize,
+        #[arg(long, default_value_t = 10.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Clients subscribed and quiet; with --server-pid, the server's memory per connection.
+    Idle {
+        #[arg(long, default_value_t = 10_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 100)]
+        room_size: usize,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (workload, clients, room_size, publishers, rate, seconds) = match cli.workload {
+        Workload::Fanout {
+            clients,
+            room_size,
+            publishers,
+            rate,
+            seconds,
+        } => ("fanout", clients, room_size, publishers, rate, seconds),
+        Workload::Bigroom {
+            clients,
+            publishers,
+            rate,
+            seconds,
+        } => ("bigroom", clients, clients, publishers, rate, seconds),
+        Workload::Idle {
+            clients,
+            room_size,
+            seconds,
+        } => ("idle", clients, room_size, 0, 0.0, seconds),
+    };
+    let limit = confab_load::sys::raise_fd_limit(clients as u64 + 1024);
+    if limit < clients as u64 + 64 {
+        eprintln!("warning: the open-file limit is {limit}, too low for {clients} connections");
+    }
+    let bots = confab_load::bots::read(&cli.bots)?;
+    let target = Target {
+        server: cli.server,
+        sources: cli.sources,
+    };
+    let spec = Spec {
+        workload: workload.to_string(),
+        clients,
+        room_size,
+        publishers_per_room: publishers,
+        rate_per_publisher: rate,
+        window: Duration::from_secs(seconds),
+        drain: Duration::from_secs(cli.drain_secs),
+        parallel: cli.parallel,
+        server_pid: cli.server_pid,
+    };
+    let report = run(&target, &bots, &spec).await?;
+    report.print();
+    if !report.clean() {
+        eprintln!("NOT CLEAN: messages were lost or repeated, or connections dropped");
+        std::process::exit(2);
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The figures of one run, printed for people and as a final one-line JSON summary.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub samples: u64,
+}
+
+impl Latency {
+    pub fn of(h: &Histogram<u64>) -> Latency {
+        let ms = |us: u64| us as f64 / 1000.0;
+        Latency {
+            p50: ms(h.value_at_quantile(0.5)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+            samples: h.len(),
+        }
+    }
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub workload: String,
+    pub clients: usize,
+    pub rooms: usize,
+    pub room_size: usize,
+    pub publishers: usize,
+    /// Messages per second each publisher aimed at.
+    pub rate_per_publisher: f64,
+    /// Seconds of publishing.
+    pub window_s: f64,
+    /// Seconds from the first publish until everything acked was delivered (or the drain
+    /// bound passed).
+    pub elapsed_s: f64,
+    pub sent: u64,
+    pub acked: u64,
+    /// Requests the server refused (rate limit, …).
+    pub refused: u64,
+    /// Deliveries owed: every acked message times the members of its room.
+    pub expected: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    /// Connections the server closed (or that failed) before the end.
+    pub dropped: usize,
+    pub deliveries_per_s: f64,
+    pub acked_per_s: f64,
+    pub latency_ms: Latency,
+    /// This generator's CPU over the run, in percent of one core.
+    pub generator_cpu_pct: Option<f64>,
+    /// The server's CPU over the run (with --server-pid), in percent of one core.
+    pub server_cpu_pct: Option<f64>,
+    /// The server's resident memory before connecting and once everyone was subscribed.
+    pub server_rss_kib_before: Option<u64>,
+    pub server_rss_kib_connected: Option<u64>,
+    /// (connected − before) / clients.
+    pub server_bytes_per_connection: Option<u64>,
+}
+
+impl Report {
+    /// Whether the run kept the promises: nothing lost, nothing twice, nobody dropped.
+    pub fn clean(&self) -> bool {
+        self.lost == 0
+            && self.duplicates == 0
+            && self.dropped == 0
+            && self.delivered == self.expected
+    }
+
+    /// Human-readable lines, then the JSON summary line.
+    pub fn print(&self) {
+        println!(
+            "workload      {} ({} clients, {} rooms of {}, {} publishers at {}/s)",
+            self.workload,
+            self.clients,
+            self.rooms,
+            self.room_size,
+            self.publishers,
+            self.rate_per_publisher
+        );
+        println!(
+            "deliveries    {} of {} expected ({:.0}/s), lost {}, duplicates {}, dropped connections {}",
+            self.delivered,
+            self.expected,
+            self.deliveries_per_s,
+            self.lost,
+            self.duplicates,
+            self.dropped
+        );
+        println!(
+            "sends         {} sent, {} acked ({:.0}/s), {} refused",
+            self.sent, self.acked, self.acked_per_s, self.refused
+        );
+        let l = &self.latency_ms;
+        println!(
+            "latency ms    p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} samples)",
+            l.p50, l.p99, l.p999, l.max, l.samples
+        );
+        if let Some(cpu) = self.generator_cpu_pct {
+            println!("generator     {cpu:.0}% of one core");
+        }
+        if let Some(cpu) = self.server_cpu_pct {
+            println!("server        {cpu:.0}% of one core");
+        }
+        if let Some(b) = self.server_bytes_per_connection {
+            println!(
+                "server memory {} KiB → {} KiB: {} bytes per connection",
+                self.server_rss_kib_before.unwrap_or(0),
+                self.server_rss_kib_connected.unwrap_or(0),
+                b
+            );
+        }
+        println!(
+            "{}",
+            serde_json::to_string(self).expect("a report serializes")
+        );
+    }
+}

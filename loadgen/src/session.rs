@@ -1,0 +1,308 @@
+//! The task that owns one connection during a run: it reads every frame (timing each
+//! message event against the send time written in its body, and checking the room's seq
+//! for gaps and repeats), publishes at its rate while the run is on, and pings so that a
+//! long idle run is not closed for silence.
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use protocol::ServerFrame;
+use protocol::ids::{RoomId, Seq};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::conn::Ws;
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Others are still being set up: read and ping only.
+    Setup,
+    /// Publishers publish.
+    Run,
+    /// Publishing has stopped; readers keep reading what is still on its way.
+    Drain,
+    /// Close and report.
+    Stop,
+}
+
+/// What one connection does during the run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub index: usize,
+    pub room: RoomId,
+    /// The room's place in [`Live::acked_by_room`].
+    pub room_index: usize,
+    /// The room's seq this connection has seen up to (its snapshot's `last_seq`).
+    pub seen: Seq,
+    /// Publish one message this often while the run is on.
+    pub publish_every: Option<Duration>,
+}
+
+/// Counters every session adds to, read while the run goes on.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub delivered: AtomicU64,
+    pub sent: AtomicU64,
+    pub acked: AtomicU64,
+    pub refused: AtomicU64,
+    /// Acked sends per room: what every member of that room must receive.
+    pub acked_by_room: Vec<AtomicU64>,
+}
+
+/// What one connection saw.
+#[derive(Debug)]
+pub struct Outcome {
+    pub room: RoomId,
+    /// End-to-end latency of each message event, in microseconds.
+    pub latency_us: Histogram<u64>,
+    pub received: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    /// Sends of this connection the server acked.
+    pub acked: u64,
+    /// Whether the server closed the connection (or it failed) before the end.
+    pub dropped: bool,
+}
+
+/// A fresh latency histogram: 1 µs to 10 minutes, 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Heartbeat interval: well inside the server's default (25 s, closed after 50 s).
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// Runs one connection until the phase becomes [`Phase::Stop`].
+pub async fn run(
+    mut ws: Ws,
+    plan: Plan,
+    live: Arc<Live>,
+    mut phase: watch::Receiver<Phase>,
+) -> Outcome {
+    let mut out = Outcome {
+        room: plan.room,
+        latency_us: latency_histogram(),
+        received: 0,
+        lost: 0,
+        duplicates: 0,
+        acked: 0,
+        dropped: false,
+    };
+    let mut last = plan.seen;
+    let mut req: u64 = 1_000;
+    let mut publish =
+        tokio::time::interval(plan.publish_every.unwrap_or(Duration::from_secs(3600)));
+    publish.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut current = *phase.borrow();
+    let room = plan.room.to_string();
+    loop {
+        let publishing = plan.publish_every.is_some() && current == Phase::Run;
+        tokio::select! {
+            msg = ws.next() => {
+                let Some(Ok(msg)) = msg else {
+                    out.dropped = true;
+                    break;
+                };
+                let Message::Text(text) = msg else {
+                    if matches!(msg, Message::Close(_)) {
+                        out.dropped = true;
+                        break;
+                    }
+                    continue;
+                };
+                // Room events are nearly all the traffic: read them without parsing.
+                if let Some(event) = scan_event(text.as_str()) {
+                    if event.seq <= last {
+                        out.duplicates += 1;
+                        continue;
+                    }
+                    out.lost += event.seq - last - 1;
+                    last = event.seq;
+                    if !event.message {
+                        continue;
+                    }
+                    out.received += 1;
+                    live.delivered.fetch_add(1, Ordering::Relaxed);
+                    if let Some(sent) = event.sent_nanos {
+                        let us = now_nanos().saturating_sub(sent) / 1_000;
+                        let _ = out.latency_us.record(us.max(1));
+                    }
+                    continue;
+                }
+                // Of the rest, only replies and snapshots matter here; presence and typing
+                // (a lot of traffic in big rooms) are skipped unparsed.
+                if !["ack", "error", "snapshot"].iter().any(|t| has_type(text.as_str(), t)) {
+                    continue;
+                }
+                let Ok(frame) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
+                    continue;
+                };
+                match frame {
+                    ServerFrame::Snapshot { last_seq, .. } => {
+                        // Fell past the resume bound: what the snapshot skipped was never
+                        // delivered as events.
+                        out.lost += last_seq.saturating_sub(last);
+                        last = last.max(last_seq);
+                    }
+                    ServerFrame::Ack { .. } => {
+                        out.acked += 1;
+                        live.acked.fetch_add(1, Ordering::Relaxed);
+                        live.acked_by_room[plan.room_index].fetch_add(1, Ordering::Relaxed);
+                    }
+                    ServerFrame::Error { .. } => {
+                        live.refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
+                }
+            }
+            _ = publish.tick(), if publishing => {
+                req += 1;
+                let frame = serde_json::json!({
+                    "type": "send", "req": req, "room": room,
+                    "client_msg_id": format!("lg-{}-{req}", plan.index),
+                    "body": format!("lg {}", now_nanos()),
+                });
+                if ws.send(Message::text(frame.to_string())).await.is_err() {
+                    out.dropped = true;
+                    break;
+                }
+                live.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            _ = ping.tick() => {
+                req += 1;
+                let frame = serde_json::json!({"type": "ping", "req": req});
+                if ws.send(Message::text(frame.to_string())).await.is_err() {
+                    out.dropped = true;
+                    break;
+                }
+            }
+            changed = phase.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                current = *phase.borrow();
+                if current == Phase::Stop {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    out
+}
+
+/// What the generator needs of an `event` frame.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ScannedEvent {
+    pub seq: Seq,
+    /// A new message (not an edit or a delete).
+    pub message: bool,
+    /// The send time a generator wrote into the body (`lg <unix nanos>`).
+    pub sent_nanos: Option<u64>,
+}
+
+/// Reads an `event` frame by scanning for its fields instead of parsing it: the server
+/// writes `type` first and the event's own `seq` before the message's, and a body the
+/// generator wrote is `lg <digits>`, so nothing in user text can be mistaken for them.
+/// Anything else (or any surprise) is `None`, and the caller parses properly.
+pub fn scan_event(text: &str) -> Option<ScannedEvent> {
+    let rest = text.strip_prefix("{\"type\":\"event\"")?;
+    let seq = digits_after(rest, "\"seq\":")?;
+    let message = rest.contains("\"kind\":\"message\"");
+    let sent_nanos = digits_after(rest, "\"body\":\"lg ");
+    Some(ScannedEvent {
+        seq,
+        message,
+        sent_nanos,
+    })
+}
+
+/// Whether an encoded frame is of type `t` (the server writes `type` first).
+fn has_type(text: &str, t: &str) -> bool {
+    text.strip_prefix("{\"type\":\"")
+        .and_then(|rest| rest.strip_prefix(t))
+        .is_some_and(|rest| rest.starts_with('"'))
+}
+
+fn digits_after(text: &str, key: &str) -> Option<u64> {
+    let start = text.find(key)? + key.len();
+    let digits = &text[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::ids::{MessageId, RoomId, UserId};
+    use protocol::{EventKind, MessageView, UserView};
+
+    fn event(kind: EventKind, seq: Seq, body: &str) -> String {
+        let nil = uuid_nil();
+        ServerFrame::Event {
+            room: RoomId(nil),
+            seq,
+            kind,
+            message: MessageView {
+                id: MessageId(nil),
+                seq: 1,
+                author: UserView {
+                    id: UserId(nil),
+                    handle: "lg0".into(),
+                    name: "lg0".into(),
+                },
+                body: body.into(),
+                client_msg_id: "c".into(),
+                created_at: 0,
+                edited_at: None,
+                deleted: false,
+            },
+        }
+        .to_json()
+    }
+
+    fn uuid_nil() -> protocol::ids::Uuid {
+        protocol::ids::Uuid::nil()
+    }
+
+    #[test]
+    fn events_are_read_without_parsing_and_agree_with_the_parser() {
+        let text = event(EventKind::Message, 42, "lg 1234567");
+        assert_eq!(
+            scan_event(&text),
+            Some(ScannedEvent {
+                seq: 42,
+                message: true,
+                sent_nanos: Some(1234567)
+            })
+        );
+        let edited = event(EventKind::Edited, 43, "\"seq\":7 lg 9");
+        assert_eq!(
+            scan_event(&edited),
+            Some(ScannedEvent {
+                seq: 43,
+                message: false,
+                sent_nanos: None
+            })
+        );
+        assert_eq!(scan_event("{\"type\":\"ack\",\"req\":1}"), None);
+        assert!(has_type("{\"type\":\"ack\",\"req\":1}", "ack"));
+        assert!(!has_type("{\"type\":\"ackx\"}", "ack"));
+        assert!(!has_type("{\"type\":\"presence\"}", "ack"));
+    }
+}

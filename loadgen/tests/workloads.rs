@@ -1,0 +1,106 @@
+//! The load generator against the real server (started in-process on a random port with
+//! a fresh SQLite store), at a small scale: every workload must account for every message.
+
+use confab::config::Settings;
+use confab::startup::Application;
+use confab_load::bots::Bot;
+use confab_load::conn::Target;
+use confab_load::workload::{Spec, run};
+use std::time::Duration;
+
+struct Server {
+    target: Target,
+    bots: Vec<Bot>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    _data: tempfile::TempDir,
+}
+
+/// A server with `bots` accounts that have API tokens.
+async fn server(bots: usize) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings::defaults();
+    settings.bind = Some("127.0.0.1:0".parse().unwrap());
+    settings.data_dir = data.path().to_path_buf();
+    let app = Application::build(settings).await.expect("server builds");
+    let addr = app.addr();
+    let store = app.store();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let mut list = Vec::new();
+    for i in 0..bots {
+        let handle = protocol::names::Handle::parse(&format!("lg{i}")).unwrap();
+        let name = protocol::names::DisplayName::parse(&format!("lg{i}")).unwrap();
+        let user = store.create_user(&handle, &name, "!bot").await.unwrap();
+        let token = app::ssr::tokens::generate();
+        let hash = app::ssr::tokens::lookup_hash(&token).unwrap();
+        store.create_api_token(user.id, "bot", &hash).await.unwrap();
+        list.push(Bot {
+            handle: handle.as_str().to_string(),
+            token,
+        });
+    }
+    Server {
+        target: Target {
+            server: addr,
+            sources: vec!["127.0.0.1".parse().unwrap()],
+        },
+        bots: list,
+        stop,
+        _data: data,
+    }
+}
+
+fn spec(workload: &str, clients: usize, room_size: usize, publishers: usize, rate: f64) -> Spec {
+    Spec {
+        workload: workload.into(),
+        clients,
+        room_size,
+        publishers_per_room: publishers,
+        rate_per_publisher: rate,
+        window: Duration::from_secs(2),
+        drain: Duration::from_secs(10),
+        parallel: 16,
+        server_pid: Some(std::process::id()),
+    }
+}
+
+#[tokio::test]
+async fn fanout_delivers_every_acked_message_to_every_member_once() {
+    let s = server(24).await;
+    let report = run(&s.target, &s.bots, &spec("fanout", 24, 6, 2, 10.0))
+        .await
+        .unwrap();
+    assert_eq!(report.rooms, 4);
+    assert_eq!(report.publishers, 8);
+    // About 8 publishers × 10/s × 2 s; a few may still be unacked at the window's end.
+    assert!(report.acked >= 100, "{report:?}");
+    assert_eq!(report.refused, 0, "{report:?}");
+    assert_eq!(report.expected, report.acked * 6, "{report:?}");
+    assert!(report.clean(), "{report:?}");
+    assert_eq!(report.latency_ms.samples, report.delivered);
+    assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p50 <= report.latency_ms.max);
+    assert!(report.generator_cpu_pct.is_some());
+    let _ = s.stop.send(());
+}
+
+#[tokio::test]
+async fn one_big_room_and_an_idle_crowd_are_accounted_for() {
+    let s = server(40).await;
+    let big = run(&s.target, &s.bots, &spec("bigroom", 40, 40, 1, 20.0))
+        .await
+        .unwrap();
+    assert_eq!(big.rooms, 1);
+    assert!(big.clean(), "{big:?}");
+    assert_eq!(big.expected, big.acked * 40);
+
+    let idle = run(&s.target, &s.bots, &spec("idle", 40, 10, 0, 0.0))
+        .await
+        .unwrap();
+    assert_eq!((idle.sent, idle.expected, idle.delivered), (0, 0, 0));
+    assert!(idle.clean(), "{idle:?}");
+    assert!(idle.server_rss_kib_connected.is_some());
+    assert!(idle.server_bytes_per_connection.is_some());
+    let _ = s.stop.send(());
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Reproduces the load-generator figures in the README on the embedded default (SQLite):
+# builds the release server and confab-load, creates bots on a fresh data folder, runs the
+# server pinned to CPU 0 and the generator to CPU 1, and prints each run's report (the last
+# line of each is its JSON summary). Takes a few minutes.
+#   scripts/bench-load.sh              # every workload below
+#   scripts/bench-load.sh fanout       # only those whose name matches
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/confab/target}"
+source "$ROOT/scripts/setup.sh"
+unset RUSTFLAGS
+cargo leptos build --release
+cargo build --release --locked -p confab-load
+BIN="$CARGO_TARGET_DIR/release"
+ONLY="${1:-}"
+
+DATA="$(mktemp -d)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+CONFAB_DATA_DIR="$DATA" "$BIN/confab" user bots --prefix lg --count 10000 > "$DATA/bots.tsv"
+LEPTOS_SITE_ROOT="$ROOT/target/site" CONFAB_BIND="127.0.0.1:$PORT" CONFAB_DATA_DIR="$DATA" \
+  CONFAB_LOG=warn taskset -c 0 "$BIN/confab" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+load() { # load NAME ARGS...
+  local name="$1"; shift
+  if [ -n "$ONLY" ] && [[ "$name" != *"$ONLY"* ]]; then return; fi
+  echo "=== $name"
+  taskset -c 1 "$BIN/confab-load" --server "127.0.0.1:$PORT" --bots "$DATA/bots.tsv" \
+    --server-pid "$SERVER" "$@"
+}
+
+load "idle 10000"            idle --clients 10000 --room-size 100 --seconds 5
+load "fanout 2000/100 10/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 10 --seconds 10
+load "fanout 2000/100 20/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 20 --seconds 10
+load "fanout 2000/100 40/s"  fanout --clients 2000 --room-size 100 --publishers 2 --rate 20 --seconds 10
+load "bigroom 5000 2/s"      bigroom --clients 5000 --publishers 1 --rate 2 --seconds 10

@@ -1,0 +1,93 @@
+//! Where a connection's frames go. The sender task (`sender.rs`) writes through a
+//! [`Sink`]: the writing half of a WebSocket, or a Server-Sent Events response
+//! ([`SseSink`]), so that ordering, resume and catch-up are the same code for both.
+//!
+//! On an SSE stream a room event (and a snapshot) carries its seq as the event `id`, which
+//! the client sends back as `Last-Event-ID` to resume. A close becomes a last
+//! `{"type":"close","code":…,"reason":…}` event; a restart close also sets the stream's
+//! `retry` to the advised wait, which `EventSource` honours by itself.
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::response::sse::Event;
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use protocol::CloseCode;
+use protocol::ids::Seq;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The other side is gone.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SinkClosed;
+
+/// A transport for one connection's outgoing frames.
+pub(super) trait Sink: Send + 'static {
+    /// Whether the connection ends once it delivers no room any more (an SSE room stream
+    /// has nothing else to say; a WebSocket stays open for requests).
+    const ENDS_WITHOUT_ROOMS: bool;
+
+    /// Writes one frame; `seq` is set for room events and snapshots.
+    fn write(
+        &mut self,
+        text: Utf8Bytes,
+        seq: Option<Seq>,
+    ) -> impl Future<Output = Result<(), SinkClosed>> + Send;
+
+    /// Writes the closing frame.
+    fn close(&mut self, code: CloseCode, reason: String) -> impl Future<Output = ()> + Send;
+}
+
+impl Sink for SplitSink<WebSocket, Message> {
+    const ENDS_WITHOUT_ROOMS: bool = false;
+
+    async fn write(&mut self, text: Utf8Bytes, _seq: Option<Seq>) -> Result<(), SinkClosed> {
+        self.send(Message::Text(text)).await.map_err(|_| SinkClosed)
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: String) {
+        let frame = CloseFrame {
+            code: code.code(),
+            reason: reason.into(),
+        };
+        let _ = self.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// The body of a Server-Sent Events response, fed through a small channel.
+pub(super) struct SseSink {
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+}
+
+impl SseSink {
+    pub(super) fn new(tx: mpsc::Sender<Result<Event, Infallible>>) -> SseSink {
+        SseSink { tx }
+    }
+}
+
+/// The last event of a stream that the server ends.
+pub(super) fn close_event(code: CloseCode, reason: &str) -> Event {
+    let data = serde_json::json!({"type": "close", "code": code.code(), "reason": reason});
+    let event = Event::default().data(data.to_string());
+    match protocol::close::retry_after_ms(reason) {
+        Some(ms) => event.retry(Duration::from_millis(ms)),
+        None => event,
+    }
+}
+
+impl Sink for SseSink {
+    const ENDS_WITHOUT_ROOMS: bool = true;
+
+    async fn write(&mut self, text: Utf8Bytes, seq: Option<Seq>) -> Result<(), SinkClosed> {
+        let event = Event::default().data(text.as_str());
+        let event = match seq {
+            Some(seq) => event.id(seq.to_string()),
+            None => event,
+        };
+        self.tx.send(Ok(event)).await.map_err(|_| SinkClosed)
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: String) {
+        let _ = self.tx.send(Ok(close_event(code, &reason))).await;
+    }
+}

@@ -1,0 +1,199 @@
+//! The chat over HTTP: the server-rendered room page (first paint, escaping, privacy) and
+//! the chat server functions under `/api/chat/*`.
+
+use protocol::names::{Body, ClientMsgId, Handle};
+use store::{RoomKind, WriteCommand};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn signed_up(app: &TestApp, client: &reqwest::Client, handle: &str) -> store::User {
+    let resp = client
+        .post(app.url("/api/auth/signup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("handle", handle),
+            ("display_name", &handle.to_uppercase()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success() || resp.status().is_redirection());
+    app.store
+        .user_by_handle(&Handle::parse(handle).unwrap())
+        .await
+        .unwrap()
+        .expect("signed up")
+}
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_room_page_is_server_rendered_with_its_latest_messages_as_text() {
+    let app = spawn_app().await;
+    let ana_http = app.new_client();
+    let ana = signed_up(&app, &ana_http, "ana").await;
+    let bo = app.user("bo").await;
+    let room = app.public_room(&bo, "lobby").await;
+    app.store.join_public(room, ana.id).await.unwrap();
+    let evil = r#"<script>alert("x")</script><img src=x onerror=alert(1)>"#;
+    app.store
+        .write_batch(
+            room,
+            &[WriteCommand::Send {
+                author: bo.user.id,
+                client_msg_id: ClientMsgId::parse("c1").unwrap(),
+                body: Body::parse(evil).unwrap(),
+            }],
+        )
+        .await
+        .unwrap();
+
+    let html = ana_http
+        .get(app.url(&format!("/r/{room}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"data-testid="room-title""#), "{html}");
+    assert!(html.contains("lobby"), "{html}");
+    assert!(
+        html.contains(r#"data-seq="1""#),
+        "the first page is in the HTML: {html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;")
+            || html.contains("&lt;script&gt;alert(\"x\")&lt;/script&gt;"),
+        "the body is escaped: {html}"
+    );
+    assert!(!html.contains(r#"<script>alert("x")"#), "{html}");
+    assert!(!html.contains("<img src=x"), "{html}");
+
+    // The room list knows the unread message (written by Bo, after Ana's marker).
+    let rooms: serde_json::Value = post(&app, &ana_http, "/api/chat/rooms", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rooms[0]["title"], "lobby", "{rooms}");
+    assert_eq!(rooms[0]["unread"], 1, "{rooms}");
+}
+
+#[tokio::test]
+async fn private_rooms_and_dms_are_refused_to_outsiders_over_http() {
+    let app = spawn_app().await;
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let secret = app.room(&ana, RoomKind::Private, "secret").await;
+    let dm = app.store.open_dm(ana.user.id, bo.user.id).await.unwrap().id;
+    let cy_http = app.new_client();
+    signed_up(&app, &cy_http, "cy").await;
+
+    for room in [secret, dm] {
+        let resp = post(
+            &app,
+            &cy_http,
+            "/api/chat/room",
+            &[("room", &room.to_string())],
+        )
+        .await;
+        assert_eq!(resp.status(), 403);
+        let html = cy_http
+            .get(app.url(&format!("/r/{room}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("This room is private."), "{html}");
+        assert!(!html.contains(r#"data-testid="room-title""#), "{html}");
+    }
+    let unknown = post(
+        &app,
+        &cy_http,
+        "/api/chat/room",
+        &[("room", "01990000-0000-7000-8000-000000000000")],
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+
+    // The directory lists public rooms only.
+    app.public_room(&ana, "open-plan").await;
+    let public: serde_json::Value = post(&app, &cy_http, "/api/chat/public_rooms", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = public
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["open-plan"]);
+}
+
+#[tokio::test]
+async fn people_are_found_by_handle_and_the_chat_api_needs_a_session() {
+    let app = spawn_app().await;
+    app.user("bo").await;
+    app.user("bob_smith").await;
+    app.user("al").await;
+    let ana_http = app.new_client();
+    signed_up(&app, &ana_http, "ana").await;
+    let found: serde_json::Value = post(&app, &ana_http, "/api/chat/users", &[("prefix", "@BO")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let handles: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, ["bo", "bob_smith"]);
+    // Never oneself.
+    let me: serde_json::Value = post(&app, &ana_http, "/api/chat/users", &[("prefix", "an")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me, serde_json::json!([]));
+
+    let anonymous = app.new_client();
+    for path in ["/api/chat/rooms", "/api/chat/public_rooms"] {
+        assert_eq!(
+            post(&app, &anonymous, path, &[]).await.status(),
+            401,
+            "{path}"
+        );
+    }
+    let page = anonymous
+        .get(app.url("/r/01990000-0000-7000-8000-000000000000"))
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="signed-out""#), "{html}");
+    assert!(html.contains(r#"href="/login""#), "{html}");
+    assert!(!html.contains(r#"data-testid="chat""#), "{html}");
+}
