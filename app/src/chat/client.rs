@@ -598,6 +598,16 @@ impl Client {
             } => {
                 let author = message.author.id;
                 let is_new_message = kind == protocol::EventKind::Message;
+                let mine = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
+                if is_new_message && mine {
+                    // Stored: its pending copy goes, even if the ack is still on its way.
+                    let mut stored = None;
+                    chat.outbox
+                        .update(|o| stored = o.stored(room, &message.client_msg_id));
+                    if stored.is_some() {
+                        self.save_outbox();
+                    }
+                }
                 let mut outcome = Applied::Duplicate;
                 chat.timelines.update(|t| {
                     if let Some(tl) = t.get_mut(&room) {
@@ -620,8 +630,6 @@ impl Client {
                                 list.retain(|u| u.id != author);
                             }
                         });
-                        let mine =
-                            chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
                         if chat.open_room.get_untracked() == Some(room) && is_visible() {
                             self.mark_read(room);
                         } else if !mine {

@@ -103,6 +103,18 @@ impl Outbox {
         Some(self.items.remove(at))
     }
 
+    /// The event of our own message `client_msg_id` in `room` arrived: it is stored, so
+    /// it leaves the outbox whatever its state (its ack may still be on its way, or lost
+    /// with a dropped connection). Without this, the page would show the stored message
+    /// and its pending copy side by side until the ack came.
+    pub fn stored(&mut self, room: RoomId, client_msg_id: &str) -> Option<Outgoing> {
+        let at = self
+            .items
+            .iter()
+            .position(|o| o.room == room && o.client_msg_id == client_msg_id)?;
+        Some(self.items.remove(at))
+    }
+
     /// The message sent as `req` was refused.
     pub fn refused(&mut self, req: ReqId, reason: &str) -> bool {
         match self
@@ -230,6 +242,20 @@ mod tests {
         assert_eq!(back.items()[0].state, SendState::Queued);
         assert!(matches!(back.items()[1].state, SendState::Failed { .. }));
         assert_eq!(Outbox::restore("not json"), Outbox::default());
+    }
+
+    #[test]
+    fn an_event_of_our_own_message_takes_it_out_before_its_ack() {
+        let mut o = Outbox::default();
+        o.push(item(1));
+        o.push(item(2));
+        o.take_queued(0.0, counter());
+        let other_room = RoomId(Uuid::from_u128(2));
+        assert!(o.stored(other_room, "c1").is_none(), "ids are per room");
+        assert_eq!(o.stored(item(1).room, "c1").unwrap().body, "message 1");
+        assert!(o.acked(1).is_none(), "the late ack finds nothing to do");
+        assert_eq!(o.items().len(), 1);
+        assert_eq!(o.acked(2).unwrap().client_msg_id, "c2");
     }
 
     #[test]

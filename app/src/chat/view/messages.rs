@@ -40,9 +40,25 @@ pub fn MessageList(
             .with(|t| t.get(&room).map(|tl| tl.has_more))
             .unwrap_or(first_more)
     };
+    // A pending send whose stored message is already shown (restored from storage after
+    // a reload, say, while the page came with it) is not shown twice.
     let pending = Memo::new(move |_| {
-        chat.outbox
-            .with(|o| o.in_room(room).cloned().collect::<Vec<Outgoing>>())
+        let items: Vec<Outgoing> = chat.outbox.with(|o| o.in_room(room).cloned().collect());
+        if items.is_empty() {
+            return items;
+        }
+        let me = chat.me.with(|m| m.as_ref().map(|m| m.id));
+        lines.with(|lines| {
+            items
+                .into_iter()
+                .filter(|o| {
+                    !lines.iter().any(|l| {
+                        Some(l.message.author.id) == me
+                            && l.message.client_msg_id == o.client_msg_id
+                    })
+                })
+                .collect()
+        })
     });
     let loading = move || chat.loading_older.with(|l| l.contains(&room));
 
