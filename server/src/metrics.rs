@@ -11,6 +11,8 @@
 //!   `send_ack_seconds` (a `send` received → its ack queued), `delivery_seconds` (an
 //!   event committed → written to a subscriber)
 //! - `streams_open` (gauge): Server-Sent Events streams open now
+//! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
+//!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;

@@ -57,9 +57,13 @@ impl Application {
             settings.signup_burst,
         ));
         let settings = Arc::new(settings);
+        // The one place the broker engine is chosen (only the in-process one so far).
+        let broker: Arc<dyn crate::gateway::Broker> =
+            Arc::new(crate::gateway::MemoryBroker::default());
+        tracing::info!(engine = broker.engine(), "broker ready");
         let state = AppState {
             leptos_options,
-            gateway: Gateway::new(settings.clone(), store.clone()),
+            gateway: Gateway::with_broker(settings.clone(), store.clone(), broker),
             settings,
             app: app::ssr::AppContext {
                 info: app::ssr::ServerInfo {

@@ -18,16 +18,20 @@
 //! - `users`: the cache of user views events are labelled with; `members`: the cache of
 //!   room memberships unread notices go by.
 //! - `encode`: Store values → protocol frames.
+//! - `broker`: the [`Broker`] seam between nodes and its engines ([`MemoryBroker`]).
 //!
 //! The path of a message: `requests::send` → [`store::Writer`] (group commit) → the
-//! writer's commit hook encodes the event once and hands the bytes to [`hub::Hub`] →
-//! each subscriber's queue → its sender task writes it if it is the room's next seq.
+//! writer's commit hook encodes the event once and publishes it to the [`Broker`] → each
+//! node's handler ([`Gateway::deliver`]) hands the bytes to its [`hub::Hub`] → each
+//! subscriber's queue → its sender task writes it if it is the room's next seq. Typing,
+//! presence diffs, personal events and membership changes take the same way.
 //!
 //! The [`Gateway`] handle also owns the shutdown token and tracks every connection task,
 //! so a graceful stop closes each socket with 1012 and waits for them (axum's own graceful
 //! shutdown does not cover upgraded connections).
 
 mod auth;
+pub mod broker;
 mod client;
 mod connection;
 mod encode;
@@ -45,6 +49,7 @@ mod typing;
 mod upgrade;
 mod users;
 
+pub use broker::{Broker, MemoryBroker};
 pub use sse::{StreamError, personal_events, room_events};
 pub use upgrade::upgrade;
 
@@ -77,6 +82,7 @@ struct Inner {
     tasks: TaskTracker,
     store: Arc<dyn Store>,
     writer: Writer,
+    broker: Arc<dyn Broker>,
     hub: Arc<hub::Hub>,
     users: Arc<users::UserCache>,
     presence: presence::Presence,
@@ -90,8 +96,19 @@ struct Inner {
 }
 
 impl Gateway {
-    /// A gateway with no connections, writing to `store`.
+    /// A gateway of one process: no connections, writing to `store`, fanning out through
+    /// an in-process broker.
     pub fn new(settings: Arc<Settings>, store: Arc<dyn Store>) -> Gateway {
+        Gateway::with_broker(settings, store, Arc::new(MemoryBroker::default()))
+    }
+
+    /// A gateway writing to `store` and fanning out through `broker` (whose handler it
+    /// registers).
+    pub fn with_broker(
+        settings: Arc<Settings>,
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+    ) -> Gateway {
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             // The writer's commit hook reaches the gateway through a weak reference, so the
             // gateway (and its background tasks) can end.
@@ -107,6 +124,7 @@ impl Gateway {
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 store,
+                broker,
                 hub: Arc::new(hub::Hub::default()),
                 users: Arc::new(users::UserCache::default()),
                 presence: presence::Presence::default(),
@@ -119,14 +137,24 @@ impl Gateway {
             }
         });
         let gateway = Gateway { inner };
+        let weak = Arc::downgrade(&gateway.inner);
+        gateway
+            .inner
+            .broker
+            .set_handler(Arc::new(move |delivery: broker::Delivery| {
+                if let Some(inner) = weak.upgrade() {
+                    Gateway { inner }.deliver(delivery);
+                }
+            }));
         gateway.spawn_typing_sweeper();
         gateway.spawn_idle_sweeper();
         gateway.spawn_presence_ticker();
         gateway
     }
 
-    /// Called by the writer for each committed event, in seq order per room: encode once,
-    /// fan out to the room's subscribers, and tell members elsewhere about new messages.
+    /// Called by the writer for each committed event, in seq order per room: encode once
+    /// and publish, so that every node fans it out (and tells members elsewhere about new
+    /// messages).
     fn on_commit(&self, event: &store::Event) {
         // The author of a live event is connected, hence cached.
         let author = self
@@ -137,32 +165,92 @@ impl Gateway {
                 handle: String::new(),
                 name: String::new(),
             });
-        let bytes = text(&encode::event_frame(event, author));
-        self.hub().publish_event(event.room_id, event.seq, &bytes);
-        if event.kind == store::EventKind::Message {
-            let (room, seq, author) = (event.room_id, event.seq, event.message.author_id);
-            let notice = text(&ServerFrame::Personal {
-                event: PersonalEvent::Unread { room, seq },
-            });
-            match self.inner.members.get(room) {
-                Some(members) => self
-                    .hub()
-                    .to_members_not_watching(room, &members, author, &notice),
-                None => {
-                    let gateway = self.clone();
-                    tokio::spawn(async move {
-                        match gateway.inner.members.load(&*gateway.store(), room).await {
-                            Ok(members) => gateway
-                                .hub()
-                                .to_members_not_watching(room, &members, author, &notice),
-                            Err(err) => {
-                                tracing::warn!(cause = %err, %room, "loading members for unread notices failed")
-                            }
-                        }
-                    });
+        let frame = text(&encode::event_frame(event, author));
+        self.publish(broker::Envelope::Event {
+            room: event.room_id,
+            seq: event.seq,
+            frame,
+            unread_from: (event.kind == store::EventKind::Message)
+                .then_some(event.message.author_id),
+        });
+    }
+
+    fn publish(&self, envelope: broker::Envelope) {
+        ::metrics::counter!("confab_broker_published_total", "kind" => envelope.kind())
+            .increment(1);
+        self.inner.broker.publish(envelope);
+    }
+
+    /// The node's broker handler: applies one envelope to this node's connections.
+    pub(crate) fn deliver(&self, delivery: broker::Delivery) {
+        let envelope = delivery.envelope;
+        let kind = envelope.kind();
+        ::metrics::counter!("confab_broker_received_total", "kind" => kind).increment(1);
+        let lag_ms = (broker::now_ms() - delivery.published_at_ms).max(0);
+        ::metrics::histogram!("confab_broker_lag_seconds", "kind" => kind)
+            .record(lag_ms as f64 / 1000.0);
+        match envelope {
+            broker::Envelope::Event {
+                room,
+                seq,
+                frame,
+                unread_from,
+            } => {
+                self.hub().publish_event(room, seq, &frame);
+                if let Some(author) = unread_from {
+                    self.unread_notices(room, seq, author);
                 }
             }
+            broker::Envelope::Ephemeral { room, frame, skip } => {
+                self.hub().publish_ephemeral(room, &frame, skip)
+            }
+            broker::Envelope::User { user, frame } => self.hub().to_user(user, &frame),
+            broker::Envelope::Membership { room, user, joined } => {
+                self.inner.members.changed(room, user, joined);
+                if !joined {
+                    // Their other connections stop receiving the room at once.
+                    self.hub().unsubscribe_user(room, user);
+                }
+                let frame = ServerFrame::Personal {
+                    event: PersonalEvent::Membership { room, joined },
+                };
+                self.hub().to_user(user, &text(&frame));
+            }
         }
+    }
+
+    /// Tells this node's connections of `room`'s members (except the author) that are not
+    /// watching the room that a new message arrived.
+    fn unread_notices(&self, room: RoomId, seq: protocol::ids::Seq, author: UserId) {
+        let notice = text(&ServerFrame::Personal {
+            event: PersonalEvent::Unread { room, seq },
+        });
+        match self.inner.members.get(room) {
+            Some(members) => self
+                .hub()
+                .to_members_not_watching(room, &members, author, &notice),
+            None => {
+                let gateway = self.clone();
+                tokio::spawn(async move {
+                    match gateway.inner.members.load(&*gateway.store(), room).await {
+                        Ok(members) => gateway
+                            .hub()
+                            .to_members_not_watching(room, &members, author, &notice),
+                        Err(err) => {
+                            tracing::warn!(cause = %err, %room, "loading members for unread notices failed")
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /// Sends `frame` to every connection of `user`, on every node.
+    fn to_user(&self, user: UserId, frame: &ServerFrame) {
+        self.publish(broker::Envelope::User {
+            user,
+            frame: text(frame),
+        });
     }
 
     /// Whether `user` belongs to `room` (from the member cache, loaded once per room).
@@ -175,17 +263,20 @@ impl Gateway {
             .contains(&user))
     }
 
-    /// Records a membership change made through this process and tells `user`'s devices.
+    /// Records a membership change and tells every node (member caches, `user`'s devices,
+    /// and on a leave the end of their subscriptions).
     fn membership_changed(&self, room: RoomId, user: UserId, joined: bool) {
-        self.inner.members.changed(room, user, joined);
-        if !joined {
-            // Their other connections stop receiving the room at once.
-            self.hub().unsubscribe_user(room, user);
-        }
-        let frame = ServerFrame::Personal {
-            event: PersonalEvent::Membership { room, joined },
-        };
-        self.hub().to_user(user, &text(&frame));
+        self.publish(broker::Envelope::Membership { room, user, joined });
+    }
+
+    /// The engine of the broker, for `/readyz`.
+    pub fn broker_engine(&self) -> &'static str {
+        self.inner.broker.engine()
+    }
+
+    /// Whether the broker answers.
+    pub async fn broker_ping(&self) -> Result<(), broker::BrokerError> {
+        self.inner.broker.ping().await
     }
 
     /// The token whose cancellation closes every connection with 1012.
@@ -316,9 +407,11 @@ impl Gateway {
                         updated: diff.updated,
                         total,
                     };
-                    gateway
-                        .hub()
-                        .publish_ephemeral(diff.room, &text(&frame), None);
+                    gateway.publish(broker::Envelope::Ephemeral {
+                        room: diff.room,
+                        frame: text(&frame),
+                        skip: None,
+                    });
                 }
             }
         });
@@ -377,8 +470,11 @@ impl Gateway {
     fn announce_typing(&self, room: RoomId, user: UserView, active: bool) {
         let skip = user.id;
         let frame = ServerFrame::Typing { room, user, active };
-        self.hub()
-            .publish_ephemeral(room, &text(&frame), Some(skip));
+        self.publish(broker::Envelope::Ephemeral {
+            room,
+            frame: text(&frame),
+            skip: Some(skip),
+        });
     }
 
     fn spawn_typing_sweeper(&self) {

@@ -402,11 +402,11 @@ impl ClientState {
             .store()
             .mark_read(room, self.me.id, seq)
             .await?;
-        self.gateway.hub().to_user(
+        self.gateway.to_user(
             self.me.id,
-            &text(&ServerFrame::Personal {
+            &ServerFrame::Personal {
                 event: PersonalEvent::Read { room, seq: marker },
-            }),
+            },
         );
         Ok(AckInfo {
             room: Some(room),
@@ -419,25 +419,24 @@ impl ClientState {
         let store = self.gateway.store();
         let room = store.open_dm(self.me.id, other).await?;
         let them = self.gateway.users().load(&*store, other).await?;
-        let hub = self.gateway.hub();
-        hub.to_user(
+        self.gateway.to_user(
             self.me.id,
-            &text(&ServerFrame::Personal {
+            &ServerFrame::Personal {
                 event: PersonalEvent::DmOpened {
                     room: room.id,
                     with: them,
                 },
-            }),
+            },
         );
         if other != self.me.id {
-            hub.to_user(
+            self.gateway.to_user(
                 other,
-                &text(&ServerFrame::Personal {
+                &ServerFrame::Personal {
                     event: PersonalEvent::DmOpened {
                         room: room.id,
                         with: self.me.clone(),
                     },
-                }),
+                },
             );
         }
         Ok(AckInfo {
@@ -457,7 +456,7 @@ impl ClientState {
                     by: self.me.clone(),
                 },
             };
-            self.gateway.hub().to_user(user, &text(&invited));
+            self.gateway.to_user(user, &invited);
         }
         Ok(AckInfo {
             room: Some(room),

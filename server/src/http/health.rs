@@ -13,22 +13,32 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 when the store answers a trivial query, 503 otherwise.
+/// 200 when the store answers a trivial query and the broker answers, 503 otherwise.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.app.store.engine();
-    match state.app.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "store": store })),
-        ),
-        Err(err) => {
-            tracing::warn!(cause = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "store": store })),
-            )
-        }
+    let broker = state.gateway.broker_engine();
+    let (store_ok, broker_ok) = tokio::join!(state.app.store.ping(), state.gateway.broker_ping());
+    if let Err(err) = &store_ok {
+        tracing::warn!(cause = %err, "readiness check failed: the store");
     }
+    if let Err(err) = &broker_ok {
+        tracing::warn!(cause = %err, "readiness check failed: the broker");
+    }
+    let (status, word) = if store_ok.is_ok() && broker_ok.is_ok() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    (
+        status,
+        Json(json!({
+            "status": word,
+            "store": store,
+            "store_ok": store_ok.is_ok(),
+            "broker": broker,
+            "broker_ok": broker_ok.is_ok(),
+        })),
+    )
 }
 
 /// The Prometheus exposition of every metric.

@@ -343,7 +343,7 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_shown() {
 }
 
 #[tokio::test]
-async fn readiness_reports_the_store() {
+async fn readiness_reports_the_store_and_the_broker() {
     let app = spawn_app().await;
     let resp = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -351,6 +351,10 @@ async fn readiness_reports_the_store() {
     assert_eq!(
         (body["status"].as_str(), body["store"].as_str()),
         (Some("ready"), Some("sqlite"))
+    );
+    assert_eq!(
+        (body["broker"].as_str(), body["broker_ok"].as_bool()),
+        (Some("memory"), Some(true))
     );
 }
 

@@ -101,6 +101,9 @@ async fn metrics_are_exposed_in_prometheus_format() {
         "confab_append_batch_size_bucket",
         "confab_commit_seconds_bucket",
         "confab_send_ack_seconds_bucket",
+        "confab_broker_published_total{kind=\"event\"}",
+        "confab_broker_received_total{kind=\"event\"}",
+        "confab_broker_lag_seconds_bucket{kind=\"event\"",
     ] {
         assert!(body.contains(name), "{name} missing from:\n{body}");
     }

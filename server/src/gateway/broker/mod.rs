@@ -1,0 +1,121 @@
+//! The Broker: how the gateway's fan-out reaches every node that has subscribers.
+//!
+//! Everything a node would otherwise hand straight to its [`Hub`](super::hub::Hub) goes
+//! through the broker as an [`Envelope`], and every node (the publishing one included)
+//! applies it in its one registered handler. So a single process and a cluster share one
+//! code path: with [`MemoryBroker`] (the embedded default) `publish` calls the handler at
+//! once, in the caller's thread; a networked broker calls it when the message comes back.
+//!
+//! Guarantees the gateway relies on, and the ones it does not:
+//! - **At most once, best effort.** A broker may lose an envelope (a dropped link). Room
+//!   events stay correct anyway: they are in the Store, every event carries its seq, and a
+//!   subscriber's sender fills any gap from the Store before delivering the next one.
+//!   Ephemeral envelopes (typing, presence diffs, personal notices) may simply be lost.
+//! - **Order per publisher.** Envelopes published by one node arrive in publish order;
+//!   across nodes nothing is promised (the seq restores room order).
+//! - `publish` never blocks and never fails the caller: it enqueues or drops, and counts.
+
+mod memory;
+
+pub use memory::MemoryBroker;
+
+use axum::extract::ws::Utf8Bytes;
+use protocol::ids::{RoomId, Seq, UserId};
+use std::sync::Arc;
+
+/// One message between gateways. Frames travel pre-encoded (JSON text), so a node that
+/// receives an event encodes nothing and its hub offers the same bytes to everyone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Envelope {
+    /// A committed room event. `unread_from` is the author when it is a new message:
+    /// members who are connected but not watching the room get an unread notice.
+    Event {
+        room: RoomId,
+        seq: Seq,
+        frame: Utf8Bytes,
+        unread_from: Option<UserId>,
+    },
+    /// A typing indicator or presence diff for a room's subscribers, except `skip`'s
+    /// connections.
+    Ephemeral {
+        room: RoomId,
+        frame: Utf8Bytes,
+        skip: Option<UserId>,
+    },
+    /// A frame for every connection of `user` (personal events).
+    User { user: UserId, frame: Utf8Bytes },
+    /// `user` joined or left `room`: member caches change, and on a leave their
+    /// connections stop receiving the room.
+    Membership {
+        room: RoomId,
+        user: UserId,
+        joined: bool,
+    },
+}
+
+impl Envelope {
+    /// The label used in metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Envelope::Event { .. } => "event",
+            Envelope::Ephemeral { .. } => "ephemeral",
+            Envelope::User { .. } => "user",
+            Envelope::Membership { .. } => "membership",
+        }
+    }
+}
+
+/// An envelope as a node receives it, with the publisher's wall clock (Unix ms) at
+/// publish time, for the publish → receive lag.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub envelope: Envelope,
+    pub published_at_ms: i64,
+}
+
+/// The node's one handler for everything the broker delivers. It must not block: it runs
+/// in the publisher's thread (memory) or the broker's reader task (networked).
+pub type Handler = Arc<dyn Fn(Delivery) + Send + Sync>;
+
+/// Why the broker is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("the broker is unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// A pub/sub engine between gateway nodes.
+pub trait Broker: Send + Sync {
+    /// The engine's name, for logs and `/readyz`.
+    fn engine(&self) -> &'static str;
+
+    /// Registers the node's handler. Called once, before the first `publish`; envelopes
+    /// arriving without a handler are dropped.
+    fn set_handler(&self, handler: Handler);
+
+    /// Sends `envelope` to every node's handler (this one's included). Never blocks.
+    fn publish(&self, envelope: Envelope);
+
+    /// Whether the broker answers now (readiness).
+    fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<(), BrokerError>>;
+}
+
+/// The wall clock in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every engine can stand behind the gateway's `Arc<dyn Broker>`.
+    #[test]
+    fn engines_are_brokers() {
+        let engines: Vec<Arc<dyn Broker>> = vec![Arc::new(MemoryBroker::default())];
+        assert_eq!(engines[0].engine(), "memory");
+    }
+}
