@@ -108,6 +108,17 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Redis for the cluster broker: `redis://…` makes this process one node of a cluster
+    /// (every node must share the same Redis, prefix and Postgres database); unset means
+    /// the in-process broker of a single node.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis channel this cluster uses, so that several clusters (or test
+    /// runs) can share one Redis.
+    #[arg(long, env = "CONFAB_REDIS_PREFIX", default_value = "confab", value_parser = parse_prefix)]
+    pub redis_prefix: String,
+
     /// Mark the session cookie Secure (set this whenever the site is served over HTTPS).
     #[arg(long, env = "CONFAB_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -204,6 +215,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// A Redis channel prefix: 1–64 characters of letters, digits, `-`, `_`, `.`.
+fn parse_prefix(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err("use 1 to 64 letters, digits, '-', '_' or '.'".into())
+    }
+}
+
 impl Settings {
     /// Settings with every default and no environment, as a base for tests and tools.
     pub fn defaults() -> Settings {
@@ -278,6 +303,8 @@ mod tests {
         assert_eq!(s.bind, None);
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.database_url, None);
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.redis_prefix, "confab");
         assert!(!s.secure_cookies);
         assert_eq!(s.heartbeat_secs, 25);
         assert_eq!(s.max_frame_bytes, 65_536);
@@ -304,6 +331,8 @@ mod tests {
         assert!(err.to_string().contains("heartbeat-secs"), "{err}");
         let err = Cli::try_parse_from(["confab", "--bind", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("bind"), "{err}");
+        let err = Cli::try_parse_from(["confab", "--redis-prefix", "a b"]).unwrap_err();
+        assert!(err.to_string().contains("redis-prefix"), "{err}");
     }
 
     #[test]

@@ -57,9 +57,15 @@ impl Application {
             settings.signup_burst,
         ));
         let settings = Arc::new(settings);
-        // The one place the broker engine is chosen (only the in-process one so far).
-        let broker: Arc<dyn crate::gateway::Broker> =
-            Arc::new(crate::gateway::MemoryBroker::default());
+        // The one place the broker engine is chosen.
+        let broker: Arc<dyn crate::gateway::Broker> = match &settings.redis_url {
+            None => Arc::new(crate::gateway::MemoryBroker::default()),
+            Some(url) => Arc::new(
+                crate::gateway::broker::RedisBroker::connect(url, &settings.redis_prefix)
+                    .await
+                    .context("connecting to Redis (REDIS_URL)")?,
+            ),
+        };
         tracing::info!(engine = broker.engine(), "broker ready");
         let state = AppState {
             leptos_options,

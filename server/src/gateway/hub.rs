@@ -37,29 +37,35 @@ impl Hub {
         &shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
-    /// Adds `conn` to `room`'s subscribers (once).
-    pub fn subscribe(&self, room: RoomId, conn: &ConnHandle) {
+    /// Adds `conn` to `room`'s subscribers (once). True when it is the room's first local
+    /// subscriber (the broker must start receiving the room).
+    pub fn subscribe(&self, room: RoomId, conn: &ConnHandle) -> bool {
         let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
+        let first = !shard.contains_key(&room);
         let subs = shard.entry(room).or_default();
         if !subs.iter().any(|c| c.id == conn.id) {
             subs.push(conn.clone());
         }
+        first
     }
 
-    /// Removes `conn` from `room`'s subscribers.
-    pub fn unsubscribe(&self, room: RoomId, conn_id: u64) {
+    /// Removes `conn` from `room`'s subscribers. True when that left the room without
+    /// local subscribers.
+    pub fn unsubscribe(&self, room: RoomId, conn_id: u64) -> bool {
         let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
         if let Some(subs) = shard.get_mut(&room) {
             subs.retain(|c| c.id != conn_id);
             if subs.is_empty() {
                 shard.remove(&room);
+                return true;
             }
         }
+        false
     }
 
     /// Removes every local connection of `user` from `room` and tells their senders to
-    /// stop delivering it.
-    pub fn unsubscribe_user(&self, room: RoomId, user: UserId) {
+    /// stop delivering it. True when that left the room without local subscribers.
+    pub fn unsubscribe_user(&self, room: RoomId, user: UserId) -> bool {
         let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
         if let Some(subs) = shard.get_mut(&room) {
             subs.retain(|c| {
@@ -71,6 +77,33 @@ impl Hub {
             });
             if subs.is_empty() {
                 shard.remove(&room);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Asks every local subscriber of `room` (of every room, for `None`) to read from the
+    /// Store whatever it has not delivered: envelopes may have been lost on the way here.
+    pub fn fill(&self, room: Option<RoomId>) {
+        let ask = |room: RoomId, subs: &Vec<ConnHandle>| {
+            for conn in subs {
+                conn.ask_fill(room);
+            }
+        };
+        match room {
+            Some(room) => {
+                let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
+                if let Some(subs) = shard.get(&room) {
+                    ask(room, subs);
+                }
+            }
+            None => {
+                for shard in &self.rooms {
+                    for (room, subs) in shard.read().expect("hub lock").iter() {
+                        ask(*room, subs);
+                    }
+                }
             }
         }
     }

@@ -170,9 +170,14 @@ impl Gateway {
             room: event.room_id,
             seq: event.seq,
             frame,
-            unread_from: (event.kind == store::EventKind::Message)
-                .then_some(event.message.author_id),
         });
+        if event.kind == store::EventKind::Message {
+            self.publish(broker::Envelope::Unread {
+                room: event.room_id,
+                seq: event.seq,
+                author: event.message.author_id,
+            });
+        }
     }
 
     fn publish(&self, envelope: broker::Envelope) {
@@ -190,26 +195,22 @@ impl Gateway {
         ::metrics::histogram!("confab_broker_lag_seconds", "kind" => kind)
             .record(lag_ms as f64 / 1000.0);
         match envelope {
-            broker::Envelope::Event {
-                room,
-                seq,
-                frame,
-                unread_from,
-            } => {
-                self.hub().publish_event(room, seq, &frame);
-                if let Some(author) = unread_from {
-                    self.unread_notices(room, seq, author);
-                }
+            broker::Envelope::Event { room, seq, frame } => {
+                self.hub().publish_event(room, seq, &frame)
             }
+            broker::Envelope::Unread { room, seq, author } => {
+                self.unread_notices(room, seq, author)
+            }
+            broker::Envelope::Missed { room } => self.hub().fill(room),
             broker::Envelope::Ephemeral { room, frame, skip } => {
                 self.hub().publish_ephemeral(room, &frame, skip)
             }
             broker::Envelope::User { user, frame } => self.hub().to_user(user, &frame),
             broker::Envelope::Membership { room, user, joined } => {
                 self.inner.members.changed(room, user, joined);
-                if !joined {
-                    // Their other connections stop receiving the room at once.
-                    self.hub().unsubscribe_user(room, user);
+                // On a leave, their connections here stop receiving the room at once.
+                if !joined && self.hub().unsubscribe_user(room, user) {
+                    self.inner.broker.unsubscribe_room(room);
                 }
                 let frame = ServerFrame::Personal {
                     event: PersonalEvent::Membership { room, joined },
@@ -242,6 +243,21 @@ impl Gateway {
                     }
                 });
             }
+        }
+    }
+
+    /// Makes `conn` a local subscriber of `room` (the broker follows the room while it has
+    /// any).
+    fn subscribe_local(&self, room: RoomId, conn: &outbound::ConnHandle) {
+        if self.hub().subscribe(room, conn) {
+            self.inner.broker.subscribe_room(room);
+        }
+    }
+
+    /// Ends connection `conn_id`'s subscription to `room` on this node.
+    fn unsubscribe_local(&self, room: RoomId, conn_id: u64) {
+        if self.hub().unsubscribe(room, conn_id) {
+            self.inner.broker.unsubscribe_room(room);
         }
     }
 

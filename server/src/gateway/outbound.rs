@@ -36,6 +36,9 @@ pub enum Outbound {
     Frame(Utf8Bytes),
     /// Start delivering `room`: replay from the Store after `since` (or send a snapshot).
     Resume { room: RoomId, since: Option<Seq> },
+    /// Deliver from the Store whatever of `room` came after the cursor (events may have
+    /// been lost between nodes).
+    Fill { room: RoomId },
     /// Stop delivering `room`.
     Forget { room: RoomId },
     /// Close the connection with this code.
@@ -128,6 +131,14 @@ impl ConnHandle {
     pub fn offer_ephemeral(&self, text: &Utf8Bytes) {
         if !self.has_room() || self.queue.try_send(Outbound::Frame(text.clone())).is_err() {
             metrics::counter!("confab_dropped_ephemeral_total").increment(1);
+        }
+    }
+
+    /// Asks the sender to fill `room` from the Store; a queue too full for it marks the
+    /// room lagging instead, which leads to the same fill once the queue drains.
+    pub fn ask_fill(&self, room: RoomId) {
+        if !self.has_room() || self.queue.try_send(Outbound::Fill { room }).is_err() {
+            self.shared.mark_lagging(room);
         }
     }
 

@@ -225,7 +225,7 @@ impl ClientState {
         let gw = &self.gateway;
         // Register first, then ask the sender to resume: events published from now on are
         // queued, and anything before the resume point is read from the Store.
-        gw.hub().subscribe(room, &self.handle);
+        gw.subscribe_local(room, &self.handle);
         self.handle.push(Outbound::Frame(text(&ack)))?;
         self.handle.push(Outbound::Resume { room, since })?;
         if gw.presence().join(room, self.me.clone()) {
@@ -272,7 +272,7 @@ impl ClientState {
     pub fn leave_room(&mut self, room: RoomId) {
         self.subscribed.remove(&room);
         let gw = self.gateway.clone();
-        gw.hub().unsubscribe(room, self.handle.id);
+        gw.unsubscribe_local(room, self.handle.id);
         let _ = self.handle.push(Outbound::Forget { room });
         gw.stop_typing(room, self.me.id);
         if let Some(pending) = gw.presence().leave(room, self.me.id) {

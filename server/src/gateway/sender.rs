@@ -153,6 +153,7 @@ impl<S: Sink> Sender<S> {
                 Ok(())
             }
             Outbound::Resume { room, since } => self.resume(room, since).await,
+            Outbound::Fill { room } => self.fill(room).await,
             Outbound::Forget { room } => {
                 self.cursors.remove(&room);
                 if S::ENDS_WITHOUT_ROOMS && self.cursors.is_empty() {

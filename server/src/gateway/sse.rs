@@ -171,9 +171,9 @@ pub async fn room_events(
     let (tx, rx) = mpsc::channel(BODY_BUFFER);
     // Register first, then resume: what is published from now on is queued, and what came
     // before the resume point is read from the Store.
-    gateway.hub().subscribe(room, &handle);
+    gateway.subscribe_local(room, &handle);
     if handle.push(Outbound::Resume { room, since }).is_err() {
-        gateway.hub().unsubscribe(room, handle.id);
+        gateway.unsubscribe_local(room, handle.id);
         return Err(StreamError::Unavailable);
     }
     let span = tracing::info_span!("stream", %room, user = %user.id);
@@ -197,7 +197,7 @@ pub async fn room_events(
             )
             .await;
             watcher.abort();
-            gateway.hub().unsubscribe(room, handle.id);
+            gateway.unsubscribe_local(room, handle.id);
             tracing::debug!("room stream ended");
         }
         .instrument(span)
@@ -348,7 +348,10 @@ impl PersonalStream {
                 }
                 // A personal stream subscribes to no room.
                 Some(
-                    Outbound::Event { .. } | Outbound::Resume { .. } | Outbound::Forget { .. },
+                    Outbound::Event { .. }
+                    | Outbound::Resume { .. }
+                    | Outbound::Fill { .. }
+                    | Outbound::Forget { .. },
                 ) => {}
             }
         }

@@ -2,6 +2,7 @@
 //! calls the node's handler synchronously inside `publish`, so delivery is immediate,
 //! in publish order, and never lost while the process lives.
 
+use protocol::ids::RoomId;
 use std::sync::RwLock;
 
 use super::{Broker, BrokerError, Delivery, Envelope, Handler, now_ms};
@@ -32,6 +33,11 @@ impl Broker for MemoryBroker {
         }
     }
 
+    /// Every envelope is already local: nothing to subscribe to.
+    fn subscribe_room(&self, _room: RoomId) {}
+
+    fn unsubscribe_room(&self, _room: RoomId) {}
+
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(async { Ok(()) })
     }
@@ -40,7 +46,7 @@ impl Broker for MemoryBroker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::ids::{RoomId, UserId};
+    use protocol::ids::UserId;
     use std::sync::{Arc, Mutex};
     use uuid::Uuid;
 
@@ -63,7 +69,6 @@ mod tests {
                 room,
                 seq,
                 frame: format!("{{\"seq\":{seq}}}").into(),
-                unread_from: None,
             });
         }
         let seqs: Vec<u64> = seen

@@ -14,10 +14,23 @@
 //! - **Order per publisher.** Envelopes published by one node arrive in publish order;
 //!   across nodes nothing is promised (the seq restores room order).
 //! - `publish` never blocks and never fails the caller: it enqueues or drops, and counts.
+//! - **Local first.** The publishing node's handler is called inside `publish`, so a
+//!   node's own clients never wait on the network.
+//! - **Losses are announced.** When a networked broker may have lost envelopes (its link
+//!   dropped, a publish failed, a room subscription just started), it delivers
+//!   [`Envelope::Missed`], and the node fills those rooms' subscribers from the Store.
+//!
+//! Room envelopes reach only nodes subscribed to the room ([`Broker::subscribe_room`],
+//! called for a room's first local subscriber; [`Broker::unsubscribe_room`] after its
+//! last); the others (personal events, memberships, unread notices, losses) reach every
+//! node.
 
 mod memory;
+mod redis;
+pub mod wire;
 
 pub use memory::MemoryBroker;
+pub use redis::RedisBroker;
 
 use axum::extract::ws::Utf8Bytes;
 use protocol::ids::{RoomId, Seq, UserId};
@@ -27,13 +40,18 @@ use std::sync::Arc;
 /// receives an event encodes nothing and its hub offers the same bytes to everyone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Envelope {
-    /// A committed room event. `unread_from` is the author when it is a new message:
-    /// members who are connected but not watching the room get an unread notice.
+    /// A committed room event.
     Event {
         room: RoomId,
         seq: Seq,
         frame: Utf8Bytes,
-        unread_from: Option<UserId>,
+    },
+    /// A new message by `author` in `room`: members who are connected but not watching
+    /// the room get an unread notice (each node looks up its own connections).
+    Unread {
+        room: RoomId,
+        seq: Seq,
+        author: UserId,
     },
     /// A typing indicator or presence diff for a room's subscribers, except `skip`'s
     /// connections.
@@ -51,6 +69,9 @@ pub enum Envelope {
         user: UserId,
         joined: bool,
     },
+    /// Envelopes may have been lost (for one room, or for all): subscribers must check the
+    /// Store for events they have not seen.
+    Missed { room: Option<RoomId> },
 }
 
 impl Envelope {
@@ -61,6 +82,17 @@ impl Envelope {
             Envelope::Ephemeral { .. } => "ephemeral",
             Envelope::User { .. } => "user",
             Envelope::Membership { .. } => "membership",
+            Envelope::Unread { .. } => "unread",
+            Envelope::Missed { .. } => "missed",
+        }
+    }
+
+    /// The room whose subscribers alone need it (room channels), or `None` for envelopes
+    /// every node gets.
+    pub fn room_scope(&self) -> Option<RoomId> {
+        match self {
+            Envelope::Event { room, .. } | Envelope::Ephemeral { room, .. } => Some(*room),
+            _ => None,
         }
     }
 }
@@ -93,8 +125,17 @@ pub trait Broker: Send + Sync {
     /// arriving without a handler are dropped.
     fn set_handler(&self, handler: Handler);
 
-    /// Sends `envelope` to every node's handler (this one's included). Never blocks.
+    /// Sends `envelope` to every node's handler (this one's included, at once). Never
+    /// blocks.
     fn publish(&self, envelope: Envelope);
+
+    /// This node has a first local subscriber to `room`: receive its envelopes from other
+    /// nodes. Once the subscription is in place the handler gets `Missed { room }`, which
+    /// covers whatever was published before it.
+    fn subscribe_room(&self, room: RoomId);
+
+    /// This node has no local subscriber to `room` any more.
+    fn unsubscribe_room(&self, room: RoomId);
 
     /// Whether the broker answers now (readiness).
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<(), BrokerError>>;
