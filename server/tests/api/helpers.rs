@@ -391,3 +391,60 @@ pub async fn expect_close(ws: &mut Ws) -> CloseFrame {
         }
     }
 }
+
+/// The Redis the cluster tests use (`CONFAB_TEST_REDIS_URL`, else the local one); `None`
+/// (said loudly) when it is unreachable and CI is not set. With CI set, that panics.
+pub async fn test_redis_url() -> Option<String> {
+    let url = std::env::var("CONFAB_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    let reached = async {
+        let client = redis::Client::open(url.as_str())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    match tokio::time::timeout(WAIT, reached).await {
+        Ok(Ok(_)) => Some(url),
+        failure => {
+            if std::env::var_os("CI").is_some() {
+                panic!("Redis is unreachable at {url} and CI is set: {failure:?}");
+            }
+            eprintln!("SKIPPED: Redis is unreachable at {url}: {failure:?}");
+            None
+        }
+    }
+}
+
+/// Several servers forming one cluster: one fresh Postgres database, one Redis, a channel
+/// prefix of their own.
+pub struct Cluster {
+    pub nodes: Vec<TestApp>,
+    pub redis_url: String,
+    pub prefix: String,
+    _db: store::testing::TestDb,
+}
+
+/// Starts `n` nodes of a new cluster; `None` when Postgres or Redis is unreachable and CI
+/// is not set.
+pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
+    let redis_url = test_redis_url().await?;
+    let db = store::testing::postgres().await?;
+    let prefix = format!("confab-test-{}", uuid::Uuid::now_v7().simple());
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (url, redis, prefix) = (db.url.clone(), redis_url.clone(), prefix.clone());
+        nodes.push(
+            spawn_app_with(move |s| {
+                s.database_url = Some(url);
+                s.redis_url = Some(redis);
+                s.redis_prefix = prefix;
+            })
+            .await,
+        );
+    }
+    Some(Cluster {
+        nodes,
+        redis_url,
+        prefix,
+        _db: db,
+    })
+}

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod chat_pages;
+mod cluster;
 mod gateway;
 mod helpers;
 mod pages;

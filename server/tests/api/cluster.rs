@@ -1,0 +1,248 @@
+//! Several gateways sharing one Postgres database and one Redis: what a client sees on
+//! any node is what it would see on one. (The Redis link failure test has a binary of its
+//! own, `tests/cluster_faults.rs`, because it cuts every pub/sub link of the Redis.)
+
+use confab::config::Settings;
+use confab::startup::Application;
+use protocol::{PersonalEvent, ServerFrame};
+
+use crate::helpers::{TestApp, TestUser, WAIT, spawn_cluster};
+use crate::wsclient::{Client, send, subscribe};
+
+async fn client(node: &TestApp, user: &TestUser) -> Client {
+    Client::new(node.connect_as(user).await)
+}
+
+/// Messages sent one after the other (each acked before the next) on `node`.
+const EACH: usize = 30;
+
+async fn write_many(node: &TestApp, user: &TestUser, room: protocol::ids::RoomId, tag: &str) {
+    let mut w = client(node, user).await;
+    w.ok(subscribe(room, None)).await;
+    for i in 0..EACH {
+        w.ok(send(room, &format!("{tag}-{i}"), &format!("{tag} {i}")))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn messages_sent_on_two_nodes_reach_clients_on_three_in_one_order() {
+    let Some(cluster) = spawn_cluster(3).await else {
+        return;
+    };
+    let [a, b, c] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let ana = a.user("cl-ana").await;
+    let bo = b.user("cl-bo").await;
+    let cy = c.user("cl-cy").await;
+    let room = a.public_room(&ana, "cluster-order").await;
+    let mut readers = Vec::new();
+    for (node, user) in [(a, &ana), (b, &bo), (c, &cy)] {
+        let mut r = client(node, user).await;
+        r.ok(subscribe(room, None)).await;
+        readers.push(r);
+    }
+
+    // Two writers on two nodes, interleaving.
+    tokio::join!(
+        write_many(a, &ana, room, "ana"),
+        write_many(b, &bo, room, "bo")
+    );
+
+    let mut seen = Vec::new();
+    for r in &mut readers {
+        let events = tokio::time::timeout(WAIT * 2, r.events(room, 2 * EACH))
+            .await
+            .expect("every event arrives on every node");
+        let seqs: Vec<u64> = events.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            seqs,
+            (1..=2 * EACH as u64).collect::<Vec<_>>(),
+            "in order, once"
+        );
+        seen.push(events);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
+    // Each writer's own messages keep their order.
+    for tag in ["ana", "bo"] {
+        let own: Vec<&String> = seen[0]
+            .iter()
+            .map(|(_, b)| b)
+            .filter(|b| b.starts_with(tag))
+            .collect();
+        let expected: Vec<String> = (0..EACH).map(|i| format!("{tag} {i}")).collect();
+        assert_eq!(own, expected.iter().collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test]
+async fn typing_dms_and_unread_notices_cross_nodes() {
+    let Some(cluster) = spawn_cluster(2).await else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let ana = a.user("cx-ana").await;
+    let bo = b.user("cx-bo").await;
+    let room = a.public_room(&ana, "cluster-typing").await;
+    let mut on_a = client(a, &ana).await;
+    let mut on_b = client(b, &bo).await;
+    on_a.ok(subscribe(room, None)).await;
+    on_b.ok(subscribe(room, None)).await;
+
+    // Typing on A shows on B.
+    on_a.ok(serde_json::json!({"type": "typing", "room": room}))
+        .await;
+    match on_b
+        .push_where(|f| matches!(f, ServerFrame::Typing { .. }))
+        .await
+    {
+        ServerFrame::Typing { user, active, .. } => {
+            assert_eq!(user.id, ana.user.id);
+            assert!(active);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A direct message opened on A is announced to Bo's device on B.
+    on_a.ok(serde_json::json!({"type": "open_dm", "user": bo.user.id}))
+        .await;
+    let dm = match on_b
+        .push_where(|f| {
+            matches!(
+                f,
+                ServerFrame::Personal {
+                    event: PersonalEvent::DmOpened { .. }
+                }
+            )
+        })
+        .await
+    {
+        ServerFrame::Personal {
+            event: PersonalEvent::DmOpened { room, with },
+        } => {
+            assert_eq!(with.id, ana.user.id);
+            room
+        }
+        other => panic!("{other:?}"),
+    };
+
+    // A message in the DM, which Bo is not watching: an unread notice reaches B.
+    on_a.ok(subscribe(dm, None)).await;
+    on_a.ok(send(dm, "dm-1", "psst")).await;
+    let unread = on_b
+        .push_where(|f| {
+            matches!(
+                f,
+                ServerFrame::Personal {
+                    event: PersonalEvent::Unread { .. }
+                }
+            )
+        })
+        .await;
+    assert!(
+        matches!(unread, ServerFrame::Personal { event: PersonalEvent::Unread { room, seq: 1 } } if room == dm),
+        "{unread:?}"
+    );
+
+    // Readiness names the engines.
+    let ready: serde_json::Value = b
+        .http
+        .get(b.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["broker"], "redis");
+    assert_eq!(ready["broker_ok"], true);
+    assert_eq!(ready["store"], "postgres");
+}
+
+#[tokio::test]
+async fn a_room_is_followed_through_redis_only_while_it_has_local_subscribers() {
+    let Some(cluster) = spawn_cluster(2).await else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let ana = a.user("cs-ana").await;
+    let bo = b.user("cs-bo").await;
+    let room = a.public_room(&ana, "cluster-subs").await;
+    let channel = format!("{}:room:{}", cluster.prefix, room.0);
+    let redis = redis::Client::open(cluster.redis_url.as_str()).unwrap();
+    let conn = redis.get_multiplexed_async_connection().await.unwrap();
+    assert_eq!(subscribers(&conn, &channel).await, 0);
+
+    let mut on_b = client(b, &bo).await;
+    on_b.ok(subscribe(room, None)).await;
+    let mut second = client(b, &bo).await;
+    second.ok(subscribe(room, None)).await;
+    wait_for_subscribers(&conn, &channel, 1).await;
+
+    // A follows the room too once it has a subscriber; its message arrives on B.
+    let mut on_a = client(a, &ana).await;
+    on_a.ok(subscribe(room, None)).await;
+    wait_for_subscribers(&conn, &channel, 2).await;
+    on_a.ok(send(room, "s-1", "hello")).await;
+    assert_eq!(on_b.events(room, 1).await[0].1, "hello");
+
+    // B lets go only when its last subscriber leaves.
+    on_b.ok(serde_json::json!({"type": "unsubscribe", "room": room}))
+        .await;
+    assert_eq!(
+        subscribers(&conn, &channel).await,
+        2,
+        "B still has a subscriber"
+    );
+    drop(second);
+    wait_for_subscribers(&conn, &channel, 1).await;
+    drop(on_a);
+    wait_for_subscribers(&conn, &channel, 0).await;
+}
+
+#[tokio::test]
+async fn a_node_does_not_start_when_redis_is_unreachable() {
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings::defaults();
+    settings.bind = Some("127.0.0.1:0".parse().unwrap());
+    settings.data_dir = data.path().to_path_buf();
+    settings.redis_url = Some("redis://127.0.0.1:1".into());
+    let err = match Application::build(settings).await {
+        Ok(_) => panic!("a node without its Redis must not start"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(err.contains("Redis"), "{err}");
+}
+
+/// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
+async fn subscribers(conn: &redis::aio::MultiplexedConnection, channel: &str) -> u64 {
+    let counts: Vec<(String, u64)> = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut conn.clone())
+        .await
+        .unwrap();
+    counts[0].1
+}
+
+/// Waits until `channel` has `n` subscribers, failing after [`WAIT`].
+async fn wait_for_subscribers(conn: &redis::aio::MultiplexedConnection, channel: &str, n: u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = subscribers(conn, channel).await;
+        if now == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{channel} has {now} subscribers, not {n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
