@@ -2,6 +2,7 @@
 //! real HTTP and WebSocket connections. One binary, one module per area.
 
 mod accounts;
+mod broker_contract;
 mod chat_pages;
 mod cluster;
 mod gateway;
