@@ -92,9 +92,16 @@ run_e2e() {
     E2E_RC=1; return
   fi
   rm -rf end2end/test-results
+  # The cluster suite's nodes share a fresh Postgres database (and the test Redis).
+  local e2e_db e2e_db_url
+  e2e_db="confab_e2e_$(date +%s)_$$"
+  e2e_db_url="$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$CONFAB_TEST_DATABASE_URL" "$e2e_db")"
+  psql -q "$CONFAB_TEST_DATABASE_URL" -c "create database $e2e_db" || E2E_RC=1
   (cd end2end && CONFAB_BASE_URL="http://127.0.0.1:$port" \
     CONFAB_SERVER_BIN="$CARGO_TARGET_DIR/release/confab" CONFAB_SITE_ROOT="$ROOT/target/site" \
+    CONFAB_E2E_DATABASE_URL="$e2e_db_url" CONFAB_E2E_REDIS_URL="$CONFAB_TEST_REDIS_URL" \
     npx playwright test) || E2E_RC=$?
+  psql -q "$CONFAB_TEST_DATABASE_URL" -c "drop database if exists $e2e_db with (force)" >/dev/null || true
   kill -TERM "$srv" 2>/dev/null || true
   wait "$srv" 2>/dev/null || true
   if [ "$E2E_RC" != 0 ]; then echo "--- server log"; tail -n 50 "$LOGS/e2e-server.log"; fi

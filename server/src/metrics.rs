@@ -12,19 +12,21 @@
 //!   event committed → written to a subscriber)
 //! - `streams_open` (gauge): Server-Sent Events streams open now
 //! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
-//!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker
+//!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker;
+//!   from the Redis broker `broker_dropped_total`, `broker_publish_batch_size` (histogram),
+//!   `broker_reconnects_total`, `broker_malformed_total`
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Histogram buckets: seconds from 100 µs to 10 s, and batch sizes up to 256.
+/// Histogram buckets: seconds from 100 µs to 10 s, and batch sizes up to 512.
 const SECONDS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     10.0,
 ];
-const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
 /// Installs the recorder (once per process; later calls return the same handle).
 pub fn install() -> PrometheusHandle {
@@ -37,9 +39,7 @@ pub fn install() -> PrometheusHandle {
                 )
                 .and_then(|b| {
                     b.set_buckets_for_metric(
-                        metrics_exporter_prometheus::Matcher::Full(
-                            "confab_append_batch_size".into(),
-                        ),
+                        metrics_exporter_prometheus::Matcher::Suffix("batch_size".into()),
                         SIZES,
                     )
                 })

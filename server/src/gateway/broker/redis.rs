@@ -246,7 +246,7 @@ async fn publisher(
         }
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => {
-                metrics::histogram!("confab_broker_publish_batch").record(batch.len() as f64);
+                metrics::histogram!("confab_broker_publish_batch_size").record(batch.len() as f64);
             }
             Err(err) => {
                 metrics::counter!("confab_broker_dropped_total").increment(batch.len() as u64);

@@ -1,0 +1,44 @@
+import { expect, test } from "@playwright/test";
+
+import { OwnServer } from "./support/server";
+import { bodies, createRoom, openRoom, person, row, send, uniqueHandle } from "./support/chat";
+
+// Two nodes of one cluster (one Postgres database, one Redis), each person on a different
+// node: what they see is what they would see on one server.
+
+test("two people on two different nodes of a cluster chat live", async ({ browser }) => {
+  const db = process.env.CONFAB_E2E_DATABASE_URL;
+  const redis = process.env.CONFAB_E2E_REDIS_URL;
+  if (!db || !redis) {
+    throw new Error("CONFAB_E2E_DATABASE_URL and CONFAB_E2E_REDIS_URL must be set (scripts/test.sh sets them)");
+  }
+  const env = { DATABASE_URL: db, REDIS_URL: redis, CONFAB_REDIS_PREFIX: `e2e-${uniqueHandle("c")}` };
+  const a = await OwnServer.start(env);
+  const b = await OwnServer.start(env);
+  try {
+    const ana = await person(browser, a.url, "ana", "Ana");
+    const bo = await person(browser, b.url, "bo", "Bo");
+    const room = await createRoom(ana.page, uniqueHandle("cluster"));
+    await openRoom(bo.page, room);
+
+    await send(ana.page, "hello from node A");
+    await expect(row(ana.page, "hello from node A")).toHaveAttribute("data-state", "sent");
+    await expect(row(bo.page, "hello from node A")).toBeVisible();
+    await send(bo.page, "and back from node B");
+    await expect(row(ana.page, "and back from node B")).toBeVisible();
+    await expect(row(bo.page, "and back from node B")).toHaveAttribute("data-state", "sent");
+
+    // Typing crosses nodes too, and expires by itself.
+    await bo.page.getByLabel("Message", { exact: true }).pressSequentially("hmm", { delay: 20 });
+    await expect(ana.page.getByTestId("typing")).toHaveText("Bo is typing…");
+    await expect(ana.page.getByTestId("typing")).toHaveText("", { timeout: 15_000 });
+
+    expect(await bodies(ana.page)).toEqual(["hello from node A", "and back from node B"]);
+    expect(await bodies(bo.page)).toEqual(await bodies(ana.page));
+    expect(ana.problems).toEqual([]);
+    expect(bo.problems).toEqual([]);
+  } finally {
+    await a.down();
+    await b.down();
+  }
+});
