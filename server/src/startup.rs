@@ -67,9 +67,25 @@ impl Application {
             ),
         };
         tracing::info!(engine = broker.engine(), "broker ready");
+        let cluster_presence = match &settings.redis_url {
+            None => None,
+            Some(url) => Some(
+                crate::gateway::presence_cluster::ClusterPresence::connect(
+                    url,
+                    &settings.redis_prefix,
+                )
+                .await
+                .context("connecting to Redis for presence (REDIS_URL)")?,
+            ),
+        };
         let state = AppState {
             leptos_options,
-            gateway: Gateway::with_broker(settings.clone(), store.clone(), broker),
+            gateway: Gateway::with_engines(
+                settings.clone(),
+                store.clone(),
+                broker,
+                cluster_presence,
+            ),
             settings,
             app: app::ssr::AppContext {
                 info: app::ssr::ServerInfo {

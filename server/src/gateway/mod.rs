@@ -39,6 +39,7 @@ mod hub;
 mod members;
 mod outbound;
 mod presence;
+pub mod presence_cluster;
 mod presence_diffs;
 mod requests;
 mod sender;
@@ -70,6 +71,12 @@ const TYPING_SWEEP: Duration = Duration::from_millis(250);
 /// How often gathered presence changes are sent.
 const PRESENCE_TICK: Duration = Duration::from_millis(100);
 
+/// A change of this node's presence, for the cluster.
+enum ClusterOp {
+    Join(RoomId, UserView),
+    Leave(RoomId, UserId),
+}
+
 /// A cheap handle on the gateway.
 #[derive(Clone)]
 pub struct Gateway {
@@ -83,6 +90,10 @@ struct Inner {
     store: Arc<dyn Store>,
     writer: Writer,
     broker: Arc<dyn Broker>,
+    /// Presence shared by the nodes of a cluster (none on a single node).
+    cluster: Option<Arc<presence_cluster::ClusterPresence>>,
+    /// This node's presence writes to the cluster, applied in order by one task.
+    cluster_ops: Option<tokio::sync::mpsc::UnboundedSender<ClusterOp>>,
     hub: Arc<hub::Hub>,
     users: Arc<users::UserCache>,
     presence: presence::Presence,
@@ -103,12 +114,31 @@ impl Gateway {
     }
 
     /// A gateway writing to `store` and fanning out through `broker` (whose handler it
-    /// registers).
+    /// registers), with presence of its own.
     pub fn with_broker(
         settings: Arc<Settings>,
         store: Arc<dyn Store>,
         broker: Arc<dyn Broker>,
     ) -> Gateway {
+        Gateway::with_engines(settings, store, broker, None)
+    }
+
+    /// A gateway on the given engines; with `cluster`, presence is shared with the other
+    /// nodes of a cluster.
+    pub fn with_engines(
+        settings: Arc<Settings>,
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+        cluster: Option<presence_cluster::ClusterPresence>,
+    ) -> Gateway {
+        let cluster = cluster.map(Arc::new);
+        let (cluster_ops, ops) = match cluster {
+            Some(_) => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             // The writer's commit hook reaches the gateway through a weak reference, so the
             // gateway (and its background tasks) can end.
@@ -125,6 +155,8 @@ impl Gateway {
                 tasks: TaskTracker::new(),
                 store,
                 broker,
+                cluster,
+                cluster_ops,
                 hub: Arc::new(hub::Hub::default()),
                 users: Arc::new(users::UserCache::default()),
                 presence: presence::Presence::default(),
@@ -149,6 +181,9 @@ impl Gateway {
         gateway.spawn_typing_sweeper();
         gateway.spawn_idle_sweeper();
         gateway.spawn_presence_ticker();
+        if let Some(ops) = ops {
+            gateway.spawn_cluster_presence(ops);
+        }
         gateway
     }
 
@@ -311,8 +346,12 @@ impl Gateway {
     }
 
     /// Closes every connection (if not already asked to) and waits at most `grace` for
-    /// their tasks to end.
+    /// their tasks to end. On a cluster the node first retires from shared presence, so
+    /// its users leave elsewhere within a heartbeat.
     pub async fn wait_closed(&self, grace: Duration) {
+        if let Some(cluster) = &self.inner.cluster {
+            cluster.retire().await;
+        }
         self.inner.shutdown.cancel();
         self.inner.tasks.close();
         if tokio::time::timeout(grace, self.inner.tasks.wait())
@@ -362,7 +401,13 @@ impl Gateway {
         tokio::spawn(async move {
             tokio::time::sleep(grace).await;
             if gateway.presence().finish_leave(pending) {
-                gateway.inner.diffs.left(pending.room, pending.user);
+                match &gateway.inner.cluster_ops {
+                    // Gone from this node; the cluster says whether they are gone.
+                    Some(ops) => {
+                        let _ = ops.send(ClusterOp::Leave(pending.room, pending.user));
+                    }
+                    None => gateway.inner.diffs.left(pending.room, pending.user),
+                }
             }
         });
     }
@@ -384,8 +429,21 @@ impl Gateway {
 
     /// The `presence` frame for `room`: everyone present with their statuses, or the first
     /// `--presence-roster-max` of them (by handle) in a bigger room.
-    fn presence_frame(&self, room: RoomId) -> ServerFrame {
-        let members = self.presence().members(room);
+    async fn presence_frame(&self, room: RoomId) -> ServerFrame {
+        let mut members = self.presence().members(room);
+        if let Some(cluster) = &self.inner.cluster {
+            // Everyone present through any node; this node's own count wins for its users.
+            let here: std::collections::HashSet<UserId> =
+                members.iter().map(|(u, _)| u.id).collect();
+            members.extend(
+                cluster
+                    .roster(room)
+                    .await
+                    .into_iter()
+                    .filter(|(u, _)| !here.contains(&u.id)),
+            );
+            members.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
+        }
         let total = members.len() as u32;
         let max = self.settings().presence_roster_max as usize;
         let users: Vec<PresenceEntry> = members
@@ -403,7 +461,72 @@ impl Gateway {
 
     /// Someone became present in `room` (sent with the next tick).
     fn presence_joined(&self, room: RoomId, user: UserView) {
+        if let Some(ops) = &self.inner.cluster_ops {
+            let _ = ops.send(ClusterOp::Join(room, user.clone()));
+        }
         self.inner.diffs.joined(room, user);
+    }
+
+    /// How many users are present in `room` (cluster-wide on a cluster).
+    async fn presence_total(&self, room: RoomId) -> u32 {
+        match &self.inner.cluster {
+            Some(cluster) => {
+                let mut users: std::collections::HashSet<UserId> = cluster
+                    .roster(room)
+                    .await
+                    .into_iter()
+                    .map(|(u, _)| u.id)
+                    .collect();
+                users.extend(self.presence().members(room).into_iter().map(|(u, _)| u.id));
+                users.len() as u32
+            }
+            None => self.presence().members(room).len() as u32,
+        }
+    }
+
+    /// Applies this node's presence changes to the cluster in order, keeps the node's
+    /// heartbeat, and announces the leaves of users whose node died.
+    fn spawn_cluster_presence(&self, mut ops: tokio::sync::mpsc::UnboundedReceiver<ClusterOp>) {
+        let Some(cluster) = self.inner.cluster.clone() else {
+            return;
+        };
+        let weak = Arc::downgrade(&self.inner);
+        let writer = cluster.clone();
+        let writer_weak = weak.clone();
+        tokio::spawn(async move {
+            while let Some(op) = ops.recv().await {
+                match op {
+                    ClusterOp::Join(room, user) => writer.join(room, &user).await,
+                    ClusterOp::Leave(room, user) => {
+                        if writer.leave(room, user).await {
+                            let Some(inner) = writer_weak.upgrade() else {
+                                return;
+                            };
+                            inner.diffs.left(room, user);
+                        }
+                    }
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(presence_cluster::HEARTBEAT);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let gateway = Gateway { inner };
+                if cluster.heartbeat().await {
+                    tracing::warn!("this node was taken for dead: recording its presence again");
+                    if let Some(ops) = &gateway.inner.cluster_ops {
+                        for (room, user) in gateway.presence().all() {
+                            let _ = ops.send(ClusterOp::Join(room, user));
+                        }
+                    }
+                }
+                for (room, user) in cluster.reap().await {
+                    gateway.inner.diffs.left(room, user);
+                }
+            }
+        });
     }
 
     fn spawn_presence_ticker(&self) {
@@ -415,7 +538,7 @@ impl Gateway {
                 let Some(inner) = weak.upgrade() else { return };
                 let gateway = Gateway { inner };
                 for diff in gateway.inner.diffs.drain() {
-                    let total = gateway.presence().members(diff.room).len() as u32;
+                    let total = gateway.presence_total(diff.room).await;
                     let frame = ServerFrame::PresenceDiff {
                         room: diff.room,
                         joined: diff.joined,

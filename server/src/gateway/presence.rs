@@ -106,6 +106,15 @@ impl Presence {
         list
     }
 
+    /// Every (room, user) present here, for registering it all again in the cluster.
+    pub fn all(&self) -> Vec<(RoomId, UserView)> {
+        let rooms = self.rooms.lock().expect("presence lock");
+        rooms
+            .iter()
+            .flat_map(|(room, m)| m.values().map(|e| (*room, e.user.clone())))
+            .collect()
+    }
+
     /// The rooms where `user` is present, with their device count there.
     pub fn rooms_of(&self, user: UserId) -> Vec<(RoomId, UserView, u32)> {
         let rooms = self.rooms.lock().expect("presence lock");

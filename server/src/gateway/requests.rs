@@ -231,7 +231,7 @@ impl ClientState {
         if gw.presence().join(room, self.me.clone()) {
             gw.presence_joined(room, self.me.clone());
         }
-        let list = gw.presence_frame(room);
+        let list = gw.presence_frame(room).await;
         self.handle.push(Outbound::Frame(text(&list)))?;
         Ok(None)
     }

@@ -246,3 +246,124 @@ async fn wait_for_subscribers(conn: &redis::aio::MultiplexedConnection, channel:
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+fn presence_users(frame: &ServerFrame) -> Vec<protocol::ids::UserId> {
+    match frame {
+        ServerFrame::Presence { users, .. } => users.iter().map(|e| e.user.id).collect(),
+        other => panic!("expected presence, got {other:?}"),
+    }
+}
+
+fn is_presence(f: &ServerFrame) -> bool {
+    matches!(f, ServerFrame::Presence { .. })
+}
+
+/// The next presence diff that says something about `user`: Some(true) joined,
+/// Some(false) left.
+async fn diff_about(c: &mut Client, user: protocol::ids::UserId) -> bool {
+    loop {
+        if let ServerFrame::PresenceDiff { joined, left, .. } = c.push().await {
+            if joined.iter().any(|u| u.id == user) {
+                return true;
+            }
+            if left.contains(&user) {
+                return false;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_is_shared_by_the_nodes_and_a_second_tab_elsewhere_keeps_one_present() {
+    let Some(cluster) = spawn_cluster(2).await else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let ana = a.user("cp-ana").await;
+    let bo = b.user("cp-bo").await;
+    let room = a.public_room(&ana, "cluster-presence").await;
+    let mut on_a = client(a, &ana).await;
+    on_a.ok(subscribe(room, None)).await;
+    on_a.push_where(is_presence).await;
+
+    // Bo arrives on B: his roster lists Ana (on A), and Ana is told he joined.
+    let mut on_b = client(b, &bo).await;
+    on_b.ok(subscribe(room, None)).await;
+    let roster = presence_users(&on_b.push_where(is_presence).await);
+    assert!(
+        roster.contains(&ana.user.id) && roster.contains(&bo.user.id),
+        "{roster:?}"
+    );
+    assert!(diff_about(&mut on_a, bo.user.id).await, "Ana sees Bo join");
+
+    // Bo opens a second tab on A, then closes the one on B: still present.
+    let mut bo_on_a = client(a, &bo).await;
+    bo_on_a.ok(subscribe(room, None)).await;
+    drop(on_b);
+    on_a.none_within(
+        std::time::Duration::from_secs(5),
+        |f| matches!(f, ServerFrame::PresenceDiff { left, .. } if left.contains(&bo.user.id)),
+    )
+    .await;
+    // Closing the last one: Bo leaves, for Ana too.
+    drop(bo_on_a);
+    let left = tokio::time::timeout(WAIT, diff_about(&mut on_a, bo.user.id))
+        .await
+        .expect("a leave within the grace period and a tick");
+    assert!(!left);
+}
+
+#[tokio::test]
+async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on_another() {
+    let Some(cluster) = spawn_cluster(1).await else {
+        return;
+    };
+    let a = &cluster.nodes[0];
+    let mut b = crate::helpers::ChildNode::start(&cluster).await;
+    let ana = a.user("ck-ana").await;
+    let bo = a.user("ck-bo").await;
+    let room = a.public_room(&ana, "cluster-kill").await;
+
+    let mut on_a = client(a, &ana).await;
+    on_a.ok(subscribe(room, None)).await;
+    let mut on_b = Client::new(crate::helpers::connect_user(b.addr, &bo).await);
+    on_b.ok(subscribe(room, None)).await;
+    assert!(
+        diff_about(&mut on_a, bo.user.id).await,
+        "Ana sees Bo (on B) join"
+    );
+    for i in 0..5 {
+        on_a.ok(send(room, &format!("k-{i}"), &format!("before {i}")))
+            .await;
+    }
+    let seen = on_b.events(room, 5).await;
+    let last_seen = seen.last().unwrap().0;
+
+    // B dies without a word; Ana goes on writing.
+    let killed = std::time::Instant::now();
+    b.kill();
+    for i in 5..10 {
+        on_a.ok(send(room, &format!("k-{i}"), &format!("after {i}")))
+            .await;
+    }
+    let bound = confab::gateway::presence_cluster::NODE_TTL
+        + confab::gateway::presence_cluster::HEARTBEAT * 2
+        + std::time::Duration::from_secs(2);
+    let left = tokio::time::timeout(bound, diff_about(&mut on_a, bo.user.id))
+        .await
+        .expect("Bo's leave is announced within the documented time");
+    assert!(!left);
+    assert!(killed.elapsed() <= bound);
+
+    // Bo's client reconnects to A and resumes from its last seq: nothing lost or doubled.
+    let mut again = client(a, &bo).await;
+    again.ok(subscribe(room, Some(last_seen))).await;
+    let resumed = again.events(room, 5).await;
+    assert_eq!(
+        resumed.iter().map(|(_, b)| b.as_str()).collect::<Vec<_>>(),
+        ["after 5", "after 6", "after 7", "after 8", "after 9"]
+    );
+    assert_eq!(resumed[0].0, last_seen + 1);
+}

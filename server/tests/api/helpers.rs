@@ -281,26 +281,7 @@ impl TestApp {
 
     /// Opens a WebSocket offering `subprotocol` (or none) with extra headers.
     pub async fn connect_headers(&self, subprotocol: Option<&str>, headers: &[(&str, &str)]) -> Ws {
-        let mut request = format!("ws://{}{}", self.addr, protocol::WS_PATH)
-            .into_client_request()
-            .unwrap();
-        if let Some(p) = subprotocol {
-            request
-                .headers_mut()
-                .insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
-        }
-        for (name, value) in headers {
-            request.headers_mut().insert(
-                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-                    .unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
-        }
-        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
-            .await
-            .expect("connect timed out")
-            .expect("WebSocket handshake");
-        ws
+        ws_connect(self.addr, subprotocol, headers).await
     }
 
     /// Stops the server gracefully and waits for it to finish. The returned value keeps
@@ -418,6 +399,7 @@ pub async fn test_redis_url() -> Option<String> {
 /// prefix of their own.
 pub struct Cluster {
     pub nodes: Vec<TestApp>,
+    pub db_url: String,
     pub redis_url: String,
     pub prefix: String,
     _db: store::testing::TestDb,
@@ -443,8 +425,112 @@ pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
     }
     Some(Cluster {
         nodes,
+        db_url: db.url.clone(),
         redis_url,
         prefix,
         _db: db,
     })
+}
+
+/// Opens a WebSocket to the server at `addr` offering `subprotocol`, with `headers`.
+pub async fn ws_connect(
+    addr: SocketAddr,
+    subprotocol: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Ws {
+    let mut request = format!("ws://{}{}", addr, protocol::WS_PATH)
+        .into_client_request()
+        .unwrap();
+    if let Some(p) = subprotocol {
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
+    }
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("connect timed out")
+        .expect("WebSocket handshake");
+    ws
+}
+
+/// Connects to the server at `addr` as `user` (bearer token); returns the socket after
+/// `welcome`.
+pub async fn connect_user(addr: SocketAddr, user: &TestUser) -> Ws {
+    let mut ws = ws_connect(
+        addr,
+        Some(protocol::SUBPROTOCOL),
+        &[("authorization", &format!("Bearer {}", user.token))],
+    )
+    .await;
+    match next_frame(&mut ws).await {
+        ServerFrame::Welcome { .. } => ws,
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+/// A cluster node run as a process of its own (the real `confab` binary), so that it can
+/// be killed with SIGKILL.
+pub struct ChildNode {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    _data: tempfile::TempDir,
+}
+
+impl ChildNode {
+    /// Starts a node of `cluster` and waits until it answers `/healthz`.
+    pub async fn start(cluster: &Cluster) -> ChildNode {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_confab"))
+            .env("CONFAB_BIND", addr.to_string())
+            .env("CONFAB_DATA_DIR", data.path())
+            .env("DATABASE_URL", &cluster.db_url)
+            .env("REDIS_URL", &cluster.redis_url)
+            .env("CONFAB_REDIS_PREFIX", &cluster.prefix)
+            .env("CONFAB_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start a confab process");
+        let node = ChildNode {
+            addr,
+            child,
+            _data: data,
+        };
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await
+                && r.status().is_success()
+            {
+                return node;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the node did not come up"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills the process with SIGKILL (no clean-up of any kind) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildNode {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -1,0 +1,288 @@
+//! Presence across the nodes of a cluster, kept in Redis next to each node's own
+//! [`Presence`](super::presence::Presence) (which still counts devices and holds the grace
+//! period before a leave).
+//!
+//! Layout (all under the cluster's prefix):
+//! - `<p>:presence:<room>`: a hash, one field `<node>:<user>` per user present in the room
+//!   through that node, valued with the user's view (JSON);
+//! - `<p>:nodes`: a sorted set of node ids scored with their last heartbeat (Unix ms);
+//! - `<p>:node:<node>:rooms`: the rooms where a node has entries, for clean-up.
+//!
+//! A node refreshes its heartbeat every [`HEARTBEAT`]. A node silent for [`NODE_TTL`] is
+//! dead: the first live node to remove it from `<p>:nodes` deletes its entries and
+//! announces a leave for every user it was the last node of. So the users of a node killed
+//! with SIGKILL are gone everywhere within `NODE_TTL + HEARTBEAT` (about 10 s). A node that
+//! finds itself removed (its Redis link was down too long) registers its presence again.
+//! A node stopped gracefully retires at once, so its users leave within one heartbeat.
+//!
+//! Writes of one node are applied in order by one task (a join can never be overtaken by
+//! the leave that follows it). Redis failures are logged and skipped: presence is
+//! ephemeral, and the next heartbeat repairs what a lost write left behind.
+
+use protocol::UserView;
+use protocol::ids::{RoomId, UserId};
+use redis::aio::ConnectionManager;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+use super::broker::{BrokerError, now_ms};
+
+/// How often a node refreshes its heartbeat and looks for dead nodes.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How long a node may go without a heartbeat before it counts as dead.
+pub const NODE_TTL: Duration = Duration::from_secs(8);
+
+/// One node's handle on the cluster's presence.
+pub struct ClusterPresence {
+    conn: ConnectionManager,
+    prefix: String,
+    node: String,
+    /// Set by [`ClusterPresence::retire`]: no more heartbeats.
+    retired: AtomicBool,
+}
+
+impl ClusterPresence {
+    /// Connects to the Redis at `url`; fails when it does not answer now.
+    pub async fn connect(url: &str, prefix: &str) -> Result<ClusterPresence, BrokerError> {
+        let unreachable = |e: redis::RedisError| BrokerError::Unreachable(e.to_string());
+        let client = redis::Client::open(url).map_err(unreachable)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
+        let conn = tokio::time::timeout(
+            Duration::from_secs(4),
+            client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| BrokerError::Unreachable("connecting timed out".into()))?
+        .map_err(unreachable)?;
+        let me = ClusterPresence {
+            conn,
+            prefix: prefix.to_string(),
+            node: format!("{:016x}", rand::random::<u64>()),
+            retired: AtomicBool::new(false),
+        };
+        me.heartbeat().await;
+        Ok(me)
+    }
+
+    fn room_key(&self, room: RoomId) -> String {
+        format!("{}:presence:{}", self.prefix, room.0)
+    }
+
+    fn nodes_key(&self) -> String {
+        format!("{}:nodes", self.prefix)
+    }
+
+    fn rooms_key(&self, node: &str) -> String {
+        format!("{}:node:{node}:rooms", self.prefix)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// `user` is present in `room` through this node.
+    pub async fn join(&self, room: RoomId, user: &UserView) {
+        let value = serde_json::to_string(user).unwrap_or_default();
+        let result = redis::pipe()
+            .hset(
+                self.room_key(room),
+                format!("{}:{}", self.node, user.id.0),
+                value,
+            )
+            .ignore()
+            .sadd(self.rooms_key(&self.node), room.0.to_string())
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(cause = %err, "recording presence in Redis failed");
+        }
+    }
+
+    /// `user` is no longer present in `room` through this node. True when no other live
+    /// node has them there either (everyone should be told they left).
+    pub async fn leave(&self, room: RoomId, user: UserId) -> bool {
+        let field = format!("{}:{}", self.node, user.0);
+        if let Err(err) = redis::cmd("HDEL")
+            .arg(self.room_key(room))
+            .arg(field)
+            .query_async::<()>(&mut self.conn())
+            .await
+        {
+            tracing::warn!(cause = %err, "removing presence from Redis failed");
+        }
+        !self
+            .roster(room)
+            .await
+            .iter()
+            .any(|(view, _)| view.id == user)
+    }
+
+    /// Everyone present in `room` through a live node, with the number of nodes they are
+    /// present through, by handle.
+    pub async fn roster(&self, room: RoomId) -> Vec<(UserView, u32)> {
+        let mut cmd = redis::cmd("HGETALL");
+        cmd.arg(self.room_key(room));
+        let mut conn = self.conn();
+        let (entries, live) = tokio::join!(
+            cmd.query_async::<HashMap<String, String>>(&mut conn),
+            self.live_nodes()
+        );
+        let entries = match entries {
+            Ok(e) => e,
+            Err(err) => {
+                tracing::warn!(cause = %err, "reading presence from Redis failed");
+                return Vec::new();
+            }
+        };
+        let mut users: HashMap<UserId, (UserView, u32)> = HashMap::new();
+        for (field, value) in entries {
+            let Some((node, _)) = field.split_once(':') else {
+                continue;
+            };
+            if !live.contains(node) {
+                continue;
+            }
+            let Ok(view) = serde_json::from_str::<UserView>(&value) else {
+                continue;
+            };
+            users.entry(view.id).or_insert((view, 0)).1 += 1;
+        }
+        let mut list: Vec<(UserView, u32)> = users.into_values().collect();
+        list.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
+        list
+    }
+
+    /// Nodes whose heartbeat is recent enough.
+    async fn live_nodes(&self) -> HashSet<String> {
+        let since = now_ms() - NODE_TTL.as_millis() as i64;
+        redis::cmd("ZRANGEBYSCORE")
+            .arg(self.nodes_key())
+            .arg(since)
+            .arg("+inf")
+            .query_async::<Vec<String>>(&mut self.conn())
+            .await
+            .map(|v| v.into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Refreshes this node's heartbeat. True when the node was not registered any more
+    /// (it was taken for dead): its presence must be recorded again.
+    pub async fn heartbeat(&self) -> bool {
+        if self.retired.load(Ordering::Relaxed) {
+            return false;
+        }
+        match redis::cmd("ZADD")
+            .arg(self.nodes_key())
+            .arg(now_ms())
+            .arg(&self.node)
+            .query_async::<u64>(&mut self.conn())
+            .await
+        {
+            Ok(added) => added == 1,
+            Err(err) => {
+                tracing::warn!(cause = %err, "presence heartbeat to Redis failed");
+                false
+            }
+        }
+    }
+
+    /// Removes the dead nodes this node is first to find and returns, per room, the users
+    /// who are now gone from it everywhere.
+    pub async fn reap(&self) -> Vec<(RoomId, UserId)> {
+        let before = now_ms() - NODE_TTL.as_millis() as i64;
+        let dead: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(self.nodes_key())
+            .arg("-inf")
+            .arg(format!("({before}"))
+            .query_async(&mut self.conn())
+            .await
+            .unwrap_or_default();
+        let mut gone = Vec::new();
+        for node in dead {
+            if node == self.node {
+                continue;
+            }
+            // Whoever removes it cleans up after it; the others leave it be.
+            let removed: u64 = redis::cmd("ZREM")
+                .arg(self.nodes_key())
+                .arg(&node)
+                .query_async(&mut self.conn())
+                .await
+                .unwrap_or(0);
+            if removed == 1 {
+                gone.extend(self.clean_up(&node).await);
+            }
+        }
+        gone
+    }
+
+    async fn clean_up(&self, node: &str) -> Vec<(RoomId, UserId)> {
+        let rooms: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.rooms_key(node))
+            .query_async(&mut self.conn())
+            .await
+            .unwrap_or_default();
+        let mut gone = Vec::new();
+        for room in rooms {
+            let Ok(room) = Uuid::parse_str(&room).map(RoomId) else {
+                continue;
+            };
+            let fields: Vec<String> = redis::cmd("HKEYS")
+                .arg(self.room_key(room))
+                .query_async(&mut self.conn())
+                .await
+                .unwrap_or_default();
+            let theirs: Vec<String> = fields
+                .into_iter()
+                .filter(|f| f.split_once(':').is_some_and(|(n, _)| n == node))
+                .collect();
+            if theirs.is_empty() {
+                continue;
+            }
+            let _ = redis::cmd("HDEL")
+                .arg(self.room_key(room))
+                .arg(&theirs)
+                .query_async::<()>(&mut self.conn())
+                .await;
+            let still: HashSet<UserId> = self
+                .roster(room)
+                .await
+                .into_iter()
+                .map(|(v, _)| v.id)
+                .collect();
+            for field in theirs {
+                if let Some(user) = field
+                    .split_once(':')
+                    .and_then(|(_, u)| Uuid::parse_str(u).ok())
+                    .map(UserId)
+                    && !still.contains(&user)
+                {
+                    gone.push((room, user));
+                }
+            }
+        }
+        let _ = redis::cmd("DEL")
+            .arg(self.rooms_key(node))
+            .query_async::<()>(&mut self.conn())
+            .await;
+        tracing::info!(node, users = gone.len(), "removed a dead node's presence");
+        gone
+    }
+
+    /// This node stops: mark it dead at once, so another node removes its entries at its
+    /// next heartbeat.
+    pub async fn retire(&self) {
+        self.retired.store(true, Ordering::Relaxed);
+        let _ = redis::cmd("ZADD")
+            .arg(self.nodes_key())
+            .arg(0)
+            .arg(&self.node)
+            .query_async::<()>(&mut self.conn())
+            .await;
+    }
+}
