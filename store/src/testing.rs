@@ -85,6 +85,36 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+impl TestDb {
+    /// Postgres only: takes the database away (no new connections; every open one is
+    /// ended), as an outage would, or gives it back. Other databases of the server, and
+    /// so other tests, are untouched.
+    pub async fn set_reachable(&self, reachable: bool) {
+        use sqlx::Connection;
+        let Some(Cleanup::PgDatabase { admin_url, name }) = &self.cleanup else {
+            panic!("set_reachable is for Postgres test databases");
+        };
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to the Postgres admin database");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "alter database {name} allow_connections {reachable}"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("alter database");
+        if !reachable {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "select pg_terminate_backend(pid) from pg_stat_activity \
+                 where datname = '{name}' and pid <> pg_backend_pid()"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("end the database's connections");
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(Cleanup::PgDatabase { admin_url, name }) = self.cleanup.take() {

@@ -367,3 +367,53 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
     );
     assert_eq!(resumed[0].0, last_seen + 1);
 }
+
+#[tokio::test]
+async fn with_postgres_away_sends_are_refused_never_acked_and_the_node_recovers() {
+    let Some(cluster) = spawn_cluster(1).await else {
+        return;
+    };
+    let a = &cluster.nodes[0];
+    let ana = a.user("pg-ana").await;
+    let room = a.public_room(&ana, "cluster-pg-outage").await;
+    let mut c = client(a, &ana).await;
+    c.ok(subscribe(room, None)).await;
+    c.ok(send(room, "pg-1", "before")).await;
+
+    cluster.db.set_reachable(false).await;
+    for i in 0..3 {
+        let reply = c.request(send(room, &format!("pg-x{i}"), "during")).await;
+        crate::wsclient::assert_error(&reply, protocol::ErrorCode::Unavailable);
+    }
+    let ready = a.http.get(a.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "not ready without its store");
+
+    // Back: the same connection's sends are acked again, and none of the refused ones
+    // was written (the next seq follows "before").
+    cluster.db.set_reachable(true).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let seq = loop {
+        match c.request(send(room, "pg-2", "after")).await {
+            ServerFrame::Ack { info, .. } => break info.seq.unwrap(),
+            other => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no recovery: {other:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(seq, 2);
+    let bodies: Vec<String> = c
+        .events(room, 2)
+        .await
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(bodies, ["before", "after"]);
+    assert_eq!(
+        a.http.get(a.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
+}

@@ -402,7 +402,8 @@ pub struct Cluster {
     pub db_url: String,
     pub redis_url: String,
     pub prefix: String,
-    _db: store::testing::TestDb,
+    /// The shared database (to take it away in outage tests).
+    pub db: store::testing::TestDb,
 }
 
 /// Starts `n` nodes of a new cluster; `None` when Postgres or Redis is unreachable and CI
@@ -428,7 +429,7 @@ pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
         db_url: db.url.clone(),
         redis_url,
         prefix,
-        _db: db,
+        db,
     })
 }
 
