@@ -1,10 +1,10 @@
 import { expect, test } from "@playwright/test";
 
 import { OwnServer } from "./support/server";
-import { bodies, createRoom, openRoom, person, row, send, uniqueHandle } from "./support/chat";
+import { bodies, createRoom, member, openRoom, person, row, send, uniqueHandle } from "./support/chat";
 
 // Two nodes of one cluster (one Postgres database, one Redis), each person on a different
-// node: what they see is what they would see on one server.
+// node: what they see — messages, presence, typing — is what they would see on one server.
 
 test("two people on two different nodes of a cluster chat live", async ({ browser }) => {
   const db = process.env.CONFAB_E2E_DATABASE_URL;
@@ -21,6 +21,10 @@ test("two people on two different nodes of a cluster chat live", async ({ browse
     const room = await createRoom(ana.page, uniqueHandle("cluster"));
     await openRoom(bo.page, room);
 
+    // Each sees the other online, though they are connected to different nodes.
+    await expect(member(ana.page, bo.handle)).toHaveAttribute("data-online", "true");
+    await expect(member(bo.page, ana.handle)).toHaveAttribute("data-online", "true");
+
     await send(ana.page, "hello from node A");
     await expect(row(ana.page, "hello from node A")).toHaveAttribute("data-state", "sent");
     await expect(row(bo.page, "hello from node A")).toBeVisible();
@@ -35,6 +39,9 @@ test("two people on two different nodes of a cluster chat live", async ({ browse
 
     expect(await bodies(ana.page)).toEqual(["hello from node A", "and back from node B"]);
     expect(await bodies(bo.page)).toEqual(await bodies(ana.page));
+    // Bo closes his page: he goes offline for Ana on the other node.
+    await bo.page.close();
+    await expect(member(ana.page, bo.handle)).toHaveAttribute("data-online", "false", { timeout: 15_000 });
     expect(ana.problems).toEqual([]);
     expect(bo.problems).toEqual([]);
   } finally {

@@ -258,47 +258,58 @@ fn is_presence(f: &ServerFrame) -> bool {
     matches!(f, ServerFrame::Presence { .. })
 }
 
-/// The next presence diff that says something about `user`: Some(true) joined,
-/// Some(false) left.
-async fn diff_about(c: &mut Client, user: protocol::ids::UserId) -> bool {
+/// The next presence diff that says something about `user`: (true, total) when they
+/// joined, (false, total) when they left.
+async fn diff_about(c: &mut Client, user: protocol::ids::UserId) -> (bool, u32) {
     loop {
-        if let ServerFrame::PresenceDiff { joined, left, .. } = c.push().await {
+        if let ServerFrame::PresenceDiff {
+            joined,
+            left,
+            total,
+            ..
+        } = c.push().await
+        {
             if joined.iter().any(|u| u.id == user) {
-                return true;
+                return (true, total);
             }
             if left.contains(&user) {
-                return false;
+                return (false, total);
             }
         }
     }
 }
 
-#[tokio::test]
-async fn presence_is_shared_by_the_nodes_and_a_second_tab_elsewhere_keeps_one_present() {
-    let Some(cluster) = spawn_cluster(2).await else {
-        return;
-    };
-    let [a, b] = &cluster.nodes[..] else {
-        unreachable!()
-    };
-    let ana = a.user("cp-ana").await;
-    let bo = b.user("cp-bo").await;
-    let room = a.public_room(&ana, "cluster-presence").await;
+/// The presence contract, with Ana on node `a` and Bo on node `b` (the same node for the
+/// in-process engine, two nodes for Redis): each sees the other, a second tab keeps Bo
+/// present, and closing his last one makes him leave for Ana.
+async fn presence_contract(a: &TestApp, b: &TestApp, tag: &str) {
+    let ana = a.user(&format!("{tag}-ana")).await;
+    let bo = a.user(&format!("{tag}-bo")).await;
+    let room = a.public_room(&ana, &format!("{tag}-presence")).await;
     let mut on_a = client(a, &ana).await;
     on_a.ok(subscribe(room, None)).await;
     on_a.push_where(is_presence).await;
 
-    // Bo arrives on B: his roster lists Ana (on A), and Ana is told he joined.
+    // Bo arrives: his roster lists both, and Ana is told he joined (two present).
     let mut on_b = client(b, &bo).await;
     on_b.ok(subscribe(room, None)).await;
-    let roster = presence_users(&on_b.push_where(is_presence).await);
+    let roster = on_b.push_where(is_presence).await;
+    let users = presence_users(&roster);
     assert!(
-        roster.contains(&ana.user.id) && roster.contains(&bo.user.id),
+        users.contains(&ana.user.id) && users.contains(&bo.user.id),
         "{roster:?}"
     );
-    assert!(diff_about(&mut on_a, bo.user.id).await, "Ana sees Bo join");
+    assert!(
+        matches!(roster, ServerFrame::Presence { total: 2, .. }),
+        "{roster:?}"
+    );
+    assert_eq!(
+        diff_about(&mut on_a, bo.user.id).await,
+        (true, 2),
+        "Ana sees Bo join"
+    );
 
-    // Bo opens a second tab on A, then closes the one on B: still present.
+    // Bo opens a second tab on Ana's node, then closes the first: still present.
     let mut bo_on_a = client(a, &bo).await;
     bo_on_a.ok(subscribe(room, None)).await;
     drop(on_b);
@@ -312,7 +323,21 @@ async fn presence_is_shared_by_the_nodes_and_a_second_tab_elsewhere_keeps_one_pr
     let left = tokio::time::timeout(WAIT, diff_about(&mut on_a, bo.user.id))
         .await
         .expect("a leave within the grace period and a tick");
-    assert!(!left);
+    assert_eq!(left, (false, 1));
+}
+
+#[tokio::test]
+async fn the_in_process_presence_keeps_the_presence_contract() {
+    let app = crate::helpers::spawn_app().await;
+    presence_contract(&app, &app, "pm").await;
+}
+
+#[tokio::test]
+async fn redis_presence_keeps_the_presence_contract_across_nodes() {
+    let Some(cluster) = spawn_cluster(2).await else {
+        return;
+    };
+    presence_contract(&cluster.nodes[0], &cluster.nodes[1], "pr").await;
 }
 
 #[tokio::test]
@@ -331,7 +356,7 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
     let mut on_b = Client::new(crate::helpers::connect_user(b.addr, &bo).await);
     on_b.ok(subscribe(room, None)).await;
     assert!(
-        diff_about(&mut on_a, bo.user.id).await,
+        diff_about(&mut on_a, bo.user.id).await.0,
         "Ana sees Bo (on B) join"
     );
     for i in 0..5 {
@@ -354,7 +379,7 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
     let left = tokio::time::timeout(bound, diff_about(&mut on_a, bo.user.id))
         .await
         .expect("Bo's leave is announced within the documented time");
-    assert!(!left);
+    assert_eq!(left, (false, 1));
     assert!(killed.elapsed() <= bound);
 
     // Bo's client reconnects to A and resumes from its last seq: nothing lost or doubled.
