@@ -410,6 +410,11 @@ pub struct Cluster {
 /// is not set.
 pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
     let redis_url = test_redis_url().await?;
+    spawn_cluster_on(n, redis_url).await
+}
+
+/// [`spawn_cluster`] on the Redis at `redis_url`.
+pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
     let db = store::testing::postgres().await?;
     let prefix = format!("confab-test-{}", uuid::Uuid::now_v7().simple());
     let mut nodes = Vec::with_capacity(n);
