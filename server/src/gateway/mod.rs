@@ -430,27 +430,29 @@ impl Gateway {
     /// The `presence` frame for `room`: everyone present with their statuses, or the first
     /// `--presence-roster-max` of them (by handle) in a bigger room.
     async fn presence_frame(&self, room: RoomId) -> ServerFrame {
-        let mut members = self.presence().members(room);
+        let mut members: Vec<PresenceEntry> = self
+            .presence()
+            .members(room)
+            .into_iter()
+            .map(|(user, devices)| self.entry(user, devices))
+            .collect();
         if let Some(cluster) = &self.inner.cluster {
-            // Everyone present through any node; this node's own count wins for its users.
+            // Everyone present through any node; this node knows its own users best.
             let here: std::collections::HashSet<UserId> =
-                members.iter().map(|(u, _)| u.id).collect();
+                members.iter().map(|e| e.user.id).collect();
             members.extend(
                 cluster
                     .roster(room)
                     .await
                     .into_iter()
-                    .filter(|(u, _)| !here.contains(&u.id)),
+                    .filter(|e| !here.contains(&e.user.id)),
             );
-            members.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
+            members.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
         }
         let total = members.len() as u32;
         let max = self.settings().presence_roster_max as usize;
-        let users: Vec<PresenceEntry> = members
-            .into_iter()
-            .take(max)
-            .map(|(user, devices)| self.entry(user, devices))
-            .collect();
+        members.truncate(max);
+        let users = members;
         ServerFrame::Presence {
             room,
             truncated: users.len() < total as usize,
@@ -475,7 +477,7 @@ impl Gateway {
                     .roster(room)
                     .await
                     .into_iter()
-                    .map(|(u, _)| u.id)
+                    .map(|e| e.user.id)
                     .collect();
                 users.extend(self.presence().members(room).into_iter().map(|(u, _)| u.id));
                 users.len() as u32
@@ -496,7 +498,13 @@ impl Gateway {
         tokio::spawn(async move {
             while let Some(op) = ops.recv().await {
                 match op {
-                    ClusterOp::Join(room, user) => writer.join(room, &user).await,
+                    ClusterOp::Join(room, user) => {
+                        let Some(inner) = writer_weak.upgrade() else {
+                            return;
+                        };
+                        let entry = Gateway { inner }.entry(user, 1);
+                        writer.join(room, &entry).await
+                    }
                     ClusterOp::Leave(room, user) => {
                         if writer.leave(room, user).await {
                             let Some(inner) = writer_weak.upgrade() else {
@@ -560,6 +568,10 @@ impl Gateway {
     /// their status.
     fn announce_status(&self, user: UserId) {
         for (room, view, devices) in self.presence().rooms_of(user) {
+            if let Some(ops) = &self.inner.cluster_ops {
+                // Rewritten with the new status, for rosters read on other nodes.
+                let _ = ops.send(ClusterOp::Join(room, view.clone()));
+            }
             self.inner.diffs.updated(room, self.entry(view, devices));
         }
     }

@@ -4,7 +4,8 @@
 //!
 //! Layout (all under the cluster's prefix):
 //! - `<p>:presence:<room>`: a hash, one field `<node>:<user>` per user present in the room
-//!   through that node, valued with the user's view (JSON);
+//!   through that node, valued with the user's presence entry as that node knows it (JSON:
+//!   the user's view, status and status line; rewritten when the status changes);
 //! - `<p>:nodes`: a sorted set of node ids scored with their last heartbeat (Unix ms);
 //! - `<p>:node:<node>:rooms`: the rooms where a node has entries, for clean-up.
 //!
@@ -19,7 +20,7 @@
 //! the leave that follows it). Redis failures are logged and skipped: presence is
 //! ephemeral, and the next heartbeat repairs what a lost write left behind.
 
-use protocol::UserView;
+use protocol::PresenceEntry;
 use protocol::ids::{RoomId, UserId};
 use redis::aio::ConnectionManager;
 use std::collections::{HashMap, HashSet};
@@ -84,13 +85,13 @@ impl ClusterPresence {
         self.conn.clone()
     }
 
-    /// `user` is present in `room` through this node.
-    pub async fn join(&self, room: RoomId, user: &UserView) {
-        let value = serde_json::to_string(user).unwrap_or_default();
+    /// `entry.user` is present in `room` through this node (or their status changed).
+    pub async fn join(&self, room: RoomId, entry: &PresenceEntry) {
+        let value = serde_json::to_string(entry).unwrap_or_default();
         let result = redis::pipe()
             .hset(
                 self.room_key(room),
-                format!("{}:{}", self.node, user.id.0),
+                format!("{}:{}", self.node, entry.user.id.0),
                 value,
             )
             .ignore()
@@ -115,16 +116,13 @@ impl ClusterPresence {
         {
             tracing::warn!(cause = %err, "removing presence from Redis failed");
         }
-        !self
-            .roster(room)
-            .await
-            .iter()
-            .any(|(view, _)| view.id == user)
+        !self.roster(room).await.iter().any(|e| e.user.id == user)
     }
 
-    /// Everyone present in `room` through a live node, with the number of nodes they are
-    /// present through, by handle.
-    pub async fn roster(&self, room: RoomId) -> Vec<(UserView, u32)> {
+    /// Everyone present in `room` through a live node, by handle. `devices` counts the
+    /// nodes a user is present through; a status other than active, if any node has one,
+    /// wins.
+    pub async fn roster(&self, room: RoomId) -> Vec<PresenceEntry> {
         let mut cmd = redis::cmd("HGETALL");
         cmd.arg(self.room_key(room));
         let mut conn = self.conn();
@@ -139,7 +137,7 @@ impl ClusterPresence {
                 return Vec::new();
             }
         };
-        let mut users: HashMap<UserId, (UserView, u32)> = HashMap::new();
+        let mut users: HashMap<UserId, PresenceEntry> = HashMap::new();
         for (field, value) in entries {
             let Some((node, _)) = field.split_once(':') else {
                 continue;
@@ -147,13 +145,30 @@ impl ClusterPresence {
             if !live.contains(node) {
                 continue;
             }
-            let Ok(view) = serde_json::from_str::<UserView>(&value) else {
+            let Ok(entry) = serde_json::from_str::<PresenceEntry>(&value) else {
                 continue;
             };
-            users.entry(view.id).or_insert((view, 0)).1 += 1;
+            match users.get_mut(&entry.user.id) {
+                Some(known) => {
+                    known.devices += 1;
+                    if known.status == protocol::Status::Active {
+                        known.status = entry.status;
+                        known.text = entry.text;
+                    }
+                }
+                None => {
+                    users.insert(
+                        entry.user.id,
+                        PresenceEntry {
+                            devices: 1,
+                            ..entry
+                        },
+                    );
+                }
+            }
         }
-        let mut list: Vec<(UserView, u32)> = users.into_values().collect();
-        list.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
+        let mut list: Vec<PresenceEntry> = users.into_values().collect();
+        list.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
         list
     }
 
@@ -253,7 +268,7 @@ impl ClusterPresence {
                 .roster(room)
                 .await
                 .into_iter()
-                .map(|(v, _)| v.id)
+                .map(|e| e.user.id)
                 .collect();
             for field in theirs {
                 if let Some(user) = field

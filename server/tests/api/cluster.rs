@@ -442,3 +442,43 @@ async fn with_postgres_away_sends_are_refused_never_acked_and_the_node_recovers(
         200
     );
 }
+
+#[tokio::test]
+async fn a_status_set_on_one_node_is_in_the_roster_read_on_another() {
+    let Some(cluster) = spawn_cluster(2).await else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let ana = a.user("cst-ana").await;
+    let bo = a.user("cst-bo").await;
+    let room = a.public_room(&ana, "cluster-status").await;
+    let mut on_a = client(a, &ana).await;
+    on_a.ok(subscribe(room, None)).await;
+    on_a.ok(serde_json::json!({"type": "set_status", "status": "dnd", "text": "in a meeting"}))
+        .await;
+
+    // Bo arrives on B afterwards: the roster says what Ana's node knows of her.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut on_b = client(b, &bo).await;
+        on_b.ok(subscribe(room, None)).await;
+        let ServerFrame::Presence { users, .. } = on_b.push_where(is_presence).await else {
+            unreachable!()
+        };
+        let her = users.iter().find(|e| e.user.id == ana.user.id).cloned();
+        if let Some(e) = &her
+            && e.status == protocol::Status::Dnd
+        {
+            assert_eq!(e.text.as_deref(), Some("in a meeting"));
+            break;
+        }
+        // The status write to Redis is asynchronous: allow it a moment.
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "status never seen: {her:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
