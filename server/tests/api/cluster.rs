@@ -380,7 +380,9 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
         .await
         .expect("Bo's leave is announced within the documented time");
     assert_eq!(left, (false, 1));
-    assert!(killed.elapsed() <= bound);
+    let took = killed.elapsed();
+    eprintln!("the leave of a SIGKILLed node's user was seen {took:?} after the kill");
+    assert!(took <= bound);
 
     // Bo's client reconnects to A and resumes from its last seq: nothing lost or doubled.
     let mut again = client(a, &bo).await;
