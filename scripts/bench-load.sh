@@ -39,3 +39,4 @@ load "fanout 2000/100 10/s"  fanout --clients 2000 --room-size 100 --publishers 
 load "fanout 2000/100 20/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 20 --seconds 10
 load "fanout 2000/100 40/s"  fanout --clients 2000 --room-size 100 --publishers 2 --rate 20 --seconds 10
 load "bigroom 5000 2/s"      bigroom --clients 5000 --publishers 1 --rate 2 --seconds 10
+load "reconnect-storm 10000" reconnect-storm --clients 10000 --room-size 100 --publishers 1 --rate 2 --seconds 20

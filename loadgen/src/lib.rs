@@ -8,7 +8,7 @@
 //! - [`bots`]: the accounts to connect as (`confab user bots` prints them).
 //! - [`conn`]: one connection: source-address rotation, auth, request/ack during set-up.
 //! - [`session`]: the task that owns a connection during a run (read, publish, ping).
-//! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`).
+//! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`, `reconnect-storm`).
 //! - [`report`]: the figures and their one-line JSON summary.
 //! - [`sys`]: process facts from `/proc` and the file-descriptor limit.
 

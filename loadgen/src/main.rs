@@ -62,6 +62,20 @@ enum Workload {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// `fanout`, and halfway through every connection drops at once, reconnects and
+    /// resumes from its last seq: how long until all resumed, and what was lost.
+    ReconnectStorm {
+        #[arg(long, default_value_t = 10_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 100)]
+        room_size: usize,
+        #[arg(long, default_value_t = 1)]
+        publishers: usize,
+        #[arg(long, default_value_t = 2.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Clients subscribed and quiet; with --server-pid, the server's memory per connection.
     Idle {
         #[arg(long, default_value_t = 10_000)]
@@ -90,6 +104,20 @@ async fn main() -> anyhow::Result<()> {
             rate,
             seconds,
         } => ("bigroom", clients, clients, publishers, rate, seconds),
+        Workload::ReconnectStorm {
+            clients,
+            room_size,
+            publishers,
+            rate,
+            seconds,
+        } => (
+            "reconnect-storm",
+            clients,
+            room_size,
+            publishers,
+            rate,
+            seconds,
+        ),
         Workload::Idle {
             clients,
             room_size,

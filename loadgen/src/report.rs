@@ -55,6 +55,12 @@ pub struct Report {
     pub deliveries_per_s: f64,
     pub acked_per_s: f64,
     pub latency_ms: Latency,
+    /// `reconnect-storm`: seconds from the storm until every connection had resumed.
+    pub storm_resume_s: Option<f64>,
+    /// `reconnect-storm`: connections that reconnected and resumed.
+    pub storm_resumed: Option<u64>,
+    /// Sends sent again after a reconnect (their answer was lost with the connection).
+    pub resent: u64,
     /// This generator's CPU over the run, in percent of one core.
     pub generator_cpu_pct: Option<f64>,
     /// The server's CPU over the run (with --server-pid), in percent of one core.
@@ -73,6 +79,7 @@ impl Report {
             && self.duplicates == 0
             && self.dropped == 0
             && self.delivered == self.expected
+            && self.storm_resumed.is_none_or(|n| n == self.clients as u64)
     }
 
     /// Human-readable lines, then the JSON summary line.
@@ -99,6 +106,12 @@ impl Report {
             "sends         {} sent, {} acked ({:.0}/s), {} refused",
             self.sent, self.acked, self.acked_per_s, self.refused
         );
+        if let (Some(secs), Some(resumed)) = (self.storm_resume_s, self.storm_resumed) {
+            println!(
+                "storm         {resumed} of {} connections resumed in {secs:.2} s, {} sends sent again",
+                self.clients, self.resent
+            );
+        }
         let l = &self.latency_ms;
         println!(
             "latency ms    p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} samples)",

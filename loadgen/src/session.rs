@@ -1,7 +1,8 @@
 //! The task that owns one connection during a run: it reads every frame (timing each
 //! message event against the send time written in its body, and checking the room's seq
 //! for gaps and repeats), publishes at its rate while the run is on, and pings so that a
-//! long idle run is not closed for silence.
+//! long idle run is not closed for silence. In a storm it drops its connection, opens a
+//! new one and resumes the room from the last seq it saw, as a real client would.
 
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::conn::Ws;
+use crate::conn::{Target, Ws, connect, request};
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub enum Phase {
     Run,
     /// Publishing has stopped; readers keep reading what is still on its way.
     Drain,
+    /// Every connection drops at once, reconnects and resumes (publishers pause).
+    Storm,
     /// Close and report.
     Stop,
 }
@@ -40,6 +43,15 @@ pub struct Plan {
     pub seen: Seq,
     /// Publish one message this often while the run is on.
     pub publish_every: Option<Duration>,
+    /// How to connect again in a storm (`None`: this run has no storm).
+    pub reconnect: Option<Reconnect>,
+}
+
+/// What a session needs to open a new connection.
+#[derive(Debug, Clone)]
+pub struct Reconnect {
+    pub target: Arc<Target>,
+    pub token: String,
 }
 
 /// Counters every session adds to, read while the run goes on.
@@ -51,6 +63,11 @@ pub struct Live {
     pub refused: AtomicU64,
     /// Acked sends per room: what every member of that room must receive.
     pub acked_by_room: Vec<AtomicU64>,
+    /// Sessions that reconnected and resumed after the storm.
+    pub resumed: AtomicU64,
+    /// Sends whose connection dropped before their answer, sent again after the resume
+    /// with the same client id (the server acks a stored one as a duplicate).
+    pub resent: AtomicU64,
 }
 
 /// What one connection saw.
@@ -108,7 +125,46 @@ pub async fn run(
     ping.tick().await;
     let mut current = *phase.borrow();
     let room = plan.room.to_string();
+    // Sends not answered yet, by request id: (client id, body), to send again if the
+    // connection drops before their answer.
+    let mut outstanding: std::collections::HashMap<u64, (String, String)> = Default::default();
+    let mut stormed = false;
     loop {
+        if current == Phase::Storm && !stormed {
+            stormed = true;
+            let Some(r) = &plan.reconnect else {
+                continue;
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+            match resume(r, plan.index, plan.room, last).await {
+                Ok(fresh) => {
+                    ws = fresh;
+                    live.resumed.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    out.dropped = true;
+                    break;
+                }
+            }
+            // What was in flight goes again, in order, with the same client ids.
+            let mut unanswered: Vec<(u64, (String, String))> = outstanding.drain().collect();
+            unanswered.sort_by_key(|(req, _)| *req);
+            let mut failed = false;
+            for (_, (cmid, body)) in unanswered {
+                req += 1;
+                let frame = send_frame(req, &room, &cmid, &body);
+                if ws.send(Message::text(frame)).await.is_err() {
+                    failed = true;
+                    break;
+                }
+                live.resent.fetch_add(1, Ordering::Relaxed);
+                outstanding.insert(req, (cmid, body));
+            }
+            if failed {
+                out.dropped = true;
+                break;
+            }
+        }
         let publishing = plan.publish_every.is_some() && current == Phase::Run;
         tokio::select! {
             msg = ws.next() => {
@@ -157,12 +213,16 @@ pub async fn run(
                         out.lost += last_seq.saturating_sub(last);
                         last = last.max(last_seq);
                     }
-                    ServerFrame::Ack { .. } => {
+                    ServerFrame::Ack { req: answered, .. } => {
+                        outstanding.remove(&answered);
                         out.acked += 1;
                         live.acked.fetch_add(1, Ordering::Relaxed);
                         live.acked_by_room[plan.room_index].fetch_add(1, Ordering::Relaxed);
                     }
-                    ServerFrame::Error { .. } => {
+                    ServerFrame::Error { req: answered, .. } => {
+                        if let Some(answered) = answered {
+                            outstanding.remove(&answered);
+                        }
                         live.refused.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {}
@@ -170,16 +230,15 @@ pub async fn run(
             }
             _ = publish.tick(), if publishing => {
                 req += 1;
-                let frame = serde_json::json!({
-                    "type": "send", "req": req, "room": room,
-                    "client_msg_id": format!("lg-{}-{req}", plan.index),
-                    "body": format!("lg {}", now_nanos()),
-                });
-                if ws.send(Message::text(frame.to_string())).await.is_err() {
+                let (cmid, body) = (format!("lg-{}-{req}", plan.index), format!("lg {}", now_nanos()));
+                if ws.send(Message::text(send_frame(req, &room, &cmid, &body))).await.is_err() {
                     out.dropped = true;
                     break;
                 }
                 live.sent.fetch_add(1, Ordering::Relaxed);
+                if plan.reconnect.is_some() {
+                    outstanding.insert(req, (cmid, body));
+                }
             }
             _ = ping.tick() => {
                 req += 1;
@@ -202,6 +261,28 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
     out
+}
+
+/// A `send` request, encoded.
+fn send_frame(req: u64, room: &str, cmid: &str, body: &str) -> String {
+    serde_json::json!({
+        "type": "send", "req": req, "room": room, "client_msg_id": cmid, "body": body,
+    })
+    .to_string()
+}
+
+/// Opens a new connection and resumes `room` after `last`; the replay then arrives as
+/// ordinary events.
+async fn resume(
+    r: &Reconnect,
+    index: usize,
+    room: protocol::ids::RoomId,
+    last: Seq,
+) -> anyhow::Result<Ws> {
+    let mut ws = connect(&r.target, &r.token, index).await?;
+    let frame = serde_json::json!({"type": "subscribe", "room": room, "since_seq": last});
+    request(&mut ws, 1, frame).await?;
+    Ok(ws)
 }
 
 /// What the generator needs of an `event` frame.

@@ -7,6 +7,9 @@
 //! - `bigroom`: the same with one room holding every client.
 //! - `idle`: no publishers; everyone subscribed and quiet for the window; with the
 //!   server's pid, reports its memory per connection.
+//! - `reconnect-storm`: `fanout`, but halfway through the window every connection drops
+//!   at once, reconnects and resumes its room from the last seq it saw; reports how long
+//!   until all had resumed, and (as always) what was lost or repeated.
 
 use anyhow::Context;
 use futures_util::StreamExt;
@@ -21,7 +24,7 @@ use tokio::sync::watch;
 use crate::bots::Bot;
 use crate::conn::{Target, Ws, connect, next_frame, request};
 use crate::report::{Latency, Report};
-use crate::session::{self, Live, Phase, Plan};
+use crate::session::{self, Live, Phase, Plan, Reconnect};
 use crate::sys;
 
 /// What to run.
@@ -39,6 +42,10 @@ pub struct Spec {
     pub parallel: usize,
     pub server_pid: Option<u32>,
 }
+
+/// Longest a storm may take to resume every connection before the run goes on anyway
+/// (the ones still out show up as dropped).
+const STORM_BOUND: Duration = Duration::from_secs(60);
 
 /// Rooms needed for `clients` in rooms of `room_size`.
 pub fn room_count(clients: usize, room_size: usize) -> usize {
@@ -87,6 +94,8 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         ..Live::default()
     });
     let (phase_tx, phase_rx) = watch::channel(Phase::Setup);
+    let storm = spec.workload == "reconnect-storm";
+    let shared_target = Arc::new(target.clone());
     let publish_every = (spec.rate_per_publisher > 0.0)
         .then(|| Duration::from_secs_f64(1.0 / spec.rate_per_publisher));
     // Each client's session starts as soon as it is subscribed, so that it reads and
@@ -100,6 +109,10 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
             seen,
             publish_every: publish_every
                 .filter(|_| i - r * spec.room_size < spec.publishers_per_room),
+            reconnect: storm.then(|| Reconnect {
+                target: shared_target.clone(),
+                token: bots[i].token.clone(),
+            }),
         };
         tokio::spawn(session::run(ws, plan, live.clone(), phase_rx.clone()))
     };
@@ -167,7 +180,21 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let server_cpu_start = spec.server_pid.and_then(sys::cpu_seconds_of);
     let started = Instant::now();
     let _ = phase_tx.send(Phase::Run);
-    tokio::time::sleep(spec.window).await;
+    let mut storm_resume = None;
+    if storm {
+        tokio::time::sleep(spec.window / 2).await;
+        let began = Instant::now();
+        let _ = phase_tx.send(Phase::Storm);
+        let bound = began + STORM_BOUND;
+        while live.resumed.load(Ordering::Relaxed) < spec.clients as u64 && Instant::now() < bound {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        storm_resume = Some(began.elapsed());
+        let _ = phase_tx.send(Phase::Run);
+        tokio::time::sleep(spec.window / 2).await;
+    } else {
+        tokio::time::sleep(spec.window).await;
+    }
     let _ = phase_tx.send(Phase::Drain);
     let sizes: Vec<u64> = (0..rooms)
         .map(|r| (spec.clients - r * spec.room_size).min(spec.room_size) as u64)
@@ -219,6 +246,9 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let secs = elapsed.as_secs_f64();
     let acked = live.acked.load(Ordering::Relaxed);
     Ok(Report {
+        storm_resume_s: storm_resume.map(|d| d.as_secs_f64()),
+        storm_resumed: storm.then(|| live.resumed.load(Ordering::Relaxed)),
+        resent: live.resent.load(Ordering::Relaxed),
         workload: spec.workload.clone(),
         clients: spec.clients,
         rooms,

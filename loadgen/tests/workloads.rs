@@ -104,3 +104,20 @@ async fn one_big_room_and_an_idle_crowd_are_accounted_for() {
     assert!(idle.server_bytes_per_connection.is_some());
     let _ = s.stop.send(());
 }
+
+#[tokio::test]
+async fn a_reconnect_storm_resumes_every_connection_and_loses_nothing() {
+    let s = server(30).await;
+    let mut storm = spec("reconnect-storm", 30, 10, 1, 20.0);
+    storm.window = Duration::from_secs(3);
+    let report = run(&s.target, &s.bots, &storm).await.unwrap();
+    assert_eq!(report.storm_resumed, Some(30), "{report:?}");
+    let took = report.storm_resume_s.expect("the storm was timed");
+    assert!(took > 0.0 && took < 60.0, "{report:?}");
+    // Publishing went on after the storm, and every acked message reached every member
+    // exactly once, across the reconnect.
+    assert!(report.acked >= 20, "{report:?}");
+    assert_eq!(report.expected, report.acked * 10, "{report:?}");
+    assert!(report.clean(), "{report:?}");
+    let _ = s.stop.send(());
+}
