@@ -85,6 +85,11 @@ pub(super) async fn run<S: Sink>(
                     return;
                 }
             }
+            // Nothing else is waiting: what was written goes out now.
+            if sender.flush().await.is_err() {
+                done.cancel();
+                return;
+            }
         }
     }
     done.cancel();
@@ -105,6 +110,21 @@ impl<S: Sink> Sender<S> {
 
     async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
         self.write_at(text, None).await
+    }
+
+    /// Sends what the sink has buffered; a flush blocked past `--stuck-secs` closes the
+    /// connection as a slow consumer, like a blocked write.
+    async fn flush(&mut self) -> Result<(), Stop> {
+        let stuck = self.gateway.settings().stuck_after();
+        match tokio::time::timeout(stuck, self.sink.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Transport),
+            Err(_) => {
+                tracing::info!("client stuck: closing as slow consumer");
+                self.send_close(CloseCode::SlowConsumer).await;
+                Err(Stop::Transport)
+            }
+        }
     }
 
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).

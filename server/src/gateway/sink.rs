@@ -27,12 +27,17 @@ pub(super) trait Sink: Send + 'static {
     /// has nothing else to say; a WebSocket stays open for requests).
     const ENDS_WITHOUT_ROOMS: bool;
 
-    /// Writes one frame; `seq` is set for room events and snapshots.
+    /// Queues one frame for writing; `seq` is set for room events and snapshots. It may
+    /// stay buffered until [`Sink::flush`].
     fn write(
         &mut self,
         text: Utf8Bytes,
         seq: Option<Seq>,
     ) -> impl Future<Output = Result<(), SinkClosed>> + Send;
+
+    /// Writes whatever is buffered. The sender calls it whenever its queue runs empty, so
+    /// a burst goes out in a few large socket writes instead of one per frame.
+    fn flush(&mut self) -> impl Future<Output = Result<(), SinkClosed>> + Send;
 
     /// Writes the closing frame.
     fn close(&mut self, code: CloseCode, reason: String) -> impl Future<Output = ()> + Send;
@@ -42,7 +47,11 @@ impl Sink for SplitSink<WebSocket, Message> {
     const ENDS_WITHOUT_ROOMS: bool = false;
 
     async fn write(&mut self, text: Utf8Bytes, _seq: Option<Seq>) -> Result<(), SinkClosed> {
-        self.send(Message::Text(text)).await.map_err(|_| SinkClosed)
+        self.feed(Message::Text(text)).await.map_err(|_| SinkClosed)
+    }
+
+    async fn flush(&mut self) -> Result<(), SinkClosed> {
+        SinkExt::flush(self).await.map_err(|_| SinkClosed)
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
@@ -85,6 +94,11 @@ impl Sink for SseSink {
             None => event,
         };
         self.tx.send(Ok(event)).await.map_err(|_| SinkClosed)
+    }
+
+    /// Each event is handed to the response body as it comes; the body streams it.
+    async fn flush(&mut self) -> Result<(), SinkClosed> {
+        Ok(())
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
