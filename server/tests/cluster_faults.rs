@@ -145,15 +145,7 @@ async fn restarting_redis_mid_stream_loses_no_acked_message() {
         .await;
 
     // The nodes noticed and reconnected.
-    let metrics = b
-        .http
-        .get(b.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = b.get_text("/metrics").await;
     assert!(
         metrics.contains("confab_broker_reconnects_total"),
         "no reconnect was counted:\n{metrics}"

@@ -149,15 +149,7 @@ async fn typing_dms_and_unread_notices_cross_nodes() {
     );
 
     // Readiness names the engines.
-    let ready: serde_json::Value = b
-        .http
-        .get(b.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = b.get_json("/readyz").await;
     assert_eq!(ready["broker"], "redis");
     assert_eq!(ready["broker_ok"], true);
     assert_eq!(ready["store"], "postgres");

@@ -121,6 +121,17 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// GETs `path` and returns the body as text, whatever the status.
+    pub async fn get_text(&self, path: &str) -> String {
+        let resp = self.http.get(self.url(path)).send().await.expect("GET");
+        resp.text().await.expect("a text body")
+    }
+
+    /// GETs `path` and returns the body as JSON, whatever the status.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        serde_json::from_str(&self.get_text(path).await).expect("a JSON body")
+    }
+
     /// Calls a server function the way the hydrated app does (form-encoded, JSON back).
     pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
