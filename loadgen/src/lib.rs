@@ -9,11 +9,13 @@
 //! - [`conn`]: one connection: source-address rotation, auth, request/ack during set-up.
 //! - [`session`]: the task that owns a connection during a run (read, publish, ping).
 //! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`, `reconnect-storm`).
+//! - [`ramp`]: `fanout` at rising rates until p99 passes a bound or anything is lost.
 //! - [`report`]: the figures and their one-line JSON summary.
 //! - [`sys`]: process facts from `/proc` and the file-descriptor limit.
 
 pub mod bots;
 pub mod conn;
+pub mod ramp;
 pub mod report;
 pub mod session;
 pub mod sys;

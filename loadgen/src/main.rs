@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use confab_load::conn::Target;
+use confab_load::ramp::{Steps, ramp};
 use confab_load::workload::{Spec, run};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -76,6 +77,26 @@ enum Workload {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// `fanout` at rising rates (times FACTOR each step) until p99 passes P99_MS or
+    /// anything is lost: reports the highest rate held.
+    Ramp {
+        #[arg(long, default_value_t = 2000)]
+        clients: usize,
+        #[arg(long, default_value_t = 100)]
+        room_size: usize,
+        #[arg(long, default_value_t = 1)]
+        publishers: usize,
+        #[arg(long, default_value_t = 5.0)]
+        start_rate: f64,
+        #[arg(long, default_value_t = 1.5)]
+        factor: f64,
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        #[arg(long, default_value_t = 50.0)]
+        p99_ms: f64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Clients subscribed and quiet; with --server-pid, the server's memory per connection.
     Idle {
         #[arg(long, default_value_t = 10_000)]
@@ -90,7 +111,28 @@ enum Workload {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let mut steps = None;
     let (workload, clients, room_size, publishers, rate, seconds) = match cli.workload {
+        Workload::Ramp {
+            clients,
+            room_size,
+            publishers,
+            start_rate,
+            factor,
+            steps: max_steps,
+            p99_ms,
+            seconds,
+        } => {
+            steps = Some(Steps {
+                start_rate,
+                factor,
+                max_steps,
+                p99_bound_ms: p99_ms,
+            });
+            (
+                "fanout", clients, room_size, publishers, start_rate, seconds,
+            )
+        }
         Workload::Fanout {
             clients,
             room_size,
@@ -144,6 +186,14 @@ async fn main() -> anyhow::Result<()> {
         parallel: cli.parallel,
         server_pid: cli.server_pid,
     };
+    if let Some(steps) = steps {
+        let report = ramp(&target, &bots, &spec, &steps).await?;
+        report.print();
+        if report.held.is_none() {
+            std::process::exit(2);
+        }
+        return Ok(());
+    }
     let report = run(&target, &bots, &spec).await?;
     report.print();
     if !report.clean() {

@@ -121,3 +121,39 @@ async fn a_reconnect_storm_resumes_every_connection_and_loses_nothing() {
     assert!(report.clean(), "{report:?}");
     let _ = s.stop.send(());
 }
+
+#[tokio::test]
+async fn a_ramp_raises_the_rate_until_a_step_breaks_the_bound() {
+    let s = server(12).await;
+    let base = spec("fanout", 12, 6, 1, 0.0);
+    // A generous bound: both steps hold, and the second ran at twice the first's rate.
+    let steps = confab_load::ramp::Steps {
+        start_rate: 5.0,
+        factor: 2.0,
+        max_steps: 2,
+        p99_bound_ms: 5_000.0,
+    };
+    let report = confab_load::ramp::ramp(&s.target, &s.bots, &base, &steps)
+        .await
+        .unwrap();
+    assert_eq!(report.steps_run, 2);
+    assert!(report.broke.is_none(), "{report:?}");
+    let held = report.held.as_ref().expect("a step held");
+    assert_eq!(held.rate_per_publisher, 10.0);
+    assert!(held.clean(), "{held:?}");
+    // An impossible bound: the first step breaks it, nothing is held, and the ramp stops.
+    let strict = confab_load::ramp::Steps {
+        p99_bound_ms: 0.0,
+        ..steps
+    };
+    let report = confab_load::ramp::ramp(&s.target, &s.bots, &base, &strict)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.steps_run, report.held.is_none()),
+        (1, true),
+        "{report:?}"
+    );
+    assert!(report.broke.is_some());
+    let _ = s.stop.send(());
+}
