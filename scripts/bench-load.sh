@@ -40,4 +40,4 @@ load "fanout 2000/100 20/s"  fanout --clients 2000 --room-size 100 --publishers 
 load "fanout 2000/100 40/s"  fanout --clients 2000 --room-size 100 --publishers 2 --rate 20 --seconds 10
 load "bigroom 5000 2/s"      bigroom --clients 5000 --publishers 1 --rate 2 --seconds 10
 load "reconnect-storm 10000" reconnect-storm --clients 10000 --room-size 100 --publishers 1 --rate 2 --seconds 20
-load "ramp 2000/100 p99<50ms" ramp --clients 2000 --room-size 100 --publishers 2 --start-rate 5 --factor 1.4 --steps 8 --p99-ms 50 --seconds 10
+load "ramp 2000/100 p99<50ms" ramp --clients 2000 --room-size 100 --publishers 2 --start-rate 2.5 --factor 1.4 --steps 8 --p99-ms 50 --seconds 10

@@ -231,11 +231,13 @@ pub async fn run(
             _ = publish.tick(), if publishing => {
                 req += 1;
                 let (cmid, body) = (format!("lg-{}-{req}", plan.index), format!("lg {}", now_nanos()));
+                // Counted before it leaves: its deliveries may be counted before this task
+                // runs again, and the drain must not think everything has arrived.
+                live.sent.fetch_add(1, Ordering::Relaxed);
                 if ws.send(Message::text(send_frame(req, &room, &cmid, &body))).await.is_err() {
                     out.dropped = true;
                     break;
                 }
-                live.sent.fetch_add(1, Ordering::Relaxed);
                 if plan.reconnect.is_some() {
                     outstanding.insert(req, (cmid, body));
                 }
