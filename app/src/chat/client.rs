@@ -260,9 +260,7 @@ pub fn typing(room: RoomId) {
             return;
         }
         c.typing_sent.borrow_mut().insert(room, now);
-        let req = c.req();
-        c.pending.borrow_mut().insert(req, Pending::Quiet);
-        c.transmit(&ClientFrame::Typing { req, room });
+        c.request(Pending::Quiet, |req| ClientFrame::Typing { req, room });
     });
 }
 
@@ -284,11 +282,7 @@ pub fn load_older(room: RoomId) {
             return;
         }
         c.chat.loading_older.update(|l| l.push(room));
-        let req = c.req();
-        c.pending
-            .borrow_mut()
-            .insert(req, Pending::History { room });
-        c.transmit(&ClientFrame::History {
+        c.request(Pending::History { room }, |req| ClientFrame::History {
             req,
             room,
             before_seq: before,
@@ -307,8 +301,7 @@ pub fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
             done(Err("Not connected; try again in a moment.".into()));
             return;
         }
-        let req = c.req();
-        let frame = match kind {
+        c.request(Pending::Callback(done), |req| match kind {
             RequestKind::CreateRoom { name, private } => {
                 ClientFrame::CreateRoom { req, name, private }
             }
@@ -319,9 +312,7 @@ pub fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 c.live.borrow_mut().remove(&room);
                 ClientFrame::Leave { req, room }
             }
-        };
-        c.pending.borrow_mut().insert(req, Pending::Callback(done));
-        c.transmit(&frame);
+        });
     });
 }
 
@@ -330,6 +321,14 @@ impl Client {
         let r = self.next_req.get();
         self.next_req.set(r + 1);
         r
+    }
+
+    /// Sends the frame `frame` builds around a fresh request id, remembering what its
+    /// answer is for.
+    fn request(&self, pending: Pending, frame: impl FnOnce(ReqId) -> ClientFrame) {
+        let req = self.req();
+        self.pending.borrow_mut().insert(req, pending);
+        self.transmit(&frame(req));
     }
 
     fn is_connected(&self) -> bool {
@@ -484,9 +483,7 @@ impl Client {
         if !started {
             return;
         }
-        let req = self.req();
-        self.pending.borrow_mut().insert(req, pending);
-        self.transmit(&frame(req));
+        self.request(pending, frame);
     }
 
     fn schedule_flush(&self) {
@@ -802,11 +799,7 @@ impl Client {
             .timelines
             .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
         self.live.borrow_mut().insert(room);
-        let req = self.req();
-        self.pending
-            .borrow_mut()
-            .insert(req, Pending::Subscribe { room });
-        self.transmit(&ClientFrame::Subscribe {
+        self.request(Pending::Subscribe { room }, |req| ClientFrame::Subscribe {
             req,
             room,
             since_seq: since,
@@ -815,14 +808,8 @@ impl Client {
 
     /// Repairs a gap: unsubscribe, then subscribe again from `last_seq`.
     fn resubscribe(&self, room: RoomId, last_seq: Seq) {
-        let req = self.req();
-        self.pending.borrow_mut().insert(req, Pending::Quiet);
-        self.transmit(&ClientFrame::Unsubscribe { req, room });
-        let req = self.req();
-        self.pending
-            .borrow_mut()
-            .insert(req, Pending::Subscribe { room });
-        self.transmit(&ClientFrame::Subscribe {
+        self.request(Pending::Quiet, |req| ClientFrame::Unsubscribe { req, room });
+        self.request(Pending::Subscribe { room }, |req| ClientFrame::Subscribe {
             req,
             room,
             since_seq: Some(last_seq),
@@ -895,9 +882,11 @@ impl Client {
             return;
         }
         self.read_sent.borrow_mut().insert(room, seq);
-        let req = self.req();
-        self.pending.borrow_mut().insert(req, Pending::Quiet);
-        self.transmit(&ClientFrame::MarkRead { req, room, seq });
+        self.request(Pending::Quiet, |req| ClientFrame::MarkRead {
+            req,
+            room,
+            seq,
+        });
     }
 
     /// Every [`TICK`]: heartbeat, dead-link detection, send timeouts and retries.
@@ -916,9 +905,7 @@ impl Client {
         }
         if now - self.last_ping_ms.get() >= beat * 0.8 {
             self.last_ping_ms.set(now);
-            let req = self.req();
-            self.pending.borrow_mut().insert(req, Pending::Quiet);
-            self.transmit(&ClientFrame::Ping { req });
+            self.request(Pending::Quiet, |req| ClientFrame::Ping { req });
         }
         let mut expired = false;
         self.chat

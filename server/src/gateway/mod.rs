@@ -430,29 +430,40 @@ impl Gateway {
     /// The `presence` frame for `room`: everyone present with their statuses, or the first
     /// `--presence-roster-max` of them (by handle) in a bigger room.
     async fn presence_frame(&self, room: RoomId) -> ServerFrame {
-        let mut members: Vec<PresenceEntry> = self
-            .presence()
-            .members(room)
-            .into_iter()
-            .map(|(user, devices)| self.entry(user, devices))
-            .collect();
-        if let Some(cluster) = &self.inner.cluster {
-            // Everyone present through any node; this node knows its own users best.
-            let here: std::collections::HashSet<UserId> =
-                members.iter().map(|e| e.user.id).collect();
-            members.extend(
-                cluster
-                    .roster(room)
-                    .await
-                    .into_iter()
-                    .filter(|e| !here.contains(&e.user.id)),
-            );
-            members.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
-        }
-        let total = members.len() as u32;
+        let members = self.presence().members(room);
         let max = self.settings().presence_roster_max as usize;
-        members.truncate(max);
-        let users = members;
+        let (total, users): (usize, Vec<PresenceEntry>) = match &self.inner.cluster {
+            // One node: only the listed users need their entries built.
+            None => (
+                members.len(),
+                members
+                    .into_iter()
+                    .take(max)
+                    .map(|(user, devices)| self.entry(user, devices))
+                    .collect(),
+            ),
+            // Everyone present through any node; this node knows its own users best.
+            Some(cluster) => {
+                let mut all: Vec<PresenceEntry> = members
+                    .into_iter()
+                    .map(|(user, devices)| self.entry(user, devices))
+                    .collect();
+                let here: std::collections::HashSet<UserId> =
+                    all.iter().map(|e| e.user.id).collect();
+                all.extend(
+                    cluster
+                        .roster(room)
+                        .await
+                        .into_iter()
+                        .filter(|e| !here.contains(&e.user.id)),
+                );
+                all.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
+                let total = all.len();
+                all.truncate(max);
+                (total, all)
+            }
+        };
+        let total = total as u32;
         ServerFrame::Presence {
             room,
             truncated: users.len() < total as usize,
@@ -482,7 +493,7 @@ impl Gateway {
                 users.extend(self.presence().members(room).into_iter().map(|(u, _)| u.id));
                 users.len() as u32
             }
-            None => self.presence().members(room).len() as u32,
+            None => self.presence().count(room) as u32,
         }
     }
 

@@ -106,6 +106,12 @@ impl Presence {
         list
     }
 
+    /// How many users are present in `room` (those inside a grace period included).
+    pub fn count(&self, room: RoomId) -> usize {
+        let rooms = self.rooms.lock().expect("presence lock");
+        rooms.get(&room).map_or(0, |m| m.len())
+    }
+
     /// Every (room, user) present here, for registering it all again in the cluster.
     pub fn all(&self) -> Vec<(RoomId, UserView)> {
         let rooms = self.rooms.lock().expect("presence lock");
