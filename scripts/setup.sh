@@ -8,6 +8,7 @@
 #   wasm-bindgen-cli = the `wasm-bindgen` version in Cargo.lock
 #   wasm-opt from npm binaryen 132 (Debian's binaryen 108 breaks hydration)
 #   Debian's chromium for Playwright (Playwright's own browser download cannot work here)
+#   cargo-fuzz 0.13.2 (the fuzz target in fuzz/)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,5 +64,12 @@ case "$(command -v wasm-opt)" in
   "$ROOT/end2end/node_modules/.bin/wasm-opt") ;;
   *) echo "[setup] wasm-opt on PATH is not the npm binaryen one" >&2; exit 1 ;;
 esac
+
+# 6. cargo-fuzz, for the bounded fuzzing run (works on stable with `--sanitizer none`).
+CARGO_FUZZ_VERSION="0.13.2"
+if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes, once)"
+  cargo install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
+fi
 
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"

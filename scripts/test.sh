@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: set up what is missing, then run every check and test:
 # formatting, clippy, the wasm dependency guards, the Rust tests (unit + integration,
-# against real Postgres and Redis), a release build, and the Playwright suite in
+# against real Postgres and Redis), a bounded fuzzing run, a release build, and the Playwright suite in
 # headless Chromium against the real release server. Prints how long each phase took and
 # ends with one "N passed, N failed" line over all tests.
 set -euo pipefail
@@ -70,6 +70,23 @@ run_rust_tests() {
 phase "cargo test" run_rust_tests
 
 unset RUSTFLAGS LEPTOS_OUTPUT_NAME
+
+FUZZ_RC=0
+run_fuzz() {
+  # A bounded run of the client-frame fuzzer (`CONFAB_FUZZ_SECS`, default 30; run it for
+  # hours by hand, see docs/reliability.md). New inputs go to a scratch corpus: the one
+  # kept in fuzz/corpus is only read. Stable toolchain, so no sanitizer (`-s none`).
+  local scratch
+  scratch="$(mktemp -d)"
+  cargo fuzz run --fuzz-dir fuzz -s none client_frame "$scratch" fuzz/corpus/client_frame -- \
+    -max_total_time="${CONFAB_FUZZ_SECS:-30}" -max_len=8192 -timeout=10 \
+    >"$LOGS/fuzz.log" 2>&1 || FUZZ_RC=$?
+  grep -E '^(Done|INFO: seed corpus)|SUMMARY|panicked' "$LOGS/fuzz.log" || true
+  if [ "$FUZZ_RC" != 0 ]; then echo "--- fuzzer log"; tail -n 60 "$LOGS/fuzz.log"; fi
+  rm -rf "$scratch"
+}
+phase "fuzz client frames" run_fuzz
+
 phase "cargo leptos build --release" cargo leptos build --release
 
 E2E_RC=0
@@ -117,6 +134,8 @@ read -r E2E_PASSED E2E_FAILED < <(node -e '
     const s = require("./end2end/test-results/results.json").stats;
     console.log(s.expected + s.flaky, s.unexpected);
   } catch (e) { console.log(0, 1); }')
-echo "rust: $RUST_PASSED passed, $RUST_FAILED failed; playwright: $E2E_PASSED passed, $E2E_FAILED failed"
-echo "total: $((RUST_PASSED + E2E_PASSED)) passed, $((RUST_FAILED + E2E_FAILED)) failed"
-if [ "$RUST_RC" != 0 ] || [ "$E2E_RC" != 0 ]; then exit 1; fi
+FUZZ_RUNS="$(awk '/^Done [0-9]+ runs/ { print $2 }' "$LOGS/fuzz.log" 2>/dev/null || true)"
+FUZZ_FAILED=$([ "$FUZZ_RC" = 0 ] && echo 0 || echo 1)
+echo "rust: $RUST_PASSED passed, $RUST_FAILED failed; playwright: $E2E_PASSED passed, $E2E_FAILED failed; fuzz: ${FUZZ_RUNS:-0} inputs, $FUZZ_FAILED failed"
+echo "total: $((RUST_PASSED + E2E_PASSED)) passed, $((RUST_FAILED + E2E_FAILED + FUZZ_FAILED)) failed"
+if [ "$RUST_RC" != 0 ] || [ "$E2E_RC" != 0 ] || [ "$FUZZ_RC" != 0 ]; then exit 1; fi

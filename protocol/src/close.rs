@@ -29,6 +29,11 @@ pub enum CloseCode {
     HeartbeatTimeout,
     /// 4101: the client did not read its frames for too long; reconnect and resume.
     SlowConsumer,
+    /// 4102: the client kept sending while its requests were refused with `rate_limited`;
+    /// reconnect after the wait the reason names.
+    Flooding,
+    /// 4103: the address already has the most connections it may open; retry later.
+    TooManyConnections,
 }
 
 /// What a client should do after a close.
@@ -44,7 +49,7 @@ pub enum ReconnectAdvice {
 
 impl CloseCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [CloseCode; 11] = [
+    pub const ALL: [CloseCode; 13] = [
         CloseCode::Normal,
         CloseCode::ProtocolError,
         CloseCode::InvalidPayload,
@@ -56,6 +61,8 @@ impl CloseCode {
         CloseCode::ForbiddenOrigin,
         CloseCode::HeartbeatTimeout,
         CloseCode::SlowConsumer,
+        CloseCode::Flooding,
+        CloseCode::TooManyConnections,
     ];
 
     /// The numeric code sent in the close frame.
@@ -72,6 +79,8 @@ impl CloseCode {
             CloseCode::ForbiddenOrigin => 4003,
             CloseCode::HeartbeatTimeout => 4100,
             CloseCode::SlowConsumer => 4101,
+            CloseCode::Flooding => 4102,
+            CloseCode::TooManyConnections => 4103,
         }
     }
 
@@ -94,6 +103,8 @@ impl CloseCode {
             CloseCode::ForbiddenOrigin => "forbidden origin",
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
             CloseCode::SlowConsumer => "slow consumer",
+            CloseCode::Flooding => "rate limit exceeded",
+            CloseCode::TooManyConnections => "too many connections from this address",
         }
     }
 
@@ -110,7 +121,9 @@ impl CloseCode {
             CloseCode::InternalError
             | CloseCode::ServiceRestart
             | CloseCode::HeartbeatTimeout
-            | CloseCode::SlowConsumer => ReconnectAdvice::Reconnect,
+            | CloseCode::SlowConsumer
+            | CloseCode::Flooding
+            | CloseCode::TooManyConnections => ReconnectAdvice::Reconnect,
         }
     }
 }
@@ -125,14 +138,17 @@ pub fn advice_for(code: u16) -> ReconnectAdvice {
     }
 }
 
+/// A close reason that asks the client to wait `wait_ms` before reconnecting
+/// (`"rate limit exceeded; retry_after_ms=5000"`).
+pub fn reason_with_wait(code: CloseCode, wait_ms: u64) -> String {
+    format!("{}; retry_after_ms={wait_ms}", code.reason())
+}
+
 /// The reason text of a 1012 close that asks the client to wait `wait_ms` before
 /// reconnecting (`"service restart; retry_after_ms=1234"`). A graceful shutdown spreads
 /// these waits so that a deploy does not become a reconnect storm.
 pub fn restart_reason(wait_ms: u64) -> String {
-    format!(
-        "{}; retry_after_ms={wait_ms}",
-        CloseCode::ServiceRestart.reason()
-    )
+    reason_with_wait(CloseCode::ServiceRestart, wait_ms)
 }
 
 /// The wait a close reason asks for, if it carries `retry_after_ms=N`.
@@ -153,7 +169,9 @@ mod tests {
         assert_eq!(retry_after_ms(&reason), Some(1234));
         assert!(reason.starts_with("service restart"));
         // A close reason is at most 123 bytes.
-        assert!(restart_reason(u64::MAX).len() <= 123);
+        for code in CloseCode::ALL {
+            assert!(reason_with_wait(code, u64::MAX).len() <= 123, "{code:?}");
+        }
         assert_eq!(retry_after_ms("service restart"), None);
         assert_eq!(retry_after_ms("retry_after_ms=x"), None);
     }

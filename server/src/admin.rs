@@ -33,6 +33,17 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             let user = store.create_user(&handle, &display, &hash).await?;
             println!("created user @{} ({})", user.handle, user.id);
         }
+        UserCommand::Deactivate { handle } => {
+            let handle = Handle::parse(&handle)?;
+            let Some(user) = store.user_by_handle(&handle).await? else {
+                bail!("no user @{handle}");
+            };
+            if store.deactivate_user(user.id).await? {
+                println!("deactivated @{handle}");
+            } else {
+                println!("@{handle} was deactivated already");
+            }
+        }
         UserCommand::Bots { prefix, count } => {
             use std::io::Write;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

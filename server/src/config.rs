@@ -48,6 +48,13 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Deactivate a user: they can no longer log in, their sessions and API tokens stop
+    /// working, and their live connections are closed (4001) within a few seconds, on
+    /// every node. Their messages stay.
+    Deactivate {
+        /// The user's handle.
+        handle: String,
+    },
     /// Create COUNT bot users `<prefix>0`, `<prefix>1`, … that cannot log in, each with an
     /// API token; prints one `handle<TAB>token` line per bot (for the load generator).
     Bots {
@@ -179,14 +186,26 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_RATE_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate_per_sec: u32,
 
-    /// Burst of requests one connection may make above the steady rate.
+    /// Burst of requests one connection may make above the steady rate. A connection that
+    /// goes on sending through this many `rate_limited` refusals in a row is closed (4102).
     #[arg(long, env = "CONFAB_RATE_BURST", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate_burst: u32,
+
+    /// Most gateway connections (WebSockets and event streams) one peer address may hold;
+    /// past it an upgrade is closed with 4103 and a stream refused with 429. Behind a
+    /// reverse proxy every client has the proxy's address: raise it there.
+    #[arg(long, env = "CONFAB_MAX_CONNS_PER_ADDR", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns_per_addr: u32,
 
     /// Origins allowed to open a WebSocket with a session cookie (comma-separated, e.g.
     /// `https://chat.example.com`). Unset: the page must come from the host it connects to.
     #[arg(long, env = "CONFAB_ORIGINS", value_delimiter = ',')]
     pub origins: Vec<String>,
+
+    /// Seconds a client has to send a complete request head (the upgrade of a WebSocket
+    /// included); a slower one is disconnected.
+    #[arg(long, env = "CONFAB_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_secs: u64,
 
     /// Seconds to wait for connections to close during a graceful shutdown.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]

@@ -6,7 +6,10 @@
 //! - `frames_in_total{type}` — client requests by frame type; `frames_out_total{type}` —
 //!   frames written to sockets and event streams, by frame type
 //! - `dropped_ephemeral_total`, `catch_ups_total`, `slow_consumer_disconnects_total`,
-//!   `rate_limited_total`, `resumes_total{outcome="delta"|"snapshot"}`
+//!   `rate_limited_total`, `resumes_total{outcome="delta"|"snapshot"}`,
+//!   `flood_disconnects_total`, `connections_refused_total{reason}`,
+//!   `cross_site_refused_total`, `accept_errors_total`, `runtime_alive_tasks` (gauge, read
+//!   at scrape time)
 //! - `append_batch_size`, `commit_seconds` (histograms, from the group-commit writer),
 //!   `send_ack_seconds` (a `send` received → its ack queued), `delivery_seconds` (an
 //!   event committed → written to a subscriber)

@@ -135,25 +135,23 @@ impl Application {
         } = self;
         let gateway = state.gateway.clone();
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+        let state_header_timeout = state.settings.header_timeout_secs;
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let router = crate::http::router(state);
 
         tracing::info!(%addr, "confab listening on http://{addr}");
         let shutdown_token = gateway.shutdown_token();
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let header_timeout = Duration::from_secs(state_header_timeout);
+        crate::http::serve::serve(listener, router, header_timeout, grace, async move {
             stop.await;
-            // Upgraded WebSockets are not covered by axum's graceful shutdown: the
+            // Upgraded WebSockets and event streams are not HTTP requests any more: the
             // gateway closes them itself.
             shutdown_token.cancel();
-        });
-        let served = serve.await.context("serving HTTP");
+        })
+        .await;
         gateway.wait_closed(grace).await;
         housekeeping.abort();
-        served
+        Ok(())
     }
 }
 

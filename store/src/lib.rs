@@ -107,6 +107,17 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes one of `user`'s tokens. `false` if there is no such unrevoked token of theirs.
     async fn revoke_api_token(&self, user: UserId, token: TokenId) -> StoreResult<bool>;
 
+    // --- deactivation ------------------------------------------------------------------
+
+    /// Deactivates an account: it can no longer log in, its tokens are revoked, it leaves
+    /// people search, and sessions holding it resolve to no one. Its messages stay.
+    /// `false` if it was deactivated already.
+    async fn deactivate_user(&self, user: UserId) -> StoreResult<bool>;
+
+    /// Users deactivated at or after `since` (Unix milliseconds), so that every node can
+    /// close their live connections.
+    async fn deactivated_since(&self, since: Millis) -> StoreResult<Vec<UserId>>;
+
     // --- browser sessions (the tower-sessions store) -------------------------------------
 
     /// Inserts or replaces a session record. `expires_at` is in Unix seconds.

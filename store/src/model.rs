@@ -21,9 +21,16 @@ pub struct User {
     pub handle: Handle,
     pub display_name: DisplayName,
     pub created_at: Millis,
+    /// When the account was deactivated; `None` while it is active.
+    pub deactivated_at: Option<Millis>,
 }
 
 impl User {
+    /// Whether the account may still act (log in, connect, use its tokens).
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+
     /// How the user looks to others on the wire.
     pub fn view(&self) -> protocol::UserView {
         protocol::UserView {

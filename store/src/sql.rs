@@ -111,6 +111,7 @@ struct UserRow {
     handle: String,
     display_name: String,
     created_at: i64,
+    deactivated_at: Option<i64>,
 }
 
 impl UserRow {
@@ -120,6 +121,7 @@ impl UserRow {
             handle: Handle::parse(&self.handle).map_err(corrupt)?,
             display_name: DisplayName::parse(&self.display_name).map_err(corrupt)?,
             created_at: self.created_at,
+            deactivated_at: self.deactivated_at,
         })
     }
 }
@@ -195,6 +197,7 @@ struct SummaryRow {
     peer_handle: Option<String>,
     peer_display_name: Option<String>,
     peer_created_at: Option<i64>,
+    peer_deactivated_at: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -278,7 +281,7 @@ fn limit_in(limit: u32) -> i64 {
 // statements are assembled with `concat!` at compile time.
 macro_rules! user_cols {
     () => {
-        "id, handle, display_name, created_at"
+        "id, handle, display_name, created_at, deactivated_at"
     };
 }
 macro_rules! room_cols {
@@ -589,6 +592,7 @@ macro_rules! sql_store {
                     handle: handle.clone(),
                     display_name: display_name.clone(),
                     created_at: now_millis(),
+                    deactivated_at: None,
                 };
                 sqlx::query(
                     "insert into users (id, handle, display_name, password_hash, created_at) \
@@ -605,7 +609,7 @@ macro_rules! sql_store {
             }
 
             async fn credentials(&self, handle: &Handle) -> StoreResult<Option<Credentials>> {
-                let row = sqlx::query_as::<_, CredentialsRow>(concat!("select ", user_cols!(), ", password_hash from users where handle = $1"))
+                let row = sqlx::query_as::<_, CredentialsRow>(concat!("select ", user_cols!(), ", password_hash from users where handle = $1 and deactivated_at is null"))
                 .bind(handle.as_str())
                 .fetch_optional(&self.read)
                 .await?;
@@ -638,7 +642,8 @@ macro_rules! sql_store {
                 pattern.push('%');
                 sqlx::query_as::<_, UserRow>(concat!(
                     "select ", user_cols!(),
-                    " from users where handle like $1 escape '\\' order by handle limit $2"
+                    " from users where handle like $1 escape '\\' and deactivated_at is null \
+                      order by handle limit $2"
                 ))
                 .bind(pattern)
                 .bind(i64::from(limit))
@@ -696,9 +701,40 @@ macro_rules! sql_store {
                 .fetch_optional(&self.write)
                 .await?;
                 match owner {
-                    Some((id,)) => self.user(UserId(id)).await,
+                    Some((id,)) => Ok(self.user(UserId(id)).await?.filter(User::is_active)),
                     None => Ok(None),
                 }
+            }
+
+            async fn deactivate_user(&self, user: UserId) -> StoreResult<bool> {
+                let now = now_millis();
+                let mut tx = self.write.begin().await?;
+                let done = sqlx::query(
+                    "update users set deactivated_at = $2 where id = $1 and deactivated_at is null",
+                )
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "update api_tokens set revoked_at = $2 where user_id = $1 and revoked_at is null",
+                )
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn deactivated_since(&self, since: i64) -> StoreResult<Vec<UserId>> {
+                let rows: Vec<(Uuid,)> = sqlx::query_as(
+                    "select id from users where deactivated_at >= $1 order by deactivated_at",
+                )
+                .bind(since)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
             }
 
             async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
@@ -957,7 +993,7 @@ macro_rules! sql_store {
                        (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
                           and x.author_id <> $1 and not x.deleted) as unread, \
                        pu.id as peer_id, pu.handle as peer_handle, pu.display_name as peer_display_name, \
-                       pu.created_at as peer_created_at \
+                       pu.created_at as peer_created_at, pu.deactivated_at as peer_deactivated_at \
                      from memberships m join rooms r on r.id = m.room_id \
                      left join memberships pm on r.kind = 'dm' and pm.room_id = r.id and pm.user_id <> $1 \
                      left join users pu on pu.id = pm.user_id \
@@ -971,7 +1007,14 @@ macro_rules! sql_store {
                     .map(|r| {
                         let dm_peer = match (r.peer_id, r.peer_handle, r.peer_display_name, r.peer_created_at) {
                             (Some(id), Some(handle), Some(display_name), Some(created_at)) => Some(
-                                UserRow { id, handle, display_name, created_at }.into_user()?,
+                                UserRow {
+                                    id,
+                                    handle,
+                                    display_name,
+                                    created_at,
+                                    deactivated_at: r.peer_deactivated_at,
+                                }
+                                .into_user()?,
                             ),
                             _ => None,
                         };

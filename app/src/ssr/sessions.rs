@@ -109,7 +109,8 @@ impl SessionStore for StoreSessions {
     }
 }
 
-/// The user signed in on `session`, if any (and if they still exist).
+/// The user signed in on `session`, if any (and if their account still exists and is
+/// active).
 pub async fn current_user(
     session: &Session,
     store: &dyn Store,
@@ -122,9 +123,9 @@ pub async fn current_user(
         return Ok(None);
     };
     match store.user(id).await.map_err(SessionError::Store)? {
-        Some(user) => Ok(Some(user)),
-        None => {
-            // The account is gone: the session must not keep working.
+        Some(user) if user.is_active() => Ok(Some(user)),
+        _ => {
+            // The account is gone or deactivated: the session must not keep working.
             session.flush().await.map_err(SessionError::Session)?;
             Ok(None)
         }

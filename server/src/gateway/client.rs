@@ -98,6 +98,10 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
                     metrics::histogram!("confab_send_ack_seconds")
                         .record(received.elapsed().as_secs_f64());
                 }
+                if state.flooding() {
+                    metrics::counter!("confab_flood_disconnects_total").increment(1);
+                    break Some(CloseCode::Flooding);
+                }
                 reply
             }
             Inbound::Invalid(err) => Some(ServerFrame::Error {

@@ -158,6 +158,17 @@ impl Hub {
         }
     }
 
+    /// Closes every local connection of `user` with `code`. A connection whose queue is
+    /// full is stuck already and is closed by the slow-consumer rule.
+    pub fn close_user(&self, user: UserId, code: protocol::CloseCode) -> usize {
+        let shard = self.shard(&self.users, &user).read().expect("hub lock");
+        let conns = shard.get(&user).map(Vec::as_slice).unwrap_or_default();
+        for conn in conns {
+            let _ = conn.push(super::outbound::Outbound::Close(code));
+        }
+        conns.len()
+    }
+
     /// Offers `text` to the local connections of `members` (except `skip`) that are not
     /// subscribed to `room`.
     pub fn to_members_not_watching(

@@ -4,7 +4,8 @@
 //! # Layout
 //! - [`upgrade`](upgrade()): the axum handler: authenticate, negotiate `confab.v1`, start
 //!   the connection.
-//! - `auth`: session cookie + Origin, or bearer API token.
+//! - `auth`: session cookie + Origin, or bearer API token; `addr_limit`: the cap on
+//!   connections per peer address.
 //! - `connection`: framing only — socket messages in, [`protocol`] frames out.
 //! - `client`: the reader loop of one connection and its clean-up.
 //! - `requests`: what each request does ([`protocol::ClientFrame`] → reply).
@@ -30,6 +31,7 @@
 //! so a graceful stop closes each socket with 1012 and waits for them (axum's own graceful
 //! shutdown does not cover upgraded connections).
 
+mod addr_limit;
 mod auth;
 pub mod broker;
 mod client;
@@ -68,6 +70,10 @@ use encode::text;
 
 /// How often expired typing indicators are swept.
 const TYPING_SWEEP: Duration = Duration::from_millis(250);
+/// How often the Store is asked for newly deactivated users.
+const DEACTIVATION_SWEEP: Duration = Duration::from_secs(2);
+/// How far back each look for deactivations reaches (clocks of other nodes may lag).
+const DEACTIVATION_MARGIN_MS: i64 = 60_000;
 /// How often gathered presence changes are sent.
 const PRESENCE_TICK: Duration = Duration::from_millis(100);
 
@@ -104,6 +110,8 @@ struct Inner {
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
     catch_ups: Arc<AtomicU64>,
+    /// Open connections per peer address.
+    addr_limit: Arc<addr_limit::AddrLimit>,
 }
 
 impl Gateway {
@@ -166,6 +174,7 @@ impl Gateway {
                 members: members::Members::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
+                addr_limit: Arc::default(),
             }
         });
         let gateway = Gateway { inner };
@@ -180,11 +189,26 @@ impl Gateway {
             }));
         gateway.spawn_typing_sweeper();
         gateway.spawn_idle_sweeper();
+        gateway.spawn_deactivation_sweeper();
         gateway.spawn_presence_ticker();
         if let Some(ops) = ops {
             gateway.spawn_cluster_presence(ops);
         }
         gateway
+    }
+
+    /// A place for one more connection from `addr`, unless it holds the most it may
+    /// (`--max-conns-per-addr`).
+    fn admit(&self, addr: std::net::IpAddr) -> Option<addr_limit::AddrSlot> {
+        let slot = self
+            .inner
+            .addr_limit
+            .acquire(addr, self.inner.settings.max_conns_per_addr);
+        if slot.is_none() {
+            metrics::counter!("confab_connections_refused_total", "reason" => "per_addr")
+                .increment(1);
+        }
+        slot
     }
 
     /// Called by the writer for each committed event, in seq order per room: encode once
@@ -607,6 +631,37 @@ impl Gateway {
                 let gateway = Gateway { inner };
                 for user in gateway.statuses().sweep(Instant::now(), idle_after) {
                     gateway.announce_status(user);
+                }
+            }
+        });
+    }
+
+    /// Closes the live connections of users deactivated (by `confab user deactivate`, in
+    /// any process) with 4001. The Store is asked every [`DEACTIVATION_SWEEP`] for
+    /// deactivations since the last look, minus a margin for clocks of other machines.
+    fn spawn_deactivation_sweeper(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut since = store::now_millis() - DEACTIVATION_MARGIN_MS;
+            let mut tick = tokio::time::interval(DEACTIVATION_SWEEP);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let gateway = Gateway { inner };
+                let now = store::now_millis();
+                match gateway.store().deactivated_since(since).await {
+                    Ok(users) => {
+                        for user in users {
+                            let closed = gateway
+                                .hub()
+                                .close_user(user, protocol::CloseCode::Unauthorized);
+                            if closed > 0 {
+                                tracing::info!(%user, closed, "deactivated user disconnected");
+                            }
+                        }
+                        since = now - DEACTIVATION_MARGIN_MS;
+                    }
+                    Err(err) => tracing::debug!(cause = %err, "deactivation sweep failed"),
                 }
             }
         });

@@ -91,6 +91,8 @@ pub struct ClientState {
     pub me: UserView,
     pub subscribed: HashSet<RoomId>,
     limiter: DefaultDirectRateLimiter,
+    /// Requests refused with `rate_limited` since the last one that was let through.
+    refused_in_a_row: u32,
 }
 
 impl ClientState {
@@ -105,7 +107,14 @@ impl ClientState {
             handle,
             me,
             subscribed: HashSet::new(),
+            refused_in_a_row: 0,
         }
+    }
+
+    /// Whether the client went on sending through a whole burst's worth of `rate_limited`
+    /// refusals: it ignores them, and the connection is closed with 4102.
+    pub fn flooding(&self) -> bool {
+        self.refused_in_a_row >= self.gateway.settings().rate_burst
     }
 
     /// Handles one request. Returns its reply, or `None` when the reply is already queued.
@@ -113,12 +122,14 @@ impl ClientState {
         let req = frame.req();
         if !matches!(frame, ClientFrame::Ping { .. }) {
             if self.limiter.check().is_err() {
+                self.refused_in_a_row = self.refused_in_a_row.saturating_add(1);
                 metrics::counter!("confab_rate_limited_total").increment(1);
                 return Ok(Some(error(
                     req,
                     fail(ErrorCode::RateLimited, "too many requests; slow down"),
                 )));
             }
+            self.refused_in_a_row = 0;
             self.gateway.activity(self.me.id);
         }
         let result = match frame {

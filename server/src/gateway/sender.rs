@@ -32,6 +32,8 @@ use super::sink::Sink;
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
 /// How long a close frame may take to write.
+/// How long a client closed for flooding is asked to stay away.
+pub const FLOOD_WAIT_MS: u64 = 5_000;
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Messages in a snapshot page.
 const SNAPSHOT_PAGE: u32 = 50;
@@ -103,6 +105,7 @@ impl<S: Sink> Sender<S> {
             CloseCode::ServiceRestart => protocol::close::restart_reason(
                 self.gateway.settings().restart_wait_ms(rand::random()),
             ),
+            CloseCode::Flooding => protocol::close::reason_with_wait(code, FLOOD_WAIT_MS),
             other => other.reason().to_string(),
         };
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close(code, reason)).await;

@@ -17,10 +17,11 @@
 //! pages), send a keep-alive comment every 15 s, and end with a last
 //! `{"type":"close",…}` event: 1012 with a `retry` when the server shuts down, 1000 when
 //! the reader leaves the room. Refusals are plain HTTP statuses with a JSON body
-//! ([`StreamError`]).
+//! ([`StreamError`]), 429 when the peer's address holds `--max-conns-per-addr`
+//! connections already.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,7 @@ use protocol::ids::{RoomId, Seq, UserId};
 use protocol::{CloseCode, PersonalEvent, ServerFrame};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::Duration;
 use store::{RoomKind, Store, StoreError};
 use tokio::sync::mpsc;
@@ -36,6 +38,7 @@ use tower_sessions::Session;
 use tracing::Instrument;
 
 use super::Gateway;
+use super::addr_limit::AddrSlot;
 use super::auth::{CookieOrigin, Refusal, authenticate};
 use super::encode::text;
 use super::outbound::{ConnHandle, Outbound};
@@ -66,6 +69,8 @@ pub enum StreamError {
     BadLastEventId,
     #[error("the service is unavailable; retry shortly")]
     Unavailable,
+    #[error("this address has too many open connections; retry later")]
+    TooManyConnections,
 }
 
 impl StreamError {
@@ -78,6 +83,9 @@ impl StreamError {
             StreamError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             StreamError::BadLastEventId => (StatusCode::BAD_REQUEST, "invalid_field"),
             StreamError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            StreamError::TooManyConnections => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_connections")
+            }
         }
     }
 }
@@ -88,6 +96,7 @@ impl From<Refusal> for StreamError {
             Refusal::Unauthorized => StreamError::Unauthorized,
             Refusal::ForeignOrigin => StreamError::ForeignOrigin,
             Refusal::Unavailable => StreamError::Unavailable,
+            Refusal::TooManyConnections => StreamError::TooManyConnections,
         }
     }
 }
@@ -128,13 +137,15 @@ fn respond(mut rx: mpsc::Receiver<Result<Event, Infallible>>) -> Response {
         .into_response()
 }
 
-/// Counts an open stream while alive.
-struct OpenStream;
+/// Counts an open stream while alive, and holds its place in its address's count.
+struct OpenStream {
+    _slot: AddrSlot,
+}
 
 impl OpenStream {
-    fn new() -> OpenStream {
+    fn new(slot: AddrSlot) -> OpenStream {
         metrics::gauge!("confab_streams_open").increment(1);
-        OpenStream
+        OpenStream { _slot: slot }
     }
 }
 
@@ -147,10 +158,14 @@ impl Drop for OpenStream {
 /// `GET /api/rooms/{room}/events`.
 pub async fn room_events(
     State(gateway): State<Gateway>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(room): Path<String>,
     headers: HeaderMap,
     session: Session,
 ) -> Result<Response, StreamError> {
+    let slot = gateway
+        .admit(peer.ip())
+        .ok_or(StreamError::TooManyConnections)?;
     let user = authenticate(&gateway, &headers, &session, CookieOrigin::IfPresent).await?;
     let room: RoomId = room.parse().map_err(|_| StreamError::NotFound)?;
     let since: Option<Seq> = last_event_id(&headers)?;
@@ -180,7 +195,7 @@ pub async fn room_events(
     let task = {
         let gateway = gateway.clone();
         async move {
-            let _open = OpenStream::new();
+            let _open = OpenStream::new(slot);
             let done = CancellationToken::new();
             let watcher = tokio::spawn(watch(
                 gateway.shutdown_token(),
@@ -237,9 +252,13 @@ fn new_handle(gateway: &Gateway, user: UserId) -> (ConnHandle, mpsc::Receiver<Ou
 /// `GET /api/events`.
 pub async fn personal_events(
     State(gateway): State<Gateway>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     session: Session,
 ) -> Result<Response, StreamError> {
+    let slot = gateway
+        .admit(peer.ip())
+        .ok_or(StreamError::TooManyConnections)?;
     let user = authenticate(&gateway, &headers, &session, CookieOrigin::IfPresent).await?;
     let since = last_event_id(&headers)?
         .map(|ms| i64::try_from(ms).map_err(|_| StreamError::BadLastEventId))
@@ -255,7 +274,7 @@ pub async fn personal_events(
     let task = {
         let gateway = gateway.clone();
         async move {
-            let _open = OpenStream::new();
+            let _open = OpenStream::new(slot);
             let mut stream = PersonalStream {
                 tx,
                 last_id: 0,

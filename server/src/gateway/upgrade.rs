@@ -2,10 +2,11 @@
 //! starts the connection under the gateway's task tracker.
 
 use axum::extract::ws::{CloseFrame, Message};
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use protocol::CloseCode;
+use std::net::SocketAddr;
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -18,10 +19,13 @@ const WRITE_BUFFER: usize = 16 * 1024;
 ///
 /// Refusals happen after the upgrade, as close frames, so that every WebSocket client sees
 /// a code it can act on rather than an opaque HTTP failure: no `confab.v1` offered → 1008;
-/// no valid credentials → 4001; a cookie from another site's page → 4003.
+/// no valid credentials → 4001; a cookie from another site's page → 4003; an address
+/// with `--max-conns-per-addr` connections already → 4103 (before any credentials are
+/// looked at).
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(gateway): State<Gateway>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     session: Session,
 ) -> Response {
@@ -40,7 +44,10 @@ pub async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max);
     let negotiated = ws.selected_protocol().is_some();
-    let user = if negotiated {
+    let slot = gateway.admit(peer.ip());
+    let user = if slot.is_none() {
+        Err(auth::Refusal::TooManyConnections)
+    } else if negotiated {
         auth::authenticate(&gateway, &headers, &session, auth::CookieOrigin::Required).await
     } else {
         Err(auth::Refusal::Unauthorized)
@@ -66,6 +73,7 @@ pub async fn upgrade(
                 }
                 (true, Ok(user)) => client::run(socket, gateway, conn_id, user).await,
             }
+            drop(slot);
             drop(token);
         }
         .instrument(span)

@@ -47,6 +47,12 @@ pub async fn metrics(
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     ::metrics::gauge!("confab_rooms_with_subscribers")
         .set(state.gateway.rooms_with_subscribers() as f64);
+    // Read at scrape time: a count that only grows over a long run is a task leak.
+    ::metrics::gauge!("confab_runtime_alive_tasks").set(
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks() as f64,
+    );
     (
         [(
             axum::http::header::CONTENT_TYPE,

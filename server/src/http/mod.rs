@@ -2,6 +2,8 @@
 //! WebSocket route. One router per resource lives in its own module.
 
 mod health;
+pub mod origin;
+pub mod serve;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, app::shell))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::refuse_cross_site_writes,
+        ))
         .layer(axum::middleware::from_fn(cache_control))
         .layer(CompressionLayer::new())
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
