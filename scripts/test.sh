@@ -79,7 +79,7 @@ run_fuzz() {
   local scratch
   scratch="$(mktemp -d)"
   cargo fuzz run --fuzz-dir fuzz -s none client_frame "$scratch" fuzz/corpus/client_frame -- \
-    -max_total_time="${CONFAB_FUZZ_SECS:-30}" -max_len=8192 -timeout=10 \
+    -dict=fuzz/client_frame.dict -max_total_time="${CONFAB_FUZZ_SECS:-30}" -max_len=8192 -timeout=10 \
     >"$LOGS/fuzz.log" 2>&1 || FUZZ_RC=$?
   grep -E '^(Done|INFO: seed corpus)|SUMMARY|panicked' "$LOGS/fuzz.log" || true
   if [ "$FUZZ_RC" != 0 ]; then echo "--- fuzzer log"; tail -n 60 "$LOGS/fuzz.log"; fi

@@ -77,9 +77,61 @@ fn classify(text: &str, err: &serde_json::Error) -> DecodeError {
         Some(_) => DecodeError {
             req,
             code: ErrorCode::InvalidField,
-            message: without_position(err),
+            message: bounded(&clip_quoted(&without_position(err))),
         },
     }
+}
+
+/// Longest error message, in bytes.
+const MESSAGE_MAX_BYTES: usize = 240;
+
+/// Cuts `message` to [`MESSAGE_MAX_BYTES`] (at a character boundary): the backstop for
+/// quotes [`clip_quoted`] cannot tell apart (a quoted name that itself holds a quote).
+fn bounded(message: &str) -> String {
+    if message.len() <= MESSAGE_MAX_BYTES {
+        return message.to_string();
+    }
+    let mut end = MESSAGE_MAX_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+/// Longest piece of the client's own text (a field name, a value) an error quotes.
+const QUOTE_MAX_CHARS: usize = 32;
+
+/// serde's messages quote what they could not use (`` unknown field `…` ``,
+/// `invalid type: string "…"`). Those quotes come from the client and may be huge: each
+/// is cut to [`QUOTE_MAX_CHARS`], so an error never echoes the frame back.
+fn clip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(256));
+    let mut open: Option<char> = None;
+    let mut quoted = 0;
+    for c in message.chars() {
+        match open {
+            Some(q) if c == q => {
+                open = None;
+                out.push(c);
+            }
+            Some(_) => {
+                quoted += 1;
+                if quoted <= QUOTE_MAX_CHARS {
+                    out.push(c);
+                } else if quoted == QUOTE_MAX_CHARS + 1 {
+                    out.push('…');
+                }
+            }
+            None => {
+                if c == '`' || c == '"' {
+                    open = Some(c);
+                    quoted = 0;
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// serde_json's message without the " at line 1 column 17" suffix.
@@ -131,6 +183,35 @@ mod tests {
         let err = decode_client_frame(r#"{"type":"ping","req":4,"extra":1}"#).unwrap_err();
         assert_eq!((err.req, err.code), (Some(4), ErrorCode::InvalidField));
         assert!(!err.message.contains("line"), "{}", err.message);
+    }
+
+    #[test]
+    fn long_field_names_and_values_are_not_echoed_whole() {
+        let name = "f".repeat(10_000);
+        let err = decode_client_frame(&format!(r#"{{"type":"ping","req":1,"{name}":1}}"#))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidField);
+        assert!(err.message.len() < 200, "{}", err.message);
+        assert!(err.message.contains("unknown field `ffff"), "{}", err.message);
+        let value = "v".repeat(10_000);
+        let err = decode_client_frame(&format!(r#"{{"type":"ping","req":"{value}"}}"#))
+            .unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message);
+    }
+
+    #[test]
+    fn a_quote_inside_a_quoted_name_still_leaves_a_short_message() {
+        let name = format!("a`{}", "é".repeat(5000));
+        let frame = serde_json::json!({"type": "ping", "req": 1, name: 1}).to_string();
+        let err = decode_client_frame(&frame).unwrap_err();
+        assert!(err.message.len() <= MESSAGE_MAX_BYTES, "{}", err.message);
+    }
+
+    #[test]
+    fn quotes_are_clipped_and_the_rest_kept() {
+        assert_eq!(clip_quoted("unknown field `abc`"), "unknown field `abc`");
+        let long = format!("x `{}` y", "a".repeat(40));
+        assert_eq!(clip_quoted(&long), format!("x `{}…` y", "a".repeat(32)));
     }
 
     #[test]

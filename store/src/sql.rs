@@ -975,7 +975,7 @@ macro_rules! sql_store {
 
             async fn members(&self, room: RoomId) -> StoreResult<Vec<User>> {
                 sqlx::query_as::<_, UserRow>(
-                    "select u.id, u.handle, u.display_name, u.created_at from memberships m \
+                    "select u.id, u.handle, u.display_name, u.created_at, u.deactivated_at from memberships m \
                      join users u on u.id = m.user_id where m.room_id = $1 order by u.handle",
                 )
                 .bind(room.0)

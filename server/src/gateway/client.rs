@@ -98,10 +98,6 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
                     metrics::histogram!("confab_send_ack_seconds")
                         .record(received.elapsed().as_secs_f64());
                 }
-                if state.flooding() {
-                    metrics::counter!("confab_flood_disconnects_total").increment(1);
-                    break Some(CloseCode::Flooding);
-                }
                 reply
             }
             Inbound::Invalid(err) => Some(ServerFrame::Error {
@@ -117,6 +113,11 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
             && handle.push(Outbound::Frame(text(&reply))).is_err()
         {
             break Some(CloseCode::SlowConsumer);
+        }
+        // The last refusal of the burst is sent, then the close.
+        if state.flooding() {
+            metrics::counter!("confab_flood_disconnects_total").increment(1);
+            break Some(CloseCode::Flooding);
         }
     };
 

@@ -1,20 +1,22 @@
-//! The accept loop: serves the router over HTTP/1.1 (with upgrades) and HTTP/2 on the
-//! bound listener, until told to stop.
+//! The accept loop: serves the router over HTTP/1.1 (with upgrades, for the WebSocket) on
+//! the bound listener until told to stop, then lets the requests in flight finish.
 //!
-//! `axum::serve` installs no timer, which leaves hyper's header read timeout inert: a
-//! client could hold a connection forever by never finishing its request head (slowloris).
-//! This loop is axum's with a timer and `--header-timeout-secs`, and it hands every request
-//! the peer's address as [`ConnectInfo`] (the per-address connection cap counts by it).
+//! `axum::serve` installs no timer, which leaves hyper's header read timeout inert, and it
+//! first reads a connection's opening bytes (to tell HTTP/1 from HTTP/2) with no time
+//! limit at all: a client could hold a connection forever by sending nothing, or by never
+//! finishing its request head (slowloris). This loop speaks HTTP/1.1 only, with a timer and
+//! `--header-timeout-secs`, and hands every request the peer's address as
+//! [`ConnectInfo`] (the per-address connection cap counts by it).
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 /// How long to pause accepting after an accept error (out of file descriptors, say), so
@@ -30,13 +32,13 @@ pub async fn serve(
     grace: Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    // Dropped when the loop ends, which tells every connection to finish gracefully.
+    let (stopping, stopped) = tokio::sync::watch::channel(());
+    let connections = TaskTracker::new();
     tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
@@ -58,20 +60,27 @@ pub async fn serve(
             router.clone().oneshot(request)
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut stopped = stopped.clone();
+        connections.spawn(async move {
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopped.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = result {
                 tracing::debug!(cause = %err, %peer, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    drop(stopping);
+    connections.close();
+    if tokio::time::timeout(grace, connections.wait()).await.is_err() {
         tracing::warn!("HTTP requests still in flight after the grace period");
     }
 }

@@ -7,11 +7,12 @@
 //! event, snapshot, history page, typing or unread notice of a room ever reaches someone
 //! who was not allowed to read it. Allowed is decided by a model of the memberships that
 //! is updated from the replies: a member of a room at the moment a message is acked may
-//! receive it, and only a member (or anyone, for a public room) may subscribe or read
-//! history. On one node with the in-process broker, an acked event is already in every
+//! receive it live; only a member (or anyone, for a public room) may subscribe or read
+//! history, and subscribing opens the room's past (a replay up to the room's last seq at
+//! that moment). On one node with the in-process broker, an acked event is already in every
 //! subscriber's queue when the ack is sent, so "members at the ack" is exact.
 //!
-//! Cases: `PROPTEST_CASES` (default 40); shrinking finds a minimal failing sequence.
+//! Cases: `PROPTEST_CASES` (default 64); shrinking finds a minimal failing sequence.
 
 use futures_util::StreamExt;
 use proptest::prelude::*;
@@ -19,12 +20,18 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use protocol::ids::{MessageId, RoomId, Seq};
 use protocol::{ErrorCode, PersonalEvent, ServerFrame};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use store::RoomKind;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, TestUser, WAIT, Ws, send_text, spawn_app_with};
 
 const CLIENTS: usize = 3;
+
+/// Totals over every case, so that the test can show it was not vacuous.
+static EVENTS_CHECKED: AtomicU64 = AtomicU64::new(0);
+static REFUSALS: AtomicU64 = AtomicU64::new(0);
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
 /// Rooms 0–2 exist (public, private of clients 0 and 1, DM of clients 1 and 2); room 3
 /// does not.
 const ROOMS: usize = 4;
@@ -120,6 +127,8 @@ struct Model {
     ever_subscribed: HashSet<(usize, usize)>,
     /// Messages acked so far: id, author, room.
     messages: Vec<(MessageId, usize, usize)>,
+    /// The highest seq acked per room.
+    last_seq: HashMap<usize, Seq>,
 }
 
 impl Model {
@@ -140,6 +149,9 @@ struct Conn {
     last: HashMap<usize, Seq>,
     /// Within the current subscription, the seq the next event must have minus one.
     run: HashMap<usize, Option<Seq>>,
+    /// The room's last seq when this connection's current subscription began: history up
+    /// to there is the room's past, which a member (or anyone, in a public room) may read.
+    replay_upto: HashMap<usize, Seq>,
 }
 
 impl Conn {
@@ -157,6 +169,7 @@ impl Conn {
             next_req: 1_000_000,
             last: HashMap::new(),
             run: HashMap::new(),
+            replay_upto: HashMap::new(),
         }
     }
 
@@ -229,9 +242,12 @@ fn check_pushes(
                 let r = model.room_index(*room);
                 ensure!(r.is_some(), "an event of a room nobody made: {push:?}");
                 let r = r.unwrap();
+                // Live, it needs membership when it was acked; replayed on subscribing, it
+                // is the room's past, open to whoever may subscribe.
                 let allowed = model.members_at.get(&(r, *seq));
+                let past = conn.replay_upto.get(&r).is_some_and(|upto| seq <= upto);
                 ensure!(
-                    allowed.is_some_and(|m| m.contains(&client)),
+                    past || allowed.is_some_and(|m| m.contains(&client)),
                     "client {client} got event {seq} of room {r}; members then: {allowed:?}"
                 );
                 if let Some(last) = conn.last.get(&r) {
@@ -242,6 +258,7 @@ fn check_pushes(
                 }
                 conn.last.insert(r, *seq);
                 conn.run.insert(r, Some(*seq));
+                EVENTS_CHECKED.fetch_add(1, Ordering::Relaxed);
             }
             ServerFrame::Snapshot {
                 room,
@@ -316,8 +333,21 @@ fn target_message(model: &Model, target: usize) -> Option<(MessageId, usize, usi
     Some(model.messages[target % model.messages.len()])
 }
 
-/// Runs one sequence against `app` with fresh users and rooms (case number `n`).
+/// Runs one sequence against `app` with fresh users and rooms (case number `n`); a
+/// failure carries the transcript of requests and replies that led to it.
 async fn run_case(app: &TestApp, n: u32, ops: Vec<(usize, Op)>) -> Result<(), TestCaseError> {
+    let mut transcript = Vec::new();
+    run_ops(app, n, ops, &mut transcript).await.map_err(|e| {
+        TestCaseError::fail(format!("{e}\ntranscript:\n  {}", transcript.join("\n  ")))
+    })
+}
+
+async fn run_ops(
+    app: &TestApp,
+    n: u32,
+    ops: Vec<(usize, Op)>,
+    transcript: &mut Vec<String>,
+) -> Result<(), TestCaseError> {
     let mut users = Vec::new();
     for c in 0..CLIENTS {
         users.push(app.user(&format!("p{n}u{c}")).await);
@@ -349,13 +379,18 @@ async fn run_case(app: &TestApp, n: u32, ops: Vec<(usize, Op)>) -> Result<(), Te
         members_at: HashMap::new(),
         ever_subscribed: HashSet::new(),
         messages: Vec::new(),
+        last_seq: HashMap::new(),
     };
     let mut conns = Vec::new();
     for user in &users {
         conns.push(Conn::open(app, user).await);
     }
 
-    for (i, (c, op)) in ops.into_iter().enumerate() {
+    // Everyone starts subscribed to what they may read, so that most random requests
+    // meet a live room; the random part may then unsubscribe, leave, resume, and so on.
+    let start = [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 0), (2, 2)]
+        .map(|(c, room)| (c, Op::Subscribe { room, resume: false }));
+    for (i, (c, op)) in start.into_iter().chain(ops).enumerate() {
         let conn = &mut conns[c];
         let frame = match &op {
             Op::Subscribe { room, resume } => {
@@ -425,7 +460,18 @@ async fn run_case(app: &TestApp, n: u32, ops: Vec<(usize, Op)>) -> Result<(), Te
             Op::Incomplete(kind) => serde_json::json!({"type": kind}),
         };
         let (reply, pushes) = conn.exchange(frame).await?;
+        transcript.push(format!("{c}: {op:?} → {reply:?} (after pushes {pushes:?})"));
         let acked = matches!(reply, ServerFrame::Ack { .. });
+        REQUESTS.fetch_add(1, Ordering::Relaxed);
+        if matches!(
+            reply,
+            ServerFrame::Error {
+                code: ErrorCode::Forbidden | ErrorCode::NotSubscribed | ErrorCode::NotFound,
+                ..
+            }
+        ) {
+            REFUSALS.fetch_add(1, Ordering::Relaxed);
+        }
         match (&op, &reply) {
             (Op::Subscribe { room, resume }, _) => {
                 let allowed = model.may_read(c, *room);
@@ -447,6 +493,8 @@ async fn run_case(app: &TestApp, n: u32, ops: Vec<(usize, Op)>) -> Result<(), Te
                         None
                     };
                     conn.run.insert(*room, resumed);
+                    let upto = model.last_seq.get(room).copied().unwrap_or(0);
+                    conn.replay_upto.insert(*room, upto);
                 }
             }
             (Op::Send { room, .. }, _) if acked => {
@@ -509,6 +557,8 @@ async fn run_case(app: &TestApp, n: u32, ops: Vec<(usize, Op)>) -> Result<(), Te
         {
             let r = model.room_index(room).expect("an acked room is known");
             model.members_at.insert((r, seq), model.members[r].clone());
+            let last = model.last_seq.entry(r).or_insert(0);
+            *last = (*last).max(seq);
             if let (Op::Send { .. }, Some(id)) = (&op, info.message_id) {
                 model.messages.push((id, c, r));
             }
@@ -538,7 +588,7 @@ fn random_frame_sequences_keep_order_and_never_reach_outsiders() {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(64);
     let mut runner = TestRunner::new(Config {
         cases,
         max_shrink_iters: 200,
@@ -547,7 +597,7 @@ fn random_frame_sequences_keep_order_and_never_reach_outsiders() {
     });
     let case = std::sync::atomic::AtomicU32::new(0);
     let result = runner.run(&sequence(), |ops| {
-        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = case.fetch_add(1, Ordering::Relaxed);
         runtime.block_on(run_case(&app, n, ops))
     });
     if let Err(failure) = result {
@@ -555,9 +605,18 @@ fn random_frame_sequences_keep_order_and_never_reach_outsiders() {
     }
     // Every case ran on one server, which is still healthy.
     let health = runtime.block_on(app.get_text("/healthz"));
-    assert_eq!(health, "ok");
+    assert_eq!(health, r#"{"status":"ok"}"#);
+    let (events, refusals, requests) = (
+        EVENTS_CHECKED.load(Ordering::Relaxed),
+        REFUSALS.load(Ordering::Relaxed),
+        REQUESTS.load(Ordering::Relaxed),
+    );
     println!(
-        "{} random sequences held",
-        case.load(std::sync::atomic::Ordering::Relaxed)
+        "{} random sequences held: {requests} requests, {refusals} refused, {events} events checked",
+        case.load(Ordering::Relaxed)
+    );
+    assert!(
+        events > 0 && refusals > 0,
+        "the sequences must deliver events and try forbidden things"
     );
 }
