@@ -687,6 +687,50 @@ async fn users_are_found_by_handle_prefix(store: Arc<dyn Store>) {
     assert!(store.search_users("zed", 10).await.unwrap().is_empty());
 }
 
+async fn deactivated_accounts_lose_every_way_in_and_keep_their_messages(store: Arc<dyn Store>) {
+    let before = now_millis();
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    applied(write_one(&*store, general.id, send(ana.id, "c1", "hello")).await);
+    let hash = [7u8; 32];
+    store.create_api_token(ana.id, "bot", &hash).await.unwrap();
+    assert!(store.deactivated_since(before).await.unwrap().is_empty());
+
+    assert!(store.deactivate_user(ana.id).await.unwrap());
+    assert!(!store.deactivate_user(ana.id).await.unwrap(), "only once");
+    let handle = Handle::parse("ana").unwrap();
+    assert!(
+        store.credentials(&handle).await.unwrap().is_none(),
+        "no log-in"
+    );
+    assert!(
+        store.user_by_token_hash(&hash).await.unwrap().is_none(),
+        "no token"
+    );
+    assert!(
+        store.api_tokens(ana.id).await.unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+    let found = store.search_users("a", 10).await.unwrap();
+    assert!(found.iter().all(|u| u.id != ana.id), "not in search");
+    // The account itself stays, marked, and so do its messages.
+    let stored = store.user(ana.id).await.unwrap().expect("still there");
+    assert!(!stored.is_active());
+    assert!(store.user(bo.id).await.unwrap().unwrap().is_active());
+    let page = store.latest(general.id, 10).await.unwrap();
+    assert_eq!(page.messages[0].author_id, ana.id);
+    assert_eq!(store.deactivated_since(before).await.unwrap(), vec![ana.id]);
+    assert!(
+        store
+            .deactivated_since(now_millis() + 60_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -729,4 +773,5 @@ conformance!(
     pages_walk_back_through_history,
     unread_counts_follow_the_read_marker,
     the_writer_orders_concurrent_sends_without_gaps,
+    deactivated_accounts_lose_every_way_in_and_keep_their_messages,
 );

@@ -388,8 +388,15 @@ async fn run_ops(
 
     // Everyone starts subscribed to what they may read, so that most random requests
     // meet a live room; the random part may then unsubscribe, leave, resume, and so on.
-    let start = [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 0), (2, 2)]
-        .map(|(c, room)| (c, Op::Subscribe { room, resume: false }));
+    let start = [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 0), (2, 2)].map(|(c, room)| {
+        (
+            c,
+            Op::Subscribe {
+                room,
+                resume: false,
+            },
+        )
+    });
     for (i, (c, op)) in start.into_iter().chain(ops).enumerate() {
         let conn = &mut conns[c];
         let frame = match &op {

@@ -441,6 +441,9 @@ pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
                 s.database_url = Some(url);
                 s.redis_url = Some(redis);
                 s.redis_prefix = prefix;
+                // Cluster tests send in bursts; the per-connection limit is tested elsewhere.
+                s.rate_per_sec = 10_000;
+                s.rate_burst = 10_000;
             })
             .await,
         );
