@@ -188,14 +188,18 @@ mod tests {
     #[test]
     fn long_field_names_and_values_are_not_echoed_whole() {
         let name = "f".repeat(10_000);
-        let err = decode_client_frame(&format!(r#"{{"type":"ping","req":1,"{name}":1}}"#))
-            .unwrap_err();
+        let err =
+            decode_client_frame(&format!(r#"{{"type":"ping","req":1,"{name}":1}}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidField);
         assert!(err.message.len() < 200, "{}", err.message);
-        assert!(err.message.contains("unknown field `ffff"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown field `ffff"),
+            "{}",
+            err.message
+        );
         let value = "v".repeat(10_000);
-        let err = decode_client_frame(&format!(r#"{{"type":"ping","req":"{value}"}}"#))
-            .unwrap_err();
+        let err =
+            decode_client_frame(&format!(r#"{{"type":"ping","req":"{value}"}}"#)).unwrap_err();
         assert!(err.message.len() < 200, "{}", err.message);
     }
 

@@ -80,7 +80,10 @@ pub async fn serve(
     drop(listener);
     drop(stopping);
     connections.close();
-    if tokio::time::timeout(grace, connections.wait()).await.is_err() {
+    if tokio::time::timeout(grace, connections.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("HTTP requests still in flight after the grace period");
     }
 }
