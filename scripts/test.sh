@@ -30,7 +30,12 @@ phase "setup" source "$ROOT/scripts/setup.sh"
 source "$ROOT/scripts/lib/services.sh"
 phase "services (postgres, redis)" bash -c 'source scripts/lib/services.sh; ensure_postgres; ensure_redis'
 
-phase "cargo fmt --check" cargo fmt --all -- --check
+run_fmt() {
+  cargo fmt --all -- --check
+  # The fuzz crate is a workspace of its own.
+  rustfmt --edition 2024 --check fuzz/fuzz_targets/*.rs
+}
+phase "cargo fmt --check" run_fmt
 
 # Share artifacts with `cargo leptos watch` (it builds with these).
 export RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=confab

@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
     match decode_client_frame(text) {
         Ok(frame) => {
             let again = serde_json::to_string(&frame).expect("a frame encodes");
-            assert_eq!(decode_client_frame(&again), Ok(frame), "round trip of {again}");
+            assert_eq!(
+                decode_client_frame(&again),
+                Ok(frame),
+                "round trip of {again}"
+            );
         }
         Err(err) => {
             assert!(
@@ -29,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
                 ),
                 "{err:?}"
             );
-            assert!(err.message.len() <= 300, "message echoes input: {}", err.message);
+            assert!(
+                err.message.len() <= 300,
+                "message echoes input: {}",
+                err.message
+            );
             if let Some(req) = err.req {
                 let value: serde_json::Value = serde_json::from_str(text).expect("req from JSON");
                 assert_eq!(value.get("req").and_then(|r| r.as_u64()), Some(req));
