@@ -34,6 +34,18 @@ load() { # load NAME ARGS...
     --server-pid "$SERVER" "$@"
 }
 
+# The generator's own ceiling first: a trivial sink on CPU 0 writing events as fast as the
+# generator (CPU 1) reads them through its receive path.
+SINK_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+if [ -z "$ONLY" ] || [[ "selftest" == *"$ONLY"* ]]; then
+  taskset -c 0 "$BIN/confab-load" --server "127.0.0.1:$SINK_PORT" sink &
+  SINK=$!
+  sleep 0.5
+  echo "=== selftest 50 connections"
+  taskset -c 1 "$BIN/confab-load" --server "127.0.0.1:$SINK_PORT" selftest --connections 50 --seconds 10
+  kill "$SINK"
+fi
+
 load "idle 10000"            idle --clients 10000 --room-size 100 --seconds 5
 load "fanout 2000/100 10/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 10 --seconds 10
 load "fanout 2000/100 20/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 20 --seconds 10

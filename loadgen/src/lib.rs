@@ -11,12 +11,14 @@
 //! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`, `reconnect-storm`).
 //! - [`ramp`]: `fanout` at rising rates until p99 passes a bound or anything is lost.
 //! - [`report`]: the figures and their one-line JSON summary.
+//! - [`selftest`]: the generator's own receive ceiling, against a trivial sink.
 //! - [`sys`]: process facts from `/proc` and the file-descriptor limit.
 
 pub mod bots;
 pub mod conn;
 pub mod ramp;
 pub mod report;
+pub mod selftest;
 pub mod session;
 pub mod sys;
 pub mod workload;

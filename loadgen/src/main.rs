@@ -21,8 +21,8 @@ struct Cli {
     /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`.
     #[arg(long, value_delimiter = ',')]
     sources: Vec<IpAddr>,
-    /// The bots file: `handle<TAB>token` lines.
-    #[arg(long)]
+    /// The bots file: `handle<TAB>token` lines (not needed by `sink` and `selftest`).
+    #[arg(long, default_value = "bots.tsv")]
     bots: PathBuf,
     /// The server's pid, to report its memory (RSS) per connection.
     #[arg(long)]
@@ -97,6 +97,17 @@ enum Workload {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The generator's own ceiling: read events from a `sink` (at --server) through the
+    /// generator's receive path; reports frames/s and the generator's CPU.
+    Selftest {
+        #[arg(long, default_value_t = 50)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// A trivial WebSocket server that writes room events as fast as they are taken, for
+    /// `selftest`; listens on --server until killed.
+    Sink,
     /// Clients subscribed and quiet; with --server-pid, the server's memory per connection.
     Idle {
         #[arg(long, default_value_t = 10_000)]
@@ -111,6 +122,21 @@ enum Workload {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    match cli.workload {
+        Workload::Sink => return confab_load::selftest::sink(cli.server).await,
+        Workload::Selftest {
+            connections,
+            seconds,
+        } => {
+            let report = confab_load::selftest::selftest(cli.server, connections, seconds).await?;
+            report.print();
+            if report.lost + report.duplicates > 0 {
+                std::process::exit(2);
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut steps = None;
     let (workload, clients, room_size, publishers, rate, seconds) = match cli.workload {
         Workload::Ramp {
@@ -165,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
             room_size,
             seconds,
         } => ("idle", clients, room_size, 0, 0.0, seconds),
+        Workload::Sink | Workload::Selftest { .. } => unreachable!("handled above"),
     };
     let limit = confab_load::sys::raise_fd_limit(clients as u64 + 1024);
     if limit < clients as u64 + 64 {
