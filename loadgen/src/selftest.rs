@@ -145,7 +145,11 @@ impl SelfTest {
 }
 
 /// Reads from the sink at `sink` over `connections` connections for `seconds`.
-pub async fn selftest(sink: SocketAddr, connections: usize, seconds: u64) -> anyhow::Result<SelfTest> {
+pub async fn selftest(
+    sink: SocketAddr,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<SelfTest> {
     let live = Arc::new(Live::default());
     let mut sockets = Vec::with_capacity(connections);
     for _ in 0..connections {
@@ -219,7 +223,10 @@ mod tests {
         let template = Template::new();
         let text = template.frame(42);
         let parsed: ServerFrame = serde_json::from_str(&text).expect("a valid frame");
-        assert!(matches!(parsed, ServerFrame::Event { seq: 42, .. }), "{text}");
+        assert!(
+            matches!(parsed, ServerFrame::Event { seq: 42, .. }),
+            "{text}"
+        );
         let scanned = scan_event(&text).expect("an event");
         assert_eq!(scanned.seq, 42);
         assert!(scanned.message && scanned.sent_nanos.is_some());

@@ -31,7 +31,8 @@ pub enum ErrorCode {
     TooManyRooms,
     /// Too many requests; slow down (the message says for how long).
     RateLimited,
-    /// The store is unreachable: nothing was written; retry later.
+    /// The store is unreachable; retry later. A write that failed during the commit may
+    /// still have been stored: retried with the same `client_msg_id`, it is acked once.
     Unavailable,
     /// The server failed; the request may be retried.
     Internal,

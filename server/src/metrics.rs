@@ -31,6 +31,21 @@ const SECONDS: &[f64] = &[
 ];
 const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
+/// How often histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds recorded histogram samples into their buckets every few seconds. Without it the
+/// exporter keeps every sample until `/metrics` is scraped: a server nobody scrapes grows
+/// by a few hundred bytes per message (the fault tests' long run found it).
+pub async fn upkeep() {
+    let handle = install();
+    let mut tick = tokio::time::interval(UPKEEP_EVERY);
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 /// Installs the recorder (once per process; later calls return the same handle).
 pub fn install() -> PrometheusHandle {
     HANDLE

@@ -137,6 +137,7 @@ impl Application {
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
         let state_header_timeout = state.settings.header_timeout_secs;
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
+        let metrics_upkeep = tokio::spawn(crate::metrics::upkeep());
         let router = crate::http::router(state);
 
         tracing::info!(%addr, "confab listening on http://{addr}");
@@ -151,6 +152,7 @@ impl Application {
         .await;
         gateway.wait_closed(grace).await;
         housekeeping.abort();
+        metrics_upkeep.abort();
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 
 use protocol::ids::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use store::{Store, StoreResult};
 
@@ -15,7 +16,13 @@ use store::{Store, StoreResult};
 #[derive(Default)]
 pub struct Members {
     rooms: RwLock<HashMap<RoomId, Arc<HashSet<UserId>>>>,
+    /// Counts every change, cached room or not: a load that saw it move while reading the
+    /// Store may have read the members before a join or leave and must read again.
+    changes: AtomicU64,
 }
+
+/// Loads tried before a room's members are returned uncached (changes kept coming).
+const LOAD_TRIES: usize = 5;
 
 impl Members {
     /// The cached members of `room`, if loaded.
@@ -28,24 +35,36 @@ impl Members {
         if let Some(m) = self.get(room) {
             return Ok(m);
         }
-        let set: HashSet<UserId> = store
-            .members(room)
-            .await?
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
-        let set = Arc::new(set);
-        self.rooms
-            .write()
-            .expect("members lock")
-            .entry(room)
-            .or_insert(set.clone());
-        Ok(set)
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let before = self.changes.load(Ordering::SeqCst);
+            let set: HashSet<UserId> = store
+                .members(room)
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect();
+            let set = Arc::new(set);
+            let mut rooms = self.rooms.write().expect("members lock");
+            if let Some(cached) = rooms.get(&room) {
+                return Ok(cached.clone());
+            }
+            // A change recorded while the Store was read may be missing from `set`.
+            if self.changes.load(Ordering::SeqCst) == before {
+                rooms.insert(room, set.clone());
+                return Ok(set);
+            }
+            if tries == LOAD_TRIES {
+                return Ok(set);
+            }
+        }
     }
 
     /// Records that `user` joined (`true`) or left `room`, if the room is cached.
     pub fn changed(&self, room: RoomId, user: UserId, joined: bool) {
         let mut rooms = self.rooms.write().expect("members lock");
+        self.changes.fetch_add(1, Ordering::SeqCst);
         if let Some(set) = rooms.get_mut(&room) {
             let set = Arc::make_mut(set);
             if joined {

@@ -215,6 +215,18 @@ impl Gateway {
     /// and publish, so that every node fans it out (and tells members elsewhere about new
     /// messages).
     fn on_commit(&self, event: &store::Event) {
+        self.publish_event(event);
+        if event.kind == store::EventKind::Message {
+            self.publish(broker::Envelope::Unread {
+                room: event.room_id,
+                seq: event.seq,
+                author: event.message.author_id,
+            });
+        }
+    }
+
+    /// Encodes a stored event once and publishes it to every node's subscribers.
+    fn publish_event(&self, event: &store::Event) {
         // The author of a live event is connected, hence cached.
         let author = self
             .users()
@@ -230,13 +242,6 @@ impl Gateway {
             seq: event.seq,
             frame,
         });
-        if event.kind == store::EventKind::Message {
-            self.publish(broker::Envelope::Unread {
-                room: event.room_id,
-                seq: event.seq,
-                author: event.message.author_id,
-            });
-        }
     }
 
     fn publish(&self, envelope: broker::Envelope) {

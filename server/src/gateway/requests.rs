@@ -16,6 +16,12 @@ use super::Gateway;
 use super::encode::{message_view, text};
 use super::outbound::{ConnHandle, Outbound, Stuck};
 
+/// What an `unavailable` error says. When the store fails during a commit, the write may
+/// still have been stored; a retry with the same `client_msg_id` is acked with it (and
+/// never stores it twice), so that is what the client is told to do.
+const UNAVAILABLE: &str =
+    "the store is unavailable; retry later with the same client_msg_id (never stored twice)";
+
 /// Largest history page a client may ask for.
 const MAX_HISTORY: u32 = 200;
 
@@ -45,10 +51,7 @@ impl From<StoreError> for Failure {
             other => {
                 tracing::warn!(cause = %other, "store failed");
                 if other.is_temporary() {
-                    fail(
-                        ErrorCode::Unavailable,
-                        "the store is unavailable; nothing was written, retry later",
-                    )
+                    fail(ErrorCode::Unavailable, UNAVAILABLE)
                 } else {
                     fail(ErrorCode::Internal, "the server failed")
                 }
@@ -72,10 +75,7 @@ impl From<WriteFailure> for Failure {
             WriteFailure::Refused(WriteError::NoSuchRoom) => {
                 fail(ErrorCode::NotFound, "no such room")
             }
-            WriteFailure::Store(_) => fail(
-                ErrorCode::Unavailable,
-                "the store is unavailable; nothing was written, retry later",
-            ),
+            WriteFailure::Store(_) => fail(ErrorCode::Unavailable, UNAVAILABLE),
             WriteFailure::Stopped => fail(
                 ErrorCode::Unavailable,
                 "the server is stopping; retry on another connection",
@@ -296,7 +296,13 @@ impl ClientState {
         let outcome = self.gateway.writer().write(room, command).await?;
         let (event, duplicate) = match &outcome {
             WriteOutcome::Applied(e) => (e, false),
-            WriteOutcome::Duplicate(e) => (e, true),
+            WriteOutcome::Duplicate(e) => {
+                // The original may have been committed by a write whose answer was lost
+                // (the store failed during its commit) and then never fanned out: offer it
+                // again. Subscribers that have it skip it by seq.
+                self.gateway.publish_event(e);
+                (e, true)
+            }
         };
         Ok(AckInfo {
             room: Some(room),

@@ -25,6 +25,7 @@ use store::RoomKind;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, TestUser, WAIT, Ws, send_text, spawn_app_with};
+use crate::wsclient::reply_req;
 
 const CLIENTS: usize = 3;
 
@@ -199,16 +200,6 @@ impl Conn {
             }
             pushes.push(frame);
         }
-    }
-}
-
-fn reply_req(frame: &ServerFrame) -> Option<u64> {
-    match frame {
-        ServerFrame::Ack { req, .. }
-        | ServerFrame::Pong { req }
-        | ServerFrame::History { req, .. } => Some(*req),
-        ServerFrame::Error { req, .. } => *req,
-        _ => None,
     }
 }
 

@@ -14,7 +14,8 @@ pub struct Client {
     pushes: VecDeque<ServerFrame>,
 }
 
-fn reply_req(frame: &ServerFrame) -> Option<u64> {
+/// The `req` a frame answers, if it is a reply.
+pub fn reply_req(frame: &ServerFrame) -> Option<u64> {
     match frame {
         ServerFrame::Ack { req, .. }
         | ServerFrame::Pong { req }

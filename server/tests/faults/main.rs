@@ -1,0 +1,29 @@
+//! Fault tests: a server SIGKILLed in the middle of a burst and restarted on its data, a
+//! Postgres crash and restart under a stream of sends, and a long run of reconnecting
+//! clients checked for leaks. A binary of its own, so that these slower tests run apart
+//! from the others.
+//!
+//! The shared pieces: `child` (the `confab` binary as a process), `own_postgres` (a
+//! PostgreSQL server of the test's own), `seed` (users and a room in a child's store),
+//! `peer` (a client that survives its server), `sender` and `watcher` (what clients were
+//! told and what they saw) and `room_log` (the checks against the store).
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[allow(dead_code)]
+#[path = "../api/wsclient.rs"]
+mod wsclient;
+
+mod child;
+mod own_postgres;
+mod peer;
+mod room_log;
+mod seed;
+mod sender;
+mod watcher;
+
+mod churn;
+mod kill9;
+mod postgres_restart;
+mod soak;
