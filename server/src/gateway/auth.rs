@@ -99,15 +99,7 @@ fn cookie_origin_ok(rule: CookieOrigin, headers: &HeaderMap, allowed: &[String])
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, host.parse().unwrap());
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, o.parse().unwrap());
-        }
-        h
-    }
+    use crate::http::origin::tests::headers;
 
     #[test]
     fn event_streams_take_a_cookie_without_origin_but_never_a_foreign_one() {

@@ -70,10 +70,11 @@ pub async fn refuse_cross_site_writes(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+    /// Request headers with `Host` and, if given, `Origin`.
+    pub(crate) fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, host.parse().unwrap());
         if let Some(o) = origin {

@@ -315,18 +315,14 @@ async fn hostile_values_are_refused_or_kept_verbatim(backend: Backend) {
     assert_eq!(app.store.public_rooms().await.unwrap().len(), 1);
     // A display name is free text too.
     let display = "Robert'); DROP TABLE users;--";
-    let resp = app
-        .new_client()
-        .post(app.url("/api/auth/signup"))
-        .header("accept", "application/json")
-        .form(&[
-            ("handle", "bobby"),
-            ("display_name", display),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_up_as(
+        &app,
+        &app.new_client(),
+        "bobby",
+        display,
+        "correct horse battery",
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let handle = Handle::parse("bobby").unwrap();
     let bobby = app.store.user_by_handle(&handle).await.unwrap();
@@ -370,6 +366,26 @@ fn session_cookie(resp: &reqwest::Response) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// Signs up through the server function with `http` (a browser of its own).
+async fn sign_up_as(
+    app: &TestApp,
+    http: &reqwest::Client,
+    handle: &str,
+    display_name: &str,
+    password: &str,
+) -> reqwest::Response {
+    http.post(app.url("/api/auth/signup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("handle", handle),
+            ("display_name", display_name),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Who `/api/auth/me` says a request with `cookie` is (JSON `null`: nobody).
@@ -444,17 +460,7 @@ async fn credentials_act_only_as_their_owner_and_forgeries_get_nowhere() {
 
     // Cookies: a forged session id is no one; a logged-out session id is no one.
     let carol = app.new_client();
-    let resp = carol
-        .post(app.url("/api/auth/signup"))
-        .header("accept", "application/json")
-        .form(&[
-            ("handle", "carol"),
-            ("display_name", "Carol"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_up_as(&app, &carol, "carol", "Carol", "correct horse battery").await;
     assert_eq!(resp.status(), 200);
     let cookie = session_cookie(&resp);
     assert_eq!(me_with_cookie(&app, &cookie).await["handle"], "carol");
@@ -488,17 +494,7 @@ async fn a_deactivated_user_is_locked_out_everywhere_and_their_messages_stay() {
     let bo = app.user("bo").await;
     let room = app.public_room(&bo, "general").await;
     let dan_http = app.new_client();
-    let resp = dan_http
-        .post(app.url("/api/auth/signup"))
-        .header("accept", "application/json")
-        .form(&[
-            ("handle", "dan"),
-            ("display_name", "Dan"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_up_as(&app, &dan_http, "dan", "Dan", "correct horse battery").await;
     assert_eq!(resp.status(), 200);
     let cookie = session_cookie(&resp);
     let dan = app
@@ -727,18 +723,7 @@ async fn passwords_and_tokens_are_stored_only_as_salted_hashes() {
     let password = "correct horse battery staple";
     let mut hashes = Vec::new();
     for handle in ["gil", "hal"] {
-        let resp = app
-            .new_client()
-            .post(app.url("/api/auth/signup"))
-            .header("accept", "application/json")
-            .form(&[
-                ("handle", handle),
-                ("display_name", handle),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let resp = sign_up_as(&app, &app.new_client(), handle, handle, password).await;
         assert_eq!(resp.status(), 200);
         // The session cookie: not readable by scripts, not sent cross-site, only over
         // HTTPS when so configured.
