@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::session::{Live, Outcome, count_event, latency_histogram, now_nanos};
+use crate::session::{Live, Outcome, count_event, now_nanos};
 use crate::sys;
 
 /// Frames written between flushes.
@@ -163,15 +163,7 @@ pub async fn selftest(
     for mut ws in sockets {
         let live = live.clone();
         tasks.push(tokio::spawn(async move {
-            let mut out = Outcome {
-                room: RoomId(Uuid::nil()),
-                latency_us: latency_histogram(),
-                received: 0,
-                lost: 0,
-                duplicates: 0,
-                acked: 0,
-                dropped: false,
-            };
+            let mut out = Outcome::new(RoomId(Uuid::nil()));
             let mut last = 0;
             // A socket that is always ready never lets the timeout fire: look at the clock
             // every so many frames as well.

@@ -85,6 +85,21 @@ pub struct Outcome {
     pub dropped: bool,
 }
 
+impl Outcome {
+    /// Nothing seen yet, for a connection to `room`.
+    pub fn new(room: RoomId) -> Outcome {
+        Outcome {
+            room,
+            latency_us: latency_histogram(),
+            received: 0,
+            lost: 0,
+            duplicates: 0,
+            acked: 0,
+            dropped: false,
+        }
+    }
+}
+
 /// A fresh latency histogram: 1 µs to 10 minutes, 3 significant digits.
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
@@ -107,15 +122,7 @@ pub async fn run(
     live: Arc<Live>,
     mut phase: watch::Receiver<Phase>,
 ) -> Outcome {
-    let mut out = Outcome {
-        room: plan.room,
-        latency_us: latency_histogram(),
-        received: 0,
-        lost: 0,
-        duplicates: 0,
-        acked: 0,
-        dropped: false,
-    };
+    let mut out = Outcome::new(plan.room);
     let mut last = plan.seen;
     let mut req: u64 = 1_000;
     let mut publish =

@@ -24,12 +24,10 @@ struct OwnRedis {
 impl OwnRedis {
     /// Starts one; `None` (said loudly) when `redis-server` cannot run and CI is not set.
     async fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = OwnRedis { port, child: None };
+        let mut redis = OwnRedis {
+            port: helpers::free_port(),
+            child: None,
+        };
         match redis.up().await {
             Ok(()) => Some(redis),
             Err(err) if std::env::var_os("CI").is_none() => {

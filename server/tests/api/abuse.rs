@@ -338,20 +338,6 @@ async fn hostile_values_are_refused_or_kept_verbatim(backend: Backend) {
     );
 }
 
-mod sqlite {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn hostile_values_are_refused_or_kept_verbatim() {
-        super::hostile_values_are_refused_or_kept_verbatim(super::Backend::Sqlite).await;
-    }
-}
-
-mod postgres {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn hostile_values_are_refused_or_kept_verbatim() {
-        super::hostile_values_are_refused_or_kept_verbatim(super::Backend::Postgres).await;
-    }
-}
-
 // --- credentials -------------------------------------------------------------------------
 
 /// The `confab_session=…` pair from a response's cookies.
@@ -615,19 +601,10 @@ async fn a_member_who_left_a_private_room_reads_nothing_more(backend: Backend) {
     assert_eq!(resp.status(), 403);
 }
 
-mod sqlite_members {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_member_who_left_a_private_room_reads_nothing_more() {
-        super::a_member_who_left_a_private_room_reads_nothing_more(super::Backend::Sqlite).await;
-    }
-}
-
-mod postgres_members {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_member_who_left_a_private_room_reads_nothing_more() {
-        super::a_member_who_left_a_private_room_reads_nothing_more(super::Backend::Postgres).await;
-    }
-}
+on_both_backends_with_settings!(
+    hostile_values_are_refused_or_kept_verbatim,
+    a_member_who_left_a_private_room_reads_nothing_more,
+);
 
 // --- other sites -------------------------------------------------------------------------
 

@@ -17,6 +17,35 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A free port on the loopback interface (free when asked; nothing holds it after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The upgrade request for `/ws` at `addr`, offering `confab.v1`, with `token` as bearer.
+pub fn ws_request(
+    addr: SocketAddr,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{addr}{}", protocol::WS_PATH)
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(protocol::SUBPROTOCOL),
+    );
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("a token is header-safe"),
+    );
+    request
+}
+
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -239,18 +268,7 @@ impl TestApp {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(4096).unwrap();
         let stream = socket.connect(self.addr).await.unwrap();
-        let mut request = format!("ws://{}{}", self.addr, protocol::WS_PATH)
-            .into_client_request()
-            .unwrap();
-        let headers = request.headers_mut();
-        headers.insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static(protocol::SUBPROTOCOL),
-        );
-        headers.insert(
-            "authorization",
-            HeaderValue::from_str(&format!("Bearer {}", user.token)).unwrap(),
-        );
+        let request = ws_request(self.addr, &user.token);
         let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
             .await
             .unwrap();
@@ -510,12 +528,7 @@ pub struct ChildNode {
 impl ChildNode {
     /// Starts a node of `cluster` and waits until it answers `/healthz`.
     pub async fn start(cluster: &Cluster) -> ChildNode {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let data = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_confab"))
             .env("CONFAB_BIND", addr.to_string())

@@ -1,6 +1,28 @@
 //! Integration tests: each starts the real server on a random port and talks to it over
 //! real HTTP and WebSocket connections. One binary, one module per area.
 
+/// Cases that start their own server with special settings take the backend.
+macro_rules! on_both_backends_with_settings {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_gateway {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_gateway {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 mod abuse;
 mod accounts;
 mod broker_contract;

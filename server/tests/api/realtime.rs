@@ -199,28 +199,6 @@ async fn edits_and_deletes_propagate_and_only_the_author_may_make_them(app: Test
     );
 }
 
-/// Cases that start their own server with special settings take the backend.
-macro_rules! on_both_backends_with_settings {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite_gateway {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_gateway {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
         mod sqlite {

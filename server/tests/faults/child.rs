@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::helpers::WAIT;
+use crate::helpers::{WAIT, free_port};
 
 /// A running `confab` process.
 pub struct ChildServer {
@@ -16,15 +16,6 @@ pub struct ChildServer {
     /// The process's output (its warn-level log), shown when a test fails.
     log: PathBuf,
     _log_dir: tempfile::TempDir,
-}
-
-/// A free port on the loopback interface (free when asked; nothing holds it after).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl ChildServer {

@@ -11,7 +11,7 @@ use crate::child::ChildServer;
 use crate::helpers::WAIT;
 use crate::room_log::{assert_acks_stored, assert_saw_exactly, stored};
 use crate::seed;
-use crate::sender::{BurstEnd, BurstSender, Tally};
+use crate::sender::{BurstEnd, BurstSender, Tally, all_acked, settle_all};
 use crate::watcher::{NO_TARGET, Outcome, Watcher};
 
 const SENDERS: usize = 4;
@@ -110,10 +110,7 @@ async fn killed_mid_burst() {
 
     // (a) every acked message is stored once, at its ack's seq; (b) seqs are gap-free.
     let after_restart = stored(&*store, room).await;
-    let mut acked = std::collections::HashMap::new();
-    for s in &senders {
-        acked.extend(s.acked());
-    }
+    let acked = all_acked(&senders);
     assert_eq!(acked.len() as u64, acks_before_kill);
     assert_acks_stored(&after_restart, &acked);
     let committed_unacked = after_restart.len() - acked.len();
@@ -125,23 +122,9 @@ async fn killed_mid_burst() {
     // (c) every sender re-sends everything it sent, with the same ids: the in-doubt ones
     // are acked once (new, or as duplicates if they were committed before the kill), the
     // acked ones come back as duplicates with their original seqs.
-    let mut settle_tasks = Vec::new();
-    for mut sender in senders {
-        let addr = second.addr;
-        settle_tasks.push(tokio::spawn(async move {
-            sender.settle(addr, true, WAIT * 3).await;
-            sender
-        }));
-    }
-    let mut senders = Vec::new();
-    for task in settle_tasks {
-        senders.push(task.await.expect("settle task"));
-    }
+    let senders = settle_all(senders, second.addr, true).await;
     let final_log = stored(&*store, room).await;
-    let mut acked = std::collections::HashMap::new();
-    for s in &senders {
-        acked.extend(s.acked());
-    }
+    let acked = all_acked(&senders);
     let sent: u64 = senders.iter().map(|s| s.sent()).sum();
     assert_eq!(acked.len() as u64, sent, "every id sent is acked now");
     assert_eq!(final_log.len() as u64, sent, "and stored exactly once");

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::child::free_port;
+use crate::helpers::free_port;
 
 pub struct OwnPostgres {
     port: u16,

@@ -8,10 +8,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use crate::helpers::{WAIT, Ws};
+use crate::helpers::{WAIT, Ws, ws_request};
 use crate::wsclient::reply_req;
 
 /// What reading from a [`Peer`] gave.
@@ -40,18 +38,7 @@ impl Peer {
     /// Connects with `token` and waits for `welcome`; `Err` says why there was none (the
     /// server is down, or it refused the connection with a close code).
     pub async fn connect(addr: SocketAddr, token: &str) -> Result<Peer, String> {
-        let mut request = format!("ws://{addr}{}", protocol::WS_PATH)
-            .into_client_request()
-            .map_err(|e| e.to_string())?;
-        let headers = request.headers_mut();
-        headers.insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static(protocol::SUBPROTOCOL),
-        );
-        headers.insert(
-            "authorization",
-            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?,
-        );
+        let request = ws_request(addr, token);
         let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
             .await
             .map_err(|_| "the handshake timed out".to_string())?

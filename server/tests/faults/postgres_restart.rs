@@ -4,7 +4,6 @@
 //! refused one re-sent with its id is stored once, and a subscriber that kept (or resumed)
 //! its subscription saw the whole log in order.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::helpers::{WAIT, spawn_app_with};
 use crate::own_postgres::OwnPostgres;
 use crate::room_log::{assert_acks_stored, assert_saw_exactly, stored};
-use crate::sender::{BurstSender, Tally};
+use crate::sender::{BurstSender, Tally, all_acked, settle_all};
 use crate::watcher::{NO_TARGET, Watcher};
 
 const SENDERS: usize = 4;
@@ -137,30 +136,13 @@ async fn restarted_mid_burst(pg: &mut OwnPostgres) {
 
     // Nothing was falsely acked: every ack is in the store, once, at its seq.
     let before_settling = stored(&*app.store, room).await;
-    let mut acked = HashMap::new();
-    for s in &senders {
-        acked.extend(s.acked());
-    }
+    let acked = all_acked(&senders);
     assert_acks_stored(&before_settling, &acked);
 
     // Every refused (or unanswered) send, re-sent with its id, is acked and stored once.
-    let mut settle_tasks = Vec::new();
-    for mut sender in senders {
-        let addr = app.addr;
-        settle_tasks.push(tokio::spawn(async move {
-            sender.settle(addr, false, WAIT * 3).await;
-            sender
-        }));
-    }
-    let mut senders = Vec::new();
-    for task in settle_tasks {
-        senders.push(task.await.expect("settle task"));
-    }
+    let senders = settle_all(senders, app.addr, false).await;
     let log = stored(&*app.store, room).await;
-    let mut acked = HashMap::new();
-    for s in &senders {
-        acked.extend(s.acked());
-    }
+    let acked = all_acked(&senders);
     let sent: u64 = senders.iter().map(|s| s.sent()).sum();
     assert_eq!(acked.len() as u64, sent, "every id sent is acked now");
     assert_eq!(log.len() as u64, sent, "and stored exactly once");

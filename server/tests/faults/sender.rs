@@ -269,3 +269,30 @@ impl BurstSender {
         peer.close_cleanly().await;
     }
 }
+
+/// What every sender was acked: client id → seq.
+pub fn all_acked(senders: &[BurstSender]) -> HashMap<String, Seq> {
+    senders.iter().flat_map(BurstSender::acked).collect()
+}
+
+/// [`BurstSender::settle`] for every sender at once, each on a task of its own.
+pub async fn settle_all(
+    senders: Vec<BurstSender>,
+    addr: SocketAddr,
+    resend_acked: bool,
+) -> Vec<BurstSender> {
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .map(|mut sender| {
+            tokio::spawn(async move {
+                sender.settle(addr, resend_acked, WAIT * 3).await;
+                sender
+            })
+        })
+        .collect();
+    let mut settled = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        settled.push(task.await.expect("settle task"));
+    }
+    settled
+}
