@@ -22,6 +22,7 @@
 //! transaction that records the event, so seqs are gap-free and totally ordered per room,
 //! even with several server processes on one Postgres (the row lock serialises them).
 
+mod batch;
 pub mod error;
 pub mod model;
 mod open;

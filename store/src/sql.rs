@@ -13,6 +13,7 @@ use protocol::names::{DisplayName, Handle, RoomName};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::batch::SendPlan;
 use crate::error::{StoreError, WriteError};
 use crate::model::*;
 use crate::{LanePolicy, Store, StoreResult};
@@ -87,17 +88,17 @@ impl PgStore {
 }
 
 mod sqlite_dialect {
-    /// Reads the room's last seq at the start of a write transaction. SQLite has one
-    /// writer connection, so no lock is needed.
-    pub const LOCK_ROOM: &str = "select last_seq from rooms where id = $1";
+    /// Ends the statement that reads the batch's rooms: SQLite has one writer already.
+    pub const LOCK_ROOMS_SUFFIX: &str = "";
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         max(last_read_seq, min($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
 }
 
 mod pg_dialect {
-    /// Locks the room row for the transaction: writers to one room (on any node) queue here.
-    pub const LOCK_ROOM: &str = "select last_seq from rooms where id = $1 for update";
+    /// Ends the statement that reads the batch's rooms: their rows are locked, in id
+    /// order, so concurrent writers (on any node) queue on them and never deadlock.
+    pub const LOCK_ROOMS_SUFFIX: &str = " order by id for update";
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         greatest(last_read_seq, least($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
@@ -427,39 +428,182 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Applies `commands` to `room` inside `tx`: reads (and on Postgres locks) the
-            /// room's last seq, applies each command, stores the new last seq.
+            /// The stored messages among the batch's sends (retries), in one query per few
+            /// hundred sends.
+            async fn stored_sends(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                batches: &[(RoomId, &[WriteCommand])],
+            ) -> StoreResult<Vec<Message>> {
+                const CHUNK: usize = 300;
+                let sends: Vec<(Uuid, Uuid, String)> = batches
+                    .iter()
+                    .flat_map(|(room, commands)| commands.iter().map(move |c| (room, c)))
+                    .filter_map(|(room, c)| match c {
+                        WriteCommand::Send { author, client_msg_id, .. } => Some((room.0, author.0, client_msg_id.as_str().to_string())),
+                        _ => None,
+                    })
+                    .collect();
+                let mut found = Vec::new();
+                for chunk in sends.chunks(CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!("select ", message_cols!(), " from messages where "));
+                    for (i, (room, author, client_msg_id)) in chunk.iter().enumerate() {
+                        query
+                            .push(if i == 0 { "(room_id = " } else { " or (room_id = " })
+                            .push_bind(*room)
+                            .push(" and author_id = ")
+                            .push_bind(*author)
+                            .push(" and client_msg_id = ")
+                            .push_bind(client_msg_id.clone())
+                            .push(")");
+                    }
+                    // The text varies with the batch's size: not worth a prepared statement each.
+                    let rows = query.build_query_as::<MessageRow>().persistent(false).fetch_all(&mut **tx).await?;
+                    found.extend(rows.into_iter().map(Message::from));
+                }
+                Ok(found)
+            }
+
+            /// Writes new messages and their events with one multi-row insert per table
+            /// (in chunks that stay far below either database's limit on parameters).
+            async fn insert_sends(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rows: Vec<Message>,
+            ) -> StoreResult<()> {
+                const CHUNK: usize = 500;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut messages = sqlx::QueryBuilder::<$db>::new(
+                        "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) ",
+                    );
+                    messages.push_values(chunk, |mut row, m| {
+                        row.push_bind(m.id.0)
+                            .push_bind(m.room_id.0)
+                            .push_bind(seq_in(m.seq))
+                            .push_bind(m.author_id.0)
+                            .push_bind(m.body.clone())
+                            .push_bind(m.client_msg_id.clone())
+                            .push_bind(m.created_at)
+                            .push_bind(false);
+                    });
+                    messages.build().persistent(false).execute(&mut **tx).await?;
+                    let mut events = sqlx::QueryBuilder::<$db>::new(
+                        "insert into room_events (room_id, seq, kind, message_id, created_at) ",
+                    );
+                    events.push_values(chunk, |mut row, m| {
+                        row.push_bind(m.room_id.0)
+                            .push_bind(seq_in(m.seq))
+                            .push_bind(EventKind::Message.as_str())
+                            .push_bind(m.id.0)
+                            .push_bind(m.created_at);
+                    });
+                    events.build().persistent(false).execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Applies each room's commands inside `tx`. The statements do not grow with
+            /// the batch: one locks every room (Postgres: `for update`, in id order, so two
+            /// such transactions never deadlock) and reads its last seq; one finds the
+            /// retried sends; new messages and their events are multi-row inserts; one
+            /// statement stores the rooms' new last seqs. Edits and deletes (rare) are
+            /// applied one by one, in their place.
             async fn write_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                room: RoomId,
-                commands: &[WriteCommand],
-            ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
-                let last: Option<(i64,)> = sqlx::query_as($dialect::LOCK_ROOM)
-                    .bind(room.0)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                let Some((start,)) = last else {
-                    return Ok(commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect());
-                };
+                batches: &[(RoomId, &[WriteCommand])],
+            ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
+                let mut order: Vec<usize> = (0..batches.len()).collect();
+                order.sort_by_key(|&i| batches[i].0);
+                let mut last = Self::lock_rooms(tx, batches).await?;
                 let now = now_millis();
-                let mut seq = start;
-                let mut results = Vec::with_capacity(commands.len());
-                for command in commands {
-                    results.push(Self::apply(tx, room, &mut seq, now, command).await?);
+                let mut plan = SendPlan::new(Self::stored_sends(tx, batches).await?);
+                let mut results = vec![Vec::new(); batches.len()];
+                let mut advanced: Vec<RoomId> = Vec::new();
+                for i in order {
+                    let (room, commands) = batches[i];
+                    let Some(&start) = last.get(&room) else {
+                        results[i] = commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect();
+                        continue;
+                    };
+                    let mut next = start;
+                    let mut out = Vec::with_capacity(commands.len());
+                    for command in commands {
+                        out.push(Self::apply(tx, room, &mut next, now, command, &mut plan).await?);
+                    }
+                    results[i] = out;
+                    if next != start {
+                        last.insert(room, next);
+                        advanced.push(room);
+                    }
                 }
-                if seq != start {
-                    sqlx::query("update rooms set last_seq = $1 where id = $2")
-                        .bind(seq)
-                        .bind(room.0)
-                        .execute(&mut **tx)
-                        .await?;
-                }
+                Self::insert_sends(tx, plan.take_new_rows()).await?;
+                let changed: Vec<(RoomId, u64)> = advanced.into_iter().map(|r| (r, last[&r])).collect();
+                Self::store_last_seqs(tx, &changed).await?;
                 Ok(results)
             }
 
+            /// Locks the batch's rooms and reads their last seqs; unknown rooms are absent.
+            async fn lock_rooms(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                batches: &[(RoomId, &[WriteCommand])],
+            ) -> StoreResult<std::collections::HashMap<RoomId, u64>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id, last_seq from rooms where id in (");
+                let mut ids = query.separated(", ");
+                for (room, _) in batches {
+                    ids.push_bind(room.0);
+                }
+                query.push(")").push($dialect::LOCK_ROOMS_SUFFIX);
+                let rows: Vec<(Uuid, i64)> = query.build_query_as().persistent(false).fetch_all(&mut **tx).await?;
+                Ok(rows.into_iter().map(|(id, last)| (RoomId(id), seq_out(last))).collect())
+            }
+
+            /// Stores each room's new last seq, in one statement.
+            async fn store_last_seqs(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rooms: &[(RoomId, u64)],
+            ) -> StoreResult<()> {
+                if rooms.is_empty() {
+                    return Ok(());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new("update rooms set last_seq = case id");
+                for (room, seq) in rooms {
+                    query.push(" when ").push_bind(room.0).push(" then ").push_bind(seq_in(*seq));
+                }
+                query.push(" end where id in (");
+                let mut ids = query.separated(", ");
+                for (room, _) in rooms {
+                    ids.push_bind(room.0);
+                }
+                query.push(")");
+                query.build().persistent(false).execute(&mut **tx).await?;
+                Ok(())
+            }
+
             /// Applies one command inside the batch transaction; `seq` is the room's
-            /// last seq so far and is advanced only when the command is applied.
+            /// last seq so far and is advanced only when the command is applied. A send is
+            /// only planned (its rows are written in bulk later); any other command reads
+            /// the messages table, so the sends planned before it are written first.
             async fn apply(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                next: &mut u64,
+                now: i64,
+                command: &WriteCommand,
+                plan: &mut SendPlan,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                if let WriteCommand::Send { author, client_msg_id, body } = command {
+                    return Ok(Ok(plan.send(room, next, now, *author, client_msg_id.as_str(), body.as_str())));
+                }
+                Self::insert_sends(tx, plan.take_new_rows()).await?;
+                let mut seq = seq_in(*next);
+                let outcome = Self::apply_change(tx, room, &mut seq, now, command).await?;
+                if let Ok(applied) = &outcome {
+                    plan.changed(&applied.event().message);
+                }
+                *next = seq_out(seq);
+                Ok(outcome)
+            }
+
+            /// Applies an edit or a delete; `seq` is advanced only when it is applied.
+            async fn apply_change(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 room: RoomId,
                 seq: &mut i64,
@@ -467,58 +611,9 @@ macro_rules! sql_store {
                 command: &WriteCommand,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
                 match command {
-                    WriteCommand::Send { author, client_msg_id, body } => {
-                        let existing = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
-                             where room_id = $1 and author_id = $2 and client_msg_id = $3"))
-                        .bind(room.0)
-                        .bind(author.0)
-                        .bind(client_msg_id.as_str())
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                        if let Some(row) = existing {
-                            let message = Message::from(row);
-                            return Ok(Ok(WriteOutcome::Duplicate(Event {
-                                room_id: room,
-                                seq: message.seq,
-                                kind: EventKind::Message,
-                                created_at: message.created_at,
-                                message,
-                            })));
-                        }
-                        *seq += 1;
-                        let id = Uuid::now_v7();
-                        sqlx::query(
-                            "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
-                             values ($1, $2, $3, $4, $5, $6, $7, false)",
-                        )
-                        .bind(id)
-                        .bind(room.0)
-                        .bind(*seq)
-                        .bind(author.0)
-                        .bind(body.as_str())
-                        .bind(client_msg_id.as_str())
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                        Self::append_event(tx, room, *seq, EventKind::Message, id, now).await?;
-                        let message = Message {
-                            id: MessageId(id),
-                            room_id: room,
-                            seq: seq_out(*seq),
-                            author_id: *author,
-                            body: body.as_str().to_string(),
-                            client_msg_id: client_msg_id.as_str().to_string(),
-                            created_at: now,
-                            edited_at: None,
-                            deleted: false,
-                        };
-                        Ok(Ok(WriteOutcome::Applied(Event {
-                            room_id: room,
-                            seq: seq_out(*seq),
-                            kind: EventKind::Message,
-                            created_at: now,
-                            message,
-                        })))
+                    WriteCommand::Send { .. } => {
+                        // Planned by `apply`, never written here.
+                        Ok(Err(WriteError::NoSuchMessage))
                     }
                     WriteCommand::Edit { author, message, body } => {
                         let row = match Self::own_live_message(tx, room, *author, *message).await? {
@@ -1047,24 +1142,19 @@ macro_rules! sql_store {
                 commands: &[WriteCommand],
             ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
                 let mut tx = self.write.begin().await?;
-                let results = Self::write_in(&mut tx, room, commands).await?;
+                let mut results = Self::write_in(&mut tx, &[(room, commands)]).await?;
                 tx.commit().await?;
-                Ok(results)
+                Ok(results.pop().unwrap_or_default())
             }
 
             async fn write_rooms(
                 &self,
                 batches: &[(RoomId, Vec<WriteCommand>)],
             ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
-                // Rooms are locked in id order, so two such transactions never deadlock.
-                let mut order: Vec<usize> = (0..batches.len()).collect();
-                order.sort_by_key(|&i| batches[i].0);
-                let mut results: Vec<Vec<Result<WriteOutcome, WriteError>>> = vec![Vec::new(); batches.len()];
+                let batches: Vec<(RoomId, &[WriteCommand])> =
+                    batches.iter().map(|(room, commands)| (*room, commands.as_slice())).collect();
                 let mut tx = self.write.begin().await?;
-                for i in order {
-                    let (room, commands) = &batches[i];
-                    results[i] = Self::write_in(&mut tx, *room, commands).await?;
-                }
+                let results = Self::write_in(&mut tx, &batches).await?;
                 tx.commit().await?;
                 Ok(results)
             }

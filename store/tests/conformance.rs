@@ -444,6 +444,82 @@ async fn one_transaction_can_write_to_several_rooms(store: Arc<dyn Store>) {
     assert_eq!(store.room(b.id).await.unwrap().unwrap().last_seq, 2);
 }
 
+async fn a_batch_mixing_sends_retries_and_changes_applies_in_order(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "mixed").await;
+    let before = applied(write_one(&*store, r.id, send(ana.id, "old", "stored earlier")).await);
+    let first = store
+        .write_batch(
+            r.id,
+            &[
+                send(ana.id, "a", "one"),
+                send(bo.id, "a", "bo's own a"),
+                send(ana.id, "old", "retry of a stored send"),
+                send(ana.id, "a", "retry within the batch"),
+            ],
+        )
+        .await
+        .unwrap();
+    let a = applied(first[0].clone());
+    assert_eq!((a.seq, a.message.body.as_str()), (2, "one"));
+    assert_eq!(applied(first[1].clone()).seq, 3, "another author's id is another message");
+    assert_eq!(first[2], Ok(WriteOutcome::Duplicate(before.clone())));
+    assert_eq!(first[3], Ok(WriteOutcome::Duplicate(a.clone())));
+
+    // An edit of a message sent earlier in the same batch sees it; a retry after the
+    // edit reports the edited message; a later send continues the seqs.
+    let second = store
+        .write_batch(
+            r.id,
+            &[
+                send(ana.id, "b", "draft"),
+                WriteCommand::Edit {
+                    author: ana.id,
+                    message: MessageId(Uuid::nil()),
+                    body: Body::parse("refused: no such message").unwrap(),
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    let b = applied(second[0].clone());
+    assert_eq!(second[1], Err(WriteError::NoSuchMessage), "refusals take no seq");
+    let third = store
+        .write_batch(
+            r.id,
+            &[
+                WriteCommand::Edit {
+                    author: ana.id,
+                    message: b.message.id,
+                    body: Body::parse("final").unwrap(),
+                },
+                send(ana.id, "b", "draft"),
+                send(ana.id, "c", "after"),
+            ],
+        )
+        .await
+        .unwrap();
+    let edit = applied(third[0].clone());
+    assert_eq!((edit.seq, edit.kind), (b.seq + 1, EventKind::Edited));
+    let Ok(WriteOutcome::Duplicate(retry)) = &third[1] else {
+        panic!("a retry after the edit is a duplicate: {:?}", third[1]);
+    };
+    assert_eq!((retry.seq, retry.message.body.as_str()), (b.seq, "final"));
+    assert_eq!(applied(third[2].clone()).seq, b.seq + 2);
+
+    // What was stored is exactly what the outcomes said, with no gap.
+    let events = store.events_after(r.id, 0, 100).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
+    assert_eq!(store.room(r.id).await.unwrap().unwrap().last_seq, 6);
+    let page = store.latest(r.id, 10).await.unwrap();
+    let bodies: Vec<&str> = page.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["stored earlier", "one", "bo's own a", "final", "after"]);
+}
+
 async fn resume_returns_every_event_after_a_seq_in_order(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
     let r = room(&*store, ana.id, RoomKind::Public, "general").await;
@@ -769,6 +845,7 @@ conformance!(
     a_message_cannot_be_changed_through_another_room,
     writes_to_an_unknown_room_are_refused,
     one_transaction_can_write_to_several_rooms,
+    a_batch_mixing_sends_retries_and_changes_applies_in_order,
     resume_returns_every_event_after_a_seq_in_order,
     pages_walk_back_through_history,
     unread_counts_follow_the_read_marker,
