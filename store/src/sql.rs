@@ -104,6 +104,18 @@ mod pg_dialect {
         where room_id = $1 and user_id = $2 returning last_read_seq";
 }
 
+/// A send's identity: `(room, author, client_msg_id)` is unique.
+type SendKey = (RoomId, UserId, String);
+
+/// How one attempt at a group commit ended.
+enum Attempt {
+    /// Everything was applied; the transaction may commit.
+    Done(Vec<Vec<Result<WriteOutcome, WriteError>>>),
+    /// These sends are retries of stored messages the attempt did not know of: roll back
+    /// and try again knowing them.
+    Retry(Vec<SendKey>),
+}
+
 // --- row types shared by both databases ----------------------------------------------------
 
 #[derive(FromRow)]
@@ -428,47 +440,35 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// The stored messages among the batch's sends (retries), in one query per few
-            /// hundred sends.
+            /// The stored messages with these `(room, author, client_msg_id)` keys: the
+            /// retried sends an earlier attempt of the batch ran into (few, usually none).
             async fn stored_sends(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                batches: &[(RoomId, &[WriteCommand])],
+                keys: &[SendKey],
             ) -> StoreResult<Vec<Message>> {
-                const CHUNK: usize = 300;
-                let sends: Vec<(Uuid, Uuid, String)> = batches
-                    .iter()
-                    .flat_map(|(room, commands)| commands.iter().map(move |c| (room, c)))
-                    .filter_map(|(room, c)| match c {
-                        WriteCommand::Send { author, client_msg_id, .. } => Some((room.0, author.0, client_msg_id.as_str().to_string())),
-                        _ => None,
-                    })
-                    .collect();
-                let mut found = Vec::new();
-                for chunk in sends.chunks(CHUNK) {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!("select ", message_cols!(), " from messages where "));
-                    for (i, (room, author, client_msg_id)) in chunk.iter().enumerate() {
-                        query
-                            .push(if i == 0 { "(room_id = " } else { " or (room_id = " })
-                            .push_bind(*room)
-                            .push(" and author_id = ")
-                            .push_bind(*author)
-                            .push(" and client_msg_id = ")
-                            .push_bind(client_msg_id.clone())
-                            .push(")");
-                    }
-                    // The text varies with the batch's size: not worth a prepared statement each.
-                    let rows = query.build_query_as::<MessageRow>().persistent(false).fetch_all(&mut **tx).await?;
-                    found.extend(rows.into_iter().map(Message::from));
+                let mut found = Vec::with_capacity(keys.len());
+                for (room, author, client_msg_id) in keys {
+                    let row = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                         where room_id = $1 and author_id = $2 and client_msg_id = $3"))
+                        .bind(room.0)
+                        .bind(author.0)
+                        .bind(client_msg_id.as_str())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    found.extend(row.map(Message::from));
                 }
                 Ok(found)
             }
 
             /// Writes new messages and their events with one multi-row insert per table
-            /// (in chunks that stay far below either database's limit on parameters).
+            /// (in chunks that stay far below either database's limit on parameters). A
+            /// message whose `(room, author, client_msg_id)` is already stored (a retry the
+            /// plan did not know of) is not written: its key is returned, and the caller
+            /// must roll back and try again knowing it.
             async fn insert_sends(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 rows: Vec<Message>,
-            ) -> StoreResult<()> {
+            ) -> StoreResult<Vec<SendKey>> {
                 const CHUNK: usize = 500;
                 for chunk in rows.chunks(CHUNK) {
                     let mut messages = sqlx::QueryBuilder::<$db>::new(
@@ -484,7 +484,17 @@ macro_rules! sql_store {
                             .push_bind(m.created_at)
                             .push_bind(false);
                     });
-                    messages.build().persistent(false).execute(&mut **tx).await?;
+                    messages.push(" on conflict (room_id, author_id, client_msg_id) do nothing returning id");
+                    // The text varies with the batch's size: not worth a prepared statement each.
+                    let written: Vec<(Uuid,)> = messages.build_query_as().persistent(false).fetch_all(&mut **tx).await?;
+                    if written.len() < chunk.len() {
+                        let written: std::collections::HashSet<Uuid> = written.into_iter().map(|(id,)| id).collect();
+                        return Ok(chunk
+                            .iter()
+                            .filter(|m| !written.contains(&m.id.0))
+                            .map(|m| (m.room_id, m.author_id, m.client_msg_id.clone()))
+                            .collect());
+                    }
                     let mut events = sqlx::QueryBuilder::<$db>::new(
                         "insert into room_events (room_id, seq, kind, message_id, created_at) ",
                     );
@@ -497,24 +507,52 @@ macro_rules! sql_store {
                     });
                     events.build().persistent(false).execute(&mut **tx).await?;
                 }
-                Ok(())
+                Ok(Vec::new())
+            }
+
+            /// Applies a whole group commit: tries [`Self::write_in`] in a transaction and,
+            /// if it ran into retried sends it did not know of, rolls back and tries again
+            /// knowing them. Retries are rare, so almost every batch is one attempt.
+            async fn write_all(
+                &self,
+                batches: &[(RoomId, &[WriteCommand])],
+            ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
+                let mut retries: Vec<SendKey> = Vec::new();
+                // Each attempt learns every retry among the rows it tried to write; one more
+                // can only come from a batch that repeats a retry after an edit or delete.
+                for _ in 0..4 {
+                    let mut tx = self.write.begin().await?;
+                    match Self::write_in(&mut tx, batches, &retries).await? {
+                        Attempt::Done(results) => {
+                            tx.commit().await?;
+                            return Ok(results);
+                        }
+                        Attempt::Retry(keys) => {
+                            tx.rollback().await?;
+                            retries.extend(keys);
+                        }
+                    }
+                }
+                Err(StoreError::Corrupt("a retried send was not found after it conflicted".into()))
             }
 
             /// Applies each room's commands inside `tx`. The statements do not grow with
             /// the batch: one locks every room (Postgres: `for update`, in id order, so two
-            /// such transactions never deadlock) and reads its last seq; one finds the
-            /// retried sends; new messages and their events are multi-row inserts; one
-            /// statement stores the rooms' new last seqs. Edits and deletes (rare) are
-            /// applied one by one, in their place.
+            /// such transactions never deadlock) and reads its last seq; new messages and
+            /// their events are multi-row inserts; one statement stores the rooms' new last
+            /// seqs. Retried sends are known from `retries` (looked up one by one) or found
+            /// by the insert, which then asks for another attempt. Edits and deletes (rare)
+            /// are applied one by one, in their place.
             async fn write_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 batches: &[(RoomId, &[WriteCommand])],
-            ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
+                retries: &[SendKey],
+            ) -> StoreResult<Attempt> {
                 let mut order: Vec<usize> = (0..batches.len()).collect();
                 order.sort_by_key(|&i| batches[i].0);
                 let mut last = Self::lock_rooms(tx, batches).await?;
                 let now = now_millis();
-                let mut plan = SendPlan::new(Self::stored_sends(tx, batches).await?);
+                let mut plan = SendPlan::new(Self::stored_sends(tx, retries).await?);
                 let mut results = vec![Vec::new(); batches.len()];
                 let mut advanced: Vec<RoomId> = Vec::new();
                 for i in order {
@@ -526,7 +564,22 @@ macro_rules! sql_store {
                     let mut next = start;
                     let mut out = Vec::with_capacity(commands.len());
                     for command in commands {
-                        out.push(Self::apply(tx, room, &mut next, now, command, &mut plan).await?);
+                        if let WriteCommand::Send { author, client_msg_id, body } = command {
+                            out.push(Ok(plan.send(room, &mut next, now, *author, client_msg_id.as_str(), body.as_str())));
+                            continue;
+                        }
+                        // Anything else reads the messages table: the sends before it go first.
+                        let conflicts = Self::insert_sends(tx, plan.take_new_rows()).await?;
+                        if !conflicts.is_empty() {
+                            return Ok(Attempt::Retry(conflicts));
+                        }
+                        let mut seq = seq_in(next);
+                        let outcome = Self::apply_change(tx, room, &mut seq, now, command).await?;
+                        if let Ok(applied) = &outcome {
+                            plan.changed(&applied.event().message);
+                        }
+                        next = seq_out(seq);
+                        out.push(outcome);
                     }
                     results[i] = out;
                     if next != start {
@@ -534,10 +587,13 @@ macro_rules! sql_store {
                         advanced.push(room);
                     }
                 }
-                Self::insert_sends(tx, plan.take_new_rows()).await?;
+                let conflicts = Self::insert_sends(tx, plan.take_new_rows()).await?;
+                if !conflicts.is_empty() {
+                    return Ok(Attempt::Retry(conflicts));
+                }
                 let changed: Vec<(RoomId, u64)> = advanced.into_iter().map(|r| (r, last[&r])).collect();
                 Self::store_last_seqs(tx, &changed).await?;
-                Ok(results)
+                Ok(Attempt::Done(results))
             }
 
             /// Locks the batch's rooms and reads their last seqs; unknown rooms are absent.
@@ -577,31 +633,6 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Applies one command inside the batch transaction; `seq` is the room's
-            /// last seq so far and is advanced only when the command is applied. A send is
-            /// only planned (its rows are written in bulk later); any other command reads
-            /// the messages table, so the sends planned before it are written first.
-            async fn apply(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                room: RoomId,
-                next: &mut u64,
-                now: i64,
-                command: &WriteCommand,
-                plan: &mut SendPlan,
-            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
-                if let WriteCommand::Send { author, client_msg_id, body } = command {
-                    return Ok(Ok(plan.send(room, next, now, *author, client_msg_id.as_str(), body.as_str())));
-                }
-                Self::insert_sends(tx, plan.take_new_rows()).await?;
-                let mut seq = seq_in(*next);
-                let outcome = Self::apply_change(tx, room, &mut seq, now, command).await?;
-                if let Ok(applied) = &outcome {
-                    plan.changed(&applied.event().message);
-                }
-                *next = seq_out(seq);
-                Ok(outcome)
-            }
-
             /// Applies an edit or a delete; `seq` is advanced only when it is applied.
             async fn apply_change(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -612,7 +643,7 @@ macro_rules! sql_store {
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
                 match command {
                     WriteCommand::Send { .. } => {
-                        // Planned by `apply`, never written here.
+                        // Sends are planned by `write_in`, never applied here.
                         Ok(Err(WriteError::NoSuchMessage))
                     }
                     WriteCommand::Edit { author, message, body } => {
@@ -1141,9 +1172,7 @@ macro_rules! sql_store {
                 room: RoomId,
                 commands: &[WriteCommand],
             ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
-                let mut tx = self.write.begin().await?;
-                let mut results = Self::write_in(&mut tx, &[(room, commands)]).await?;
-                tx.commit().await?;
+                let mut results = self.write_all(&[(room, commands)]).await?;
                 Ok(results.pop().unwrap_or_default())
             }
 
@@ -1153,10 +1182,7 @@ macro_rules! sql_store {
             ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
                 let batches: Vec<(RoomId, &[WriteCommand])> =
                     batches.iter().map(|(room, commands)| (*room, commands.as_slice())).collect();
-                let mut tx = self.write.begin().await?;
-                let results = Self::write_in(&mut tx, &batches).await?;
-                tx.commit().await?;
-                Ok(results)
+                self.write_all(&batches).await
             }
 
             fn lane_policy(&self) -> LanePolicy {
