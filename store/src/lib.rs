@@ -45,11 +45,14 @@ use protocol::names::{DisplayName, Handle, RoomName};
 /// How the group-commit [`Writer`] batches writes for a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LanePolicy {
-    /// One lane per room: rooms commit in parallel (Postgres: row locks per room).
-    PerRoom,
     /// One lane for every room: writes to all rooms share transactions (SQLite, which
     /// takes one writer at a time anyway, pays one fsync per batch instead of per room).
     Single,
+    /// Rooms are spread over this many lanes by id (a room always uses the same one, which
+    /// keeps its order); the lanes commit in parallel and each transaction takes whatever
+    /// its rooms have waiting (Postgres: enough commits in flight to use its group commit,
+    /// few enough that each carries many sends).
+    Sharded { lanes: u16 },
 }
 
 /// Result of a store call.

@@ -88,17 +88,117 @@ impl PgStore {
 }
 
 mod sqlite_dialect {
+    use super::{Message, seq_in};
+    use crate::model::EventKind;
+    use uuid::Uuid;
+
     /// Ends the statement that reads the batch's rooms: SQLite has one writer already.
     pub const LOCK_ROOMS_SUFFIX: &str = "";
+
+    /// Inserts new messages with one multi-row statement; a stored `(room, author,
+    /// client_msg_id)` is skipped. Returns the ids written.
+    pub async fn insert_messages(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[Message],
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) ",
+        );
+        query.push_values(rows, |mut row, m| {
+            row.push_bind(m.id.0)
+                .push_bind(m.room_id.0)
+                .push_bind(seq_in(m.seq))
+                .push_bind(m.author_id.0)
+                .push_bind(m.body.clone())
+                .push_bind(m.client_msg_id.clone())
+                .push_bind(m.created_at)
+                .push_bind(false);
+        });
+        query.push(" on conflict (room_id, author_id, client_msg_id) do nothing returning id");
+        // The text varies with the batch's size: not worth a prepared statement each.
+        query
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_all(conn)
+            .await
+    }
+
+    /// Records the events that created `rows`.
+    pub async fn insert_message_events(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[Message],
+    ) -> Result<(), sqlx::Error> {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "insert into room_events (room_id, seq, kind, message_id, created_at) ",
+        );
+        query.push_values(rows, |mut row, m| {
+            row.push_bind(m.room_id.0)
+                .push_bind(seq_in(m.seq))
+                .push_bind(EventKind::Message.as_str())
+                .push_bind(m.id.0)
+                .push_bind(m.created_at);
+        });
+        query.build().persistent(false).execute(conn).await?;
+        Ok(())
+    }
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         max(last_read_seq, min($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
 }
 
 mod pg_dialect {
+    use super::{Message, seq_in};
+    use crate::model::EventKind;
+    use uuid::Uuid;
+
     /// Ends the statement that reads the batch's rooms: their rows are locked, in id
     /// order, so concurrent writers (on any node) queue on them and never deadlock.
     pub const LOCK_ROOMS_SUFFIX: &str = " order by id for update";
+
+    /// Inserts new messages with one statement whatever their number: each column is one
+    /// array parameter (`unnest`), so the statement is prepared once per connection. A
+    /// stored `(room, author, client_msg_id)` is skipped. Returns the ids written.
+    pub async fn insert_messages(
+        conn: &mut sqlx::PgConnection,
+        rows: &[Message],
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar(
+            "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
+             select id, room_id, seq, author_id, body, client_msg_id, created_at, false \
+             from unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[]) \
+                  as t(id, room_id, seq, author_id, body, client_msg_id, created_at) \
+             on conflict (room_id, author_id, client_msg_id) do nothing returning id",
+        )
+        .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| seq_in(m.seq)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.author_id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.client_msg_id.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
+        .fetch_all(conn)
+        .await
+    }
+
+    /// Records the events that created `rows`, in one prepared statement.
+    pub async fn insert_message_events(
+        conn: &mut sqlx::PgConnection,
+        rows: &[Message],
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "insert into room_events (room_id, seq, kind, message_id, created_at) \
+             select room_id, seq, $3, message_id, created_at \
+             from unnest($1::uuid[], $2::int8[], $4::uuid[], $5::int8[]) as t(room_id, seq, message_id, created_at)",
+        )
+        .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| seq_in(m.seq)).collect::<Vec<_>>())
+        .bind(EventKind::Message.as_str())
+        .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         greatest(last_read_seq, least($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
@@ -471,41 +571,16 @@ macro_rules! sql_store {
             ) -> StoreResult<Vec<SendKey>> {
                 const CHUNK: usize = 500;
                 for chunk in rows.chunks(CHUNK) {
-                    let mut messages = sqlx::QueryBuilder::<$db>::new(
-                        "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) ",
-                    );
-                    messages.push_values(chunk, |mut row, m| {
-                        row.push_bind(m.id.0)
-                            .push_bind(m.room_id.0)
-                            .push_bind(seq_in(m.seq))
-                            .push_bind(m.author_id.0)
-                            .push_bind(m.body.clone())
-                            .push_bind(m.client_msg_id.clone())
-                            .push_bind(m.created_at)
-                            .push_bind(false);
-                    });
-                    messages.push(" on conflict (room_id, author_id, client_msg_id) do nothing returning id");
-                    // The text varies with the batch's size: not worth a prepared statement each.
-                    let written: Vec<(Uuid,)> = messages.build_query_as().persistent(false).fetch_all(&mut **tx).await?;
+                    let written = $dialect::insert_messages(&mut **tx, chunk).await?;
                     if written.len() < chunk.len() {
-                        let written: std::collections::HashSet<Uuid> = written.into_iter().map(|(id,)| id).collect();
+                        let written: std::collections::HashSet<Uuid> = written.into_iter().collect();
                         return Ok(chunk
                             .iter()
                             .filter(|m| !written.contains(&m.id.0))
                             .map(|m| (m.room_id, m.author_id, m.client_msg_id.clone()))
                             .collect());
                     }
-                    let mut events = sqlx::QueryBuilder::<$db>::new(
-                        "insert into room_events (room_id, seq, kind, message_id, created_at) ",
-                    );
-                    events.push_values(chunk, |mut row, m| {
-                        row.push_bind(m.room_id.0)
-                            .push_bind(seq_in(m.seq))
-                            .push_bind(EventKind::Message.as_str())
-                            .push_bind(m.id.0)
-                            .push_bind(m.created_at);
-                    });
-                    events.build().persistent(false).execute(&mut **tx).await?;
+                    $dialect::insert_message_events(&mut **tx, chunk).await?;
                 }
                 Ok(Vec::new())
             }
@@ -1232,6 +1307,10 @@ macro_rules! sql_store {
     };
 }
 
+/// Postgres write lanes per process (see [`LanePolicy::Sharded`]); the pool has 16
+/// connections, so reads are never starved by writes.
+const PG_LANES: u16 = 8;
+
 sql_store!(
     SqliteStore,
     sqlx::Sqlite,
@@ -1244,5 +1323,5 @@ sql_store!(
     sqlx::Postgres,
     "postgres",
     pg_dialect,
-    LanePolicy::PerRoom
+    LanePolicy::Sharded { lanes: PG_LANES }
 );

@@ -7,8 +7,10 @@
 //! transaction commits and before any caller hears back, in seq order per room within
 //! this process: the gateway publishes from there.
 //!
-//! Lanes follow the backend's [`LanePolicy`]: one per room on Postgres (rooms commit in
-//! parallel), one for all rooms on SQLite (a single writer; one fsync per batch).
+//! Lanes follow the backend's [`LanePolicy`]: a few on Postgres, each serving a fixed
+//! share of the rooms (lanes commit in parallel; each transaction covers every room of its
+//! share that has writes waiting), one for all rooms on SQLite (a single writer; one fsync
+//! per batch). A room always maps to the same lane, which keeps its writes in order.
 //!
 //! Lanes are created on first use and end after a quiet period. A lane retires only
 //! while holding the lane map's lock and after seeing its queue empty, so no queued
@@ -70,11 +72,17 @@ struct Job {
 /// Called with each applied event after commit, in commit order.
 pub type OnCommit = Arc<dyn Fn(&Event) + Send + Sync>;
 
-/// Lanes by key: the room (per-room policy) or [`SINGLE_LANE`].
-type Lanes = Arc<Mutex<HashMap<RoomId, mpsc::Sender<Job>>>>;
+/// Lanes by number.
+type Lanes = Arc<Mutex<HashMap<u16, mpsc::Sender<Job>>>>;
 
-/// The key of the one lane under [`LanePolicy::Single`].
-const SINGLE_LANE: RoomId = RoomId(uuid::Uuid::nil());
+/// The lane that serves `room` under `policy`.
+fn lane_of(policy: LanePolicy, room: RoomId) -> u16 {
+    match policy {
+        LanePolicy::Single => 0,
+        // A v7 id's low bits are random: rooms spread evenly.
+        LanePolicy::Sharded { lanes } => (room.0.as_u64_pair().1 % u64::from(lanes.max(1))) as u16,
+    }
+}
 
 /// The group-commit writer, shared by every connection of a process.
 #[derive(Clone)]
@@ -104,7 +112,7 @@ impl Writer {
         }
     }
 
-    /// Applies `command` to `room`, batched with whatever else is waiting for that room.
+    /// Applies `command` to `room`, batched with whatever else is waiting on that room's lane.
     pub async fn write(
         &self,
         room: RoomId,
@@ -116,10 +124,7 @@ impl Writer {
             command,
             reply,
         };
-        let key = match self.store.lane_policy() {
-            LanePolicy::PerRoom => room,
-            LanePolicy::Single => SINGLE_LANE,
-        };
+        let key = lane_of(self.store.lane_policy(), room);
         loop {
             let lane = self.lane(key);
             match lane.send(job).await {
@@ -131,12 +136,12 @@ impl Writer {
         outcome.await.unwrap_or(Err(WriteFailure::Stopped))
     }
 
-    /// Number of room lanes currently running.
+    /// Number of lanes currently running.
     pub fn lanes(&self) -> usize {
         self.lanes.lock().expect("lane map lock").len()
     }
 
-    fn lane(&self, key: RoomId) -> mpsc::Sender<Job> {
+    fn lane(&self, key: u16) -> mpsc::Sender<Job> {
         let mut lanes = self.lanes.lock().expect("lane map lock");
         if let Some(tx) = lanes.get(&key)
             && !tx.is_closed()
@@ -159,7 +164,7 @@ impl Writer {
 }
 
 async fn run_lane(
-    key: RoomId,
+    key: u16,
     mut rx: mpsc::Receiver<Job>,
     me: mpsc::Sender<Job>,
     store: Arc<dyn Store>,
