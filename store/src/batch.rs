@@ -75,10 +75,11 @@ impl SendPlan {
     /// A later command of the batch changed `message` (an edit or a delete): a retry of
     /// its send, later in the batch, reports its current state, as a stored one would.
     pub(crate) fn changed(&mut self, message: &Message) {
-        if let Some(known) = self
-            .known
-            .get_mut(&(message.room_id, message.author_id, message.client_msg_id.clone()))
-        {
+        if let Some(known) = self.known.get_mut(&(
+            message.room_id,
+            message.author_id,
+            message.client_msg_id.clone(),
+        )) {
             *known = message.clone();
         }
     }
@@ -115,12 +116,11 @@ mod tests {
         let b = plan.send(room(), &mut seq, 5, user(2), "a", "world");
         assert_eq!(seq, 12);
         assert!(matches!(&a, WriteOutcome::Applied(e) if e.seq == 11 && e.message.body == "hello"));
-        assert!(matches!(&b, WriteOutcome::Applied(e) if e.seq == 12 && e.message.author_id == user(2)));
-        let rows = plan.take_new_rows();
-        assert_eq!(
-            rows.iter().map(|m| m.seq).collect::<Vec<_>>(),
-            vec![11, 12]
+        assert!(
+            matches!(&b, WriteOutcome::Applied(e) if e.seq == 12 && e.message.author_id == user(2))
         );
+        let rows = plan.take_new_rows();
+        assert_eq!(rows.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![11, 12]);
         assert!(plan.take_new_rows().is_empty(), "rows are handed out once");
     }
 
@@ -179,6 +179,9 @@ mod tests {
             panic!("a retry is a duplicate");
         };
         assert_eq!(event.message.body, "final");
-        assert_eq!(event.seq, 1, "the event is the one that created the message");
+        assert_eq!(
+            event.seq, 1,
+            "the event is the one that created the message"
+        );
     }
 }

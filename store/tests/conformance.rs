@@ -463,7 +463,11 @@ async fn a_batch_mixing_sends_retries_and_changes_applies_in_order(store: Arc<dy
         .unwrap();
     let a = applied(first[0].clone());
     assert_eq!((a.seq, a.message.body.as_str()), (2, "one"));
-    assert_eq!(applied(first[1].clone()).seq, 3, "another author's id is another message");
+    assert_eq!(
+        applied(first[1].clone()).seq,
+        3,
+        "another author's id is another message"
+    );
     assert_eq!(first[2], Ok(WriteOutcome::Duplicate(before.clone())));
     assert_eq!(first[3], Ok(WriteOutcome::Duplicate(a.clone())));
 
@@ -484,7 +488,11 @@ async fn a_batch_mixing_sends_retries_and_changes_applies_in_order(store: Arc<dy
         .await
         .unwrap();
     let b = applied(second[0].clone());
-    assert_eq!(second[1], Err(WriteError::NoSuchMessage), "refusals take no seq");
+    assert_eq!(
+        second[1],
+        Err(WriteError::NoSuchMessage),
+        "refusals take no seq"
+    );
     let third = store
         .write_batch(
             r.id,
@@ -517,7 +525,10 @@ async fn a_batch_mixing_sends_retries_and_changes_applies_in_order(store: Arc<dy
     assert_eq!(store.room(r.id).await.unwrap().unwrap().last_seq, 6);
     let page = store.latest(r.id, 10).await.unwrap();
     let bodies: Vec<&str> = page.messages.iter().map(|m| m.body.as_str()).collect();
-    assert_eq!(bodies, ["stored earlier", "one", "bo's own a", "final", "after"]);
+    assert_eq!(
+        bodies,
+        ["stored earlier", "one", "bo's own a", "final", "after"]
+    );
 }
 
 async fn resume_returns_every_event_after_a_seq_in_order(store: Arc<dyn Store>) {
