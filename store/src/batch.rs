@@ -45,7 +45,8 @@ impl SendPlan {
         client_msg_id: &str,
         body: &str,
     ) -> WriteOutcome {
-        if let Some(message) = self.known.get(&(room, author, client_msg_id.to_string())) {
+        let key = (room, author, client_msg_id.to_string());
+        if let Some(message) = self.known.get(&key) {
             return WriteOutcome::Duplicate(message_event(message.clone()));
         }
         *seq += 1;
@@ -60,8 +61,7 @@ impl SendPlan {
             edited_at: None,
             deleted: false,
         };
-        self.known
-            .insert((room, author, client_msg_id.to_string()), message.clone());
+        self.known.insert(key, message.clone());
         self.new_rows.push(message.clone());
         WriteOutcome::Applied(message_event(message))
     }
