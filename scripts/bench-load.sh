@@ -20,9 +20,10 @@ ONLY="${1:-}"
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 CONFAB_DATA_DIR="$DATA" "$BIN/confab" user bots --prefix lg --count 10000 > "$DATA/bots.tsv"
-# Every generated client connects from loopback: lift the per-address connection cap.
+# Every generated client connects from loopback: lift the per-address connection cap; and
+# `sends` publishes as fast as acks come back: lift the per-connection rate limit.
 LEPTOS_SITE_ROOT="$ROOT/target/site" CONFAB_BIND="127.0.0.1:$PORT" CONFAB_DATA_DIR="$DATA" \
-  CONFAB_MAX_CONNS_PER_ADDR=1000000 CONFAB_LOG=warn taskset -c 0 "$BIN/confab" &
+  CONFAB_MAX_CONNS_PER_ADDR=1000000 CONFAB_RATE_PER_SEC=100000 CONFAB_RATE_BURST=100000 CONFAB_LOG=warn taskset -c 0 "$BIN/confab" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
@@ -54,5 +55,7 @@ load "fanout 2000/100 40/s"  fanout --clients 2000 --room-size 100 --publishers 
 load "bigroom 5000 2/s"      bigroom --clients 5000 --publishers 1 --rate 2 --seconds 10
 load "bigroom 5000 6/s"      bigroom --clients 5000 --publishers 2 --rate 3 --seconds 10
 load "bigroom 5000 12/s"     bigroom --clients 5000 --publishers 4 --rate 3 --seconds 10
+load "sends 100 rooms of 2"   sends --clients 200 --room-size 2 --seconds 10
+load "sends hot room of 50"   sends --clients 50 --room-size 50 --seconds 10
 load "reconnect-storm 10000" reconnect-storm --clients 10000 --room-size 100 --publishers 1 --rate 2 --seconds 20
 load "ramp 2000/100 p99<50ms" ramp --clients 2000 --room-size 100 --publishers 2 --start-rate 2.5 --factor 1.4 --steps 8 --p99-ms 50 --seconds 10

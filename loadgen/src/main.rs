@@ -52,6 +52,16 @@ enum Workload {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Acked durable sends/s: rooms of ROOM_SIZE, every client publishing closed-loop (its
+    /// next send as soon as the last is acked); one room of N is the hot-room case.
+    Sends {
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        #[arg(long, default_value_t = 2)]
+        room_size: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// One room holding every client.
     Bigroom {
         #[arg(long, default_value_t = 5000)]
@@ -191,6 +201,11 @@ async fn main() -> anyhow::Result<()> {
             room_size,
             seconds,
         } => ("idle", clients, room_size, 0, 0.0, seconds),
+        Workload::Sends {
+            clients,
+            room_size,
+            seconds,
+        } => ("sends", clients, room_size, room_size, 0.0, seconds),
         Workload::Sink | Workload::Selftest { .. } => unreachable!("handled above"),
     };
     let limit = confab_load::sys::raise_fd_limit(clients as u64 + 1024);
@@ -208,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
         room_size,
         publishers_per_room: publishers,
         rate_per_publisher: rate,
+        closed_loop: workload == "sends",
         window: Duration::from_secs(seconds),
         drain: Duration::from_secs(cli.drain_secs),
         parallel: cli.parallel,

@@ -34,8 +34,10 @@ pub struct Report {
     pub rooms: usize,
     pub room_size: usize,
     pub publishers: usize,
-    /// Messages per second each publisher aimed at.
+    /// Messages per second each publisher aimed at (unused when `closed_loop`).
     pub rate_per_publisher: f64,
+    /// Publishers sent their next message as soon as the last was acked.
+    pub closed_loop: bool,
     /// Seconds of publishing.
     pub window_s: f64,
     /// Seconds from the first publish until everything acked was delivered (or the drain
@@ -54,7 +56,10 @@ pub struct Report {
     pub dropped: usize,
     pub deliveries_per_s: f64,
     pub acked_per_s: f64,
+    /// End-to-end: from the send (the time in the body) to each member's receipt.
     pub latency_ms: Latency,
+    /// From a send leaving the publisher to its ack arriving (commit included).
+    pub ack_latency_ms: Latency,
     /// `reconnect-storm`: seconds from the storm until every connection had resumed.
     pub storm_resume_s: Option<f64>,
     /// `reconnect-storm`: connections that reconnected and resumed.
@@ -84,14 +89,14 @@ impl Report {
 
     /// Human-readable lines, then the JSON summary line.
     pub fn print(&self) {
+        let pace = if self.closed_loop {
+            "closed loop".to_string()
+        } else {
+            format!("at {}/s", self.rate_per_publisher)
+        };
         println!(
-            "workload      {} ({} clients, {} rooms of {}, {} publishers at {}/s)",
-            self.workload,
-            self.clients,
-            self.rooms,
-            self.room_size,
-            self.publishers,
-            self.rate_per_publisher
+            "workload      {} ({} clients, {} rooms of {}, {} publishers {pace})",
+            self.workload, self.clients, self.rooms, self.room_size, self.publishers,
         );
         println!(
             "deliveries    {} of {} expected ({:.0}/s), lost {}, duplicates {}, dropped connections {}",
@@ -116,6 +121,11 @@ impl Report {
         println!(
             "latency ms    p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} samples)",
             l.p50, l.p99, l.p999, l.max, l.samples
+        );
+        let a = &self.ack_latency_ms;
+        println!(
+            "send → ack ms p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} samples)",
+            a.p50, a.p99, a.p999, a.max, a.samples
         );
         if let Some(cpu) = self.generator_cpu_pct {
             println!("generator     {cpu:.0}% of one core");

@@ -51,6 +51,7 @@ impl Template {
                 created_at: 1_764_633_600_000,
                 edited_at: None,
                 deleted: false,
+                reactions: Vec::new(),
             },
         }
         .to_json();

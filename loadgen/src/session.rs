@@ -3,6 +3,8 @@
 //! for gaps and repeats), publishes at its rate while the run is on, and pings so that a
 //! long idle run is not closed for silence. In a storm it drops its connection, opens a
 //! new one and resumes the room from the last seq it saw, as a real client would.
+//! Every send is timed until its answer (send → ack). A closed-loop publisher (`sends`)
+//! has one send in flight and sends the next as soon as the answer comes.
 
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -10,7 +12,7 @@ use protocol::ServerFrame;
 use protocol::ids::{RoomId, Seq};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
@@ -43,6 +45,9 @@ pub struct Plan {
     pub seen: Seq,
     /// Publish one message this often while the run is on.
     pub publish_every: Option<Duration>,
+    /// Publish the next message as soon as the last one is answered (one in flight),
+    /// instead of at `publish_every`.
+    pub closed_loop: bool,
     /// How to connect again in a storm (`None`: this run has no storm).
     pub reconnect: Option<Reconnect>,
 }
@@ -76,6 +81,8 @@ pub struct Outcome {
     pub room: RoomId,
     /// End-to-end latency of each message event, in microseconds.
     pub latency_us: Histogram<u64>,
+    /// Send → ack latency of each of this connection's acked sends, in microseconds.
+    pub ack_us: Histogram<u64>,
     pub received: u64,
     pub lost: u64,
     pub duplicates: u64,
@@ -91,6 +98,7 @@ impl Outcome {
         Outcome {
             room,
             latency_us: latency_histogram(),
+            ack_us: latency_histogram(),
             received: 0,
             lost: 0,
             duplicates: 0,
@@ -135,6 +143,8 @@ pub async fn run(
     // Sends not answered yet, by request id: (client id, body), to send again if the
     // connection drops before their answer.
     let mut outstanding: std::collections::HashMap<u64, (String, String)> = Default::default();
+    // When each unanswered send left, by request id (sends only: pings are not timed).
+    let mut sent_at: std::collections::HashMap<u64, Instant> = Default::default();
     let mut stormed = false;
     loop {
         if current == Phase::Storm && !stormed {
@@ -157,6 +167,7 @@ pub async fn run(
             let mut unanswered: Vec<(u64, (String, String))> = outstanding.drain().collect();
             unanswered.sort_by_key(|(req, _)| *req);
             let mut failed = false;
+            sent_at.clear();
             for (_, (cmid, body)) in unanswered {
                 req += 1;
                 let frame = send_frame(req, &room, &cmid, &body);
@@ -165,6 +176,7 @@ pub async fn run(
                     break;
                 }
                 live.resent.fetch_add(1, Ordering::Relaxed);
+                sent_at.insert(req, Instant::now());
                 outstanding.insert(req, (cmid, body));
             }
             if failed {
@@ -173,6 +185,8 @@ pub async fn run(
             }
         }
         let publishing = plan.publish_every.is_some() && current == Phase::Run;
+        // A closed-loop publisher goes as soon as nothing of its own is unanswered.
+        let go_now = publishing && plan.closed_loop && sent_at.is_empty();
         tokio::select! {
             msg = ws.next() => {
                 let Some(Ok(msg)) = msg else {
@@ -207,6 +221,9 @@ pub async fn run(
                     }
                     ServerFrame::Ack { req: answered, .. } => {
                         outstanding.remove(&answered);
+                        if let Some(at) = sent_at.remove(&answered) {
+                            let _ = out.ack_us.record((at.elapsed().as_micros() as u64).max(1));
+                        }
                         out.acked += 1;
                         live.acked.fetch_add(1, Ordering::Relaxed);
                         live.acked_by_room[plan.room_index].fetch_add(1, Ordering::Relaxed);
@@ -214,24 +231,25 @@ pub async fn run(
                     ServerFrame::Error { req: answered, .. } => {
                         if let Some(answered) = answered {
                             outstanding.remove(&answered);
+                            sent_at.remove(&answered);
                         }
                         live.refused.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {}
                 }
             }
-            _ = publish.tick(), if publishing => {
+            _ = publish.tick(), if publishing && !plan.closed_loop => {
                 req += 1;
-                let (cmid, body) = (format!("lg-{}-{req}", plan.index), format!("lg {}", now_nanos()));
-                // Counted before it leaves: its deliveries may be counted before this task
-                // runs again, and the drain must not think everything has arrived.
-                live.sent.fetch_add(1, Ordering::Relaxed);
-                if ws.send(Message::text(send_frame(req, &room, &cmid, &body))).await.is_err() {
+                if publish_one(&mut ws, &live, &plan, &room, req, &mut outstanding, &mut sent_at).await.is_err() {
                     out.dropped = true;
                     break;
                 }
-                if plan.reconnect.is_some() {
-                    outstanding.insert(req, (cmid, body));
+            }
+            () = std::future::ready(()), if go_now => {
+                req += 1;
+                if publish_one(&mut ws, &live, &plan, &room, req, &mut outstanding, &mut sent_at).await.is_err() {
+                    out.dropped = true;
+                    break;
                 }
             }
             _ = ping.tick() => {
@@ -255,6 +273,33 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
     out
+}
+
+/// Sends one message of `plan`'s publisher as request `req`, its body holding the time it
+/// left; keeps what a resume needs to send it again and when it left.
+async fn publish_one(
+    ws: &mut Ws,
+    live: &Live,
+    plan: &Plan,
+    room: &str,
+    req: u64,
+    outstanding: &mut std::collections::HashMap<u64, (String, String)>,
+    sent_at: &mut std::collections::HashMap<u64, Instant>,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let (cmid, body) = (
+        format!("lg-{}-{req}", plan.index),
+        format!("lg {}", now_nanos()),
+    );
+    // Counted before it leaves: its deliveries may be counted before this task runs
+    // again, and the drain must not think everything has arrived.
+    live.sent.fetch_add(1, Ordering::Relaxed);
+    sent_at.insert(req, Instant::now());
+    ws.send(Message::text(send_frame(req, room, &cmid, &body)))
+        .await?;
+    if plan.reconnect.is_some() {
+        outstanding.insert(req, (cmid, body));
+    }
+    Ok(())
 }
 
 /// Accounts for `text` if it is a room event: a repeat or a gap against `last`, and for a
@@ -371,6 +416,7 @@ mod tests {
                 created_at: 0,
                 edited_at: None,
                 deleted: false,
+                reactions: Vec::new(),
             },
         }
         .to_json()

@@ -7,6 +7,9 @@
 //! - `bigroom`: the same with one room holding every client.
 //! - `idle`: no publishers; everyone subscribed and quiet for the window; with the
 //!   server's pid, reports its memory per connection.
+//! - `sends`: durable sends as fast as the server acks them: every client of rooms of
+//!   `room_size` publishes closed-loop (its next send as soon as the last is acked), so
+//!   acked sends/s and send → ack latency are the figures; deliveries are still checked.
 //! - `reconnect-storm`: `fanout`, but halfway through the window every connection drops
 //!   at once, reconnects and resumes its room from the last seq it saw; reports how long
 //!   until all had resumed, and (as always) what was lost or repeated.
@@ -35,6 +38,9 @@ pub struct Spec {
     pub room_size: usize,
     pub publishers_per_room: usize,
     pub rate_per_publisher: f64,
+    /// Publishers send their next message as soon as the last is acked (one in flight
+    /// each) instead of at `rate_per_publisher`.
+    pub closed_loop: bool,
     pub window: Duration,
     /// How long to wait after the window for deliveries still on their way.
     pub drain: Duration,
@@ -96,8 +102,13 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let (phase_tx, phase_rx) = watch::channel(Phase::Setup);
     let storm = spec.workload == "reconnect-storm";
     let shared_target = Arc::new(target.clone());
-    let publish_every = (spec.rate_per_publisher > 0.0)
-        .then(|| Duration::from_secs_f64(1.0 / spec.rate_per_publisher));
+    // A closed-loop publisher is paced by its acks; its interval is never used.
+    let publish_every = if spec.closed_loop {
+        Some(Duration::from_secs(3600))
+    } else {
+        (spec.rate_per_publisher > 0.0)
+            .then(|| Duration::from_secs_f64(1.0 / spec.rate_per_publisher))
+    };
     // Each client's session starts as soon as it is subscribed, so that it reads and
     // pings while the others are still being set up.
     let start = |i: usize, ws: Ws, room: RoomId, seen: Seq| {
@@ -109,6 +120,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
             seen,
             publish_every: publish_every
                 .filter(|_| i - r * spec.room_size < spec.publishers_per_room),
+            closed_loop: spec.closed_loop,
             reconnect: storm.then(|| Reconnect {
                 target: shared_target.clone(),
                 token: bots[i].token.clone(),
@@ -231,10 +243,12 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let _ = phase_tx.send(Phase::Stop);
 
     let mut latency = session::latency_histogram();
+    let mut ack_latency = session::latency_histogram();
     let (mut delivered, mut lost, mut duplicates, mut dropped) = (0, 0, 0, 0);
     for t in tasks {
         let o = t.await.context("a session task panicked")?;
         latency.add(&o.latency_us).expect("same bounds");
+        ack_latency.add(&o.ack_us).expect("same bounds");
         delivered += o.received;
         lost += o.lost;
         duplicates += o.duplicates;
@@ -255,6 +269,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         room_size: spec.room_size.min(spec.clients),
         publishers: rooms * spec.publishers_per_room.min(spec.room_size),
         rate_per_publisher: spec.rate_per_publisher,
+        closed_loop: spec.closed_loop,
         window_s: spec.window.as_secs_f64(),
         elapsed_s: secs,
         sent: live.sent.load(Ordering::Relaxed),
@@ -268,6 +283,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         deliveries_per_s: delivered as f64 / secs,
         acked_per_s: acked as f64 / secs,
         latency_ms: Latency::of(&latency),
+        ack_latency_ms: Latency::of(&ack_latency),
         generator_cpu_pct: cpu,
         server_cpu_pct: server_cpu,
         server_rss_kib_before: rss_before,

@@ -21,6 +21,9 @@ async fn server(bots: usize) -> Server {
     let mut settings = Settings::defaults();
     settings.bind = Some("127.0.0.1:0".parse().unwrap());
     settings.data_dir = data.path().to_path_buf();
+    // `sends` publishes as fast as acks come back: far past a person's rate limit.
+    settings.rate_per_sec = 100_000;
+    settings.rate_burst = 100_000;
     let app = Application::build(settings).await.expect("server builds");
     let addr = app.addr();
     let store = app.store();
@@ -59,6 +62,7 @@ fn spec(workload: &str, clients: usize, room_size: usize, publishers: usize, rat
         room_size,
         publishers_per_room: publishers,
         rate_per_publisher: rate,
+        closed_loop: false,
         window: Duration::from_secs(2),
         drain: Duration::from_secs(10),
         parallel: 16,
@@ -80,8 +84,30 @@ async fn fanout_delivers_every_acked_message_to_every_member_once() {
     assert_eq!(report.expected, report.acked * 6, "{report:?}");
     assert!(report.clean(), "{report:?}");
     assert_eq!(report.latency_ms.samples, report.delivered);
+    assert_eq!(report.ack_latency_ms.samples, report.acked);
     assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p50 <= report.latency_ms.max);
     assert!(report.generator_cpu_pct.is_some());
+    let _ = s.stop.send(());
+}
+
+#[tokio::test]
+async fn closed_loop_sends_are_timed_until_their_ack_and_delivered_to_every_member() {
+    let s = server(12).await;
+    let mut sends = spec("sends", 12, 3, 3, 0.0);
+    sends.closed_loop = true;
+    let report = run(&s.target, &s.bots, &sends).await.unwrap();
+    assert_eq!((report.rooms, report.publishers), (4, 12), "{report:?}");
+    assert!(report.closed_loop);
+    // One send in flight per client, each sent when the last was acked: far more than a
+    // paced publisher's handful in 2 s.
+    assert!(report.acked >= 12 * 20, "{report:?}");
+    assert_eq!(report.refused, 0, "{report:?}");
+    assert_eq!(report.ack_latency_ms.samples, report.acked, "{report:?}");
+    assert!(
+        report.ack_latency_ms.p50 > 0.0 && report.ack_latency_ms.p99 <= report.ack_latency_ms.max
+    );
+    assert_eq!(report.expected, report.acked * 3, "{report:?}");
+    assert!(report.clean(), "{report:?}");
     let _ = s.stop.send(());
 }
 

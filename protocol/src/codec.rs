@@ -29,6 +29,8 @@ const KNOWN_TYPES: &[&str] = &[
     "typing",
     "history",
     "mark_read",
+    "add_reaction",
+    "remove_reaction",
     "open_dm",
     "set_status",
     "invite",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::ErrorCode;
 use crate::ids::{MessageId, RoomId, Seq, UserId};
-use crate::names::{Body, ClientMsgId, RoomName, StatusText};
+use crate::names::{Body, ClientMsgId, Emoji, RoomName, StatusText};
 
 /// A client-chosen request id, echoed in the reply to that request.
 pub type ReqId = u64;
@@ -64,6 +64,22 @@ pub enum ClientFrame {
     },
     /// Move one's read marker in a room forward to `seq`.
     MarkRead { req: ReqId, room: RoomId, seq: Seq },
+    /// Add one's reaction `emoji` to a message of a subscribed room (any author's). Adding
+    /// one that is already there changes nothing (the ack has no seq).
+    AddReaction {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+        emoji: Emoji,
+    },
+    /// Take one's reaction `emoji` off a message. Removing one that is not there changes
+    /// nothing (the ack has no seq).
+    RemoveReaction {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+        emoji: Emoji,
+    },
     /// Find or create the direct-message room with another user.
     OpenDm { req: ReqId, user: UserId },
     /// Add `user` to a private room one is a member of (or to a public room).
@@ -105,6 +121,8 @@ impl ClientFrame {
             | ClientFrame::Typing { req, .. }
             | ClientFrame::History { req, .. }
             | ClientFrame::MarkRead { req, .. }
+            | ClientFrame::AddReaction { req, .. }
+            | ClientFrame::RemoveReaction { req, .. }
             | ClientFrame::OpenDm { req, .. }
             | ClientFrame::SetStatus { req, .. }
             | ClientFrame::Invite { req, .. }
@@ -125,6 +143,8 @@ impl ClientFrame {
             ClientFrame::Typing { .. } => "typing",
             ClientFrame::History { .. } => "history",
             ClientFrame::MarkRead { .. } => "mark_read",
+            ClientFrame::AddReaction { .. } => "add_reaction",
+            ClientFrame::RemoveReaction { .. } => "remove_reaction",
             ClientFrame::OpenDm { .. } => "open_dm",
             ClientFrame::SetStatus { .. } => "set_status",
             ClientFrame::Invite { .. } => "invite",
@@ -149,6 +169,23 @@ pub enum EventKind {
     Message,
     Edited,
     Deleted,
+    /// Someone added or removed a reaction; the message carries its reactions now.
+    Reaction,
+}
+
+/// Most different emoji one message can have as reactions.
+pub const REACTIONS_PER_MESSAGE_MAX: usize = 20;
+/// Most people a [`ReactionView`] names (its `count` is always exact).
+pub const REACTORS_LISTED: usize = 50;
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionView {
+    pub emoji: String,
+    /// How many people reacted with it.
+    pub count: u32,
+    /// Who, in the order they reacted: the first [`REACTORS_LISTED`] of them.
+    pub users: Vec<UserView>,
 }
 
 /// A message as delivered, in its current state.
@@ -166,6 +203,10 @@ pub struct MessageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// Reactions, by emoji in the order each was first used; absent when none (and on a
+    /// deleted message, always).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<ReactionView>,
 }
 
 /// Why a snapshot replaced a resume.
@@ -367,6 +408,56 @@ mod tests {
         assert!(serde_json::from_str::<ClientFrame>(&ok).is_ok());
         let blank = ok.replace(r#""body":"hi""#, r#""body":"  ""#);
         assert!(serde_json::from_str::<ClientFrame>(&blank).is_err());
+    }
+
+    #[test]
+    fn reaction_frames_validate_their_emoji() {
+        let ok = format!(
+            r#"{{"type":"add_reaction","req":1,"room":"{r}","message_id":"{r}","emoji":"👍"}}"#,
+            r = room()
+        );
+        let frame = serde_json::from_str::<ClientFrame>(&ok).unwrap();
+        assert_eq!((frame.req(), frame.kind()), (1, "add_reaction"));
+        let text = ok.replace("👍", "lol");
+        assert!(serde_json::from_str::<ClientFrame>(&text).is_err());
+        let remove = ok.replace("add_reaction", "remove_reaction");
+        assert_eq!(
+            serde_json::from_str::<ClientFrame>(&remove).unwrap().kind(),
+            "remove_reaction"
+        );
+    }
+
+    #[test]
+    fn reactions_are_left_out_of_a_message_without_any() {
+        let user = UserView {
+            id: UserId(Uuid::from_u128(1)),
+            handle: "ana".into(),
+            name: "Ana".into(),
+        };
+        let mut message = MessageView {
+            id: MessageId(Uuid::from_u128(2)),
+            seq: 1,
+            author: user.clone(),
+            body: "hi".into(),
+            client_msg_id: "c1".into(),
+            created_at: 0,
+            edited_at: None,
+            deleted: false,
+            reactions: vec![],
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert!(!json.contains("reactions"), "{json}");
+        message.reactions.push(ReactionView {
+            emoji: "🎉".into(),
+            count: 1,
+            users: vec![user],
+        });
+        let json = serde_json::to_string(&message).unwrap();
+        assert!(
+            json.contains(r#""reactions":[{"emoji":"🎉","count":1,"users""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<MessageView>(&json).unwrap(), message);
     }
 
     #[test]

@@ -27,8 +27,9 @@ pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
-    AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry, ReqId, ServerFrame,
-    SnapshotReason, Status, UserView,
+    AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry,
+    REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, ReactionView, ReqId, ServerFrame, SnapshotReason,
+    Status, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

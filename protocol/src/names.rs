@@ -1,5 +1,5 @@
 //! Validated values that users type: handles, display names, room names, message bodies,
-//! passwords and client message ids. Each is a newtype with a private field, built only
+//! reaction emoji, passwords and client message ids. Each is a newtype with a private field, built only
 //! by `parse`, so that once a value exists it is known to be valid ("parse, don't
 //! validate"). Shared by the server and the browser, so both check the same rules.
 
@@ -44,6 +44,8 @@ pub const BODY_MAX_CHARS: usize = 4000;
 pub const CLIENT_MSG_ID_MAX: usize = 64;
 /// Largest status text, in characters.
 pub const STATUS_TEXT_MAX_CHARS: usize = 100;
+/// Largest reaction emoji, in bytes of UTF-8 (room for a family of four with joiners).
+pub const EMOJI_MAX_BYTES: usize = 32;
 
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
@@ -108,6 +110,15 @@ string_newtype!(
     /// A user's status line ("in a meeting"): 1–100 characters, no control characters,
     /// trimmed.
     StatusText
+);
+string_newtype!(
+    /// A reaction's emoji: 1–32 bytes of symbols, at least one of them not ASCII (so an
+    /// emoji, possibly with joiners, variation selectors and skin tones). No letters of
+    /// any script, no white space, no control or direction-changing characters; ASCII
+    /// only as the digits, `#` and `*` of keycaps (`1️⃣`). The server cannot tell a real
+    /// emoji from any other symbol without Unicode's tables: these rules keep a reaction
+    /// short, wordless and harmless, not necessarily pretty.
+    Emoji
 );
 string_newtype!(
     /// The client's id for a send, unique per author and room, so that a retried send is
@@ -222,6 +233,33 @@ impl Body {
             ));
         }
         Ok(Body(raw.to_string()))
+    }
+}
+
+impl Emoji {
+    /// Parses a reaction emoji (taken exactly as given: nothing is trimmed).
+    pub fn parse(raw: &str) -> Result<Emoji, InvalidValue> {
+        if raw.is_empty() || raw.len() > EMOJI_MAX_BYTES {
+            return Err(invalid(
+                "emoji",
+                format!("A reaction is one emoji, of at most {EMOJI_MAX_BYTES} bytes."),
+            ));
+        }
+        let allowed = |c: char| {
+            if c.is_ascii() {
+                return c.is_ascii_digit() || c == '#' || c == '*';
+            }
+            let direction = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            !(c.is_alphabetic()
+                || c.is_numeric()
+                || c.is_whitespace()
+                || c.is_control()
+                || direction)
+        };
+        if !raw.chars().all(allowed) || raw.is_ascii() {
+            return Err(invalid("emoji", "A reaction is one emoji, not text."));
+        }
+        Ok(Emoji(raw.to_string()))
     }
 }
 
@@ -360,6 +398,33 @@ mod tests {
         assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS + 1)).is_err());
         assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS)).is_ok());
         assert!(Body::parse("nul\0").is_err());
+    }
+
+    #[test]
+    fn emoji_take_symbols_with_their_modifiers_and_refuse_text() {
+        for good in ["👍", "❤️", "🎉", "👍🏽", "👨‍👩‍👧‍👦", "🇵🇹", "1️⃣", "#️⃣", "✅"]
+        {
+            assert_eq!(Emoji::parse(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            "a",
+            "ok",
+            "1",
+            "<b>",
+            " 👍",
+            "👍 ",
+            "👍\n",
+            "日本",
+            "é",
+            "٣",
+            "\u{202E}👍",
+            "\u{7}",
+            &"👍".repeat(9),
+        ] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(serde_json::from_str::<Emoji>("\"x\"").is_err());
     }
 
     #[test]

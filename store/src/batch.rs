@@ -60,6 +60,7 @@ impl SendPlan {
             created_at: now,
             edited_at: None,
             deleted: false,
+            reactions: Vec::new(),
         };
         self.known.insert(key, message.clone());
         self.new_rows.push(message.clone());
@@ -148,7 +149,7 @@ mod tests {
         let _ = plan.take_new_rows();
         let retry = plan.send(room(), &mut seq, 1, user(1), "c1", "x");
         assert_eq!(seq, 1);
-        assert_eq!(retry, WriteOutcome::Duplicate(first.event().clone()));
+        assert_eq!(retry, WriteOutcome::Duplicate(first.event().expect("applied").clone()));
         // The same client id from another author is another message.
         let other = plan.send(room(), &mut seq, 1, user(2), "c1", "y");
         assert!(matches!(other, WriteOutcome::Applied(e) if e.seq == 2));
@@ -170,7 +171,7 @@ mod tests {
         let mut plan = SendPlan::new([]);
         let mut seq = 0;
         let sent = plan.send(room(), &mut seq, 1, user(1), "c1", "draft");
-        let mut edited = sent.event().message.clone();
+        let mut edited = sent.event().expect("applied").message.clone();
         edited.body = "final".into();
         edited.edited_at = Some(2);
         plan.changed(&edited);

@@ -72,4 +72,10 @@ pub enum WriteError {
     /// The room does not exist.
     #[error("no such room")]
     NoSuchRoom,
+    /// A new emoji on a message that has the most different ones it may.
+    #[error(
+        "a message takes at most {} different reactions",
+        protocol::REACTIONS_PER_MESSAGE_MAX
+    )]
+    TooManyReactions,
 }

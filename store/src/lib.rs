@@ -17,7 +17,7 @@
 //! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
 //! # Ordering and atomicity
-//! Every room has `last_seq`. A write (new message, edit, delete) takes the room's next
+//! Every room has `last_seq`. A write (new message, edit, delete, reaction) takes the room's next
 //! seq with `update rooms set last_seq = last_seq + 1 … returning last_seq` inside the
 //! transaction that records the event, so seqs are gap-free and totally ordered per room,
 //! even with several server processes on one Postgres (the row lock serialises them).
@@ -194,6 +194,8 @@ pub trait Store: Send + Sync + 'static {
     /// room's next seq. A refused command ([`WriteError`]) takes no seq and does not
     /// affect the others. A send whose `(author, client_msg_id)` already exists in the room
     /// is not applied again: its original event comes back as [`WriteOutcome::Duplicate`].
+    /// A reaction that changes nothing (added twice, removed when absent) takes no seq
+    /// either: [`WriteOutcome::Unchanged`].
     /// Callers normally go through [`Writer`], which batches concurrent commands.
     async fn write_batch(
         &self,
@@ -212,7 +214,8 @@ pub trait Store: Send + Sync + 'static {
     /// How the [`Writer`] should group writes into transactions for this backend.
     fn lane_policy(&self) -> LanePolicy;
 
-    /// The newest `limit` messages of a room, oldest first.
+    /// The newest `limit` messages of a room, oldest first. Every read of messages (pages,
+    /// events, one message) gives each its current reactions.
     async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page>;
 
     /// The `limit` messages just before `before_seq`, oldest first (scrollback).

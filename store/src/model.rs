@@ -1,7 +1,7 @@
 //! Domain types taken and returned by the [`Store`](crate::Store).
 
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
-use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+use protocol::names::{Body, ClientMsgId, DisplayName, Emoji, Handle, RoomName};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -141,6 +141,18 @@ pub struct Message {
     pub created_at: Millis,
     pub edited_at: Option<Millis>,
     pub deleted: bool,
+    /// Reactions by emoji, in the order each emoji was first used (none once deleted).
+    pub reactions: Vec<Reaction>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: String,
+    /// How many people reacted with it.
+    pub count: u32,
+    /// Who, in the order they reacted: the first [`protocol::REACTORS_LISTED`].
+    pub users: Vec<protocol::UserView>,
 }
 
 impl Message {
@@ -155,6 +167,15 @@ impl Message {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted: self.deleted,
+            reactions: self
+                .reactions
+                .iter()
+                .map(|r| protocol::ReactionView {
+                    emoji: r.emoji.clone(),
+                    count: r.count,
+                    users: r.users.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -165,6 +186,8 @@ pub enum EventKind {
     Message,
     Edited,
     Deleted,
+    /// A reaction was added to or removed from the message.
+    Reaction,
 }
 
 impl EventKind {
@@ -174,6 +197,7 @@ impl EventKind {
             EventKind::Message => "message",
             EventKind::Edited => "edited",
             EventKind::Deleted => "deleted",
+            EventKind::Reaction => "reaction",
         }
     }
 
@@ -183,6 +207,7 @@ impl EventKind {
             "message" => Some(EventKind::Message),
             "edited" => Some(EventKind::Edited),
             "deleted" => Some(EventKind::Deleted),
+            "reaction" => Some(EventKind::Reaction),
             _ => None,
         }
     }
@@ -223,8 +248,21 @@ pub enum WriteCommand {
         message: MessageId,
         body: Body,
     },
-    /// Delete the author's own message, leaving a tombstone that keeps its seq.
+    /// Delete the author's own message, leaving a tombstone that keeps its seq (and
+    /// dropping its reactions).
     Delete { author: UserId, message: MessageId },
+    /// `user` reacts to any live message of the room with `emoji`.
+    AddReaction {
+        user: UserId,
+        message: MessageId,
+        emoji: Emoji,
+    },
+    /// `user` takes their reaction `emoji` off a live message of the room.
+    RemoveReaction {
+        user: UserId,
+        message: MessageId,
+        emoji: Emoji,
+    },
 }
 
 /// What a successful write command produced.
@@ -234,13 +272,17 @@ pub enum WriteOutcome {
     Applied(Event),
     /// A retried send: the original event, not applied again.
     Duplicate(Event),
+    /// Nothing to do (a reaction added that was there already, or removed that was not):
+    /// no event, no seq. The message as it is.
+    Unchanged(Message),
 }
 
 impl WriteOutcome {
-    /// The event, applied now or earlier.
-    pub fn event(&self) -> &Event {
+    /// The event, applied now or earlier; `None` when nothing changed.
+    pub fn event(&self) -> Option<&Event> {
         match self {
-            WriteOutcome::Applied(e) | WriteOutcome::Duplicate(e) => e,
+            WriteOutcome::Applied(e) | WriteOutcome::Duplicate(e) => Some(e),
+            WriteOutcome::Unchanged(_) => None,
         }
     }
 }

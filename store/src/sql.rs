@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};
 use sqlx::FromRow;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::batch::SendPlan;
@@ -346,6 +347,7 @@ impl From<MessageRow> for Message {
             created_at: r.created_at,
             edited_at: r.edited_at,
             deleted: r.deleted,
+            reactions: Vec::new(),
         }
     }
 }
@@ -369,6 +371,59 @@ impl EventRow {
             created_at: self.event_created_at,
             message: self.message.into(),
         })
+    }
+}
+
+/// One person's reaction, with how they look, for [`group_reactions`].
+#[derive(FromRow)]
+struct ReactionRow {
+    message_id: Uuid,
+    emoji: String,
+    user_id: Uuid,
+    handle: String,
+    display_name: String,
+}
+
+/// Reactions per message from rows in reaction order: emoji in the order each was first
+/// used, people in the order they reacted (the first [`protocol::REACTORS_LISTED`]).
+fn group_reactions(rows: Vec<ReactionRow>) -> HashMap<Uuid, Vec<Reaction>> {
+    let mut out: HashMap<Uuid, Vec<Reaction>> = HashMap::new();
+    for row in rows {
+        let list = out.entry(row.message_id).or_default();
+        let at = match list.iter().position(|r| r.emoji == row.emoji) {
+            Some(at) => at,
+            None => {
+                list.push(Reaction {
+                    emoji: row.emoji,
+                    count: 0,
+                    users: Vec::new(),
+                });
+                list.len() - 1
+            }
+        };
+        let group = &mut list[at];
+        group.count += 1;
+        if group.users.len() < protocol::REACTORS_LISTED {
+            group.users.push(protocol::UserView {
+                id: UserId(row.user_id),
+                handle: row.handle,
+                name: row.display_name,
+            });
+        }
+    }
+    out
+}
+
+/// Gives each message its reactions from `grouped` (a message may appear more than
+/// once: several events of one message).
+fn attach_reactions<'a>(
+    messages: impl IntoIterator<Item = &'a mut Message>,
+    grouped: &HashMap<Uuid, Vec<Reaction>>,
+) {
+    for m in messages {
+        if let Some(list) = grouped.get(&m.id.0) {
+            m.reactions = list.clone();
+        }
     }
 }
 
@@ -413,6 +468,22 @@ macro_rules! event_select {
         "select e.seq as event_seq, e.kind as event_kind, e.created_at as event_created_at, \
          m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted \
          from room_events e join messages m on m.id = e.message_id"
+    };
+}
+
+/// `select` of reactions with their people, for [`ReactionRow`]; a `where` and
+/// [`reaction_order!`] follow.
+macro_rules! reaction_select {
+    () => {
+        "select r.message_id, r.emoji, r.user_id, u.handle, u.display_name \
+         from reactions r join users u on u.id = r.user_id"
+    };
+}
+/// The order [`group_reactions`] needs: the order of reacting (by the seq of the event
+/// that added each, so it is exact even within a millisecond).
+macro_rules! reaction_order {
+    () => {
+        " order by r.seq"
     };
 }
 
@@ -518,6 +589,75 @@ macro_rules! sql_store {
                 Ok(Ok(row))
             }
 
+            /// The reactions of one message.
+            async fn reactions_of<'e, E>(exec: E, message: MessageId) -> StoreResult<Vec<Reaction>>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let rows = sqlx::query_as::<_, ReactionRow>(concat!(reaction_select!(), " where r.message_id = $1", reaction_order!()))
+                    .bind(message.0)
+                    .fetch_all(exec)
+                    .await?;
+                Ok(group_reactions(rows).remove(&message.0).unwrap_or_default())
+            }
+
+            /// Gives a page's messages (consecutive in seq) their reactions.
+            async fn with_reactions(&self, room: RoomId, mut page: Page) -> StoreResult<Page> {
+                let (Some(first), Some(last)) = (page.messages.first(), page.messages.last()) else {
+                    return Ok(page);
+                };
+                let rows = sqlx::query_as::<_, ReactionRow>(concat!(reaction_select!(),
+                    " where r.message_id in (select id from messages where room_id = $1 and seq >= $2 and seq <= $3)",
+                    reaction_order!()))
+                    .bind(room.0)
+                    .bind(seq_in(first.seq))
+                    .bind(seq_in(last.seq))
+                    .fetch_all(&self.read)
+                    .await?;
+                attach_reactions(page.messages.iter_mut(), &group_reactions(rows));
+                Ok(page)
+            }
+
+            /// A reaction command found its message (`row`) and `changed` says whether it
+            /// added or removed anything: an event with the message's reactions now, or
+            /// nothing (no seq taken).
+            async fn reaction_changed(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                row: MessageRow,
+                changed: bool,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let mut message = Message::from(row);
+                message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                if !changed {
+                    return Ok(Ok(WriteOutcome::Unchanged(message)));
+                }
+                *seq += 1;
+                Self::append_event(tx, room, *seq, EventKind::Reaction, message.id.0, now).await?;
+                Ok(Ok(WriteOutcome::Applied(Event {
+                    room_id: room,
+                    seq: seq_out(*seq),
+                    kind: EventKind::Reaction,
+                    created_at: now,
+                    message,
+                })))
+            }
+
+            /// The live message `id` of `room` a reaction is about, or why it cannot be.
+            async fn reactable(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                id: MessageId,
+            ) -> StoreResult<Result<MessageRow, WriteError>> {
+                match Self::message_in_room(tx, room, id).await? {
+                    None => Ok(Err(WriteError::NoSuchMessage)),
+                    Some(row) if row.deleted => Ok(Err(WriteError::Deleted)),
+                    Some(row) => Ok(Ok(row)),
+                }
+            }
+
             async fn append_event(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 room: RoomId,
@@ -555,7 +695,11 @@ macro_rules! sql_store {
                         .bind(client_msg_id.as_str())
                         .fetch_optional(&mut **tx)
                         .await?;
-                    found.extend(row.map(Message::from));
+                    if let Some(row) = row {
+                        let mut message = Message::from(row);
+                        message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                        found.push(message);
+                    }
                 }
                 Ok(found)
             }
@@ -650,8 +794,8 @@ macro_rules! sql_store {
                         }
                         let mut seq = seq_in(next);
                         let outcome = Self::apply_change(tx, room, &mut seq, now, command).await?;
-                        if let Ok(applied) = &outcome {
-                            plan.changed(&applied.event().message);
+                        if let Some(event) = outcome.as_ref().ok().and_then(WriteOutcome::event) {
+                            plan.changed(&event.message);
                         }
                         next = seq_out(seq);
                         out.push(outcome);
@@ -737,6 +881,7 @@ macro_rules! sql_store {
                         let mut updated = Message::from(row);
                         updated.body = body.as_str().to_string();
                         updated.edited_at = Some(now);
+                        updated.reactions = Self::reactions_of(&mut **tx, *message).await?;
                         Ok(Ok(WriteOutcome::Applied(Event {
                             room_id: room,
                             seq: seq_out(*seq),
@@ -755,6 +900,10 @@ macro_rules! sql_store {
                             .bind(message.0)
                             .execute(&mut **tx)
                             .await?;
+                        sqlx::query("delete from reactions where message_id = $1")
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
                         Self::append_event(tx, room, *seq, EventKind::Deleted, message.0, now).await?;
                         let mut tombstone = Message::from(row);
                         tombstone.body = String::new();
@@ -766,6 +915,45 @@ macro_rules! sql_store {
                             created_at: now,
                             message: tombstone,
                         })))
+                    }
+                    WriteCommand::AddReaction { user, message, emoji } => {
+                        let row = match Self::reactable(tx, room, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        let current = Self::reactions_of(&mut **tx, *message).await?;
+                        let new_emoji = !current.iter().any(|r| r.emoji == emoji.as_str());
+                        if new_emoji && current.len() >= protocol::REACTIONS_PER_MESSAGE_MAX {
+                            return Ok(Err(WriteError::TooManyReactions));
+                        }
+                        let added = sqlx::query(
+                            "insert into reactions (message_id, user_id, emoji, seq, created_at) values ($1, $2, $3, $4, $5) \
+                             on conflict (message_id, emoji, user_id) do nothing",
+                        )
+                        .bind(message.0)
+                        .bind(user.0)
+                        .bind(emoji.as_str())
+                        // The seq its event takes if it is new (nothing is stored otherwise).
+                        .bind(*seq + 1)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::reaction_changed(tx, room, seq, now, row, added.rows_affected() == 1).await
+                    }
+                    WriteCommand::RemoveReaction { user, message, emoji } => {
+                        let row = match Self::reactable(tx, room, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        let removed = sqlx::query(
+                            "delete from reactions where message_id = $1 and user_id = $2 and emoji = $3",
+                        )
+                        .bind(message.0)
+                        .bind(user.0)
+                        .bind(emoji.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::reaction_changed(tx, room, seq, now, row, removed.rows_affected() == 1).await
                     }
                 }
             }
@@ -1270,7 +1458,7 @@ macro_rules! sql_store {
                 .bind(limit_in(limit) + 1)
                 .fetch_all(&self.read)
                 .await?;
-                Ok(page_from(rows, limit))
+                self.with_reactions(room, page_from(rows, limit)).await
             }
 
             async fn before(&self, room: RoomId, before_seq: u64, limit: u32) -> StoreResult<Page> {
@@ -1281,11 +1469,11 @@ macro_rules! sql_store {
                 .bind(limit_in(limit) + 1)
                 .fetch_all(&self.read)
                 .await?;
-                Ok(page_from(rows, limit))
+                self.with_reactions(room, page_from(rows, limit)).await
             }
 
             async fn events_after(&self, room: RoomId, after_seq: u64, limit: u32) -> StoreResult<Vec<Event>> {
-                sqlx::query_as::<_, EventRow>(concat!(event_select!(), " where e.room_id = $1 and e.seq > $2 order by e.seq limit $3"))
+                let mut events = sqlx::query_as::<_, EventRow>(concat!(event_select!(), " where e.room_id = $1 and e.seq > $2 order by e.seq limit $3"))
                 .bind(room.0)
                 .bind(seq_in(after_seq))
                 .bind(limit_in(limit))
@@ -1293,15 +1481,33 @@ macro_rules! sql_store {
                 .await?
                 .into_iter()
                 .map(EventRow::into_event)
-                .collect()
+                .collect::<StoreResult<Vec<Event>>>()?;
+                let Some(last) = events.last().map(|e| e.seq) else {
+                    return Ok(events);
+                };
+                let rows = sqlx::query_as::<_, ReactionRow>(concat!(reaction_select!(),
+                    " where r.message_id in (select message_id from room_events where room_id = $1 and seq > $2 and seq <= $3)",
+                    reaction_order!()))
+                    .bind(room.0)
+                    .bind(seq_in(after_seq))
+                    .bind(seq_in(last))
+                    .fetch_all(&self.read)
+                    .await?;
+                attach_reactions(events.iter_mut().map(|e| &mut e.message), &group_reactions(rows));
+                Ok(events)
             }
 
             async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
-                Ok(sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where id = $1"))
+                let Some(mut message) = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where id = $1"))
                     .bind(id.0)
                     .fetch_optional(&self.read)
                     .await?
-                    .map(Message::from))
+                    .map(Message::from)
+                else {
+                    return Ok(None);
+                };
+                message.reactions = Self::reactions_of(&self.read, id).await?;
+                Ok(Some(message))
             }
         }
     };

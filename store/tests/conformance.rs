@@ -5,7 +5,7 @@
 //! they skipped.
 
 use protocol::ids::{MessageId, RoomId, UserId};
-use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+use protocol::names::{Body, ClientMsgId, DisplayName, Emoji, Handle, RoomName};
 use std::collections::HashSet;
 use std::sync::Arc;
 use store::writer::WriterConfig;
@@ -307,7 +307,7 @@ async fn sends_take_consecutive_seqs_and_retries_are_idempotent(store: Arc<dyn S
         .unwrap();
     let seqs: Vec<u64> = results
         .iter()
-        .map(|o| o.as_ref().unwrap().event().seq)
+        .map(|o| o.as_ref().unwrap().event().unwrap().seq)
         .collect();
     assert_eq!(seqs, [1, 2, 1], "the in-batch retry gets the original seq");
     assert!(matches!(results[2], Ok(WriteOutcome::Duplicate(_))));
@@ -431,7 +431,11 @@ async fn one_transaction_can_write_to_several_rooms(store: Arc<dyn Store>) {
     let results = store.write_rooms(&batches).await.unwrap();
     let seqs = |r: &Vec<Result<WriteOutcome, WriteError>>| -> Vec<Result<u64, WriteError>> {
         r.iter()
-            .map(|o| o.as_ref().map(|o| o.event().seq).map_err(Clone::clone))
+            .map(|o| {
+                o.as_ref()
+                    .map(|o| o.event().unwrap().seq)
+                    .map_err(Clone::clone)
+            })
             .collect()
     };
     assert_eq!(
@@ -672,7 +676,7 @@ async fn unread_counts_follow_the_read_marker(store: Arc<dyn Store>) {
     );
     assert_eq!(unread_of(store.rooms_of(bo.id).await.unwrap()), 0);
     // A deleted message stops counting.
-    let a3 = results[3].as_ref().unwrap().event().message.id;
+    let a3 = results[3].as_ref().unwrap().event().unwrap().message.id;
     store.mark_read(r.id, ana.id, 0).await.unwrap();
     applied(
         write_one(
@@ -720,7 +724,7 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
                 .write(target, send(ana.id, &format!("c{i}"), "x"))
                 .await
                 .unwrap();
-            (target, out.event().seq)
+            (target, out.event().unwrap().seq)
         }));
     }
     let mut per_room: std::collections::HashMap<RoomId, Vec<u64>> = Default::default();
@@ -749,6 +753,195 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
         .map(|e| e.seq)
         .collect();
     assert_eq!(unique.len(), 100);
+}
+
+fn react(user: UserId, message: MessageId, emoji: &str, add: bool) -> WriteCommand {
+    let emoji = Emoji::parse(emoji).unwrap();
+    if add {
+        WriteCommand::AddReaction {
+            user,
+            message,
+            emoji,
+        }
+    } else {
+        WriteCommand::RemoveReaction {
+            user,
+            message,
+            emoji,
+        }
+    }
+}
+
+/// `(emoji, count, handles listed)` of a message's reactions.
+fn summary(m: &Message) -> Vec<(String, u32, Vec<String>)> {
+    m.reactions
+        .iter()
+        .map(|r| {
+            let who = r.users.iter().map(|u| u.handle.clone()).collect();
+            (r.emoji.clone(), r.count, who)
+        })
+        .collect()
+}
+
+fn row(emoji: &str, count: u32, who: &[&str]) -> (String, u32, Vec<String>) {
+    (
+        emoji.to_string(),
+        count,
+        who.iter().map(|h| h.to_string()).collect(),
+    )
+}
+
+async fn reactions_are_events_that_carry_counts_and_who(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    for u in [bo.id, cy.id] {
+        store.join_public(general.id, u).await.unwrap();
+    }
+    let m = applied(write_one(&*store, general.id, send(ana.id, "c1", "hello")).await).message;
+    assert!(m.reactions.is_empty());
+
+    let e = applied(write_one(&*store, general.id, react(bo.id, m.id, "👍", true)).await);
+    assert_eq!((e.seq, e.kind), (2, EventKind::Reaction));
+    assert_eq!(e.message.id, m.id);
+    assert_eq!(summary(&e.message), [row("👍", 1, &["bo"])]);
+    applied(write_one(&*store, general.id, react(cy.id, m.id, "👍", true)).await);
+    let e = applied(write_one(&*store, general.id, react(ana.id, m.id, "🎉", true)).await);
+    assert_eq!(e.seq, 4);
+    assert_eq!(
+        summary(&e.message),
+        [row("👍", 2, &["bo", "cy"]), row("🎉", 1, &["ana"])],
+        "emoji in order of first use, people in order of reacting"
+    );
+
+    // Changing nothing takes no seq: a second add, a remove of what is not there.
+    for cmd in [
+        react(bo.id, m.id, "👍", true),
+        react(bo.id, m.id, "🎉", false),
+    ] {
+        match write_one(&*store, general.id, cmd).await {
+            Ok(WriteOutcome::Unchanged(now)) => assert_eq!(summary(&now).len(), 2),
+            other => panic!("expected no change, got {other:?}"),
+        }
+    }
+    assert_eq!(store.room(general.id).await.unwrap().unwrap().last_seq, 4);
+
+    let e = applied(write_one(&*store, general.id, react(cy.id, m.id, "👍", false)).await);
+    assert_eq!(e.seq, 5);
+    let now = [row("👍", 1, &["bo"]), row("🎉", 1, &["ana"])];
+    assert_eq!(summary(&e.message), now);
+
+    // Every read carries the current reactions: pages, one message, and a replay (whose
+    // events all show the message as it is now).
+    let page = store.latest(general.id, 10).await.unwrap();
+    assert_eq!(summary(&page.messages[0]), now);
+    assert_eq!(summary(&store.message(m.id).await.unwrap().unwrap()), now);
+    let events = store.events_after(general.id, 0, 100).await.unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Message,
+            EventKind::Reaction,
+            EventKind::Reaction,
+            EventKind::Reaction,
+            EventKind::Reaction
+        ]
+    );
+    assert!(events.iter().all(|e| summary(&e.message) == now));
+    let tail = store.events_after(general.id, 3, 100).await.unwrap();
+    assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+    assert!(tail.iter().all(|e| summary(&e.message) == now));
+
+    // An edit keeps the reactions; reactions are not unread messages.
+    let edit = WriteCommand::Edit {
+        author: ana.id,
+        message: m.id,
+        body: Body::parse("hello!").unwrap(),
+    };
+    let e = applied(write_one(&*store, general.id, edit).await);
+    assert_eq!(summary(&e.message), now);
+    let unread = store
+        .rooms_of(bo.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.room.id == general.id)
+        .unwrap()
+        .unread;
+    assert_eq!(unread, 1, "one message, however many reactions");
+}
+
+async fn reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji(
+    store: Arc<dyn Store>,
+) {
+    let ana = user(&*store, "ana").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let other = room(&*store, ana.id, RoomKind::Public, "other").await;
+    let m = applied(write_one(&*store, general.id, send(ana.id, "c1", "hello")).await).message;
+    let elsewhere =
+        applied(write_one(&*store, other.id, send(ana.id, "c1", "there")).await).message;
+
+    let unknown = MessageId(Uuid::now_v7());
+    for (message, add) in [
+        (unknown, true),
+        (unknown, false),
+        (elsewhere.id, true),
+        (elsewhere.id, false),
+    ] {
+        assert_eq!(
+            write_one(&*store, general.id, react(ana.id, message, "👍", add)).await,
+            Err(WriteError::NoSuchMessage)
+        );
+    }
+    assert_eq!(
+        write_one(
+            &*store,
+            RoomId(Uuid::now_v7()),
+            react(ana.id, m.id, "👍", true)
+        )
+        .await,
+        Err(WriteError::NoSuchRoom)
+    );
+
+    // At most REACTIONS_PER_MESSAGE_MAX different emoji; more of one already there is fine.
+    let emoji: Vec<String> = (0..protocol::REACTIONS_PER_MESSAGE_MAX as u32 + 1)
+        .map(|i| char::from_u32(0x1F600 + i).unwrap().to_string())
+        .collect();
+    for e in &emoji[..protocol::REACTIONS_PER_MESSAGE_MAX] {
+        applied(write_one(&*store, general.id, react(ana.id, m.id, e, true)).await);
+    }
+    let last = emoji.last().unwrap();
+    assert_eq!(
+        write_one(&*store, general.id, react(ana.id, m.id, last, true)).await,
+        Err(WriteError::TooManyReactions)
+    );
+    let bo = user(&*store, "bo").await;
+    let e = applied(write_one(&*store, general.id, react(bo.id, m.id, &emoji[0], true)).await);
+    assert_eq!(e.message.reactions[0].count, 2);
+
+    // A delete drops the reactions, everywhere, and refuses new ones.
+    let seq_before = store.room(general.id).await.unwrap().unwrap().last_seq;
+    let delete = WriteCommand::Delete {
+        author: ana.id,
+        message: m.id,
+    };
+    let gone = applied(write_one(&*store, general.id, delete).await);
+    assert!(gone.message.reactions.is_empty());
+    for add in [true, false] {
+        assert_eq!(
+            write_one(&*store, general.id, react(bo.id, m.id, &emoji[0], add)).await,
+            Err(WriteError::Deleted)
+        );
+    }
+    let replay = store.events_after(general.id, 0, 100).await.unwrap();
+    assert!(replay.iter().all(|e| e.message.reactions.is_empty()));
+    assert_eq!(
+        store.room(general.id).await.unwrap().unwrap().last_seq,
+        seq_before + 1,
+        "refused reactions take no seq"
+    );
 }
 
 // --- one test per case and backend ---------------------------------------------------------
@@ -862,4 +1055,79 @@ conformance!(
     unread_counts_follow_the_read_marker,
     the_writer_orders_concurrent_sends_without_gaps,
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
+    reactions_are_events_that_carry_counts_and_who,
+    reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji,
 );
+
+/// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a
+/// database made before it keeps its whole log, and takes reactions afterwards.
+#[tokio::test]
+async fn sqlite_databases_from_before_reactions_keep_their_log() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::str::FromStr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("migrations-before-0003");
+    std::fs::create_dir(&before).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    for name in ["0001_initial.sql", "0002_deactivation.sql"] {
+        std::fs::copy(all.join(name), before.join(name)).unwrap();
+    }
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate::Migrator::new(before.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let (user, room, message) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query("insert into users (id, handle, display_name, password_hash, created_at) values ($1, 'ana', 'Ana', 'h', 1)")
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into rooms (id, kind, name, created_by, created_at, last_seq) values ($1, 'public', 'general', $2, 1, 2)")
+        .bind(room)
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at) values ($1, $2, 1, $3, 'hi!', 'c1', 1, 2)")
+        .bind(message)
+        .bind(room)
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    for (seq, kind) in [(1, "message"), (2, "edited")] {
+        sqlx::query("insert into room_events (room_id, seq, kind, message_id, created_at) values ($1, $2, $3, $4, $2)")
+            .bind(room)
+            .bind(seq)
+            .bind(kind)
+            .bind(message)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    let (room, message) = (RoomId(room), MessageId(message));
+    let kinds = |events: Vec<Event>| {
+        events
+            .into_iter()
+            .map(|e| (e.seq, e.kind))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(store.events_after(room, 0, 10).await.unwrap()),
+        [(1, EventKind::Message), (2, EventKind::Edited)]
+    );
+    let e = applied(write_one(&store, room, react(UserId(user), message, "👍", true)).await);
+    assert_eq!((e.seq, e.kind), (3, EventKind::Reaction));
+    assert_eq!(e.message.body, "hi!");
+}

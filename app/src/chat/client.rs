@@ -307,6 +307,28 @@ pub fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
             }
             RequestKind::OpenDm { user } => ClientFrame::OpenDm { req, user },
             RequestKind::Invite { room, user } => ClientFrame::Invite { req, room, user },
+            RequestKind::React {
+                room,
+                message,
+                emoji,
+                add: true,
+            } => ClientFrame::AddReaction {
+                req,
+                room,
+                message_id: message,
+                emoji,
+            },
+            RequestKind::React {
+                room,
+                message,
+                emoji,
+                add: false,
+            } => ClientFrame::RemoveReaction {
+                req,
+                room,
+                message_id: message,
+                emoji,
+            },
             RequestKind::Leave { room } => {
                 c.watched.borrow_mut().remove(&room);
                 c.live.borrow_mut().remove(&room);
@@ -781,14 +803,11 @@ impl Client {
             created_at: item.created_at,
             edited_at: None,
             deleted: false,
+            reactions: Vec::new(),
         };
         self.chat.timelines.update(|t| {
             if let Some(tl) = t.get_mut(&item.room) {
-                // A retried send acked as a duplicate may have changed since: its event
-                // (or the resume) carries the current state, so only add what is missing.
-                if !info.duplicate || tl.get(id).is_none() {
-                    tl.confirm_send(view);
-                }
+                tl.confirm_send(view);
             }
         });
     }

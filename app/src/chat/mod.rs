@@ -9,20 +9,23 @@
 //!   through the [`outbox::Outbox`] (pending at once, acked into real messages, failed
 //!   with retry and discard; saved in `localStorage` so a reload sends them once). Edits
 //!   and deletes apply at once and roll back when refused.
-//! - Pure logic (timeline order and merges, the outbox, typing lines, links) is plain
+//! - Pure logic (timeline order and merges, the outbox, typing lines, links, formatting) is plain
 //!   Rust with unit tests; the views only render signals.
 //!
 //! # Layout
 //! - [`api`]: server functions and the types they return.
 //! - [`state`]: the reactive state and the actions views call.
 //! - [`client`]: the live connection (hydrate only).
-//! - [`timeline`], [`outbox`], [`text`]: pure logic.
+//! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting), [`reactions`]:
+//!   pure logic.
 //! - [`view`]: the components.
 
 pub mod api;
 #[cfg(feature = "hydrate")]
 mod client;
+pub mod format;
 pub mod outbox;
+pub mod reactions;
 pub mod state;
 pub mod text;
 pub mod timeline;

@@ -234,6 +234,31 @@ impl Chat {
         let _ = (frame, done);
     }
 
+    /// Adds (`add`) or removes one's reaction on a message. The change shows when its
+    /// event arrives (for everyone at once, oneself included); a refusal is a notice.
+    pub fn react(
+        &self,
+        room: RoomId,
+        message: MessageId,
+        emoji: protocol::names::Emoji,
+        add: bool,
+    ) {
+        let chat = *self;
+        self.request(
+            RequestKind::React {
+                room,
+                message,
+                emoji,
+                add,
+            },
+            move |reply| {
+                if let Err(reason) = reply {
+                    chat.notify(format!("Your reaction was refused: {reason}"));
+                }
+            },
+        );
+    }
+
     pub(crate) fn set_unread(&self, room: RoomId, unread: u64) {
         self.rooms.update(|rooms| {
             if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
@@ -259,6 +284,13 @@ pub enum RequestKind {
     },
     Leave {
         room: RoomId,
+    },
+    /// Add or remove one's reaction.
+    React {
+        room: RoomId,
+        message: MessageId,
+        emoji: protocol::names::Emoji,
+        add: bool,
     },
 }
 

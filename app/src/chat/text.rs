@@ -1,6 +1,6 @@
-//! Small pure helpers for what the chat shows as text: the typing line, links inside a
-//! message, and times. Message text is always rendered as text nodes; only `http(s)`
-//! links become anchors, and their text is the link itself.
+//! Small pure helpers for what the chat shows as text: the typing line, where a bare
+//! link inside a message ends, and times. (Message formatting is in
+//! [`crate::chat::format`]; only `http(s)` links ever become anchors.)
 
 /// "ana is typing…", "ana and bo are typing…", "several people are typing…".
 pub fn typing_line(names: &[String]) -> Option<String> {
@@ -12,59 +12,26 @@ pub fn typing_line(names: &[String]) -> Option<String> {
     }
 }
 
-/// A piece of a message: plain text, or a link to show as an anchor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    Text(String),
-    Link(String),
-}
-
-/// Splits a message into text and `http://` / `https://` links. A link ends at
-/// whitespace; trailing punctuation that usually closes a sentence is left out of it.
-pub fn pieces(body: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    let mut rest = body;
-    while let Some(start) = find_link_start(rest) {
-        text.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        let mut link = &tail[..end];
-        while let Some(last) = link.chars().last() {
-            if matches!(
-                last,
-                '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '"' | '\''
-            ) {
-                link = &link[..link.len() - last.len_utf8()];
-            } else {
-                break;
-            }
-        }
-        let scheme_only = link.ends_with("://");
-        if scheme_only {
-            text.push_str(link);
+/// The length of the `http://` or `https://` link at the start of `tail`, if one starts
+/// there. A link ends at whitespace; trailing punctuation that usually closes a sentence
+/// is left out of it; a scheme with nothing after it is no link.
+pub fn link_len(tail: &str) -> Option<usize> {
+    if !(tail.starts_with("http://") || tail.starts_with("https://")) {
+        return None;
+    }
+    let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+    let mut link = &tail[..end];
+    while let Some(last) = link.chars().last() {
+        if matches!(
+            last,
+            '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '"' | '\''
+        ) {
+            link = &link[..link.len() - last.len_utf8()];
         } else {
-            if !text.is_empty() {
-                out.push(Piece::Text(std::mem::take(&mut text)));
-            }
-            out.push(Piece::Link(link.to_string()));
+            break;
         }
-        rest = &tail[link.len()..];
     }
-    text.push_str(rest);
-    if !text.is_empty() {
-        out.push(Piece::Text(text));
-    }
-    out
-}
-
-fn find_link_start(s: &str) -> Option<usize> {
-    let http = s.find("http://");
-    let https = s.find("https://");
-    match (http, https) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    (!link.ends_with("://")).then_some(link.len())
 }
 
 /// "14:05" from Unix milliseconds and the browser's offset from UTC in minutes.
@@ -93,34 +60,21 @@ mod tests {
     }
 
     #[test]
-    fn links_are_cut_out_of_text_without_trailing_punctuation() {
-        assert_eq!(
-            pieces("see https://example.com/a?b=1, ok"),
-            vec![
-                Piece::Text("see ".into()),
-                Piece::Link("https://example.com/a?b=1".into()),
-                Piece::Text(", ok".into()),
-            ]
-        );
-        assert_eq!(pieces("plain"), vec![Piece::Text("plain".into())]);
-        assert_eq!(pieces("http://"), vec![Piece::Text("http://".into())]);
-        assert_eq!(
-            pieces("(http://a.b) and http://c.d"),
-            vec![
-                Piece::Text("(".into()),
-                Piece::Link("http://a.b".into()),
-                Piece::Text(") and ".into()),
-                Piece::Link("http://c.d".into()),
-            ]
-        );
+    fn links_end_at_white_space_without_trailing_punctuation() {
+        assert_eq!(link_len("https://example.com/a?b=1, ok"), Some(25));
+        assert_eq!(link_len("http://a.b) and"), Some(10));
+        assert_eq!(link_len("http://a.b/c.\nnext"), Some(12));
+        assert_eq!(link_len("http://"), None);
+        assert_eq!(link_len("https://."), None);
+        assert_eq!(link_len("plain"), None);
+        assert_eq!(link_len(" https://a.b"), None);
     }
 
     #[test]
-    fn other_schemes_stay_text() {
-        assert_eq!(
-            pieces("javascript:alert(1) <img src=x>"),
-            vec![Piece::Text("javascript:alert(1) <img src=x>".into())]
-        );
+    fn other_schemes_are_no_links() {
+        assert_eq!(link_len("javascript:alert(1)"), None);
+        assert_eq!(link_len("ftp://a.b"), None);
+        assert_eq!(link_len("HTTP://a.b"), None);
     }
 
     #[test]

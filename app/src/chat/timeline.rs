@@ -85,15 +85,19 @@ impl Timeline {
         self.last_seq = seq;
         match kind {
             EventKind::Message => self.upsert(message),
-            EventKind::Edited | EventKind::Deleted => self.replace(message),
+            EventKind::Edited | EventKind::Deleted | EventKind::Reaction => self.replace(message),
         }
         Applied::Applied
     }
 
     /// Our own send was acked before (or after) its event arrived: show it as confirmed.
-    /// Does not move `last_seq`: only events do, so a gap is still noticed.
+    /// Does not move `last_seq`: only events do, so a gap is still noticed. A message
+    /// already held stays as it is: its events (an edit, a reaction since) are newer than
+    /// what the ack knows, and a retried send acked as a duplicate may have changed too.
     pub fn confirm_send(&mut self, message: MessageView) {
-        self.upsert(message);
+        if self.get(message.id).is_none() {
+            self.upsert(message);
+        }
     }
 
     /// Older messages (a history page): merged in by id, oldest first.
@@ -194,7 +198,7 @@ impl Timeline {
         );
     }
 
-    /// An edit or delete: only messages held are updated (older ones load in their
+    /// An edit, delete or reaction: only messages held are updated (older ones load in their
     /// current state when scrolled to).
     fn replace(&mut self, message: MessageView) {
         self.replace_existing(&message);
@@ -236,6 +240,7 @@ pub(crate) mod tests {
             created_at: 0,
             edited_at: None,
             deleted: false,
+            reactions: Vec::new(),
         }
     }
 
@@ -298,6 +303,34 @@ pub(crate) mod tests {
         t.apply(3, EventKind::Deleted, gone);
         assert!(t.lines[0].message.deleted);
         assert_eq!(t.last_seq, 3);
+    }
+
+    #[test]
+    fn a_reaction_event_replaces_the_reactions_and_moves_last_seq_only() {
+        let mut t = Timeline::from_page(vec![msg(1, "a"), msg(2, "b")], 2, false);
+        let mut reacted = msg(1, "a");
+        reacted.reactions.push(protocol::ReactionView {
+            emoji: "👍".into(),
+            count: 1,
+            users: vec![reacted.author.clone()],
+        });
+        assert_eq!(
+            t.apply(3, EventKind::Reaction, reacted.clone()),
+            Applied::Applied
+        );
+        assert_eq!(bodies(&t), ["a", "b"], "no new line");
+        assert_eq!(t.lines[0].message.reactions, reacted.reactions);
+        assert_eq!(t.lines[0].rev, 1);
+        assert_eq!(t.last_seq, 3);
+        // A reaction on a message not held (scrolled out) adds nothing.
+        assert_eq!(
+            t.apply(4, EventKind::Reaction, msg(9, "old")),
+            Applied::Applied
+        );
+        assert_eq!(bodies(&t), ["a", "b"]);
+        // Our own send acked after a later event keeps what the events said.
+        t.confirm_send(msg(1, "a"));
+        assert_eq!(t.lines[0].message.reactions.len(), 1);
     }
 
     #[test]

@@ -29,24 +29,36 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// Runs one authenticated connection until it closes. The caller runs it inside a span
 /// that names `conn_id`.
 pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, user: User) {
-    let settings = gateway.settings().clone();
+    // What this loop needs of the settings, copied out: the connection's task keeps
+    // every live local for as long as it runs, so nothing bigger stays in it.
+    let (queue_frames, heartbeat, max_bytes, idle_timeout) = {
+        let settings = gateway.settings();
+        (
+            settings.queue_frames as usize,
+            settings.heartbeat(),
+            settings.max_frame_bytes as usize,
+            settings.idle_timeout(),
+        )
+    };
     let me = gateway.users().insert(&user);
+    let user_id = user.id;
+    drop(user);
     let (handle, queue) = ConnHandle::new(
         gateway.next_conn_id(),
-        user.id,
-        settings.queue_frames as usize,
+        user_id,
+        queue_frames,
         gateway.inner.catch_ups.clone(),
     );
     let (sink, mut stream) = socket.split();
 
-    let welcome = ServerFrame::Welcome {
+    let welcome = text(&ServerFrame::Welcome {
         protocol: protocol::SUBPROTOCOL.to_string(),
         conn_id,
-        heartbeat_ms: settings.heartbeat().as_millis() as u64,
+        heartbeat_ms: heartbeat.as_millis() as u64,
         server: crate::SERVER_NAME.to_string(),
         user: me.clone(),
-    };
-    if handle.push(Outbound::Frame(text(&welcome))).is_err() {
+    });
+    if handle.push(Outbound::Frame(welcome)).is_err() {
         return;
     }
     let done = CancellationToken::new();
@@ -60,14 +72,12 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
     gateway.hub().connect(&handle);
     gateway
         .statuses()
-        .connect(user.id, std::time::Instant::now());
+        .connect(user_id, std::time::Instant::now());
     metrics::gauge!("confab_connections_open").increment(1);
-    tracing::debug!(user = %user.id, "connection open");
+    tracing::debug!(user = %user_id, "connection open");
 
     let mut state = ClientState::new(gateway.clone(), handle.clone(), me);
     let shutdown = gateway.shutdown_token();
-    let max_bytes = settings.max_frame_bytes as usize;
-    let idle_timeout = settings.idle_timeout();
     let mut deadline = Instant::now() + idle_timeout;
 
     let close: Option<CloseCode> = loop {
@@ -90,7 +100,9 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
                 metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
                 let is_send = matches!(frame, protocol::ClientFrame::Send { .. });
                 let received = std::time::Instant::now();
-                let reply = match state.handle(frame).await {
+                // Boxed: a request's state exists only while it runs, instead of in every
+                // idle connection's task.
+                let reply = match Box::pin(state.handle(frame)).await {
                     Ok(reply) => reply,
                     Err(_stuck) => break Some(CloseCode::SlowConsumer),
                 };
@@ -127,7 +139,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         state.leave_room(room);
     }
     gateway.hub().disconnect(&handle);
-    gateway.statuses().disconnect(user.id);
+    gateway.statuses().disconnect(user_id);
     metrics::gauge!("confab_connections_open").decrement(1);
     if close == Some(CloseCode::SlowConsumer) {
         metrics::counter!("confab_slow_consumer_disconnects_total").increment(1);

@@ -23,6 +23,7 @@ pub fn event_frame(event: &Event, author: UserView) -> ServerFrame {
             store::EventKind::Message => EventKind::Message,
             store::EventKind::Edited => EventKind::Edited,
             store::EventKind::Deleted => EventKind::Deleted,
+            store::EventKind::Reaction => EventKind::Reaction,
         },
         message: message_view(&event.message, author),
     }

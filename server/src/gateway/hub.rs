@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::RwLock;
 
-use super::outbound::ConnHandle;
+use super::outbound::{ConnHandle, RoomEvent};
 
 const SHARDS: usize = 32;
 
@@ -133,10 +133,15 @@ impl Hub {
 
     /// Offers a room event to every local subscriber of `room`.
     pub fn publish_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
-        let committed = std::time::Instant::now();
+        let event = std::sync::Arc::new(RoomEvent {
+            room,
+            seq,
+            text: text.clone(),
+            committed: std::time::Instant::now(),
+        });
         let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
         for conn in shard.get(&room).into_iter().flatten() {
-            conn.offer_event(room, seq, text, committed);
+            conn.offer_event(&event);
         }
     }
 
@@ -224,7 +229,7 @@ mod tests {
         let text: Utf8Bytes = "{}".into();
         hub.publish_event(room, 1, &text);
         for rx in [&mut ra, &mut rb] {
-            assert!(matches!(rx.try_recv(), Ok(Outbound::Event { seq: 1, .. })));
+            assert!(matches!(rx.try_recv(), Ok(Outbound::Event(e)) if e.seq == 1));
             assert!(rx.try_recv().is_err(), "delivered once");
         }
         hub.unsubscribe(room, 1);

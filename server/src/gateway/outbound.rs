@@ -24,14 +24,9 @@ pub const RESERVE: usize = 32;
 /// One item of a connection's queue.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A room event, pre-encoded; the sender checks `seq` against the room's cursor.
-    Event {
-        room: RoomId,
-        seq: Seq,
-        text: Utf8Bytes,
-        /// When the event was committed (for the delivery-latency histogram).
-        committed: Instant,
-    },
+    /// A room event, encoded once and shared by every subscriber's queue; the sender
+    /// checks its seq against the room's cursor.
+    Event(Arc<RoomEvent>),
     /// Any other frame, pre-encoded.
     Frame(Utf8Bytes),
     /// Start delivering `room`: replay from the Store after `since` (or send a snapshot).
@@ -43,6 +38,18 @@ pub enum Outbound {
     Forget { room: RoomId },
     /// Close the connection with this code.
     Close(CloseCode),
+}
+
+/// A room event as every local subscriber gets it. Queues hold it behind an `Arc`, which
+/// keeps [`Outbound`] small: an idle connection's queue allocates its first block of slots
+/// up front, and the largest variant sets the size of every slot.
+#[derive(Debug)]
+pub struct RoomEvent {
+    pub room: RoomId,
+    pub seq: Seq,
+    pub text: Utf8Bytes,
+    /// When the event was committed (for the delivery-latency histogram).
+    pub committed: Instant,
 }
 
 /// Per-connection state shared between the hub (which marks lag) and the sender task
@@ -111,19 +118,9 @@ impl ConnHandle {
     }
 
     /// Offers a room event; marks the room lagging instead when the queue is too full.
-    pub fn offer_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes, committed: Instant) {
-        if !self.has_room()
-            || self
-                .queue
-                .try_send(Outbound::Event {
-                    room,
-                    seq,
-                    text: text.clone(),
-                    committed,
-                })
-                .is_err()
-        {
-            self.shared.mark_lagging(room);
+    pub fn offer_event(&self, event: &Arc<RoomEvent>) {
+        if !self.has_room() || self.queue.try_send(Outbound::Event(event.clone())).is_err() {
+            self.shared.mark_lagging(event.room);
         }
     }
 

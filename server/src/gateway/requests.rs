@@ -5,7 +5,7 @@
 
 use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::ids::{MessageId, RoomId, Seq, UserId};
-use protocol::names::{Body, ClientMsgId, RoomName};
+use protocol::names::{Body, ClientMsgId, Emoji, RoomName};
 use protocol::{AckInfo, ClientFrame, ErrorCode, PersonalEvent, ReqId, ServerFrame, UserView};
 use std::collections::HashSet;
 use std::num::NonZeroU32;
@@ -75,6 +75,10 @@ impl From<WriteFailure> for Failure {
             WriteFailure::Refused(WriteError::NoSuchRoom) => {
                 fail(ErrorCode::NotFound, "no such room")
             }
+            WriteFailure::Refused(WriteError::TooManyReactions) => fail(
+                ErrorCode::Forbidden,
+                WriteError::TooManyReactions.to_string(),
+            ),
             WriteFailure::Store(_) => fail(ErrorCode::Unavailable, UNAVAILABLE),
             WriteFailure::Stopped => fail(
                 ErrorCode::Unavailable,
@@ -168,6 +172,18 @@ impl ClientState {
                 ));
             }
             ClientFrame::MarkRead { room, seq, .. } => self.mark_read(room, seq).await,
+            ClientFrame::AddReaction {
+                room,
+                message_id,
+                emoji,
+                ..
+            } => self.react(room, message_id, emoji, true).await,
+            ClientFrame::RemoveReaction {
+                room,
+                message_id,
+                emoji,
+                ..
+            } => self.react(room, message_id, emoji, false).await,
             ClientFrame::OpenDm { user, .. } => self.open_dm(user).await,
             ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
             ClientFrame::Invite { room, user, .. } => self.invite(room, user).await,
@@ -303,6 +319,13 @@ impl ClientState {
                 self.gateway.publish_event(e);
                 (e, true)
             }
+            WriteOutcome::Unchanged(message) => {
+                return Ok(AckInfo {
+                    room: Some(room),
+                    message_id: Some(message.id),
+                    ..AckInfo::default()
+                });
+            }
         };
         Ok(AckInfo {
             room: Some(room),
@@ -373,6 +396,43 @@ impl ClientState {
             },
         )
         .await
+    }
+
+    /// Adds or removes one's reaction on any message of a room one may read (subscribed
+    /// and a member). The message must be in that room (`not_found` otherwise) and not
+    /// deleted (`deleted`).
+    async fn react(
+        &self,
+        room: RoomId,
+        message: MessageId,
+        emoji: Emoji,
+        add: bool,
+    ) -> Result<AckInfo, Failure> {
+        self.member_here(room).await?;
+        let store = self.gateway.store();
+        let found = store
+            .message(message)
+            .await?
+            .filter(|m| m.room_id == room)
+            .ok_or_else(|| fail(ErrorCode::NotFound, "no such message in this room"))?;
+        // The event names the message's author, who need not be connected: the fan-out
+        // reads authors from the cache without waiting, so put them there first.
+        self.gateway.users().load(&*store, found.author_id).await?;
+        let user = self.me.id;
+        let command = if add {
+            WriteCommand::AddReaction {
+                user,
+                message,
+                emoji,
+            }
+        } else {
+            WriteCommand::RemoveReaction {
+                user,
+                message,
+                emoji,
+            }
+        };
+        self.write(room, command).await
     }
 
     async fn typing(&self, room: RoomId) -> Result<AckInfo, Failure> {

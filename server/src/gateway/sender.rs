@@ -72,7 +72,9 @@ pub(super) async fn run<S: Sink>(
             () = done.cancelled() => break,
         };
         let Some(item) = item else { break };
-        let result = sender.process(item).await;
+        // Boxed, like the fills below: their state exists only while they run, instead
+        // of in every idle connection's task.
+        let result = Box::pin(sender.process(item)).await;
         if let Err(stop) = result {
             if matches!(stop, Stop::Transport) {
                 tracing::debug!("sender stopped: transport");
@@ -82,7 +84,7 @@ pub(super) async fn run<S: Sink>(
         if queue.is_empty() {
             let lagging = handle.shared.take_lagging();
             for room in lagging {
-                if sender.fill(room).await.is_err() {
+                if Box::pin(sender.fill(room)).await.is_err() {
                     done.cancel();
                     return;
                 }
@@ -151,12 +153,8 @@ impl<S: Sink> Sender<S> {
     async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
         match item {
             Outbound::Frame(text) => self.write(text).await,
-            Outbound::Event {
-                room,
-                seq,
-                text,
-                committed,
-            } => {
+            Outbound::Event(event) => {
+                let (room, seq) = (event.room, event.seq);
                 let Some(&cursor) = self.cursors.get(&room) else {
                     return Ok(()); // not (or no longer) delivering this room
                 };
@@ -169,9 +167,9 @@ impl<S: Sink> Sender<S> {
                         return Ok(());
                     }
                 }
-                self.write_at(text, Some(seq)).await?;
+                self.write_at(event.text.clone(), Some(seq)).await?;
                 metrics::histogram!("confab_delivery_seconds")
-                    .record(committed.elapsed().as_secs_f64());
+                    .record(event.committed.elapsed().as_secs_f64());
                 self.cursors.insert(room, seq);
                 Ok(())
             }

@@ -367,7 +367,7 @@ impl PersonalStream {
                 }
                 // A personal stream subscribes to no room.
                 Some(
-                    Outbound::Event { .. }
+                    Outbound::Event(_)
                     | Outbound::Resume { .. }
                     | Outbound::Fill { .. }
                     | Outbound::Forget { .. },

@@ -12,6 +12,10 @@ use tracing::Instrument;
 
 use super::{Gateway, auth, client};
 
+/// Bytes read from the socket at a time. tungstenite allocates (and zero-fills) it for
+/// every connection; client frames are small, and a larger one grows it as it arrives.
+const READ_BUFFER: usize = 1024;
+
 /// Bytes of outgoing frames gathered before they are written to the socket.
 const WRITE_BUFFER: usize = 16 * 1024;
 
@@ -35,7 +39,7 @@ pub async fn upgrade(
         // Small buffers keep idle connections cheap. Frames of a burst gather in the write
         // buffer (written out at 16 KiB, or when the sender's queue runs empty and it
         // flushes), so a busy connection makes few large writes instead of one per frame.
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         // tungstenite requires more than the write buffer plus one message.
         .max_write_buffer_size(WRITE_BUFFER + max * 4)

@@ -32,6 +32,7 @@ mod frame_sequences;
 mod gateway;
 mod helpers;
 mod pages;
+mod reactions;
 mod realtime;
 mod sse;
 mod wsclient;

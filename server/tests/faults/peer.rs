@@ -14,6 +14,10 @@ use crate::wsclient::reply_req;
 
 /// What reading from a [`Peer`] gave.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "read once and matched at once; boxing would only add noise to the tests"
+)]
 pub enum Incoming {
     Frame(ServerFrame),
     /// The connection ended (close frame, reset, end of stream).

@@ -2,17 +2,20 @@
 //! browser's pending and failed sends. Keeps the view at the bottom only when the
 //! reader was at the bottom (otherwise a "new messages" marker appears), loads older
 //! pages when scrolled to the top (keeping the reader's place), and marks the room read.
-//! Message text is rendered as text; only http(s) links become anchors.
+//! Each stored message has its reactions under it. Message bodies are formatted ([`crate::chat::format`]) into view nodes, never HTML:
+//! text stays text, and only http(s) links become anchors.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
 use super::composer::Editing;
+use super::reactions::Reactions;
 use crate::chat::api::RoomPage;
+use crate::chat::format::{Node, parse};
 use crate::chat::outbox::{Outgoing, SendState};
 use crate::chat::state::use_chat;
-use crate::chat::text::{Piece, clock, pieces};
+use crate::chat::text::clock;
 use crate::chat::timeline::{Line, LocalChange, Timeline};
 
 /// Within this many pixels of the end counts as "at the bottom".
@@ -208,7 +211,10 @@ fn MessageRow(line: Line, room: RoomId, editing: RwSignal<Option<Editing>>) -> i
             {if deleted {
                 view! { <p class="message__body message__body--gone" data-testid="body">"This message was deleted."</p> }.into_any()
             } else {
-                view! { <p class="message__body" data-testid="body"><Pieces text=m.body.clone() /></p> }.into_any()
+                view! {
+                    <div class="message__body" data-testid="body"><Formatted text=m.body.clone() /></div>
+                    <Reactions room message=id reactions=m.reactions.clone() />
+                }.into_any()
             }}
             {tools}
         </article>
@@ -234,7 +240,7 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
                 <span class="message__author">{me}</span>
                 <span class="message__status" data-testid="send-status">{status}</span>
             </header>
-            <p class="message__body" data-testid="body"><Pieces text=item.body.clone() /></p>
+            <div class="message__body" data-testid="body"><Formatted text=item.body.clone() /></div>
             {failed.then(|| view! {
                 <div class="message__tools message__tools--shown">
                     <button class="tool" on:click=move |_| chat.retry(&cmid)>"Retry"</button>
@@ -245,17 +251,28 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
     }
 }
 
-/// A message body: text nodes, and http(s) links as anchors that open elsewhere.
+/// A message body, formatted: text nodes, `strong`/`em`/`code`/`pre` elements, and
+/// http(s) links as anchors that open elsewhere. (A `div` holds it: a `pre` may not sit
+/// inside a `p`.)
 #[component]
-fn Pieces(text: String) -> impl IntoView {
-    pieces(&text)
+fn Formatted(text: String) -> impl IntoView {
+    nodes_view(parse(&text))
+}
+
+fn nodes_view(nodes: Vec<Node>) -> AnyView {
+    nodes
         .into_iter()
-        .map(|p| match p {
-            Piece::Text(t) => t.into_any(),
-            Piece::Link(url) => view! {
-                <a href=url.clone() target="_blank" rel="noopener noreferrer nofollow">{url.clone()}</a>
+        .map(|node| match node {
+            Node::Text(t) => t.into_any(),
+            Node::Code(c) => view! { <code>{c}</code> }.into_any(),
+            Node::CodeBlock(c) => view! { <pre><code>{c}</code></pre> }.into_any(),
+            Node::Strong(c) => view! { <strong>{nodes_view(c)}</strong> }.into_any(),
+            Node::Em(c) => view! { <em>{nodes_view(c)}</em> }.into_any(),
+            Node::Link { href, children } => view! {
+                <a href=href target="_blank" rel="noopener noreferrer nofollow">{nodes_view(children)}</a>
             }
             .into_any(),
         })
         .collect_view()
+        .into_any()
 }

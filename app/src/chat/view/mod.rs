@@ -1,12 +1,14 @@
 //! The chat screen's components, one file per part of the screen:
 //! [`screen`] (layout, top bar, notices), [`sidebar`] (rooms and DMs with unread
 //! counts, and the buttons that open the dialogs), [`room`] (header, members, typing
-//! line), [`messages`] (the scrolling list), [`composer`] (writing and editing) and
+//! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
+//! the picker), [`composer`] (writing and editing) and
 //! [`dialogs`] (new room, browse rooms, new direct message, invite).
 
 pub mod composer;
 pub mod dialogs;
 pub mod messages;
+pub mod reactions;
 pub mod room;
 pub mod screen;
 pub mod sidebar;
