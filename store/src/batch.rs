@@ -149,7 +149,10 @@ mod tests {
         let _ = plan.take_new_rows();
         let retry = plan.send(room(), &mut seq, 1, user(1), "c1", "x");
         assert_eq!(seq, 1);
-        assert_eq!(retry, WriteOutcome::Duplicate(first.event().expect("applied").clone()));
+        assert_eq!(
+            retry,
+            WriteOutcome::Duplicate(first.event().expect("applied").clone())
+        );
         // The same client id from another author is another message.
         let other = plan.send(room(), &mut seq, 1, user(2), "c1", "y");
         assert!(matches!(other, WriteOutcome::Applied(e) if e.seq == 2));
