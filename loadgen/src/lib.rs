@@ -8,7 +8,7 @@
 //! - [`bots`]: the accounts to connect as (`confab user bots` prints them).
 //! - [`conn`]: one connection: source-address rotation, auth, request/ack during set-up.
 //! - [`session`]: the task that owns a connection during a run (read, publish, ping).
-//! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`, `reconnect-storm`).
+//! - [`workload`]: the workloads (`fanout`, `bigroom`, `idle`, `sends`, `reconnect-storm`).
 //! - [`ramp`]: `fanout` at rising rates until p99 passes a bound or anything is lost.
 //! - [`report`]: the figures and their one-line JSON summary.
 //! - [`selftest`]: the generator's own receive ceiling, against a trivial sink.

@@ -85,6 +85,8 @@ async fn main() -> anyhow::Result<()> {
         .env("CONFAB_BIND", format!("127.0.0.1:{port}"))
         .env("CONFAB_HEARTBEAT_SECS", "3600")
         .env("CONFAB_LOG", "warn")
+        // Every connection comes from 127.0.0.1: lift the per-address cap (1,000 by default).
+        .env("CONFAB_MAX_CONNS_PER_ADDR", "1000000")
         .env_remove("DATABASE_URL")
         .spawn()
         .map_err(|e| anyhow::anyhow!("starting {bin}: {e}"))?;
