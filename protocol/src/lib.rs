@@ -13,6 +13,8 @@
 //! - [`ids`]: typed UUID ids (users, rooms, messages, tokens) and [`ids::Seq`].
 //! - [`names`]: validated user-typed values (handles, room names, bodies, …).
 //! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
+//! - [`search`]: the words of a message search (shared by the server's query and the
+//!   browser's highlighting).
 //!
 //! `docs/protocol.md` describes every frame with an example; keep the two in step.
 
@@ -22,6 +24,7 @@ pub mod errors;
 pub mod frames;
 pub mod ids;
 pub mod names;
+pub mod search;
 
 pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};

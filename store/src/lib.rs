@@ -232,4 +232,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// One message by id.
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+
+    /// Full-text search: messages holding every word of `query` (each as a prefix, any
+    /// case; the words are [`protocol::search::terms`], so no query syntax reaches the
+    /// database) in the rooms `reader` is a member of, best match first and newer first
+    /// among equals, at most `limit`. Never a deleted message, never one of a room the
+    /// reader is not in. A query without words finds nothing. Hits carry no reactions
+    /// (the one read of messages that does not: a hit shows its text).
+    async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>>;
 }

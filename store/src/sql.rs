@@ -145,6 +145,27 @@ mod sqlite_dialect {
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         max(last_read_seq, min($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
+
+    /// Full-text search (FTS5, `message_search` mirrors `messages.body`): $1 the reader
+    /// (only rooms they are a member of), $2 [`full_text_query`], $3 the limit. FTS5's
+    /// `rank` is bm25, lower is better.
+    pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
+         m.created_at, m.edited_at, m.deleted \
+         from message_search s \
+         join messages m on m.rowid = s.rowid \
+         join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
+         where message_search match $2 and m.deleted = 0 \
+         order by s.rank, m.created_at desc limit $3";
+
+    /// An FTS5 query where every term must match as a prefix. Terms are letters and
+    /// digits only ([`protocol::search::terms`]), so quoting each is enough.
+    pub fn full_text_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("\"{t}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 mod pg_dialect {
@@ -203,6 +224,27 @@ mod pg_dialect {
     pub const MARK_READ: &str = "update memberships set last_read_seq = \
         greatest(last_read_seq, least($3, (select last_seq from rooms where id = $1))) \
         where room_id = $1 and user_id = $2 returning last_read_seq";
+
+    /// Full-text search over `to_tsvector('simple', body)` (the `messages_search` GIN
+    /// index): $1 the reader (only rooms they are a member of), $2 [`full_text_query`],
+    /// $3 the limit. `simple` lower-cases and does not stem, as FTS5 here does.
+    pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
+         m.created_at, m.edited_at, m.deleted \
+         from messages m \
+         join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
+         where to_tsvector('simple', m.body) @@ to_tsquery('simple', $2) and not m.deleted \
+         order by ts_rank(to_tsvector('simple', m.body), to_tsquery('simple', $2)) desc, \
+                  m.created_at desc limit $3";
+
+    /// A tsquery where every term must match as a prefix. Terms are letters and digits
+    /// only ([`protocol::search::terms`]), so quoting each is enough.
+    pub fn full_text_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("'{t}':*"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
 }
 
 /// A send's identity: `(room, author, client_msg_id)` is unique.
@@ -1508,6 +1550,22 @@ macro_rules! sql_store {
                 };
                 message.reactions = Self::reactions_of(&self.read, id).await?;
                 Ok(Some(message))
+            }
+
+            async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>> {
+                let terms = protocol::search::terms(query);
+                if terms.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(sqlx::query_as::<_, MessageRow>($dialect::SEARCH)
+                    .bind(reader.0)
+                    .bind($dialect::full_text_query(&terms))
+                    .bind(limit_in(limit))
+                    .fetch_all(&self.read)
+                    .await?
+                    .into_iter()
+                    .map(Message::from)
+                    .collect())
             }
         }
     };

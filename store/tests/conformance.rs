@@ -1011,6 +1011,148 @@ async fn deactivated_accounts_lose_every_way_in_and_keep_their_messages(store: A
     );
 }
 
+fn bodies(hits: &[Message]) -> Vec<&str> {
+    hits.iter().map(|m| m.body.as_str()).collect()
+}
+
+async fn search_matches_every_word_as_a_prefix_and_follows_edits_and_deletes(
+    store: Arc<dyn Store>,
+) {
+    let ana = user(&*store, "ana").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let mut ids = Vec::new();
+    for (i, body) in [
+        "Deploying the new build tonight",
+        "lunch at noon",
+        "the build is green",
+        "build BUILD Build, again",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = applied(write_one(&*store, r.id, send(ana.id, &format!("c{i}"), body)).await);
+        ids.push(e.message.id);
+    }
+    let find = |q: &'static str, limit| {
+        let store = store.clone();
+        async move { store.search(ana.id, q, limit).await.unwrap() }
+    };
+    let hits = find("build", 10).await;
+    assert_eq!(hits.len(), 3, "{:?}", bodies(&hits));
+    assert_eq!(
+        hits[0].body, "build BUILD Build, again",
+        "most matches rank first"
+    );
+    assert!(hits.iter().all(|m| m.body.to_lowercase().contains("build")));
+    assert_eq!(find("build", 1).await.len(), 1, "the limit holds");
+    assert_eq!(
+        bodies(&find("DEPL", 10).await),
+        ["Deploying the new build tonight"]
+    );
+    assert_eq!(
+        bodies(&find("build tonight", 10).await),
+        ["Deploying the new build tonight"],
+        "every word must match"
+    );
+    assert!(find("build lunch", 10).await.is_empty());
+    assert!(
+        find("uild", 10).await.is_empty(),
+        "words match from their start"
+    );
+    // Query syntax is only separators: nothing to inject, nothing to break.
+    assert_eq!(bodies(&find("\"lunch* ()", 10).await), ["lunch at noon"]);
+    assert_eq!(
+        bodies(&find("'lunch':* & !x", 10).await).len(),
+        0,
+        "x must match too"
+    );
+    assert!(find(" *** ", 10).await.is_empty(), "no words, no hits");
+
+    let edit = WriteCommand::Edit {
+        author: ana.id,
+        message: ids[1],
+        body: Body::parse("dinner at eight").unwrap(),
+    };
+    applied(write_one(&*store, r.id, edit).await);
+    assert!(
+        find("lunch", 10).await.is_empty(),
+        "an edit replaces the indexed text"
+    );
+    let dinner = find("dinner", 10).await;
+    assert_eq!((dinner.len(), dinner[0].id), (1, ids[1]));
+    assert!(
+        dinner[0].edited_at.is_some(),
+        "a hit is the message as it is now"
+    );
+    let delete = WriteCommand::Delete {
+        author: ana.id,
+        message: ids[0],
+    };
+    applied(write_one(&*store, r.id, delete).await);
+    assert!(
+        find("deploying", 10).await.is_empty(),
+        "deleted messages are never found"
+    );
+    assert_eq!(find("build", 10).await.len(), 2);
+}
+
+async fn search_never_returns_a_message_of_a_room_the_reader_is_not_in(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let secret = room(&*store, ana.id, RoomKind::Private, "secret").await;
+    let dm = store.open_dm(ana.id, bo.id).await.unwrap();
+    let cys = room(&*store, cy.id, RoomKind::Private, "cys-corner").await;
+    for (r, author, body) in [
+        (general.id, ana.id, "falcon in general"),
+        (secret.id, ana.id, "falcon in secret"),
+        (dm.id, bo.id, "falcon in the dm"),
+        (cys.id, cy.id, "falcon in cy's corner"),
+    ] {
+        applied(write_one(&*store, r, send(author, "f", body)).await);
+    }
+    let rooms_found = |reader: UserId| {
+        let store = store.clone();
+        async move {
+            let mut rooms: Vec<RoomId> = store
+                .search(reader, "falcon", 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.room_id)
+                .collect();
+            rooms.sort();
+            rooms
+        }
+    };
+    let sorted = |mut v: Vec<RoomId>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        rooms_found(ana.id).await,
+        sorted(vec![general.id, secret.id, dm.id])
+    );
+    // A public room one has not joined is readable, but search covers one's own rooms.
+    assert_eq!(rooms_found(bo.id).await, [dm.id]);
+    assert_eq!(rooms_found(cy.id).await, [cys.id]);
+    assert!(store.join_public(general.id, bo.id).await.unwrap());
+    assert_eq!(rooms_found(bo.id).await, sorted(vec![general.id, dm.id]));
+    assert!(store.leave(general.id, bo.id).await.unwrap());
+    assert_eq!(
+        rooms_found(bo.id).await,
+        [dm.id],
+        "leaving a room leaves its search"
+    );
+    assert!(store.invite(secret.id, ana.id, cy.id).await.unwrap());
+    assert_eq!(rooms_found(cy.id).await, sorted(vec![secret.id, cys.id]));
+    assert!(
+        rooms_found(UserId(Uuid::now_v7())).await.is_empty(),
+        "a stranger finds nothing"
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -1057,6 +1199,8 @@ conformance!(
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
     reactions_are_events_that_carry_counts_and_who,
     reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji,
+    search_matches_every_word_as_a_prefix_and_follows_edits_and_deletes,
+    search_never_returns_a_message_of_a_room_the_reader_is_not_in,
 );
 
 /// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a

@@ -1,5 +1,6 @@
 //! What the chat pages read over HTTP: the room list, a room's latest page with its
-//! members, the public rooms and the user directory. Each is a server function (a public
+//! members (reaching back to a message being jumped to), the public rooms, the user
+//! directory and message search. Each is a server function (a public
 //! endpoint under `/api/chat/*`) that checks the session itself. Everything live —
 //! messages, presence, typing, writes — goes over the WebSocket instead.
 
@@ -14,6 +15,13 @@ use serde::{Deserialize, Serialize};
 pub const FIRST_PAGE: u32 = 50;
 /// Most members listed with a room.
 pub const MEMBERS_LISTED: usize = 200;
+/// How far back (in seqs) a room page reaches for a message being jumped to; an older
+/// one is reached by scrolling back from there.
+pub const JUMP_REACH: u64 = 500;
+/// Most hits a search returns.
+pub const SEARCH_HITS: u32 = 30;
+/// Longest query read, in characters.
+pub const SEARCH_QUERY_MAX: usize = 200;
 
 /// What kind of room, as the UI shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +29,17 @@ pub enum RoomKind {
     Public,
     Private,
     Dm,
+}
+
+impl RoomKind {
+    /// The mark shown before a room's title.
+    pub fn sigil(self) -> &'static str {
+        match self {
+            RoomKind::Public => "#",
+            RoomKind::Private => "🔒",
+            RoomKind::Dm => "@",
+        }
+    }
 }
 
 /// A room in the sidebar.
@@ -50,6 +69,13 @@ pub struct RoomPage {
     /// Members by handle, at most [`MEMBERS_LISTED`].
     pub members: Vec<UserView>,
     pub member_count: u32,
+}
+
+/// One message found by a search, with the room it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub room: RoomItem,
+    pub message: MessageView,
 }
 
 /// A public room in the directory.
@@ -133,6 +159,28 @@ mod server {
         }
     }
 
+    /// The author of a message as shown: from `known` (filled as it goes), else looked
+    /// up once; an account that is gone shows as "Deleted user".
+    pub async fn author(
+        store: &dyn store::Store,
+        known: &mut std::collections::HashMap<protocol::ids::UserId, protocol::UserView>,
+        id: protocol::ids::UserId,
+    ) -> Result<protocol::UserView, ChatError> {
+        if let Some(v) = known.get(&id) {
+            return Ok(v.clone());
+        }
+        let v = match store.user(id).await.map_err(internal)? {
+            Some(u) => u.view(),
+            None => protocol::UserView {
+                id,
+                handle: "deleted".into(),
+                name: "Deleted user".into(),
+            },
+        };
+        known.insert(id, v.clone());
+        Ok(v)
+    }
+
     pub fn item(summary: &store::RoomSummary) -> super::RoomItem {
         item_of(&summary.room, summary.dm_peer.as_ref(), summary.unread)
     }
@@ -175,9 +223,11 @@ pub async fn my_rooms() -> Result<Vec<RoomItem>, ChatError> {
 }
 
 /// A room's latest page and members. Members see any of their rooms; anyone signed in
-/// may preview a public room; private rooms and DMs are refused to outsiders.
+/// may preview a public room; private rooms and DMs are refused to outsiders. With `at`
+/// (a message's seq, from a search hit), the page reaches back to it when it is within
+/// [`JUMP_REACH`] of the latest page.
 #[server(prefix = "/api/chat", endpoint = "room")]
-pub async fn load_room(room: RoomId) -> Result<RoomPage, ChatError> {
+pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatError> {
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
@@ -192,7 +242,18 @@ pub async fn load_room(room: RoomId) -> Result<RoomPage, ChatError> {
         }
         // The room (and its last seq) is read before the page: an event that lands in
         // between is replayed on subscribe rather than missed.
-        let page = store.latest(room, FIRST_PAGE).await.map_err(internal)?;
+        let mut page = store.latest(room, FIRST_PAGE).await.map_err(internal)?;
+        if let (Some(target), Some(oldest)) = (at, page.messages.first().map(|m| m.seq))
+            && page.has_more
+            && target < oldest
+            && oldest - target <= JUMP_REACH
+        {
+            // Messages are at most one per seq: this many reach the target.
+            let reach = (oldest - target) as u32;
+            let older = store.before(room, oldest, reach).await.map_err(internal)?;
+            page.has_more = older.has_more;
+            page.messages.splice(0..0, older.messages);
+        }
         let members = store.members(room).await.map_err(internal)?;
         let peer = if found.kind == store::RoomKind::Dm {
             members.iter().find(|u| u.id != me.id).cloned()
@@ -203,23 +264,7 @@ pub async fn load_room(room: RoomId) -> Result<RoomPage, ChatError> {
             members.iter().map(|u| (u.id, u.view())).collect();
         let mut messages = Vec::with_capacity(page.messages.len());
         for m in &page.messages {
-            let author = match authors.get(&m.author_id) {
-                Some(v) => v.clone(),
-                None => {
-                    // A former member: look them up once.
-                    let v = match store.user(m.author_id).await.map_err(internal)? {
-                        Some(u) => u.view(),
-                        None => UserView {
-                            id: m.author_id,
-                            handle: "deleted".into(),
-                            name: "Deleted user".into(),
-                        },
-                    };
-                    authors.insert(m.author_id, v.clone());
-                    v
-                }
-            };
-            messages.push(m.view(author));
+            messages.push(m.view(author(&*store, &mut authors, m.author_id).await?));
         }
         let unread = 0;
         Ok(RoomPage {
@@ -235,6 +280,46 @@ pub async fn load_room(room: RoomId) -> Result<RoomPage, ChatError> {
                 .map(|u| u.view())
                 .collect(),
         })
+    }
+    .await;
+    result.map_err(respond)
+}
+
+/// Full-text search over the messages of the reader's rooms (see `Store::search`): at
+/// most [`SEARCH_HITS`], best first, each with its room.
+#[server(prefix = "/api/chat", endpoint = "search")]
+pub async fn search_messages(query: String) -> Result<Vec<SearchHit>, ChatError> {
+    use self::server::*;
+    let result = async {
+        let (store, me) = signed_in().await?;
+        let query: String = query.chars().take(SEARCH_QUERY_MAX).collect();
+        let found = store
+            .search(me.id, &query, SEARCH_HITS)
+            .await
+            .map_err(internal)?;
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rooms: std::collections::HashMap<RoomId, RoomItem> = store
+            .rooms_of(me.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(|s| (s.room.id, item(s)))
+            .collect();
+        let mut authors = std::collections::HashMap::new();
+        let mut hits = Vec::with_capacity(found.len());
+        for m in &found {
+            // A room left since the search read it is not shown.
+            let Some(room) = rooms.get(&m.room_id) else {
+                continue;
+            };
+            hits.push(SearchHit {
+                room: room.clone(),
+                message: m.view(author(&*store, &mut authors, m.author_id).await?),
+            });
+        }
+        Ok(hits)
     }
     .await;
     result.map_err(respond)

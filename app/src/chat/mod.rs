@@ -16,8 +16,8 @@
 //! - [`api`]: server functions and the types they return.
 //! - [`state`]: the reactive state and the actions views call.
 //! - [`client`]: the live connection (hydrate only).
-//! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting), [`reactions`]:
-//!   pure logic.
+//! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting), [`reactions`],
+//!   [`search`] (marking a hit's words): pure logic.
 //! - [`view`]: the components.
 
 pub mod api;
@@ -26,6 +26,7 @@ mod client;
 pub mod format;
 pub mod outbox;
 pub mod reactions;
+pub mod search;
 pub mod state;
 pub mod text;
 pub mod timeline;

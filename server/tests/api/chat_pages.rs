@@ -197,3 +197,171 @@ async fn people_are_found_by_handle_and_the_chat_api_needs_a_session() {
     assert!(html.contains(r#"href="/login""#), "{html}");
     assert!(!html.contains(r#"data-testid="chat""#), "{html}");
 }
+
+async fn say(
+    app: &TestApp,
+    room: protocol::ids::RoomId,
+    author: protocol::ids::UserId,
+    cmid: &str,
+    body: &str,
+) {
+    app.store
+        .write_batch(
+            room,
+            &[WriteCommand::Send {
+                author,
+                client_msg_id: ClientMsgId::parse(cmid).unwrap(),
+                body: Body::parse(body).unwrap(),
+            }],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn search_over_http_finds_only_messages_of_the_reader_s_rooms() {
+    let app = spawn_app().await;
+    let ana_http = app.new_client();
+    let ana = signed_up(&app, &ana_http, "ana").await;
+    let bo = app.user("bo").await;
+    let lobby = app.public_room(&bo, "lobby").await;
+    app.store.join_public(lobby, ana.id).await.unwrap();
+    let secret = app.room(&bo, RoomKind::Private, "secret").await;
+    let elsewhere = app.public_room(&bo, "elsewhere").await;
+    let dm = app.store.open_dm(ana.id, bo.user.id).await.unwrap().id;
+    say(
+        &app,
+        lobby,
+        bo.user.id,
+        "l1",
+        "the <b>falcon</b> has landed",
+    )
+    .await;
+    say(&app, lobby, bo.user.id, "l2", "nothing to see").await;
+    say(&app, secret, bo.user.id, "s1", "falcon plans, private").await;
+    say(
+        &app,
+        elsewhere,
+        bo.user.id,
+        "e1",
+        "falcon in a room ana never joined",
+    )
+    .await;
+    say(&app, dm, bo.user.id, "d1", "Falconry tonight?").await;
+
+    let resp = post(&app, &ana_http, "/api/chat/search", &[("query", "FALC")]).await;
+    assert_eq!(resp.status(), 200);
+    let hits: serde_json::Value = resp.json().await.unwrap();
+    let mut found: Vec<(String, String)> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["room"]["title"].as_str().unwrap().to_string(),
+                h["message"]["body"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("BO".to_string(), "Falconry tonight?".to_string()),
+            (
+                "lobby".to_string(),
+                "the <b>falcon</b> has landed".to_string()
+            ),
+        ],
+        "{hits}"
+    );
+    let lobby_hit = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["room"]["id"] == lobby.to_string())
+        .unwrap();
+    assert_eq!(lobby_hit["message"]["seq"], 1);
+    assert_eq!(lobby_hit["message"]["author"]["handle"], "bo");
+
+    let none: serde_json::Value = post(&app, &ana_http, "/api/chat/search", &[("query", "** &")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none, serde_json::json!([]));
+    let stranger = post(
+        &app,
+        &app.new_client(),
+        "/api/chat/search",
+        &[("query", "falcon")],
+    )
+    .await;
+    assert_eq!(stranger.status(), 401);
+}
+
+#[tokio::test]
+async fn a_room_page_reaches_back_to_the_message_being_jumped_to() {
+    let app = spawn_app().await;
+    let ana_http = app.new_client();
+    signed_up(&app, &ana_http, "ana").await;
+    let bo = app.user("bo").await;
+    let room = app.public_room(&bo, "lobby").await;
+    for i in 1..=120 {
+        say(
+            &app,
+            room,
+            bo.user.id,
+            &format!("c{i}"),
+            &format!("message {i}"),
+        )
+        .await;
+    }
+    let seqs = |page: &serde_json::Value| -> Vec<u64> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect()
+    };
+    let id = room.to_string();
+    let latest: serde_json::Value = post(&app, &ana_http, "/api/chat/room", &[("room", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seqs(&latest), (71..=120).collect::<Vec<_>>());
+    let jumped: serde_json::Value = post(
+        &app,
+        &ana_http,
+        "/api/chat/room",
+        &[("room", &id), ("at", "5")],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        seqs(&jumped),
+        (5..=120).collect::<Vec<_>>(),
+        "from the target to the end"
+    );
+    assert_eq!(jumped["has_more"], true, "1 to 4 are still older");
+    assert_eq!(jumped["last_seq"], 120);
+    let within: serde_json::Value = post(
+        &app,
+        &ana_http,
+        "/api/chat/room",
+        &[("room", &id), ("at", "90")],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        seqs(&within),
+        (71..=120).collect::<Vec<_>>(),
+        "already on the page"
+    );
+}

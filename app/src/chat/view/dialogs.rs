@@ -1,5 +1,5 @@
 //! The dialogs: create a room, browse public rooms, start a direct message, invite
-//! someone to a room. One at a time; Esc or "Close" dismisses it.
+//! someone to a room, search messages ([`super::search`]). One at a time; Esc or "Close" dismisses it.
 
 use leptos::prelude::*;
 use protocol::UserView;
@@ -16,6 +16,7 @@ pub enum Dialog {
     Browse,
     NewDm,
     Invite(RoomId),
+    Search,
 }
 
 #[component]
@@ -28,6 +29,7 @@ pub fn Dialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 Dialog::Browse => ("Browse rooms", view! { <Browse close /> }.into_any()),
                 Dialog::NewDm => ("New direct message", view! { <PickUser close action=PickAction::Dm /> }.into_any()),
                 Dialog::Invite(room) => ("Invite someone", view! { <PickUser close action=PickAction::Invite(room) /> }.into_any()),
+                Dialog::Search => ("Search messages", view! { <super::search::Search close /> }.into_any()),
             };
             view! {
                 <div class="dialog-backdrop" on:click=move |_| close()>
@@ -133,6 +135,7 @@ fn Browse(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
 enum PickAction {
     Dm,
     Invite(RoomId),
+    Search,
 }
 
 #[component]

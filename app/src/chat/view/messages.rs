@@ -2,6 +2,8 @@
 //! browser's pending and failed sends. Keeps the view at the bottom only when the
 //! reader was at the bottom (otherwise a "new messages" marker appears), loads older
 //! pages when scrolled to the top (keeping the reader's place), and marks the room read.
+//! With `?at=SEQ` (a search hit) it scrolls to that message instead, loading older pages
+//! until it is there, and marks it.
 //! Each stored message has its reactions under it. Message bodies are formatted ([`crate::chat::format`]) into view nodes, never HTML:
 //! text stays text, and only http(s) links become anchors.
 
@@ -67,6 +69,44 @@ pub fn MessageList(
 
     let scroller = NodeRef::<Div>::new();
     let at_bottom = RwSignal::new(true);
+    let query = leptos_router::hooks::use_query_map();
+    let target = Memo::new(move |_| query.with(super::room::jump_target));
+    // The target last scrolled to: a jump happens once, not again on every new message.
+    let jumped = StoredValue::new(None::<u64>);
+    Effect::new(move |_| {
+        let Some(seq) = target.get() else {
+            return;
+        };
+        if jumped.get_value() == Some(seq) {
+            return;
+        }
+        // Read so that scrollback, which needs the connection, is tried again once it is up.
+        let _ = chat.connection.get();
+        let (present, oldest) = lines.with(|l| {
+            (
+                l.iter().any(|x| x.message.seq == seq),
+                l.first().map(|x| x.message.seq),
+            )
+        });
+        if present {
+            jumped.set_value(Some(seq));
+            at_bottom.set(false);
+            request_animation_frame(move || {
+                let row = scroller.get_untracked().and_then(|el| {
+                    el.query_selector(&format!("[data-testid=message][data-seq=\"{seq}\"]"))
+                        .ok()
+                        .flatten()
+                });
+                if let Some(row) = row {
+                    let options = web_sys::ScrollIntoViewOptions::new();
+                    options.set_block(web_sys::ScrollLogicalPosition::Center);
+                    row.scroll_into_view_with_scroll_into_view_options(&options);
+                }
+            });
+        } else if oldest.is_some_and(|o| o > seq) && has_more() && !loading() {
+            chat.load_older(room);
+        }
+    });
     let unseen = RwSignal::new(false);
     // Before an older page is asked for: (scroll height, scroll top), to keep the place.
     let anchor = StoredValue::new(None::<(i32, i32)>);
@@ -137,7 +177,7 @@ pub fn MessageList(
                 }}
             </p>
             <For each=move || lines.get() key=|l| (l.message.id, l.rev) let:line>
-                <MessageRow line room editing />
+                <MessageRow line room editing target />
             </For>
             <For
                 each=move || pending.get()
@@ -171,7 +211,13 @@ fn state_key(s: &SendState) -> u8 {
 }
 
 #[component]
-fn MessageRow(line: Line, room: RoomId, editing: RwSignal<Option<Editing>>) -> impl IntoView {
+fn MessageRow(
+    line: Line,
+    room: RoomId,
+    editing: RwSignal<Option<Editing>>,
+    /// The seq being jumped to, which is marked.
+    target: Memo<Option<u64>>,
+) -> impl IntoView {
     let chat = use_chat();
     let m = line.message;
     let id = m.id;
@@ -183,6 +229,7 @@ fn MessageRow(line: Line, room: RoomId, editing: RwSignal<Option<Editing>>) -> i
         None => "sent",
     };
     let created = m.created_at;
+    let seq = m.seq;
     let when = move || clock(created, chat.utc_offset_min.get());
     let deleted = m.deleted;
     let settled = line.local.is_none();
@@ -202,6 +249,7 @@ fn MessageRow(line: Line, room: RoomId, editing: RwSignal<Option<Editing>>) -> i
     };
     view! {
         <article class="message" class:message--mine=mine class:message--deleted=deleted
+            class:message--target=move || target.get() == Some(seq)
             data-testid="message" data-id=id.to_string() data-seq=m.seq data-state=state>
             <header class="message__meta">
                 <span class="message__author">{m.author.name.clone()}</span>

@@ -3,7 +3,8 @@
 //! counts, and the buttons that open the dialogs), [`room`] (header, members, typing
 //! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
 //! the picker), [`composer`] (writing and editing) and
-//! [`dialogs`] (new room, browse rooms, new direct message, invite).
+//! [`dialogs`] (new room, browse rooms, new direct message, invite, search) and
+//! [`search`] (the search dialog's query and hits).
 
 pub mod composer;
 pub mod dialogs;
@@ -11,6 +12,7 @@ pub mod messages;
 pub mod reactions;
 pub mod room;
 pub mod screen;
+pub mod search;
 pub mod sidebar;
 
 pub use screen::ChatScreen;

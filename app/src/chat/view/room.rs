@@ -17,7 +17,13 @@ use crate::chat::text::typing_line;
 #[component]
 pub fn RoomView(room: RoomId, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let chat = use_chat();
-    let page = Resource::new(move || room, load_room);
+    // `?at=SEQ` (a search hit): the page reaches back to that message. Read once: the
+    // message list follows later changes of it itself.
+    let query = leptos_router::hooks::use_query_map();
+    let page = Resource::new(
+        move || room,
+        move |room| load_room(room, query.with_untracked(jump_target)),
+    );
     Effect::new(move |_| {
         if let Some(Ok(p)) = page.get() {
             chat.open(&p);
@@ -102,6 +108,11 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The seq in `?at=SEQ`, the message to show.
+pub fn jump_target(query: &leptos_router::params::ParamsMap) -> Option<protocol::ids::Seq> {
+    query.get("at").and_then(|v| v.parse().ok())
 }
 
 fn online_count(room: RoomId) -> usize {

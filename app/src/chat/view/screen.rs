@@ -34,6 +34,8 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
             <header class="chat__top">
                 <a class="brand" href="/">"Confab"</a>
                 <ConnectionBadge state=connection />
+                <button class="button button--quiet chat__search" data-testid="open-search"
+                    on:click=move |_| dialog.set(Some(Dialog::Search))>"Search"</button>
                 <div class="chat__account">
                     <span class="chat__who" data-testid="me">{me.display_name.clone()}</span>
                     // A plain form post: the server ends the session and redirects to `/`,

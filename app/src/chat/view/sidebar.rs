@@ -94,11 +94,7 @@ fn RoomLinks(
 fn RoomLink(item: RoomItem, open: Signal<Option<RoomId>>) -> impl IntoView {
     let id = item.id;
     let href = format!("/r/{id}");
-    let prefix = match item.kind {
-        RoomKind::Public => "#",
-        RoomKind::Private => "🔒",
-        RoomKind::Dm => "@",
-    };
+    let prefix = item.kind.sigil();
     let unread = item.unread;
     let label = if unread > 0 {
         format!("{}, {unread} unread", item.title)
