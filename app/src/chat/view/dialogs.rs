@@ -135,7 +135,6 @@ fn Browse(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
 enum PickAction {
     Dm,
     Invite(RoomId),
-    Search,
 }
 
 #[component]
