@@ -34,6 +34,15 @@ pub enum Phase {
     Stop,
 }
 
+/// How a publisher paces its sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// One message this often.
+    Every(Duration),
+    /// The next message as soon as the last one is answered (one in flight).
+    ClosedLoop,
+}
+
 /// What one connection does during the run.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -43,11 +52,8 @@ pub struct Plan {
     pub room_index: usize,
     /// The room's seq this connection has seen up to (its snapshot's `last_seq`).
     pub seen: Seq,
-    /// Publish one message this often while the run is on.
-    pub publish_every: Option<Duration>,
-    /// Publish the next message as soon as the last one is answered (one in flight),
-    /// instead of at `publish_every`.
-    pub closed_loop: bool,
+    /// How this connection publishes while the run is on (`None`: it only receives).
+    pub pace: Option<Pace>,
     /// How to connect again in a storm (`None`: this run has no storm).
     pub reconnect: Option<Reconnect>,
 }
@@ -133,8 +139,12 @@ pub async fn run(
     let mut out = Outcome::new(plan.room);
     let mut last = plan.seen;
     let mut req: u64 = 1_000;
-    let mut publish =
-        tokio::time::interval(plan.publish_every.unwrap_or(Duration::from_secs(3600)));
+    let closed_loop = plan.pace == Some(Pace::ClosedLoop);
+    // Only polled for `Pace::Every`.
+    let mut publish = tokio::time::interval(match plan.pace {
+        Some(Pace::Every(every)) => every,
+        _ => Duration::from_secs(3600),
+    });
     publish.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -184,9 +194,9 @@ pub async fn run(
                 break;
             }
         }
-        let publishing = plan.publish_every.is_some() && current == Phase::Run;
+        let publishing = plan.pace.is_some() && current == Phase::Run;
         // A closed-loop publisher goes as soon as nothing of its own is unanswered.
-        let go_now = publishing && plan.closed_loop && sent_at.is_empty();
+        let go_now = publishing && closed_loop && sent_at.is_empty();
         tokio::select! {
             msg = ws.next() => {
                 let Some(Ok(msg)) = msg else {
@@ -238,7 +248,7 @@ pub async fn run(
                     _ => {}
                 }
             }
-            _ = publish.tick(), if publishing && !plan.closed_loop => {
+            _ = publish.tick(), if publishing && !closed_loop => {
                 req += 1;
                 if publish_one(&mut ws, &live, &plan, &room, req, &mut outstanding, &mut sent_at).await.is_err() {
                     out.dropped = true;

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use crate::bots::Bot;
 use crate::conn::{Target, Ws, connect, next_frame, request};
 use crate::report::{Latency, Report};
-use crate::session::{self, Live, Phase, Plan, Reconnect};
+use crate::session::{self, Live, Pace, Phase, Plan, Reconnect};
 use crate::sys;
 
 /// What to run.
@@ -102,12 +102,11 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let (phase_tx, phase_rx) = watch::channel(Phase::Setup);
     let storm = spec.workload == "reconnect-storm";
     let shared_target = Arc::new(target.clone());
-    // A closed-loop publisher is paced by its acks; its interval is never used.
-    let publish_every = if spec.closed_loop {
-        Some(Duration::from_secs(3600))
+    let pace = if spec.closed_loop {
+        Some(Pace::ClosedLoop)
     } else {
         (spec.rate_per_publisher > 0.0)
-            .then(|| Duration::from_secs_f64(1.0 / spec.rate_per_publisher))
+            .then(|| Pace::Every(Duration::from_secs_f64(1.0 / spec.rate_per_publisher)))
     };
     // Each client's session starts as soon as it is subscribed, so that it reads and
     // pings while the others are still being set up.
@@ -118,9 +117,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
             room,
             room_index: r,
             seen,
-            publish_every: publish_every
-                .filter(|_| i - r * spec.room_size < spec.publishers_per_room),
-            closed_loop: spec.closed_loop,
+            pace: pace.filter(|_| i - r * spec.room_size < spec.publishers_per_room),
             reconnect: storm.then(|| Reconnect {
                 target: shared_target.clone(),
                 token: bots[i].token.clone(),

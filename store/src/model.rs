@@ -265,6 +265,25 @@ pub enum WriteCommand {
     },
 }
 
+impl WriteCommand {
+    /// `user` adds (`add`) or takes off their reaction `emoji` on `message`.
+    pub fn reaction(user: UserId, message: MessageId, emoji: Emoji, add: bool) -> WriteCommand {
+        if add {
+            WriteCommand::AddReaction {
+                user,
+                message,
+                emoji,
+            }
+        } else {
+            WriteCommand::RemoveReaction {
+                user,
+                message,
+                emoji,
+            }
+        }
+    }
+}
+
 /// What a successful write command produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {

@@ -756,20 +756,7 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
 }
 
 fn react(user: UserId, message: MessageId, emoji: &str, add: bool) -> WriteCommand {
-    let emoji = Emoji::parse(emoji).unwrap();
-    if add {
-        WriteCommand::AddReaction {
-            user,
-            message,
-            emoji,
-        }
-    } else {
-        WriteCommand::RemoveReaction {
-            user,
-            message,
-            emoji,
-        }
-    }
+    WriteCommand::reaction(user, message, Emoji::parse(emoji).unwrap(), add)
 }
 
 /// `(emoji, count, handles listed)` of a message's reactions.

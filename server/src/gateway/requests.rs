@@ -418,20 +418,7 @@ impl ClientState {
         // The event names the message's author, who need not be connected: the fan-out
         // reads authors from the cache without waiting, so put them there first.
         self.gateway.users().load(&*store, found.author_id).await?;
-        let user = self.me.id;
-        let command = if add {
-            WriteCommand::AddReaction {
-                user,
-                message,
-                emoji,
-            }
-        } else {
-            WriteCommand::RemoveReaction {
-                user,
-                message,
-                emoji,
-            }
-        };
+        let command = WriteCommand::reaction(self.me.id, message, emoji, add);
         self.write(room, command).await
     }
 

@@ -43,6 +43,16 @@ async fn post(
         .unwrap()
 }
 
+/// [`post`], and its JSON body.
+async fn post_json(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> serde_json::Value {
+    post(app, client, path, form).await.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_room_page_is_server_rendered_with_its_latest_messages_as_text() {
     let app = spawn_app().await;
@@ -52,17 +62,7 @@ async fn a_room_page_is_server_rendered_with_its_latest_messages_as_text() {
     let room = app.public_room(&bo, "lobby").await;
     app.store.join_public(room, ana.id).await.unwrap();
     let evil = r#"<script>alert("x")</script><img src=x onerror=alert(1)>"#;
-    app.store
-        .write_batch(
-            room,
-            &[WriteCommand::Send {
-                author: bo.user.id,
-                client_msg_id: ClientMsgId::parse("c1").unwrap(),
-                body: Body::parse(evil).unwrap(),
-            }],
-        )
-        .await
-        .unwrap();
+    say(&app, room, bo.user.id, "c1", evil).await;
 
     let html = ana_http
         .get(app.url(&format!("/r/{room}")))
@@ -87,11 +87,7 @@ async fn a_room_page_is_server_rendered_with_its_latest_messages_as_text() {
     assert!(!html.contains("<img src=x"), "{html}");
 
     // The room list knows the unread message (written by Bo, after Ana's marker).
-    let rooms: serde_json::Value = post(&app, &ana_http, "/api/chat/rooms", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rooms = post_json(&app, &ana_http, "/api/chat/rooms", &[]).await;
     assert_eq!(rooms[0]["title"], "lobby", "{rooms}");
     assert_eq!(rooms[0]["unread"], 1, "{rooms}");
 }
@@ -137,11 +133,7 @@ async fn private_rooms_and_dms_are_refused_to_outsiders_over_http() {
 
     // The directory lists public rooms only.
     app.public_room(&ana, "open-plan").await;
-    let public: serde_json::Value = post(&app, &cy_http, "/api/chat/public_rooms", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = post_json(&app, &cy_http, "/api/chat/public_rooms", &[]).await;
     let names: Vec<&str> = public
         .as_array()
         .unwrap()
@@ -159,11 +151,7 @@ async fn people_are_found_by_handle_and_the_chat_api_needs_a_session() {
     app.user("al").await;
     let ana_http = app.new_client();
     signed_up(&app, &ana_http, "ana").await;
-    let found: serde_json::Value = post(&app, &ana_http, "/api/chat/users", &[("prefix", "@BO")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let found = post_json(&app, &ana_http, "/api/chat/users", &[("prefix", "@BO")]).await;
     let handles: Vec<&str> = found
         .as_array()
         .unwrap()
@@ -172,11 +160,7 @@ async fn people_are_found_by_handle_and_the_chat_api_needs_a_session() {
         .collect();
     assert_eq!(handles, ["bo", "bob_smith"]);
     // Never oneself.
-    let me: serde_json::Value = post(&app, &ana_http, "/api/chat/users", &[("prefix", "an")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = post_json(&app, &ana_http, "/api/chat/users", &[("prefix", "an")]).await;
     assert_eq!(me, serde_json::json!([]));
 
     let anonymous = app.new_client();
@@ -284,11 +268,7 @@ async fn search_over_http_finds_only_messages_of_the_reader_s_rooms() {
     assert_eq!(lobby_hit["message"]["seq"], 1);
     assert_eq!(lobby_hit["message"]["author"]["handle"], "bo");
 
-    let none: serde_json::Value = post(&app, &ana_http, "/api/chat/search", &[("query", "** &")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let none = post_json(&app, &ana_http, "/api/chat/search", &[("query", "** &")]).await;
     assert_eq!(none, serde_json::json!([]));
     let stranger = post(
         &app,
@@ -326,22 +306,15 @@ async fn a_room_page_reaches_back_to_the_message_being_jumped_to() {
             .collect()
     };
     let id = room.to_string();
-    let latest: serde_json::Value = post(&app, &ana_http, "/api/chat/room", &[("room", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let latest = post_json(&app, &ana_http, "/api/chat/room", &[("room", &id)]).await;
     assert_eq!(seqs(&latest), (71..=120).collect::<Vec<_>>());
-    let jumped: serde_json::Value = post(
+    let jumped = post_json(
         &app,
         &ana_http,
         "/api/chat/room",
         &[("room", &id), ("at", "5")],
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         seqs(&jumped),
         (5..=120).collect::<Vec<_>>(),
@@ -349,16 +322,13 @@ async fn a_room_page_reaches_back_to_the_message_being_jumped_to() {
     );
     assert_eq!(jumped["has_more"], true, "1 to 4 are still older");
     assert_eq!(jumped["last_seq"], 120);
-    let within: serde_json::Value = post(
+    let within = post_json(
         &app,
         &ana_http,
         "/api/chat/room",
         &[("room", &id), ("at", "90")],
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         seqs(&within),
         (71..=120).collect::<Vec<_>>(),
