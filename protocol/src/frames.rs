@@ -209,6 +209,18 @@ pub struct MessageView {
     pub reactions: Vec<ReactionView>,
 }
 
+/// Most members a room may have for its read receipts to be shared (DMs and small rooms;
+/// in a bigger room "seen by" would say little and cost a frame per read).
+pub const RECEIPTS_MEMBERS_MAX: usize = 20;
+
+/// How far one member has read a room: their read marker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadReceipt {
+    pub user: UserView,
+    /// The last seq they have read (messages up to it, and any event up to it).
+    pub seq: Seq,
+}
+
 /// Why a snapshot replaced a resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -275,8 +287,14 @@ pub enum PersonalEvent {
     /// The user joined (`joined: true`) or left a room, on some device or by invitation.
     Membership { room: RoomId, joined: bool },
     /// A new message at `seq` in a room the user belongs to but this connection is not
-    /// subscribed to (count it as unread).
-    Unread { room: RoomId, seq: Seq },
+    /// subscribed to (count it as unread). `mention` is true when the message calls the
+    /// user out (`@handle` or `@room`, see [`crate::mentions`]).
+    Unread {
+        room: RoomId,
+        seq: Seq,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        mention: bool,
+    },
 }
 
 /// A frame sent by the server.
@@ -365,6 +383,13 @@ pub enum ServerFrame {
         room: RoomId,
         user: UserView,
         active: bool,
+    },
+    /// Read markers of a room's members, in a room of at most [`RECEIPTS_MEMBERS_MAX`]
+    /// members: everyone's (but the reader's own) on subscribe, and then one member's each
+    /// time theirs moves. Markers only move forward: keep the highest seq per user.
+    Receipts {
+        room: RoomId,
+        receipts: Vec<ReadReceipt>,
     },
     /// Something that concerns the connection's user.
     Personal {

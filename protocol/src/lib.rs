@@ -13,6 +13,8 @@
 //! - [`ids`]: typed UUID ids (users, rooms, messages, tokens) and [`ids::Seq`].
 //! - [`names`]: validated user-typed values (handles, room names, bodies, …).
 //! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
+//! - [`mentions`]: who a message body calls out (`@handle`, `@room`), shared by the
+//!   server's unread counts and the browser's highlighting.
 //! - [`search`]: the words of a message search (shared by the server's query and the
 //!   browser's highlighting).
 //!
@@ -23,6 +25,7 @@ pub mod codec;
 pub mod errors;
 pub mod frames;
 pub mod ids;
+pub mod mentions;
 pub mod names;
 pub mod search;
 
@@ -31,8 +34,8 @@ pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
     AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry,
-    REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, ReactionView, ReqId, ServerFrame, SnapshotReason,
-    Status, UserView,
+    REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt,
+    ReqId, ServerFrame, SnapshotReason, Status, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

@@ -154,6 +154,12 @@ impl Handle {
                 "A handle starts with a letter or a digit.",
             ));
         }
+        if h == crate::mentions::EVERYONE {
+            return Err(invalid(
+                "handle",
+                "That handle is reserved: @room mentions everyone in a room.",
+            ));
+        }
         Ok(Handle(h))
     }
 }
@@ -364,6 +370,7 @@ mod tests {
             "_lead",
             &"x".repeat(33),
             "semi;colon",
+            "Room",
         ] {
             assert!(Handle::parse(bad).is_err(), "{bad:?} should be refused");
         }

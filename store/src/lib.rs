@@ -181,8 +181,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every member of a room, by handle.
     async fn members(&self, room: RoomId) -> StoreResult<Vec<User>>;
 
-    /// The rooms `user` belongs to with unread counts, DMs naming the other user.
+    /// The rooms `user` belongs to with unread and mention counts, DMs naming the other
+    /// user.
     async fn rooms_of(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+
+    /// Every member's read marker in `room` (for read receipts), by user id.
+    async fn read_markers(&self, room: RoomId) -> StoreResult<Vec<(UserId, u64)>>;
 
     /// Moves the read marker forward to `seq` (never backwards, never past the room's last
     /// seq). Returns the marker after the call. [`StoreError::NotFound`] if not a member.

@@ -123,6 +123,9 @@ pub struct RoomSummary {
     /// Messages (not edits or deletes) after the read marker, not written by the member,
     /// and not deleted.
     pub unread: u64,
+    /// Those of the unread messages that mention the member (`@handle` or `@room`, as
+    /// [`protocol::mentions::scan`] reads a body).
+    pub mentions: u64,
     /// For a DM, the other member.
     pub dm_peer: Option<User>,
 }

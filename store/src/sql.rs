@@ -543,9 +543,40 @@ fn page_from(mut rows: Vec<MessageRow>, limit: u32) -> Page {
     Page { messages, has_more }
 }
 
+/// Most unread bodies with an `@` that [`Store::rooms_of`] reads to count mentions.
+const MENTION_SCAN_MAX: i64 = 10_000;
+
 macro_rules! sql_store {
     ($store:ident, $db:ty, $engine:literal, $dialect:ident, $lanes:expr) => {
         impl $store {
+            /// Per room, how many of `user`'s unread messages mention them: the bodies
+            /// after the read marker that hold an `@` are read (at most
+            /// [`MENTION_SCAN_MAX`] of them) and scanned as the browser reads them.
+            async fn unread_mentions(
+                &self,
+                user: UserId,
+            ) -> StoreResult<std::collections::HashMap<RoomId, u64>> {
+                let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+                    "select x.room_id, x.body, u.handle from memberships m \
+                       join users u on u.id = m.user_id \
+                       join messages x on x.room_id = m.room_id and x.seq > m.last_read_seq \
+                     where m.user_id = $1 and x.author_id <> $1 and not x.deleted \
+                       and x.body like '%@%' \
+                     limit $2",
+                )
+                .bind(user.0)
+                .bind(MENTION_SCAN_MAX)
+                .fetch_all(&self.read)
+                .await?;
+                let mut counts = std::collections::HashMap::new();
+                for (room, body, handle) in rows {
+                    if protocol::mentions::scan(&body).includes(&handle) {
+                        *counts.entry(RoomId(room)).or_insert(0) += 1;
+                    }
+                }
+                Ok(counts)
+            }
+
             async fn fetch_room_row<'e, E>(exec: E, id: RoomId) -> StoreResult<Option<Room>>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -1434,6 +1465,7 @@ macro_rules! sql_store {
                 .bind(user.0)
                 .fetch_all(&self.read)
                 .await?;
+                let mentions = self.unread_mentions(user).await?;
                 rows.into_iter()
                     .map(|r| {
                         let dm_peer = match (r.peer_id, r.peer_handle, r.peer_display_name, r.peer_created_at) {
@@ -1449,14 +1481,26 @@ macro_rules! sql_store {
                             ),
                             _ => None,
                         };
+                        let room_mentions = mentions.get(&RoomId(r.room.id)).copied().unwrap_or(0);
                         Ok(RoomSummary {
                             room: r.room.into_room()?,
                             last_read_seq: seq_out(r.last_read_seq),
                             unread: seq_out(r.unread),
+                            mentions: room_mentions,
                             dm_peer,
                         })
                     })
                     .collect()
+            }
+
+            async fn read_markers(&self, room: RoomId) -> StoreResult<Vec<(UserId, u64)>> {
+                let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+                    "select user_id, last_read_seq from memberships where room_id = $1 order by user_id",
+                )
+                .bind(room.0)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|(u, seq)| (UserId(u), seq_out(seq))).collect())
             }
 
             async fn mark_read(&self, room: RoomId, user: UserId, seq: u64) -> StoreResult<u64> {

@@ -638,6 +638,94 @@ async fn pages_walk_back_through_history(store: Arc<dyn Store>) {
     assert!(empty.messages.is_empty() && !empty.has_more);
 }
 
+async fn read_markers_list_every_member(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    store.join_public(r.id, bo.id).await.unwrap();
+    let cmds = [send(ana.id, "a1", "x"), send(ana.id, "a2", "y")];
+    store.write_batch(r.id, &cmds).await.unwrap();
+    store.mark_read(r.id, bo.id, 1).await.unwrap();
+    let mut markers = store.read_markers(r.id).await.unwrap();
+    markers.sort();
+    let mut want = vec![(ana.id, 0), (bo.id, 1)];
+    want.sort();
+    assert_eq!(markers, want, "members only, each at their marker");
+    assert!(!markers.iter().any(|(u, _)| *u == cy.id));
+    store.mark_read(r.id, bo.id, 2).await.unwrap();
+    assert!(
+        store
+            .read_markers(r.id)
+            .await
+            .unwrap()
+            .contains(&(bo.id, 2))
+    );
+    let nobody = room(&*store, cy.id, RoomKind::Private, "solo").await;
+    assert_eq!(
+        store.read_markers(nobody.id).await.unwrap(),
+        vec![(cy.id, 0)]
+    );
+}
+
+async fn mentions_count_among_unread_messages(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let other = room(&*store, ana.id, RoomKind::Public, "other").await;
+    store.join_public(r.id, bo.id).await.unwrap();
+    store.join_public(other.id, bo.id).await.unwrap();
+    let cmds = [
+        send(ana.id, "a1", "hi @bo"),
+        send(ana.id, "a2", "hi @bobby, not bo"),
+        send(ana.id, "a3", "`@bo` in code, mail bo@example.com"),
+        send(ana.id, "a4", "heads up @room"),
+        send(bo.id, "b1", "me, @bo, by myself"),
+        send(ana.id, "a5", "**@BO** again"),
+    ];
+    let results = store.write_batch(r.id, &cmds).await.unwrap();
+    store
+        .write_batch(other.id, &[send(ana.id, "o1", "nothing for you")])
+        .await
+        .unwrap();
+    let counts = |rooms: Vec<RoomSummary>, id| {
+        let s = rooms.into_iter().find(|s| s.room.id == id).unwrap();
+        (s.unread, s.mentions)
+    };
+    assert_eq!(
+        counts(store.rooms_of(bo.id).await.unwrap(), r.id),
+        (5, 3),
+        "@bo, @room and **@BO** mention bo; @bobby, code and an address do not; own messages never"
+    );
+    assert_eq!(
+        counts(store.rooms_of(bo.id).await.unwrap(), other.id),
+        (1, 0)
+    );
+    assert_eq!(
+        counts(store.rooms_of(ana.id).await.unwrap(), r.id),
+        (1, 0),
+        "bo's message names bo, not ana"
+    );
+    // Reading past a mention stops counting it; so does deleting it.
+    store.mark_read(r.id, bo.id, 1).await.unwrap();
+    assert_eq!(counts(store.rooms_of(bo.id).await.unwrap(), r.id), (4, 2));
+    let a5 = results[5].as_ref().unwrap().event().unwrap().message.id;
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Delete {
+                author: ana.id,
+                message: a5,
+            },
+        )
+        .await,
+    );
+    assert_eq!(counts(store.rooms_of(bo.id).await.unwrap(), r.id), (3, 1));
+    store.mark_read(r.id, bo.id, 99).await.unwrap();
+    assert_eq!(counts(store.rooms_of(bo.id).await.unwrap(), r.id), (0, 0));
+}
+
 async fn unread_counts_follow_the_read_marker(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
     let bo = user(&*store, "bo").await;
@@ -1182,6 +1270,8 @@ conformance!(
     resume_returns_every_event_after_a_seq_in_order,
     pages_walk_back_through_history,
     unread_counts_follow_the_read_marker,
+    mentions_count_among_unread_messages,
+    read_markers_list_every_member,
     the_writer_orders_concurrent_sends_without_gaps,
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
     reactions_are_events_that_carry_counts_and_who,

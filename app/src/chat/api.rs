@@ -53,6 +53,9 @@ pub struct RoomItem {
     pub peer: Option<UserView>,
     /// Messages after the read marker, not one's own.
     pub unread: u64,
+    /// Those of the unread messages that mention the reader (`@handle`, `@room`).
+    #[serde(default)]
+    pub mentions: u64,
 }
 
 /// A room as first shown: its latest page and its members.
@@ -182,7 +185,10 @@ mod server {
     }
 
     pub fn item(summary: &store::RoomSummary) -> super::RoomItem {
-        item_of(&summary.room, summary.dm_peer.as_ref(), summary.unread)
+        super::RoomItem {
+            mentions: summary.mentions,
+            ..item_of(&summary.room, summary.dm_peer.as_ref(), summary.unread)
+        }
     }
 
     pub fn item_of(room: &store::Room, peer: Option<&store::User>, unread: u64) -> super::RoomItem {
@@ -200,6 +206,7 @@ mod server {
             },
             peer: peer.map(store::User::view),
             unread,
+            mentions: 0,
         }
     }
 }

@@ -27,6 +27,7 @@ use std::time::Duration;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+use super::notify;
 use super::outbox::{Outgoing, SendState};
 use super::state::{Chat, Reply, RequestKind, RoomPresence};
 use super::timeline::{Applied, KEEP_AT_BOTTOM, Timeline};
@@ -618,6 +619,15 @@ impl Client {
                 let author = message.author.id;
                 let is_new_message = kind == protocol::EventKind::Message;
                 let mine = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
+                // Kept for the unread badge and a notification, as `message` moves on.
+                let arrival = (is_new_message && !mine).then(|| {
+                    let mention = chat.me.with_untracked(|m| {
+                        m.as_ref().is_some_and(|m| {
+                            protocol::mentions::scan(&message.body).includes(&m.handle)
+                        })
+                    });
+                    (mention, message.author.name.clone(), message.body.clone())
+                });
                 if is_new_message && mine {
                     // Stored: its pending copy goes, even if the ack is still on its way.
                     let mut stored = None;
@@ -649,16 +659,15 @@ impl Client {
                                 list.retain(|u| u.id != author);
                             }
                         });
-                        if chat.open_room.get_untracked() == Some(room) && is_visible() {
+                        let reading = chat.open_room.get_untracked() == Some(room) && is_visible();
+                        if reading {
                             self.mark_read(room);
-                        } else if !mine {
-                            chat.rooms.update(|rooms| {
-                                if let Some(item) =
-                                    rooms.iter_mut().flatten().find(|r| r.id == room)
-                                {
-                                    item.unread += 1;
-                                }
-                            });
+                        }
+                        if let Some((mention, author, body)) = arrival {
+                            if !reading {
+                                self.count_unread(room, mention);
+                            }
+                            self.alert(room, mention, Some(&author), Some(&body));
                         }
                     }
                     _ => {}
@@ -733,6 +742,14 @@ impl Client {
                     entry.total = total;
                 });
             }
+            ServerFrame::Receipts { room, receipts } => {
+                chat.receipts.update(|held| {
+                    let held = held.entry(room).or_default();
+                    for r in receipts {
+                        super::receipts::merge(held, r);
+                    }
+                });
+            }
             ServerFrame::Typing { room, user, active } => {
                 chat.typing.update(|t| {
                     let list = t.entry(room).or_default();
@@ -743,21 +760,21 @@ impl Client {
                 });
             }
             ServerFrame::Personal { event } => match event {
-                PersonalEvent::Unread { room, .. } => {
+                PersonalEvent::Unread { room, mention, .. } => {
                     if chat.open_room.get_untracked() != Some(room) {
-                        chat.rooms.update(|rooms| {
-                            if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
-                                item.unread += 1;
-                            }
-                        });
+                        self.count_unread(room, mention);
                     }
+                    self.alert(room, mention, None, None);
                 }
                 PersonalEvent::Read { room, seq } => {
                     let newest = chat
                         .timelines
                         .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
-                    if newest.is_none_or(|n| seq >= n) {
-                        chat.set_unread(room, 0);
+                    match newest {
+                        Some(n) if seq >= n => chat.set_unread(room, 0),
+                        // Read part of the way (or of a room this page does not hold) on
+                        // some device: the server's count is the exact one.
+                        _ => chat.refresh_rooms(),
                     }
                 }
                 PersonalEvent::Membership { room, joined } => {
@@ -778,6 +795,42 @@ impl Client {
                     chat.refresh_rooms();
                 }
             },
+        }
+    }
+
+    /// One more unread message in `room` (and one more mention, if it is one).
+    fn count_unread(&self, room: RoomId, mention: bool) {
+        self.chat.rooms.update(|rooms| {
+            if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
+                item.unread += 1;
+                if mention {
+                    item.mentions += 1;
+                }
+            }
+        });
+    }
+
+    /// Shows a browser notification for someone else's new message in `room` when one is
+    /// due (a mention or a DM, the tab hidden).
+    fn alert(&self, room: RoomId, mention: bool, author: Option<&str>, body: Option<&str>) {
+        let Some((title, dm)) = self.chat.rooms.with_untracked(|rooms| {
+            rooms
+                .iter()
+                .flatten()
+                .find(|r| r.id == room)
+                .map(|r| (r.title.clone(), r.kind == super::api::RoomKind::Dm))
+        }) else {
+            return;
+        };
+        let arrival = notify::Arrival {
+            room_title: &title,
+            dm,
+            mention,
+            author,
+            body,
+        };
+        if let Some(alert) = notify::alert_for(room, &arrival, !is_visible()) {
+            notify::show(&alert, room);
         }
     }
 

@@ -12,6 +12,8 @@
 //! - `[text](https://…)`: a link with its own text (which may be formatted, but holds no
 //!   other link); only `http://` and `https://` targets. And bare `http(s)://` links, as
 //!   [`crate::chat::text::link_len`] finds them.
+//! - `@handle` and `@room`: a mention, as [`protocol::mentions`] reads one (never inside
+//!   code or a bare link), so what is highlighted is what the server counts.
 //!
 //! Anything that does not match (an unclosed marker, a `javascript:` target) stays
 //! literal text. Nesting deeper than [`MAX_DEPTH`] is not formatted.
@@ -32,11 +34,23 @@ pub enum Node {
     CodeBlock(String),
     Strong(Vec<Node>),
     Em(Vec<Node>),
+    /// A mention, as typed (`@Bob`); [`Node::mentioned`] gives the handle.
+    Mention(String),
     /// A link to an `http(s)` address, with its text.
     Link {
         href: String,
         children: Vec<Node>,
     },
+}
+
+impl Node {
+    /// The handle a [`Node::Mention`] names, lower case (`room` for everyone).
+    pub fn mentioned(&self) -> Option<String> {
+        match self {
+            Node::Mention(text) => Some(text.trim_start_matches('@').to_ascii_lowercase()),
+            _ => None,
+        }
+    }
 }
 
 /// Parses a message body into its formatted nodes.
@@ -73,6 +87,8 @@ fn inline_into(out: &mut Vec<Node>, s: &str, depth: usize, links: bool) {
             emphasis(s, i, "**", depth, links)
         } else if rest.starts_with('*') || rest.starts_with('_') {
             emphasis(s, i, &rest[..1], depth, links)
+        } else if rest.starts_with('@') {
+            protocol::mentions::at(s, i).map(|(end, _)| (Node::Mention(s[i..end].to_string()), end))
         } else if links && rest.starts_with('[') {
             labelled_link(s, i, depth)
         } else if links {
@@ -230,7 +246,9 @@ pub fn plain(nodes: &[Node]) -> String {
     let mut out = String::new();
     for node in nodes {
         match node {
-            Node::Text(t) | Node::Code(t) | Node::CodeBlock(t) => out.push_str(t),
+            Node::Text(t) | Node::Code(t) | Node::CodeBlock(t) | Node::Mention(t) => {
+                out.push_str(t)
+            }
             Node::Strong(c) | Node::Em(c) | Node::Link { children: c, .. } => {
                 out.push_str(&plain(c))
             }
@@ -486,6 +504,60 @@ mod tests {
                 stripped.replace('\n', ""),
                 "{s}"
             );
+        }
+    }
+
+    fn mentioned(nodes: &[Node], out: &mut Vec<String>) {
+        for node in nodes {
+            match node {
+                Node::Mention(_) => {
+                    let handle = node.mentioned().unwrap();
+                    if !out.contains(&handle) {
+                        out.push(handle);
+                    }
+                }
+                Node::Strong(c) | Node::Em(c) | Node::Link { children: c, .. } => mentioned(c, out),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn mentions_are_nodes_outside_code() {
+        assert_eq!(
+            parse("hi @Bob, **@ann** `@no` mail a@b.c"),
+            vec![
+                t("hi "),
+                Node::Mention("@Bob".into()),
+                t(", "),
+                strong(vec![Node::Mention("@ann".into())]),
+                t(" "),
+                code("@no"),
+                t(" mail a@b.c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn highlighted_mentions_are_the_ones_the_server_counts() {
+        for body in [
+            "@bob and @Alice, then @bob",
+            "`x`@bob ```\n@carol\n```\n@dan",
+            "``` @bob",
+            "_@emma_ and *@finn* [see @gus](https://x.org/@hal) https://x.org/@ivy",
+            "thanks @jo. @room @roomy x/@kim (@lee)",
+            "**bold @max** ~@ned~ <@oli> ;@pat",
+        ] {
+            let mut shown = Vec::new();
+            mentioned(&parse(body), &mut shown);
+            let scanned = protocol::mentions::scan(body);
+            let mut counted = scanned.handles.clone();
+            if scanned.everyone {
+                counted.push("room".into());
+            }
+            shown.sort();
+            counted.sort();
+            assert_eq!(shown, counted, "{body:?}");
         }
     }
 }

@@ -16,16 +16,21 @@
 //! - [`api`]: server functions and the types they return.
 //! - [`state`]: the reactive state and the actions views call.
 //! - [`client`]: the live connection (hydrate only).
-//! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting), [`reactions`],
-//!   [`search`] (marking a hit's words): pure logic.
+//! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
+//!   [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
+//!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
+//!   logic, but for the browser calls.
 //! - [`view`]: the components.
 
 pub mod api;
+pub mod autocomplete;
 #[cfg(feature = "hydrate")]
 mod client;
 pub mod format;
+pub mod notify;
 pub mod outbox;
 pub mod reactions;
+pub mod receipts;
 pub mod search;
 pub mod state;
 pub mod text;

@@ -9,6 +9,7 @@ use protocol::{AckInfo, PresenceEntry, UserView};
 use std::collections::HashMap;
 
 use super::api::RoomItem;
+use super::notify::Permission;
 use super::outbox::Outbox;
 use super::timeline::Timeline;
 use crate::live::Connection;
@@ -42,6 +43,8 @@ pub struct Chat {
     pub loading_older: RwSignal<Vec<RoomId>>,
     pub outbox: RwSignal<Outbox>,
     pub presence: RwSignal<HashMap<RoomId, RoomPresence>>,
+    /// Read receipts of small rooms and DMs: each other member's marker, by room.
+    pub receipts: RwSignal<HashMap<RoomId, HashMap<UserId, protocol::ReadReceipt>>>,
     /// Who is typing where (never oneself).
     pub typing: RwSignal<HashMap<RoomId, Vec<UserView>>>,
     pub notices: RwSignal<Vec<Notice>>,
@@ -50,6 +53,8 @@ pub struct Chat {
     /// The browser's offset from UTC in minutes, for clock times (0, UTC, until hydrated,
     /// so that the server's HTML and the first browser render agree).
     pub utc_offset_min: RwSignal<i64>,
+    /// Whether browser notifications may be shown (`Unsupported` until hydrated).
+    pub notifications: RwSignal<Permission>,
     next_notice: StoredValue<u64>,
 }
 
@@ -64,9 +69,11 @@ impl Chat {
             outbox: RwSignal::new(Outbox::default()),
             presence: RwSignal::new(HashMap::new()),
             typing: RwSignal::new(HashMap::new()),
+            receipts: RwSignal::new(HashMap::new()),
             notices: RwSignal::new(Vec::new()),
             open_room: RwSignal::new(None),
             utc_offset_min: RwSignal::new(0),
+            notifications: RwSignal::new(Permission::Unsupported),
             next_notice: StoredValue::new(0),
         }
     }
@@ -101,6 +108,7 @@ impl Chat {
                         && let Some(item) = list.iter_mut().find(|r| r.id == room)
                     {
                         item.unread = 0;
+                        item.mentions = 0;
                     }
                     rooms.set(Some(list));
                 }
@@ -115,7 +123,17 @@ impl Chat {
         {
             self.utc_offset_min
                 .set(-(js_sys::Date::new_0().get_timezone_offset() as i64));
+            self.notifications.set(super::notify::permission());
             super::client::start(*self);
+        }
+    }
+
+    /// Asks the browser for permission to show notifications (from a click).
+    pub fn ask_for_notifications(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let notifications = self.notifications;
+            super::notify::request(move |answer| notifications.set(answer));
         }
     }
 
@@ -140,6 +158,7 @@ impl Chat {
         self.outbox.set(Outbox::default());
         self.presence.set(HashMap::new());
         self.typing.set(HashMap::new());
+        self.receipts.set(HashMap::new());
         self.open_room.set(None);
         self.connection.set(Connection::Connecting);
     }
@@ -263,6 +282,7 @@ impl Chat {
         self.rooms.update(|rooms| {
             if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
                 item.unread = unread;
+                item.mentions = item.mentions.min(unread);
             }
         });
     }

@@ -15,9 +15,10 @@
 //! - `outbound`: the bounded queue and the slow-consumer policy.
 //! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
 //! - `presence`, `statuses`, `typing`: ephemeral state (never stored); `presence_diffs`
-//!   gathers presence changes into one frame per room per tick.
+//!   gathers presence changes into one frame per room per tick; `receipts`: read
+//!   receipts in small rooms (the Store's read markers, sent on subscribe and as they move).
 //! - `users`: the cache of user views events are labelled with; `members`: the cache of
-//!   room memberships unread notices go by.
+//!   room memberships unread notices (and mentions in them) go by.
 //! - `encode`: Store values → protocol frames.
 //! - `broker`: the [`Broker`] seam between nodes and its engines ([`MemoryBroker`]).
 //!
@@ -43,6 +44,7 @@ mod outbound;
 mod presence;
 pub mod presence_cluster;
 mod presence_diffs;
+mod receipts;
 mod requests;
 mod sender;
 mod sink;
@@ -87,6 +89,15 @@ enum ClusterOp {
 #[derive(Clone)]
 pub struct Gateway {
     inner: Arc<Inner>,
+}
+
+/// The two unread notices of one message, and who gets the mention one.
+struct UnreadNotices {
+    plain: axum::extract::ws::Utf8Bytes,
+    /// `None` when the message mentions no one.
+    mention: Option<axum::extract::ws::Utf8Bytes>,
+    everyone: bool,
+    mentions: Vec<String>,
 }
 
 struct Inner {
@@ -217,10 +228,18 @@ impl Gateway {
     fn on_commit(&self, event: &store::Event) {
         self.publish_event(event);
         if event.kind == store::EventKind::Message {
+            let mentions = protocol::mentions::scan(&event.message.body);
             self.publish(broker::Envelope::Unread {
                 room: event.room_id,
                 seq: event.seq,
                 author: event.message.author_id,
+                everyone: mentions.everyone,
+                // Only what could be someone's handle travels (`@x` names no one).
+                mentions: mentions
+                    .handles
+                    .into_iter()
+                    .filter(|h| protocol::names::Handle::parse(h).is_ok())
+                    .collect(),
             });
         }
     }
@@ -262,9 +281,13 @@ impl Gateway {
             broker::Envelope::Event { room, seq, frame } => {
                 self.hub().publish_event(room, seq, &frame)
             }
-            broker::Envelope::Unread { room, seq, author } => {
-                self.unread_notices(room, seq, author)
-            }
+            broker::Envelope::Unread {
+                room,
+                seq,
+                author,
+                everyone,
+                mentions,
+            } => self.unread_notices(room, seq, author, everyone, mentions),
             broker::Envelope::Missed { room } => self.hub().fill(room),
             broker::Envelope::Ephemeral { room, frame, skip } => {
                 self.hub().publish_ephemeral(room, &frame, skip)
@@ -285,22 +308,35 @@ impl Gateway {
     }
 
     /// Tells this node's connections of `room`'s members (except the author) that are not
-    /// watching the room that a new message arrived.
-    fn unread_notices(&self, room: RoomId, seq: protocol::ids::Seq, author: UserId) {
-        let notice = text(&ServerFrame::Personal {
-            event: PersonalEvent::Unread { room, seq },
-        });
+    /// watching the room that a new message arrived (a mention, for those it calls out).
+    fn unread_notices(
+        &self,
+        room: RoomId,
+        seq: protocol::ids::Seq,
+        author: UserId,
+        everyone: bool,
+        mentions: Vec<String>,
+    ) {
+        let notice = |mention| {
+            text(&ServerFrame::Personal {
+                event: PersonalEvent::Unread { room, seq, mention },
+            })
+        };
+        let notices = UnreadNotices {
+            plain: notice(false),
+            mention: (everyone || !mentions.is_empty()).then(|| notice(true)),
+            everyone,
+            mentions,
+        };
         match self.inner.members.get(room) {
-            Some(members) => self
-                .hub()
-                .to_members_not_watching(room, &members, author, &notice),
+            Some(members) => self.send_unread_notices(room, &members, author, &notices),
             None => {
                 let gateway = self.clone();
                 tokio::spawn(async move {
                     match gateway.inner.members.load(&*gateway.store(), room).await {
-                        Ok(members) => gateway
-                            .hub()
-                            .to_members_not_watching(room, &members, author, &notice),
+                        Ok(members) => {
+                            gateway.send_unread_notices(room, &members, author, &notices)
+                        }
                         Err(err) => {
                             tracing::warn!(cause = %err, %room, "loading members for unread notices failed")
                         }
@@ -308,6 +344,31 @@ impl Gateway {
                 });
             }
         }
+    }
+
+    fn send_unread_notices(
+        &self,
+        room: RoomId,
+        members: &std::collections::HashSet<UserId>,
+        author: UserId,
+        notices: &UnreadNotices,
+    ) {
+        let users = self.users();
+        self.hub()
+            .to_members_not_watching(room, members, author, |user| {
+                match &notices.mention {
+                    // Connected users are in the cache: their handle says if they are named.
+                    Some(mention)
+                        if notices.everyone
+                            || users
+                                .get(user)
+                                .is_some_and(|u| notices.mentions.contains(&u.handle)) =>
+                    {
+                        mention
+                    }
+                    _ => &notices.plain,
+                }
+            })
     }
 
     /// Makes `conn` a local subscriber of `room` (the broker follows the room while it has

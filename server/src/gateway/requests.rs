@@ -221,7 +221,7 @@ impl ClientState {
     }
 
     /// Subscribes and queues, in this order: the ack, the replay or snapshot (through the
-    /// sender's resume), and the presence list. Returns `None`: the ack is already queued.
+    /// sender's resume), the presence list, and the read receipts (small rooms). Returns `None`: the ack is already queued.
     async fn subscribe(
         &mut self,
         req: ReqId,
@@ -260,6 +260,10 @@ impl ClientState {
         }
         let list = gw.presence_frame(room).await;
         self.handle.push(Outbound::Frame(text(&list)))?;
+        // Read after registering: a marker that moves from now on arrives after this.
+        if let Some(receipts) = gw.receipts_frame(room, self.me.id).await {
+            self.handle.push(Outbound::Frame(text(&receipts)))?;
+        }
         Ok(None)
     }
 
@@ -472,6 +476,9 @@ impl ClientState {
                 event: PersonalEvent::Read { room, seq: marker },
             },
         );
+        self.gateway
+            .announce_receipt(room, self.me.clone(), marker)
+            .await;
         Ok(AckInfo {
             room: Some(room),
             seq: Some(marker),

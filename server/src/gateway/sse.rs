@@ -328,8 +328,10 @@ impl PersonalStream {
         mut queue: mpsc::Receiver<Outbound>,
     ) -> Result<(), Ended> {
         if let Some(since) = since {
-            for event in missed(&*gateway.store(), user, since - RESUME_SLACK_MS).await? {
-                if let PersonalEvent::Unread { room, seq } = event {
+            let handle = gateway.users().load(&*gateway.store(), user).await?.handle;
+            let store = gateway.store();
+            for event in missed(&*store, user, &handle, since - RESUME_SLACK_MS).await? {
+                if let PersonalEvent::Unread { room, seq, .. } = event {
                     let newest = self.seen.entry(room).or_default();
                     *newest = (*newest).max(seq);
                 }
@@ -383,7 +385,7 @@ impl PersonalStream {
         }
         match serde_json::from_str::<ServerFrame>(text) {
             Ok(ServerFrame::Personal {
-                event: PersonalEvent::Unread { room, seq },
+                event: PersonalEvent::Unread { room, seq, .. },
             }) => self.seen.get(&room).is_some_and(|&newest| seq <= newest),
             _ => false,
         }
@@ -409,10 +411,12 @@ impl PersonalStream {
 /// What `user` missed since `since` (Unix ms), from the Store: rooms joined (and direct
 /// messages opened) since then, and an unread notice for each message since then that is
 /// still after the read marker, not their own and not deleted (at most
-/// [`MISSED_PER_ROOM`] per room, the newest). Leaves are not recorded, so not replayed.
+/// [`MISSED_PER_ROOM`] per room, the newest), marked as a mention where the message calls
+/// out `handle`. Leaves are not recorded, so not replayed.
 async fn missed(
     store: &dyn Store,
     user: UserId,
+    handle: &str,
     since: i64,
 ) -> Result<Vec<PersonalEvent>, StoreError> {
     let mut out = Vec::new();
@@ -444,7 +448,11 @@ async fn missed(
                     && !e.message.deleted
                     && e.created_at >= since
                 {
-                    notices.push(PersonalEvent::Unread { room, seq: e.seq });
+                    notices.push(PersonalEvent::Unread {
+                        room,
+                        seq: e.seq,
+                        mention: protocol::mentions::scan(&e.message.body).includes(handle),
+                    });
                 }
             }
             if n < 500 {

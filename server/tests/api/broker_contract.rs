@@ -153,6 +153,8 @@ async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() 
         room,
         seq: 21,
         author: user,
+        everyone: false,
+        mentions: vec!["ana".into(), "bo".into()],
     });
     let got = b.wait_for(|s| !s.is_empty()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -161,7 +163,9 @@ async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() 
         vec![Envelope::Unread {
             room,
             seq: 21,
-            author: user
+            author: user,
+            everyone: false,
+            mentions: vec!["ana".into(), "bo".into()],
         }]
     );
     assert_eq!(b.take().len(), 1, "nothing else arrived");

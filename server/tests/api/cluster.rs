@@ -130,9 +130,10 @@ async fn typing_dms_and_unread_notices_cross_nodes() {
         other => panic!("{other:?}"),
     };
 
-    // A message in the DM, which Bo is not watching: an unread notice reaches B.
+    // A message in the DM, which Bo is not watching: an unread notice reaches B, marked
+    // as a mention of him (the handles travel in the broker envelope).
     on_a.ok(subscribe(dm, None)).await;
-    on_a.ok(send(dm, "dm-1", "psst")).await;
+    on_a.ok(send(dm, "dm-1", "psst @cx-bo")).await;
     let unread = on_b
         .push_where(|f| {
             matches!(
@@ -144,7 +145,7 @@ async fn typing_dms_and_unread_notices_cross_nodes() {
         })
         .await;
     assert!(
-        matches!(unread, ServerFrame::Personal { event: PersonalEvent::Unread { room, seq: 1 } } if room == dm),
+        matches!(unread, ServerFrame::Personal { event: PersonalEvent::Unread { room, seq: 1, mention: true } } if room == dm),
         "{unread:?}"
     );
 

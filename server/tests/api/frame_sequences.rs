@@ -287,7 +287,7 @@ fn check_pushes(
                 );
             }
             ServerFrame::Personal {
-                event: PersonalEvent::Unread { room, seq },
+                event: PersonalEvent::Unread { room, seq, .. },
             } => {
                 let r = model.room_index(*room);
                 let allowed = r.and_then(|r| model.members_at.get(&(r, *seq)));

@@ -795,7 +795,8 @@ async fn invitations_membership_and_unread_notices_reach_every_device(backend: B
             event,
             PersonalEvent::Unread {
                 room: secret,
-                seq: 1
+                seq: 1,
+                mention: false,
             }
         ),
         _ => unreachable!(),

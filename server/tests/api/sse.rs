@@ -366,11 +366,19 @@ async fn the_personal_stream_carries_invitations_and_unread_notices_and_resumes(
         got.iter()
             .any(|e| matches!(e, P::Invited { room: r, by } if *r == room && by.id == ana.user.id))
     );
-    assert!(got.contains(&P::Unread { room, seq: 1 }), "{got:?}");
+    assert!(
+        got.contains(&P::Unread {
+            room,
+            seq: 1,
+            mention: false
+        }),
+        "{got:?}"
+    );
     drop(s);
 
-    // Two messages while Bo's stream is away; his own message is not news to him.
-    post(&mut a, room, &["are you there", "hello?"]).await;
+    // Two messages while Bo's stream is away, one naming him; his own message is not
+    // news to him.
+    post(&mut a, room, &["are you there", "hello @bo?"]).await;
     let mut b = writer(&app, &bo, room).await;
     post(&mut b, room, &["mine"]).await;
     drop(b);
@@ -387,18 +395,26 @@ async fn the_personal_stream_carries_invitations_and_unread_notices_and_resumes(
         let id: i64 = e.id.as_deref().unwrap().parse().unwrap();
         assert!(id >= last_id.parse::<i64>().unwrap());
         if let ServerFrame::Personal {
-            event: P::Unread { room: r, seq },
+            event:
+                P::Unread {
+                    room: r,
+                    seq,
+                    mention,
+                },
         } = e.frame()
         {
             assert_eq!(r, room);
-            unread.push(seq);
+            unread.push((seq, mention));
             if seq == 3 {
                 break;
             }
         }
     }
-    assert!(unread.ends_with(&[2, 3]), "{unread:?}");
-    assert!(!unread.contains(&4), "{unread:?}");
+    assert!(
+        unread.ends_with(&[(2, false), (3, true)]),
+        "the resume marks the mention: {unread:?}"
+    );
+    assert!(!unread.iter().any(|(seq, _)| *seq == 4), "{unread:?}");
 
     // After the resume, live notices continue, each once.
     post(&mut a, room, &["live again"]).await;

@@ -2,12 +2,18 @@
 //! composer edits one's last message, Esc cancels an edit. Typing tells the room (the
 //! live client throttles it). Text is checked against the protocol's rules before it
 //! leaves, so the person sees a problem at once.
+//!
+//! Typing `@` opens a list of the room's members that fits what follows it
+//! ([`crate::chat::autocomplete`]): Up and Down move in it, Enter or Tab picks, Esc
+//! closes it, and a click picks too.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
+use protocol::UserView;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
 
+use crate::chat::autocomplete::{self, Suggestion, Typed};
 use crate::chat::state::use_chat;
 
 /// The message being edited in the composer.
@@ -18,11 +24,65 @@ pub struct Editing {
 }
 
 #[component]
-pub fn Composer(room: RoomId, title: String, editing: RwSignal<Option<Editing>>) -> impl IntoView {
+pub fn Composer(
+    room: RoomId,
+    title: String,
+    editing: RwSignal<Option<Editing>>,
+    /// Who `@` may suggest (the room's members as the page listed them).
+    members: Vec<UserView>,
+) -> impl IntoView {
     let chat = use_chat();
     let text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let input = NodeRef::<Textarea>::new();
+    let members = StoredValue::new(members);
+    // The mention being typed and what fits it; the highlighted entry.
+    let suggest = RwSignal::new(None::<(Typed, Vec<Suggestion>)>);
+    let active = RwSignal::new(0usize);
+
+    let caret = move || {
+        let el = input.get_untracked()?;
+        let units = el.selection_start().ok().flatten()? as usize;
+        Some(autocomplete::byte_offset(&el.value(), units))
+    };
+    let refresh_suggestions = move || {
+        let found = caret().and_then(|at| {
+            let typed = autocomplete::typed(&text.get_untracked(), at)?;
+            // Anyone seen present joins the page's list.
+            let mut people = members.get_value();
+            chat.presence.with_untracked(|p| {
+                if let Some(r) = p.get(&room) {
+                    people.extend(r.users.values().map(|e| e.user.clone()));
+                }
+            });
+            let me = chat
+                .me
+                .with_untracked(|m| m.as_ref().map(|m| m.handle.clone()));
+            let list = autocomplete::suggestions(&typed.prefix, &people, me.as_deref());
+            (!list.is_empty()).then_some((typed, list))
+        });
+        if found.is_none() || suggest.with_untracked(|s| s.is_none()) {
+            active.set(0);
+        }
+        suggest.set(found);
+    };
+    let pick = move |index: usize| {
+        let Some((typed, list)) = suggest.get_untracked() else {
+            return;
+        };
+        let (Some(choice), Some(at), Some(el)) = (list.get(index), caret(), input.get_untracked())
+        else {
+            return;
+        };
+        let (next, caret_at) =
+            autocomplete::complete(&text.get_untracked(), &typed, at, &choice.handle);
+        el.set_value(&next);
+        let units = autocomplete::utf16_offset(&next, caret_at) as u32;
+        let _ = el.set_selection_range(units, units);
+        let _ = el.focus();
+        text.set(next);
+        suggest.set(None);
+    };
 
     // Starting an edit puts the message's text in the composer.
     Effect::new(move |_| {
@@ -76,7 +136,22 @@ pub fn Composer(room: RoomId, title: String, editing: RwSignal<Option<Editing>>)
                 })
         })
     };
+    let listed = move || suggest.with_untracked(|s| s.as_ref().map_or(0, |(_, l)| l.len()));
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "ArrowDown" | "ArrowUp" if listed() > 0 => {
+            ev.prevent_default();
+            let n = listed();
+            let step = if ev.key() == "ArrowDown" { 1 } else { n - 1 };
+            active.update(|a| *a = (*a + step) % n);
+        }
+        "Enter" | "Tab" if listed() > 0 && !ev.shift_key() && !ev.is_composing() => {
+            ev.prevent_default();
+            pick(active.get_untracked());
+        }
+        "Escape" if listed() > 0 => {
+            ev.prevent_default();
+            suggest.set(None);
+        }
         "Enter" if !ev.shift_key() && !ev.is_composing() => {
             ev.prevent_default();
             submit();
@@ -98,6 +173,7 @@ pub fn Composer(room: RoomId, title: String, editing: RwSignal<Option<Editing>>)
         text.set(event_target_value(&ev));
         problem.set(None);
         chat.typing(room);
+        refresh_suggestions();
     };
     let placeholder = format!("Message {title}");
 
@@ -111,6 +187,22 @@ pub fn Composer(room: RoomId, title: String, editing: RwSignal<Option<Editing>>)
             <Show when=move || problem.get().is_some()>
                 <p class="form-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
             </Show>
+            {move || suggest.get().map(|(_, list)| view! {
+                <ul class="mention-list" role="listbox" id=format!("mentions-{room}")
+                    aria-label="People to mention" data-testid="mention-suggestions">
+                    {list.into_iter().enumerate().map(|(i, s)| view! {
+                        <li role="option" class="mention-list__option" data-testid="mention-option"
+                            id=format!("mention-{room}-{i}")
+                            class:mention-list__option--active=move || active.get() == i
+                            aria-selected=move || (active.get() == i).to_string()
+                            // Mousedown, not click: the composer keeps its focus and caret.
+                            on:mousedown=move |ev| { ev.prevent_default(); pick(i); }>
+                            <span class="mention-list__handle">{format!("@{}", s.handle)}</span>
+                            <span class="mention-list__name">{s.label}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
             <div class="composer__row">
                 <textarea
                     node_ref=input
@@ -118,8 +210,12 @@ pub fn Composer(room: RoomId, title: String, editing: RwSignal<Option<Editing>>)
                     rows="1"
                     aria-label="Message"
                     placeholder=placeholder
+                    aria-autocomplete="list"
+                    aria-controls=format!("mentions-{room}")
+                    aria-activedescendant=move || suggest.with(|s| s.is_some()).then(|| format!("mention-{room}-{}", active.get()))
                     on:keydown=on_keydown
                     on:input=on_input
+                    on:blur=move |_| suggest.set(None)
                     prop:value=move || text.get()
                 ></textarea>
                 <button type="submit" class="button" aria-label=move || if editing.get().is_some() { "Save edit" } else { "Send" }>

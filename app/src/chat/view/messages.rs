@@ -4,7 +4,8 @@
 //! pages when scrolled to the top (keeping the reader's place), and marks the room read.
 //! With `?at=SEQ` (a search hit) it scrolls to that message instead, loading older pages
 //! until it is there, and marks it.
-//! Each stored message has its reactions under it. Message bodies are formatted ([`crate::chat::format`]) into view nodes, never HTML:
+//! Each stored message has its reactions under it, and in DMs and small rooms the
+//! "seen by" line of those who have read up to it. Message bodies are formatted ([`crate::chat::format`]) into view nodes, never HTML:
 //! text stays text, and only http(s) links become anchors.
 
 use leptos::html::Div;
@@ -16,6 +17,7 @@ use super::reactions::Reactions;
 use crate::chat::api::RoomPage;
 use crate::chat::format::{Node, parse};
 use crate::chat::outbox::{Outgoing, SendState};
+use crate::chat::receipts;
 use crate::chat::state::use_chat;
 use crate::chat::text::clock;
 use crate::chat::timeline::{Line, LocalChange, Timeline};
@@ -66,6 +68,19 @@ pub fn MessageList(
         })
     });
     let loading = move || chat.loading_older.with(|l| l.contains(&room));
+    let dm = page.room.kind == crate::chat::api::RoomKind::Dm;
+    // Who has read up to which message (DMs and small rooms: the server sends receipts).
+    let seen = Memo::new(move |_| {
+        let me = chat.me.with(|m| m.as_ref().map(|m| m.id));
+        chat.receipts
+            .with(|r| {
+                r.get(&room).map(|held| {
+                    let seqs: Vec<u64> = lines.with(|l| l.iter().map(|x| x.message.seq).collect());
+                    receipts::seen_by(&seqs, held.values(), me)
+                })
+            })
+            .unwrap_or_default()
+    });
 
     let scroller = NodeRef::<Div>::new();
     let at_bottom = RwSignal::new(true);
@@ -177,7 +192,7 @@ pub fn MessageList(
                 }}
             </p>
             <For each=move || lines.get() key=|l| (l.message.id, l.rev) let:line>
-                <MessageRow line room editing target />
+                <MessageRow line room editing target seen dm />
             </For>
             <For
                 each=move || pending.get()
@@ -217,6 +232,9 @@ fn MessageRow(
     editing: RwSignal<Option<Editing>>,
     /// The seq being jumped to, which is marked.
     target: Memo<Option<u64>>,
+    /// Names of those whose read receipt sits under each message, by seq.
+    seen: Memo<std::collections::HashMap<u64, Vec<String>>>,
+    dm: bool,
 ) -> impl IntoView {
     let chat = use_chat();
     let m = line.message;
@@ -234,6 +252,14 @@ fn MessageRow(
     let deleted = m.deleted;
     let settled = line.local.is_none();
     let mine = move || chat.me.with(|me| me.as_ref().map(|me| me.id)) == Some(author);
+    let mentions = (!deleted).then(|| protocol::mentions::scan(&m.body));
+    let mentions_me = move || {
+        !mine()
+            && chat.me.with(|me| {
+                me.as_ref()
+                    .is_some_and(|me| mentions.as_ref().is_some_and(|m| m.includes(&me.handle)))
+            })
+    };
     let tools = move || {
         let body = body.clone();
         (mine() && !deleted && settled).then(|| {
@@ -250,6 +276,7 @@ fn MessageRow(
     view! {
         <article class="message" class:message--mine=mine class:message--deleted=deleted
             class:message--target=move || target.get() == Some(seq)
+            class:message--mentions-me=mentions_me
             data-testid="message" data-id=id.to_string() data-seq=m.seq data-state=state>
             <header class="message__meta">
                 <span class="message__author">{m.author.name.clone()}</span>
@@ -265,6 +292,11 @@ fn MessageRow(
                 }.into_any()
             }}
             {tools}
+            {move || seen.with(|s| s.get(&seq).map(|names| {
+                let line = receipts::seen_text(names, dm);
+                let who = names.join(", ");
+                view! { <p class="message__seen" data-testid="seen-by" title=who>{line}</p> }
+            }))}
         </article>
     }
 }
@@ -299,8 +331,8 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
     }
 }
 
-/// A message body, formatted: text nodes, `strong`/`em`/`code`/`pre` elements, and
-/// http(s) links as anchors that open elsewhere. (A `div` holds it: a `pre` may not sit
+/// A message body, formatted: text nodes, `strong`/`em`/`code`/`pre` elements, mentions
+/// (marked when they name the reader), and http(s) links as anchors that open elsewhere. (A `div` holds it: a `pre` may not sit
 /// inside a `p`.)
 #[component]
 fn Formatted(text: String) -> impl IntoView {
@@ -316,6 +348,15 @@ fn nodes_view(nodes: Vec<Node>) -> AnyView {
             Node::CodeBlock(c) => view! { <pre><code>{c}</code></pre> }.into_any(),
             Node::Strong(c) => view! { <strong>{nodes_view(c)}</strong> }.into_any(),
             Node::Em(c) => view! { <em>{nodes_view(c)}</em> }.into_any(),
+            Node::Mention(text) => {
+                let handle = Node::Mention(text.clone()).mentioned().unwrap_or_default();
+                let me = move || {
+                    handle == protocol::mentions::EVERYONE
+                        || use_chat().me.with(|m| m.as_ref().is_some_and(|m| m.handle == handle))
+                };
+                view! { <span class="mention" class:mention--me=me data-testid="mention">{text}</span> }
+                    .into_any()
+            }
             Node::Link { href, children } => view! {
                 <a href=href target="_blank" rel="noopener noreferrer nofollow">{nodes_view(children)}</a>
             }

@@ -101,7 +101,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 <div class="room__conversation">
                     <MessageList room page=page.clone() editing />
                     <p class="typing" data-testid="typing" aria-live="polite">{typing}</p>
-                    <Composer room title=title.clone() editing />
+                    <Composer room title=title.clone() editing members=page.members.clone() />
                 </div>
                 <Members room members=page.members.clone() total=page.member_count shown=show_members />
             </div>

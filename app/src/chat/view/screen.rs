@@ -36,6 +36,7 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
                 <ConnectionBadge state=connection />
                 <button class="button button--quiet chat__search" data-testid="open-search"
                     on:click=move |_| dialog.set(Some(Dialog::Search))>"Search"</button>
+                <NotificationsToggle />
                 <div class="chat__account">
                     <span class="chat__who" data-testid="me">{me.display_name.clone()}</span>
                     // A plain form post: the server ends the session and redirects to `/`,
@@ -71,6 +72,30 @@ fn NoRoom(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 <button class="button button--quiet" on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"Create a room"</button>
             </div>
         </section>
+    }
+}
+
+/// Offers to turn on browser notifications (for mentions and DMs while the tab is hidden)
+/// until the person decides; says so when the browser blocks them.
+#[component]
+fn NotificationsToggle() -> impl IntoView {
+    use crate::chat::notify::Permission;
+    let chat = use_chat();
+    move || {
+        match chat.notifications.get() {
+        Permission::Ask => view! {
+            <button class="button button--quiet" data-testid="enable-notifications"
+                title="Be alerted to mentions and direct messages while Confab is in the background"
+                on:click=move |_| chat.ask_for_notifications()>"Turn on notifications"</button>
+        }
+        .into_any(),
+        Permission::Denied => view! {
+            <span class="chat__hint" data-testid="notifications-blocked"
+                title="Allow notifications for this site in the browser to be alerted">"Notifications blocked"</span>
+        }
+        .into_any(),
+        Permission::Granted | Permission::Unsupported => ().into_any(),
+    }
     }
 }
 

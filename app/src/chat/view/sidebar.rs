@@ -68,7 +68,7 @@ fn RoomLinks(
                     on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"+"</button>
             </div>
             <ul class="room-list" data-testid="rooms">
-                <For each=rooms key=|r| (r.id, r.unread, r.title.clone()) let:r>
+                <For each=rooms key=|r| (r.id, r.unread, r.mentions, r.title.clone()) let:r>
                     <RoomLink item=r open />
                 </For>
             </ul>
@@ -81,7 +81,7 @@ fn RoomLinks(
                     on:click=move |_| dialog.set(Some(Dialog::NewDm))>"+"</button>
             </div>
             <ul class="room-list" data-testid="dms">
-                <For each=dms key=|r| (r.id, r.unread, r.title.clone()) let:r>
+                <For each=dms key=|r| (r.id, r.unread, r.mentions, r.title.clone()) let:r>
                     <RoomLink item=r open />
                 </For>
             </ul>
@@ -96,10 +96,12 @@ fn RoomLink(item: RoomItem, open: Signal<Option<RoomId>>) -> impl IntoView {
     let href = format!("/r/{id}");
     let prefix = item.kind.sigil();
     let unread = item.unread;
-    let label = if unread > 0 {
-        format!("{}, {unread} unread", item.title)
-    } else {
-        item.title.clone()
+    let mentions = item.mentions;
+    let label = match (unread, mentions) {
+        (0, _) => item.title.clone(),
+        (n, 0) => format!("{}, {n} unread", item.title),
+        (n, 1) => format!("{}, {n} unread, 1 mention", item.title),
+        (n, m) => format!("{}, {n} unread, {m} mentions", item.title),
     };
     view! {
         <li>
@@ -115,6 +117,11 @@ fn RoomLink(item: RoomItem, open: Signal<Option<RoomId>>) -> impl IntoView {
             >
                 <span class="room-link__prefix" aria-hidden="true">{prefix}</span>
                 <span class="room-link__title">{item.title.clone()}</span>
+                {(mentions > 0).then(|| view! {
+                    <span class="unread unread--mention" data-testid="mentions" aria-hidden="true">
+                        {format!("@{mentions}")}
+                    </span>
+                })}
                 {(unread > 0).then(|| view! {
                     <span class="unread" data-testid="unread" aria-hidden="true">{unread}</span>
                 })}

@@ -47,11 +47,15 @@ pub enum Envelope {
         frame: Utf8Bytes,
     },
     /// A new message by `author` in `room`: members who are connected but not watching
-    /// the room get an unread notice (each node looks up its own connections).
+    /// the room get an unread notice (each node looks up its own connections), marked as
+    /// a mention for those the message calls out: everyone, or the users with `mentions`
+    /// as handles (each node knows the handles of its own connected users).
     Unread {
         room: RoomId,
         seq: Seq,
         author: UserId,
+        everyone: bool,
+        mentions: Vec<String>,
     },
     /// A typing indicator or presence diff for a room's subscribers, except `skip`'s
     /// connections.

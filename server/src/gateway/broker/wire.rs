@@ -7,7 +7,9 @@
 //!        T room skip|-       an ephemeral room frame (typing, presence diff)
 //!        U user              a personal frame
 //!        M room user 0|1     a membership change (no frame)
-//!        N room seq author   an unread notice (no frame)
+//!        N room seq author 0|1 handle,…|-
+//!                            an unread notice (no frame): `1` for `@room`, then the
+//!                            handles mentioned
 //!        X room|-            envelopes were lost (no frame)
 //! ```
 //!
@@ -45,8 +47,27 @@ pub fn encode(origin: u64, published_at_ms: i64, envelope: &Envelope) -> Vec<u8>
             format!("M {} {} {}", room.0, user.0, u8::from(*joined)),
             None,
         ),
-        Envelope::Unread { room, seq, author } => {
-            (format!("N {} {seq} {}", room.0, author.0), None)
+        Envelope::Unread {
+            room,
+            seq,
+            author,
+            everyone,
+            mentions,
+        } => {
+            let handles = if mentions.is_empty() {
+                "-".to_string()
+            } else {
+                mentions.join(",")
+            };
+            (
+                format!(
+                    "N {} {seq} {} {} {handles}",
+                    room.0,
+                    author.0,
+                    u8::from(*everyone)
+                ),
+                None,
+            )
         }
         Envelope::Missed { room } => (
             format!("X {}", room.map_or("-".into(), |r| r.0.to_string())),
@@ -109,6 +130,22 @@ pub fn decode(payload: &[u8]) -> Result<Received, Malformed> {
             room: RoomId(uuid(next("room")?, "room")?),
             seq: next("seq")?.parse().map_err(|_| Malformed("seq"))?,
             author: UserId(uuid(next("author")?, "author")?),
+            everyone: match next("everyone")? {
+                "1" => true,
+                "0" => false,
+                _ => return Err(Malformed("everyone")),
+            },
+            mentions: match next("mentions")? {
+                "-" => Vec::new(),
+                list => list
+                    .split(',')
+                    .map(|h| {
+                        protocol::names::Handle::parse(h)
+                            .map(|h| h.as_str().to_string())
+                            .map_err(|_| Malformed("mentions"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         },
         "X" => Envelope::Missed {
             room: match next("room")? {
@@ -178,6 +215,15 @@ mod tests {
                 room: room(),
                 seq: 7,
                 author: user(),
+                everyone: false,
+                mentions: Vec::new(),
+            },
+            Envelope::Unread {
+                room: room(),
+                seq: 8,
+                author: user(),
+                everyone: true,
+                mentions: vec!["ann".into(), "b.c-d".into()],
             },
             Envelope::Missed { room: Some(room()) },
             Envelope::Missed { room: None },
@@ -203,6 +249,8 @@ mod tests {
             b"c1 1 2 E 00000000-0000-0000-0000-000000001234 -1\n{}",
             b"c1 1 2 M 00000000-0000-0000-0000-000000001234 00000000-0000-0000-0000-000000005678 2\n",
             b"c1 1 2 X - extra\n",
+            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 a b\n",
+            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 2 -\n",
         ] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
