@@ -565,6 +565,13 @@ impl Client {
                         })
                     }
                     Some(Pending::Callback(done)) => done(Ok(info)),
+                    // The room on screen is read as far as the page goes (replayed events
+                    // after it mark themselves as they are applied).
+                    Some(Pending::Subscribe { room })
+                        if chat.open_room.get_untracked() == Some(room) && is_visible() =>
+                    {
+                        self.mark_read(room)
+                    }
                     _ => {}
                 }
             }
