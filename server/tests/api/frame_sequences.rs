@@ -279,7 +279,8 @@ fn check_pushes(
             }
             ServerFrame::Typing { room, .. }
             | ServerFrame::Presence { room, .. }
-            | ServerFrame::PresenceDiff { room, .. } => {
+            | ServerFrame::PresenceDiff { room, .. }
+            | ServerFrame::Receipts { room, .. } => {
                 let r = model.room_index(*room);
                 ensure!(
                     r.is_some_and(|r| model.ever_subscribed.contains(&(client, r))),
