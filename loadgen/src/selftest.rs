@@ -52,6 +52,8 @@ impl Template {
                 edited_at: None,
                 deleted: false,
                 reactions: Vec::new(),
+                thread_root: None,
+                thread: None,
             },
         }
         .to_json();

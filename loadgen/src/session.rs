@@ -427,6 +427,8 @@ mod tests {
                 edited_at: None,
                 deleted: false,
                 reactions: Vec::new(),
+                thread_root: None,
+                thread: None,
             },
         }
         .to_json()

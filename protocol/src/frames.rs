@@ -38,6 +38,16 @@ pub enum ClientFrame {
         client_msg_id: ClientMsgId,
         body: Body,
     },
+    /// Reply in the thread of `thread`, a message of the room that is not itself a reply.
+    /// Acked like a send (retrying with the same `client_msg_id` is safe); the reply is a
+    /// room event with its own seq and `thread_root` set.
+    Reply {
+        req: ReqId,
+        room: RoomId,
+        thread: MessageId,
+        client_msg_id: ClientMsgId,
+        body: Body,
+    },
     /// Replace the body of one's own message.
     Edit {
         req: ReqId,
@@ -116,6 +126,7 @@ impl ClientFrame {
             | ClientFrame::Subscribe { req, .. }
             | ClientFrame::Unsubscribe { req, .. }
             | ClientFrame::Send { req, .. }
+            | ClientFrame::Reply { req, .. }
             | ClientFrame::Edit { req, .. }
             | ClientFrame::Delete { req, .. }
             | ClientFrame::Typing { req, .. }
@@ -138,6 +149,7 @@ impl ClientFrame {
             ClientFrame::Subscribe { .. } => "subscribe",
             ClientFrame::Unsubscribe { .. } => "unsubscribe",
             ClientFrame::Send { .. } => "send",
+            ClientFrame::Reply { .. } => "reply",
             ClientFrame::Edit { .. } => "edit",
             ClientFrame::Delete { .. } => "delete",
             ClientFrame::Typing { .. } => "typing",
@@ -207,6 +219,24 @@ pub struct MessageView {
     /// deleted message, always).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<ReactionView>,
+    /// For a reply: the root message of its thread (a reply is not shown in the room's
+    /// own list, but in its thread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_root: Option<MessageId>,
+    /// For a thread's root: its replies (absent when it has none, and in live events of
+    /// the root itself: a client keeps the summary it holds and counts live replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadView>,
+}
+
+/// A thread as its root shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadView {
+    /// Replies not deleted.
+    pub replies: u32,
+    /// The seq and time (Unix ms) of the newest reply.
+    pub last_reply_seq: Seq,
+    pub last_reply_at: i64,
 }
 
 /// Most members a room may have for its read receipts to be shared (DMs and small rooms;
@@ -469,9 +499,12 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: vec![],
+            thread_root: None,
+            thread: None,
         };
         let json = serde_json::to_string(&message).unwrap();
         assert!(!json.contains("reactions"), "{json}");
+        assert!(!json.contains("thread"), "{json}");
         message.reactions.push(ReactionView {
             emoji: "🎉".into(),
             count: 1,

@@ -35,7 +35,7 @@ pub use errors::ErrorCode;
 pub use frames::{
     AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry,
     REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt,
-    ReqId, ServerFrame, SnapshotReason, Status, UserView,
+    ReqId, ServerFrame, SnapshotReason, Status, ThreadView, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

@@ -61,6 +61,8 @@ impl SendPlan {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            thread_root: None,
+            thread: None,
         };
         self.known.insert(key, message.clone());
         self.new_rows.push(message.clone());
@@ -87,7 +89,7 @@ impl SendPlan {
 }
 
 /// The event that created `message`.
-fn message_event(message: Message) -> Event {
+pub(crate) fn message_event(message: Message) -> Event {
     Event {
         room_id: message.room_id,
         seq: message.seq,

@@ -72,6 +72,9 @@ pub enum WriteError {
     /// The room does not exist.
     #[error("no such room")]
     NoSuchRoom,
+    /// A reply to a reply: threads are one level deep.
+    #[error("a reply cannot start a thread of its own; reply to the thread's first message")]
+    NotARoot,
     /// A new emoji on a message that has the most different ones it may.
     #[error(
         "a message takes at most {} different reactions",

@@ -243,5 +243,21 @@ pub trait Store: Send + Sync + 'static {
     /// among equals, at most `limit`. Never a deleted message, never one of a room the
     /// reader is not in. A query without words finds nothing. Hits carry no reactions
     /// (the one read of messages that does not: a hit shows its text).
+    /// The thread of `root` in `room`: the root and up to `limit` of its newest replies,
+    /// oldest first; `None` if `root` is not a message of `room` that starts threads.
+    async fn thread(
+        &self,
+        room: RoomId,
+        root: MessageId,
+        limit: u32,
+    ) -> StoreResult<Option<Thread>>;
+
+    /// Moves `user`'s read marker in the thread of `root` forward to `seq` (never back).
+    /// Returns the marker after the call.
+    async fn mark_thread_read(&self, root: MessageId, user: UserId, seq: u64) -> StoreResult<u64>;
+
+    /// `user`'s read markers in the threads of `room`, by root.
+    async fn thread_reads(&self, room: RoomId, user: UserId) -> StoreResult<Vec<(MessageId, u64)>>;
+
     async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>>;
 }

@@ -146,6 +146,29 @@ pub struct Message {
     pub deleted: bool,
     /// Reactions by emoji, in the order each emoji was first used (none once deleted).
     pub reactions: Vec<Reaction>,
+    /// For a reply, the root of its thread.
+    pub thread_root: Option<MessageId>,
+    /// For a thread's root, its replies so far (attached by reads, like reactions).
+    pub thread: Option<ThreadSummary>,
+}
+
+/// A thread: its root and its newest replies, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    pub root: Message,
+    pub replies: Vec<Message>,
+    /// Older replies exist beyond those returned.
+    pub has_more: bool,
+}
+
+/// A thread as its root shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadSummary {
+    /// Replies not deleted.
+    pub replies: u32,
+    /// The seq and time of the newest reply (deleted or not).
+    pub last_reply_seq: u64,
+    pub last_reply_at: Millis,
 }
 
 /// One emoji's reactions on a message.
@@ -179,6 +202,12 @@ impl Message {
                     users: r.users.clone(),
                 })
                 .collect(),
+            thread_root: self.thread_root,
+            thread: self.thread.map(|t| protocol::ThreadView {
+                replies: t.replies,
+                last_reply_seq: t.last_reply_seq,
+                last_reply_at: t.last_reply_at,
+            }),
         }
     }
 }
@@ -244,6 +273,14 @@ pub enum WriteCommand {
         author: UserId,
         client_msg_id: ClientMsgId,
         body: Body,
+    },
+    /// A reply in the thread of `root`, a message of the same room that is not itself a
+    /// reply and not deleted. Idempotent on `(author, client_msg_id)` like a send.
+    Reply {
+        author: UserId,
+        client_msg_id: ClientMsgId,
+        body: Body,
+        root: MessageId,
     },
     /// Replace the body of the author's own message.
     Edit {

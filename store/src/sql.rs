@@ -150,7 +150,7 @@ mod sqlite_dialect {
     /// (only rooms they are a member of), $2 [`full_text_query`], $3 the limit. FTS5's
     /// `rank` is bm25, lower is better.
     pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
-         m.created_at, m.edited_at, m.deleted \
+         m.created_at, m.edited_at, m.deleted, m.thread_root_id \
          from message_search s \
          join messages m on m.rowid = s.rowid \
          join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
@@ -229,7 +229,7 @@ mod pg_dialect {
     /// index): $1 the reader (only rooms they are a member of), $2 [`full_text_query`],
     /// $3 the limit. `simple` lower-cases and does not stem, as FTS5 here does.
     pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
-         m.created_at, m.edited_at, m.deleted \
+         m.created_at, m.edited_at, m.deleted, m.thread_root_id \
          from messages m \
          join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
          where to_tsvector('simple', m.body) @@ to_tsquery('simple', $2) and not m.deleted \
@@ -375,6 +375,7 @@ struct MessageRow {
     created_at: i64,
     edited_at: Option<i64>,
     deleted: bool,
+    thread_root_id: Option<Uuid>,
 }
 
 impl From<MessageRow> for Message {
@@ -390,6 +391,8 @@ impl From<MessageRow> for Message {
             edited_at: r.edited_at,
             deleted: r.deleted,
             reactions: Vec::new(),
+            thread_root: r.thread_root_id.map(MessageId),
+            thread: None,
         }
     }
 }
@@ -501,14 +504,15 @@ macro_rules! room_cols {
 }
 macro_rules! message_cols {
     () => {
-        "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted"
+        "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted, thread_root_id"
     };
 }
 /// `select` of events joined to their messages, for [`EventRow`].
 macro_rules! event_select {
     () => {
         "select e.seq as event_seq, e.kind as event_kind, e.created_at as event_created_at, \
-         m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted \
+         m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted, \
+         m.thread_root_id \
          from room_events e join messages m on m.id = e.message_id"
     };
 }
@@ -561,7 +565,7 @@ macro_rules! sql_store {
                        join users u on u.id = m.user_id \
                        join messages x on x.room_id = m.room_id and x.seq > m.last_read_seq \
                      where m.user_id = $1 and x.author_id <> $1 and not x.deleted \
-                       and x.body like '%@%' \
+                       and x.body like '%@%' and x.thread_root_id is null \
                      limit $2",
                 )
                 .bind(user.0)
@@ -716,6 +720,113 @@ macro_rules! sql_store {
                     created_at: now,
                     message,
                 })))
+            }
+
+            /// A reply in the thread of `root`: the original if it is a retry, else a new
+            /// message (at the next seq) if `root` is a live message of the room that is
+            /// not itself a reply.
+            #[allow(clippy::too_many_arguments)]
+            async fn apply_reply(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                author: UserId,
+                client_msg_id: &str,
+                body: &str,
+                root: MessageId,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let stored = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                     where room_id = $1 and author_id = $2 and client_msg_id = $3"))
+                    .bind(room.0)
+                    .bind(author.0)
+                    .bind(client_msg_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if let Some(row) = stored {
+                    let mut message = Message::from(row);
+                    message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                    return Ok(Ok(WriteOutcome::Duplicate(crate::batch::message_event(message))));
+                }
+                match Self::message_in_room(tx, room, root).await? {
+                    None => return Ok(Err(WriteError::NoSuchMessage)),
+                    Some(row) if row.thread_root_id.is_some() => return Ok(Err(WriteError::NotARoot)),
+                    Some(row) if row.deleted => return Ok(Err(WriteError::Deleted)),
+                    Some(_) => {}
+                }
+                *seq += 1;
+                let message = Message {
+                    id: MessageId(Uuid::now_v7()),
+                    room_id: room,
+                    seq: seq_out(*seq),
+                    author_id: author,
+                    body: body.to_string(),
+                    client_msg_id: client_msg_id.to_string(),
+                    created_at: now,
+                    edited_at: None,
+                    deleted: false,
+                    reactions: Vec::new(),
+                    thread_root: Some(root),
+                    thread: None,
+                };
+                sqlx::query(
+                    "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, thread_root_id) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(message.id.0)
+                .bind(room.0)
+                .bind(*seq)
+                .bind(author.0)
+                .bind(body)
+                .bind(client_msg_id)
+                .bind(now)
+                .bind(false)
+                .bind(root.0)
+                .execute(&mut **tx)
+                .await?;
+                Self::append_event(tx, room, *seq, EventKind::Message, message.id.0, now).await?;
+                Ok(Ok(WriteOutcome::Applied(Event {
+                    room_id: room,
+                    seq: message.seq,
+                    kind: EventKind::Message,
+                    created_at: now,
+                    message,
+                })))
+            }
+
+            /// Gives the thread roots among `messages` their summaries.
+            async fn with_threads<'m>(
+                &self,
+                messages: impl IntoIterator<Item = &'m mut Message>,
+            ) -> StoreResult<()> {
+                let roots: Vec<&mut Message> = messages.into_iter().filter(|m| m.thread_root.is_none()).collect();
+                if roots.is_empty() {
+                    return Ok(());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "select thread_root_id, sum(case when deleted then 0 else 1 end), max(seq), max(created_at) \
+                     from messages where thread_root_id in (",
+                );
+                let mut ids = query.separated(", ");
+                for m in &roots {
+                    ids.push_bind(m.id.0);
+                }
+                query.push(") group by thread_root_id");
+                let rows: Vec<(Uuid, i64, i64, i64)> = query.build_query_as().persistent(false).fetch_all(&self.read).await?;
+                let found: HashMap<Uuid, ThreadSummary> = rows
+                    .into_iter()
+                    .map(|(root, replies, last_seq, last_at)| {
+                        (root, ThreadSummary {
+                            replies: u32::try_from(replies).unwrap_or(0),
+                            last_reply_seq: seq_out(last_seq),
+                            last_reply_at: last_at,
+                        })
+                    })
+                    .collect();
+                for m in roots {
+                    m.thread = found.get(&m.id.0).copied();
+                }
+                Ok(())
             }
 
             /// The live message `id` of `room` a reaction is about, or why it cannot be.
@@ -937,6 +1048,9 @@ macro_rules! sql_store {
                     WriteCommand::Send { .. } => {
                         // Sends are planned by `write_in`, never applied here.
                         Ok(Err(WriteError::NoSuchMessage))
+                    }
+                    WriteCommand::Reply { author, client_msg_id, body, root } => {
+                        Self::apply_reply(tx, room, seq, now, *author, client_msg_id.as_str(), body.as_str(), *root).await
                     }
                     WriteCommand::Edit { author, message, body } => {
                         let row = match Self::own_live_message(tx, room, *author, *message).await? {
@@ -1453,7 +1567,7 @@ macro_rules! sql_store {
                     "select r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
                        m.last_read_seq, \
                        (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
-                          and x.author_id <> $1 and not x.deleted) as unread, \
+                          and x.author_id <> $1 and not x.deleted and x.thread_root_id is null) as unread, \
                        pu.id as peer_id, pu.handle as peer_handle, pu.display_name as peer_display_name, \
                        pu.created_at as peer_created_at, pu.deactivated_at as peer_deactivated_at \
                      from memberships m join rooms r on r.id = m.room_id \
@@ -1539,23 +1653,28 @@ macro_rules! sql_store {
             }
 
             async fn latest(&self, room: RoomId, limit: u32) -> StoreResult<Page> {
-                let rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where room_id = $1 order by seq desc limit $2"))
+                let rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                     where room_id = $1 and thread_root_id is null order by seq desc limit $2"))
                 .bind(room.0)
                 .bind(limit_in(limit) + 1)
                 .fetch_all(&self.read)
                 .await?;
-                self.with_reactions(room, page_from(rows, limit)).await
+                let mut page = self.with_reactions(room, page_from(rows, limit)).await?;
+                self.with_threads(page.messages.iter_mut()).await?;
+                Ok(page)
             }
 
             async fn before(&self, room: RoomId, before_seq: u64, limit: u32) -> StoreResult<Page> {
                 let rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where room_id = $1 and seq < $2 \
-                     order by seq desc limit $3"))
+                     and thread_root_id is null order by seq desc limit $3"))
                 .bind(room.0)
                 .bind(seq_in(before_seq))
                 .bind(limit_in(limit) + 1)
                 .fetch_all(&self.read)
                 .await?;
-                self.with_reactions(room, page_from(rows, limit)).await
+                let mut page = self.with_reactions(room, page_from(rows, limit)).await?;
+                self.with_threads(page.messages.iter_mut()).await?;
+                Ok(page)
             }
 
             async fn events_after(&self, room: RoomId, after_seq: u64, limit: u32) -> StoreResult<Vec<Event>> {
@@ -1580,6 +1699,7 @@ macro_rules! sql_store {
                     .fetch_all(&self.read)
                     .await?;
                 attach_reactions(events.iter_mut().map(|e| &mut e.message), &group_reactions(rows));
+                self.with_threads(events.iter_mut().map(|e| &mut e.message)).await?;
                 Ok(events)
             }
 
@@ -1593,7 +1713,56 @@ macro_rules! sql_store {
                     return Ok(None);
                 };
                 message.reactions = Self::reactions_of(&self.read, id).await?;
+                self.with_threads(std::iter::once(&mut message)).await?;
                 Ok(Some(message))
+            }
+
+            async fn thread(&self, room: RoomId, root: MessageId, limit: u32) -> StoreResult<Option<Thread>> {
+                let Some(root) = self.message(root).await?.filter(|m| m.room_id == room && m.thread_root.is_none()) else {
+                    return Ok(None);
+                };
+                let mut rows = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                     where thread_root_id = $1 order by seq desc limit $2"))
+                    .bind(root.id.0)
+                    .bind(limit_in(limit) + 1)
+                    .fetch_all(&self.read)
+                    .await?;
+                let limit = limit.clamp(1, 1000) as usize;
+                let has_more = rows.len() > limit;
+                rows.truncate(limit);
+                let mut replies: Vec<Message> = rows.into_iter().rev().map(Message::from).collect();
+                for m in &mut replies {
+                    m.reactions = Self::reactions_of(&self.read, m.id).await?;
+                }
+                Ok(Some(Thread { root, replies, has_more }))
+            }
+
+            async fn mark_thread_read(&self, root: MessageId, user: UserId, seq: u64) -> StoreResult<u64> {
+                let row: (i64,) = sqlx::query_as(
+                    "insert into thread_reads (root_id, user_id, last_read_seq) values ($1, $2, $3) \
+                     on conflict (root_id, user_id) do update set last_read_seq = \
+                       case when thread_reads.last_read_seq > excluded.last_read_seq \
+                         then thread_reads.last_read_seq else excluded.last_read_seq end \
+                     returning last_read_seq",
+                )
+                .bind(root.0)
+                .bind(user.0)
+                .bind(seq_in(seq))
+                .fetch_one(&self.write)
+                .await?;
+                Ok(seq_out(row.0))
+            }
+
+            async fn thread_reads(&self, room: RoomId, user: UserId) -> StoreResult<Vec<(MessageId, u64)>> {
+                let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+                    "select t.root_id, t.last_read_seq from thread_reads t \
+                     join messages m on m.id = t.root_id where m.room_id = $1 and t.user_id = $2",
+                )
+                .bind(room.0)
+                .bind(user.0)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|(root, seq)| (MessageId(root), seq_out(seq))).collect())
             }
 
             async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>> {

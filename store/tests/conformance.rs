@@ -866,6 +866,154 @@ fn row(emoji: &str, count: u32, who: &[&str]) -> (String, u32, Vec<String>) {
     )
 }
 
+fn reply(author: UserId, cmid: &str, body: &str, root: MessageId) -> WriteCommand {
+    WriteCommand::Reply {
+        author,
+        client_msg_id: ClientMsgId::parse(cmid).unwrap(),
+        body: Body::parse(body).unwrap(),
+        root,
+    }
+}
+
+async fn thread_replies_are_room_events_kept_out_of_room_pages(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    store.join_public(r.id, bo.id).await.unwrap();
+    let root = applied(write_one(&*store, r.id, send(ana.id, "a1", "lunch?")).await).message;
+    let r1 = applied(write_one(&*store, r.id, reply(bo.id, "b1", "yes", root.id)).await);
+    assert_eq!((r1.seq, r1.message.thread_root), (2, Some(root.id)));
+    applied(write_one(&*store, r.id, send(ana.id, "a2", "in the room")).await);
+    let r2 = applied(write_one(&*store, r.id, reply(ana.id, "a3", "where?", root.id)).await);
+
+    // A retried reply is the original, and writes nothing.
+    match write_one(&*store, r.id, reply(bo.id, "b1", "yes", root.id)).await {
+        Ok(WriteOutcome::Duplicate(e)) => assert_eq!(e.message.id, r1.message.id),
+        other => panic!("{other:?}"),
+    }
+    // Room pages hold roots only, each with its summary.
+    let page = store.latest(r.id, 10).await.unwrap();
+    let bodies: Vec<&str> = page.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["lunch?", "in the room"]);
+    let summary = page.messages[0].thread.expect("the root has a thread");
+    assert_eq!((summary.replies, summary.last_reply_seq), (2, r2.seq));
+    assert_eq!(summary.last_reply_at, r2.message.created_at);
+    assert_eq!(page.messages[1].thread, None);
+    let older = store.before(r.id, 3, 10).await.unwrap();
+    assert_eq!(older.messages.len(), 1, "scrollback skips replies too");
+    // Resume carries the replies with their root named.
+    let events = store.events_after(r.id, 0, 10).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(events[1].message.thread_root, Some(root.id));
+    assert_eq!(events[0].message.thread.map(|t| t.replies), Some(2));
+    // The thread itself, oldest first; a deleted reply stays as a tombstone, uncounted.
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Delete {
+                author: bo.id,
+                message: r1.message.id,
+            },
+        )
+        .await,
+    );
+    let thread = store.thread(r.id, root.id, 50).await.unwrap().unwrap();
+    assert_eq!(thread.root.id, root.id);
+    assert_eq!(thread.root.thread.map(|t| t.replies), Some(1));
+    let replies: Vec<(&str, bool)> = thread
+        .replies
+        .iter()
+        .map(|m| (m.body.as_str(), m.deleted))
+        .collect();
+    assert_eq!(replies, [("", true), ("where?", false)]);
+    assert!(!thread.has_more);
+    let newest = store.thread(r.id, root.id, 1).await.unwrap().unwrap();
+    assert!(newest.has_more && newest.replies.len() == 1);
+    // Replies are not the room's unread messages.
+    let unread = store.rooms_of(bo.id).await.unwrap()[0].unread;
+    assert_eq!(
+        unread, 2,
+        "ana's two room messages; her reply counts in its thread"
+    );
+}
+
+async fn replies_need_a_live_root_of_the_room(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let other = room(&*store, ana.id, RoomKind::Public, "other").await;
+    let root = applied(write_one(&*store, r.id, send(ana.id, "a1", "root")).await).message;
+    let elsewhere = applied(write_one(&*store, other.id, send(ana.id, "o1", "x")).await).message;
+    let r1 = applied(write_one(&*store, r.id, reply(ana.id, "a2", "reply", root.id)).await);
+    assert_eq!(
+        write_one(&*store, r.id, reply(ana.id, "a3", "x", elsewhere.id))
+            .await
+            .unwrap_err(),
+        WriteError::NoSuchMessage,
+        "a root of another room"
+    );
+    assert_eq!(
+        write_one(&*store, r.id, reply(ana.id, "a4", "x", r1.message.id))
+            .await
+            .unwrap_err(),
+        WriteError::NotARoot
+    );
+    applied(
+        write_one(
+            &*store,
+            r.id,
+            WriteCommand::Delete {
+                author: ana.id,
+                message: root.id,
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        write_one(&*store, r.id, reply(ana.id, "a5", "x", root.id))
+            .await
+            .unwrap_err(),
+        WriteError::Deleted
+    );
+    assert!(
+        store.thread(other.id, root.id, 10).await.unwrap().is_none(),
+        "wrong room"
+    );
+    assert!(
+        store
+            .thread(r.id, r1.message.id, 10)
+            .await
+            .unwrap()
+            .is_none(),
+        "not a root"
+    );
+    // Refusals took no seq: the room's last seq is the root, the reply and the delete.
+    assert_eq!(store.room(r.id).await.unwrap().unwrap().last_seq, 3);
+}
+
+async fn thread_read_markers_only_move_forward(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let r = room(&*store, ana.id, RoomKind::Public, "general").await;
+    let root = applied(write_one(&*store, r.id, send(ana.id, "a1", "root")).await).message;
+    assert!(store.thread_reads(r.id, bo.id).await.unwrap().is_empty());
+    assert_eq!(store.mark_thread_read(root.id, bo.id, 5).await.unwrap(), 5);
+    assert_eq!(
+        store.mark_thread_read(root.id, bo.id, 3).await.unwrap(),
+        5,
+        "never back"
+    );
+    assert_eq!(store.mark_thread_read(root.id, bo.id, 7).await.unwrap(), 7);
+    assert_eq!(
+        store.thread_reads(r.id, bo.id).await.unwrap(),
+        vec![(root.id, 7)]
+    );
+    assert!(store.thread_reads(r.id, ana.id).await.unwrap().is_empty());
+}
+
 async fn reactions_are_events_that_carry_counts_and_who(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
     let bo = user(&*store, "bo").await;
@@ -1272,6 +1420,9 @@ conformance!(
     unread_counts_follow_the_read_marker,
     mentions_count_among_unread_messages,
     read_markers_list_every_member,
+    thread_replies_are_room_events_kept_out_of_room_pages,
+    replies_need_a_live_root_of_the_room,
+    thread_read_markers_only_move_forward,
     the_writer_orders_concurrent_sends_without_gaps,
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
     reactions_are_events_that_carry_counts_and_who,

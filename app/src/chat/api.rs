@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use protocol::ids::{RoomId, Seq};
+use protocol::ids::{MessageId, RoomId, Seq};
 use protocol::{MessageView, UserView};
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,22 @@ pub struct RoomPage {
     /// Members by handle, at most [`MEMBERS_LISTED`].
     pub members: Vec<UserView>,
     pub member_count: u32,
+    /// How far the reader has read each thread of the room they have opened, by root.
+    #[serde(default)]
+    pub thread_reads: Vec<(MessageId, Seq)>,
+}
+
+/// Most replies a thread shows at once (the newest).
+pub const THREAD_PAGE: u32 = 200;
+
+/// A thread as first shown: its root and newest replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadPage {
+    pub root: MessageView,
+    /// Oldest first.
+    pub replies: Vec<MessageView>,
+    /// Older replies exist than those listed.
+    pub has_more: bool,
 }
 
 /// One message found by a search, with the room it is in.
@@ -147,6 +163,24 @@ mod server {
             );
         }
         err
+    }
+
+    /// Whether `user` may read `room`: a member, or anyone for a public room.
+    pub async fn may_read(
+        store: &dyn store::Store,
+        room: protocol::ids::RoomId,
+        user: protocol::ids::UserId,
+    ) -> Result<(), ChatError> {
+        let found = store
+            .room(room)
+            .await
+            .map_err(internal)?
+            .ok_or(ChatError::NotFound)?;
+        let member = store.membership(room, user).await.map_err(internal)?;
+        if member.is_none() && found.kind != store::RoomKind::Public {
+            return Err(ChatError::Forbidden);
+        }
+        Ok(())
     }
 
     /// The store and the signed-in user, or [`ChatError::SignedOut`].
@@ -286,7 +320,71 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
                 .take(MEMBERS_LISTED)
                 .map(|u| u.view())
                 .collect(),
+            thread_reads: if membership.is_some() {
+                store.thread_reads(room, me.id).await.map_err(internal)?
+            } else {
+                Vec::new()
+            },
         })
+    }
+    .await;
+    result.map_err(respond)
+}
+
+/// A thread of a room the reader may read (as for [`load_room`]): its root and newest
+/// replies.
+#[server(prefix = "/api/chat", endpoint = "thread")]
+pub async fn load_thread(room: RoomId, root: MessageId) -> Result<ThreadPage, ChatError> {
+    use self::server::*;
+    let result = async {
+        let (store, me) = signed_in().await?;
+        may_read(&*store, room, me.id).await?;
+        let thread = store
+            .thread(room, root, THREAD_PAGE)
+            .await
+            .map_err(internal)?
+            .ok_or(ChatError::NotFound)?;
+        let mut authors = std::collections::HashMap::new();
+        let root_view = thread
+            .root
+            .view(author(&*store, &mut authors, thread.root.author_id).await?);
+        let mut replies = Vec::with_capacity(thread.replies.len());
+        for m in &thread.replies {
+            replies.push(m.view(author(&*store, &mut authors, m.author_id).await?));
+        }
+        Ok(ThreadPage {
+            root: root_view,
+            replies,
+            has_more: thread.has_more,
+        })
+    }
+    .await;
+    result.map_err(respond)
+}
+
+/// Moves the reader's marker in a thread of one of their rooms forward to `seq`; returns
+/// the marker after.
+#[server(prefix = "/api/chat", endpoint = "thread_read")]
+pub async fn mark_thread_read(room: RoomId, root: MessageId, seq: Seq) -> Result<Seq, ChatError> {
+    use self::server::*;
+    let result = async {
+        let (store, me) = signed_in().await?;
+        if store
+            .membership(room, me.id)
+            .await
+            .map_err(internal)?
+            .is_none()
+        {
+            return Err(ChatError::Forbidden);
+        }
+        match store.message(root).await.map_err(internal)? {
+            Some(m) if m.room_id == room && m.thread_root.is_none() => {}
+            _ => return Err(ChatError::NotFound),
+        }
+        store
+            .mark_thread_read(root, me.id, seq)
+            .await
+            .map_err(internal)
     }
     .await;
     result.map_err(respond)

@@ -307,6 +307,18 @@ pub fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 ClientFrame::CreateRoom { req, name, private }
             }
             RequestKind::OpenDm { user } => ClientFrame::OpenDm { req, user },
+            RequestKind::Reply {
+                room,
+                root,
+                client_msg_id,
+                body,
+            } => ClientFrame::Reply {
+                req,
+                room,
+                thread: root,
+                client_msg_id,
+                body,
+            },
             RequestKind::Invite { room, user } => ClientFrame::Invite { req, room, user },
             RequestKind::React {
                 room,
@@ -624,7 +636,9 @@ impl Client {
                 message,
             } => {
                 let author = message.author.id;
-                let is_new_message = kind == protocol::EventKind::Message;
+                // A thread reply is news for its thread only (the timeline counts it on its root).
+                let is_new_message =
+                    kind == protocol::EventKind::Message && message.thread_root.is_none();
                 let mine = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
                 // Kept for the unread badge and a notification, as `message` moves on.
                 let arrival = (is_new_message && !mine).then(|| {
@@ -864,6 +878,8 @@ impl Client {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            thread_root: None,
+            thread: None,
         };
         self.chat.timelines.update(|t| {
             if let Some(tl) = t.get_mut(&item.room) {
@@ -1004,7 +1020,7 @@ fn is_visible() -> bool {
         .unwrap_or(true)
 }
 
-fn new_client_msg_id() -> String {
+pub fn new_client_msg_id() -> String {
     let r = |_| (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
     format!("{:x}-{:08x}{:08x}", now_ms() as u64, r(0), r(1))
 }

@@ -43,6 +43,9 @@ pub struct Chat {
     pub loading_older: RwSignal<Vec<RoomId>>,
     pub outbox: RwSignal<Outbox>,
     pub presence: RwSignal<HashMap<RoomId, RoomPresence>>,
+    /// How far the reader has read each thread, by root (from the room page, then moved
+    /// here as threads are read).
+    pub thread_reads: RwSignal<HashMap<MessageId, u64>>,
     /// Read receipts of small rooms and DMs: each other member's marker, by room.
     pub receipts: RwSignal<HashMap<RoomId, HashMap<UserId, protocol::ReadReceipt>>>,
     /// Who is typing where (never oneself).
@@ -70,6 +73,7 @@ impl Chat {
             presence: RwSignal::new(HashMap::new()),
             typing: RwSignal::new(HashMap::new()),
             receipts: RwSignal::new(HashMap::new()),
+            thread_reads: RwSignal::new(HashMap::new()),
             notices: RwSignal::new(Vec::new()),
             open_room: RwSignal::new(None),
             utc_offset_min: RwSignal::new(0),
@@ -178,6 +182,12 @@ impl Chat {
             });
         }
         self.set_unread(room, 0);
+        self.thread_reads.update(|held| {
+            for (root, seq) in &page.thread_reads {
+                let at = held.entry(*root).or_default();
+                *at = (*at).max(*seq);
+            }
+        });
         #[cfg(feature = "hydrate")]
         super::client::watch(room);
     }
@@ -278,6 +288,55 @@ impl Chat {
         );
     }
 
+    /// Loads the thread of `root` into the room's timeline (browser only).
+    pub fn open_thread(&self, room: RoomId, root: MessageId) {
+        #[cfg(feature = "hydrate")]
+        {
+            let chat = *self;
+            leptos::task::spawn_local(async move {
+                match super::api::load_thread(room, root).await {
+                    Ok(page) => chat.timelines.update(|t| {
+                        t.entry(room)
+                            .or_default()
+                            .load_thread(page.root, page.replies)
+                    }),
+                    Err(e) => chat.notify(format!("Could not open the thread: {e}")),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (room, root);
+    }
+
+    /// Marks the thread of `root` read up to `seq` (its newest reply), here and on the
+    /// server.
+    pub fn read_thread(&self, room: RoomId, root: MessageId, seq: u64) {
+        if self
+            .thread_reads
+            .with_untracked(|r| r.get(&root).is_some_and(|&s| s >= seq))
+        {
+            return;
+        }
+        self.thread_reads.update(|r| {
+            r.insert(root, seq);
+        });
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let _ = super::api::mark_thread_read(room, root, seq).await;
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = room;
+    }
+
+    /// A fresh id for a send or reply (retrying one reuses it).
+    pub fn fresh_client_msg_id(&self) -> protocol::names::ClientMsgId {
+        #[cfg(feature = "hydrate")]
+        let raw = super::client::new_client_msg_id();
+        #[cfg(not(feature = "hydrate"))]
+        let raw = "server".to_string();
+        protocol::names::ClientMsgId::parse(&raw).expect("generated ids are valid")
+    }
+
     pub(crate) fn set_unread(&self, room: RoomId, unread: u64) {
         self.rooms.update(|rooms| {
             if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
@@ -304,6 +363,13 @@ pub enum RequestKind {
     },
     Leave {
         room: RoomId,
+    },
+    /// A reply in the thread of `root`.
+    Reply {
+        room: RoomId,
+        root: MessageId,
+        client_msg_id: protocol::names::ClientMsgId,
+        body: protocol::names::Body,
     },
     /// Add or remove one's reaction.
     React {

@@ -52,6 +52,9 @@ pub struct Timeline {
     pub last_seq: Seq,
     /// Older messages exist on the server before the first line.
     pub has_more: bool,
+    /// The replies of the threads opened here, by root, oldest first. A thread not held
+    /// is loaded when opened; live replies to it only update its root's summary.
+    pub threads: std::collections::HashMap<MessageId, Vec<MessageView>>,
 }
 
 impl Timeline {
@@ -61,6 +64,7 @@ impl Timeline {
             lines: Vec::with_capacity(messages.len()),
             last_seq,
             has_more,
+            threads: Default::default(),
         };
         t.merge_older(messages, has_more);
         t.has_more = has_more;
@@ -83,11 +87,64 @@ impl Timeline {
             };
         }
         self.last_seq = seq;
+        if let Some(root) = message.thread_root {
+            self.apply_reply(root, kind, message);
+            return Applied::Applied;
+        }
         match kind {
             EventKind::Message => self.upsert(message),
             EventKind::Edited | EventKind::Deleted | EventKind::Reaction => self.replace(message),
         }
         Applied::Applied
+    }
+
+    /// A thread's replies as loaded (`load_thread`): they replace what is held for it, and
+    /// its root (if held) takes the summary the page came with.
+    pub fn load_thread(&mut self, root: MessageView, replies: Vec<MessageView>) {
+        let id = root.id;
+        self.replace_existing(&root);
+        self.threads.insert(id, replies);
+    }
+
+    /// A reply event: into its thread if held, and counted on its root if held.
+    fn apply_reply(&mut self, root: MessageId, kind: EventKind, reply: MessageView) {
+        if let Some(line) = self.lines.iter_mut().find(|l| l.message.id == root) {
+            let held = self
+                .threads
+                .get(&root)
+                .and_then(|t| t.iter().find(|r| r.id == reply.id));
+            let summary = &mut line.message.thread;
+            match kind {
+                EventKind::Message if held.is_none() => {
+                    let t = summary.get_or_insert(protocol::ThreadView {
+                        replies: 0,
+                        last_reply_seq: 0,
+                        last_reply_at: 0,
+                    });
+                    t.replies += 1;
+                    t.last_reply_seq = t.last_reply_seq.max(reply.seq);
+                    t.last_reply_at = t.last_reply_at.max(reply.created_at);
+                    line.rev += 1;
+                }
+                EventKind::Deleted if !held.is_some_and(|r| r.deleted) => {
+                    if let Some(t) = summary {
+                        t.replies = t.replies.saturating_sub(1);
+                        line.rev += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(replies) = self.threads.get_mut(&root) {
+            match replies.iter_mut().find(|r| r.id == reply.id) {
+                Some(held) => *held = reply,
+                None if kind == EventKind::Message => {
+                    let at = replies.partition_point(|r| r.seq < reply.seq);
+                    replies.insert(at, reply);
+                }
+                None => {}
+            }
+        }
     }
 
     /// Our own send was acked before (or after) its event arrived: show it as confirmed.
@@ -207,8 +264,13 @@ impl Timeline {
     fn replace_existing(&mut self, message: &MessageView) -> bool {
         match self.lines.iter_mut().find(|l| l.message.id == message.id) {
             Some(line) => {
-                if line.message != *message || line.local.is_some() {
-                    line.message = message.clone();
+                // Live events of a root carry no thread summary: keep the one held.
+                let mut message = message.clone();
+                if message.thread.is_none() {
+                    message.thread = line.message.thread;
+                }
+                if line.message != message || line.local.is_some() {
+                    line.message = message;
                     line.local = None;
                     line.rev += 1;
                 }
@@ -241,6 +303,8 @@ pub(crate) mod tests {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            thread_root: None,
+            thread: None,
         }
     }
 
@@ -265,6 +329,80 @@ pub(crate) mod tests {
         );
         assert_eq!(bodies(&t), ["a", "b"]);
         assert_eq!(t.last_seq, 2);
+    }
+
+    fn reply_to(seq: Seq, body: &str, root: &MessageView) -> MessageView {
+        MessageView {
+            thread_root: Some(root.id),
+            created_at: seq as i64 * 10,
+            ..msg(seq, body)
+        }
+    }
+
+    fn replies_of(t: &Timeline) -> Option<u32> {
+        t.lines[0].message.thread.map(|t| t.replies)
+    }
+
+    #[test]
+    fn replies_count_on_their_root_and_stay_out_of_the_list() {
+        let root = msg(1, "root");
+        let mut t = Timeline::from_page(vec![root.clone()], 1, false);
+        assert_eq!(
+            t.apply(2, EventKind::Message, reply_to(2, "r1", &root)),
+            Applied::Applied
+        );
+        assert_eq!(bodies(&t), ["root"], "a reply is not a line of the room");
+        assert_eq!(t.last_seq, 2, "but it takes its seq");
+        let summary = t.lines[0].message.thread.unwrap();
+        assert_eq!(
+            (
+                summary.replies,
+                summary.last_reply_seq,
+                summary.last_reply_at
+            ),
+            (1, 2, 20)
+        );
+        // A replay changes nothing; an edit of the root keeps the summary.
+        assert_eq!(
+            t.apply(2, EventKind::Message, reply_to(2, "r1", &root)),
+            Applied::Duplicate
+        );
+        t.apply(3, EventKind::Edited, msg(1, "root!"));
+        assert_eq!(
+            (bodies(&t), replies_of(&t)),
+            (vec!["root!".to_string()], Some(1))
+        );
+        // A deleted reply stops counting.
+        let mut gone = reply_to(2, "", &root);
+        gone.deleted = true;
+        t.apply(4, EventKind::Deleted, gone);
+        assert_eq!(replies_of(&t), Some(0));
+    }
+
+    #[test]
+    fn a_loaded_thread_takes_live_replies_once() {
+        let root = msg(1, "root");
+        let mut t = Timeline::from_page(vec![root.clone()], 1, false);
+        let mut loaded_root = root.clone();
+        loaded_root.thread = Some(protocol::ThreadView {
+            replies: 1,
+            last_reply_seq: 2,
+            last_reply_at: 20,
+        });
+        // The thread was read after reply 2 was committed but before its event arrived.
+        t.load_thread(loaded_root, vec![reply_to(2, "r1", &root)]);
+        t.apply(2, EventKind::Message, reply_to(2, "r1", &root));
+        t.apply(3, EventKind::Message, reply_to(3, "r2", &root));
+        let thread: Vec<&str> = t.threads[&root.id]
+            .iter()
+            .map(|m| m.body.as_str())
+            .collect();
+        assert_eq!(thread, ["r1", "r2"]);
+        assert_eq!(
+            replies_of(&t),
+            Some(2),
+            "the reply in the loaded page is not counted twice"
+        );
     }
 
     #[test]

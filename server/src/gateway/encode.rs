@@ -32,7 +32,7 @@ pub fn event_frame(event: &Event, author: UserView) -> ServerFrame {
 /// The `type` of an encoded server frame, for the frames-out metric. Frames are encoded
 /// with their tag first, so this reads a prefix instead of parsing.
 pub fn frame_type(text: &str) -> &'static str {
-    const TYPES: [&str; 11] = [
+    const TYPES: [&str; 12] = [
         "welcome",
         "pong",
         "ack",
@@ -43,6 +43,7 @@ pub fn frame_type(text: &str) -> &'static str {
         "presence_diff",
         "presence",
         "typing",
+        "receipts",
         "personal",
     ];
     let Some(rest) = text.strip_prefix("{\"type\":\"") else {

@@ -227,7 +227,8 @@ impl Gateway {
     /// messages).
     fn on_commit(&self, event: &store::Event) {
         self.publish_event(event);
-        if event.kind == store::EventKind::Message {
+        // A thread reply is not news for the room's unread counts; its thread shows it.
+        if event.kind == store::EventKind::Message && event.message.thread_root.is_none() {
             let mentions = protocol::mentions::scan(&event.message.body);
             self.publish(broker::Envelope::Unread {
                 room: event.room_id,

@@ -75,6 +75,9 @@ impl From<WriteFailure> for Failure {
             WriteFailure::Refused(WriteError::NoSuchRoom) => {
                 fail(ErrorCode::NotFound, "no such room")
             }
+            WriteFailure::Refused(WriteError::NotARoot) => {
+                fail(ErrorCode::InvalidField, WriteError::NotARoot.to_string())
+            }
             WriteFailure::Refused(WriteError::TooManyReactions) => fail(
                 ErrorCode::Forbidden,
                 WriteError::TooManyReactions.to_string(),
@@ -148,6 +151,21 @@ impl ClientState {
                 body,
                 ..
             } => self.send(room, client_msg_id, body).await,
+            ClientFrame::Reply {
+                room,
+                thread,
+                client_msg_id,
+                body,
+                ..
+            } => {
+                let reply = WriteCommand::Reply {
+                    author: self.me.id,
+                    client_msg_id,
+                    body,
+                    root: thread,
+                };
+                self.write(room, reply).await
+            }
             ClientFrame::Edit {
                 room,
                 message_id,

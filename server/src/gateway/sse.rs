@@ -444,6 +444,7 @@ async fn missed(
             for e in events {
                 after = e.seq;
                 if e.kind == store::EventKind::Message
+                    && e.message.thread_root.is_none()
                     && e.message.author_id != user
                     && !e.message.deleted
                     && e.created_at >= since

@@ -37,4 +37,5 @@ mod reactions;
 mod realtime;
 mod receipts;
 mod sse;
+mod threads;
 mod wsclient;

@@ -32,6 +32,8 @@ pub fn MessageList(
     room: RoomId,
     page: RoomPage,
     editing: RwSignal<Option<Editing>>,
+    /// The thread open beside the room.
+    thread: RwSignal<Option<protocol::ids::MessageId>>,
 ) -> impl IntoView {
     let chat = use_chat();
     let first = Timeline::from_page(page.messages, page.last_seq, page.has_more);
@@ -192,7 +194,7 @@ pub fn MessageList(
                 }}
             </p>
             <For each=move || lines.get() key=|l| (l.message.id, l.rev) let:line>
-                <MessageRow line room editing target seen dm />
+                <MessageRow line room editing target seen dm thread />
             </For>
             <For
                 each=move || pending.get()
@@ -235,6 +237,7 @@ fn MessageRow(
     /// Names of those whose read receipt sits under each message, by seq.
     seen: Memo<std::collections::HashMap<u64, Vec<String>>>,
     dm: bool,
+    thread: RwSignal<Option<protocol::ids::MessageId>>,
 ) -> impl IntoView {
     let chat = use_chat();
     let m = line.message;
@@ -262,17 +265,36 @@ fn MessageRow(
     };
     let tools = move || {
         let body = body.clone();
-        (mine() && !deleted && settled).then(|| {
+        (!deleted && settled).then(|| {
             view! {
                 <div class="message__tools">
-                    <button class="tool" aria-label="Edit message"
-                        on:click=move |_| editing.set(Some(Editing { id, body: body.clone() }))>"Edit"</button>
-                    <button class="tool" aria-label="Delete message"
-                        on:click=move |_| chat.delete(room, id)>"Delete"</button>
+                    <button class="tool" aria-label="Reply in thread"
+                        on:click=move |_| thread.set(Some(id))>"Reply"</button>
+                    {mine().then(|| view! {
+                        <button class="tool" aria-label="Edit message"
+                            on:click=move |_| editing.set(Some(Editing { id, body: body.clone() }))>"Edit"</button>
+                        <button class="tool" aria-label="Delete message"
+                            on:click=move |_| chat.delete(room, id)>"Delete"</button>
+                    })}
                 </div>
             }
         })
     };
+    let summary = m.thread.filter(|t| t.replies > 0);
+    let thread_link = summary.map(|t| {
+        let last = t.last_reply_seq;
+        let unread = move || chat.thread_reads.with(|r| r.get(&id).is_none_or(|&seen| seen < last));
+        let label = if t.replies == 1 { "1 reply".to_string() } else { format!("{} replies", t.replies) };
+        let at = t.last_reply_at;
+        view! {
+            <button class="thread-link" class:thread-link--unread=unread data-testid="thread-link"
+                data-unread=move || unread().to_string()
+                on:click=move |_| thread.set(Some(id))>
+                <span class="thread-link__count">{label}</span>
+                <span class="thread-link__last">{move || format!("last {}", clock(at, chat.utc_offset_min.get()))}</span>
+            </button>
+        }
+    });
     view! {
         <article class="message" class:message--mine=mine class:message--deleted=deleted
             class:message--target=move || target.get() == Some(seq)
@@ -291,6 +313,7 @@ fn MessageRow(
                     <Reactions room message=id reactions=m.reactions.clone() />
                 }.into_any()
             }}
+            {thread_link}
             {tools}
             {move || seen.with(|s| s.get(&seq).map(|names| {
                 let line = receipts::seen_text(names, dm);
@@ -335,7 +358,7 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
 /// (marked when they name the reader), and http(s) links as anchors that open elsewhere. (A `div` holds it: a `pre` may not sit
 /// inside a `p`.)
 #[component]
-fn Formatted(text: String) -> impl IntoView {
+pub fn Formatted(text: String) -> impl IntoView {
     nodes_view(parse(&text))
 }
 

@@ -14,5 +14,6 @@ pub mod room;
 pub mod screen;
 pub mod search;
 pub mod sidebar;
+pub mod thread;
 
 pub use screen::ChatScreen;

@@ -10,6 +10,7 @@ use protocol::ids::RoomId;
 use super::composer::{Composer, Editing};
 use super::dialogs::Dialog;
 use super::messages::MessageList;
+use super::thread::ThreadPane;
 use crate::chat::api::{RoomKind, RoomPage, load_room};
 use crate::chat::state::{RequestKind, use_chat};
 use crate::chat::text::typing_line;
@@ -57,6 +58,8 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let title = page.room.title.clone();
     let show_members = RwSignal::new(false);
     let editing = RwSignal::new(None::<Editing>);
+    // The thread open beside the room, by its root.
+    let thread = RwSignal::new(None::<protocol::ids::MessageId>);
     let navigate = leptos_router::hooks::use_navigate();
     let leave = move |_| {
         let navigate = navigate.clone();
@@ -99,10 +102,11 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             </header>
             <div class="room__body">
                 <div class="room__conversation">
-                    <MessageList room page=page.clone() editing />
+                    <MessageList room page=page.clone() editing thread />
                     <p class="typing" data-testid="typing" aria-live="polite">{typing}</p>
                     <Composer room title=title.clone() editing members=page.members.clone() />
                 </div>
+                {move || thread.get().map(|root| view! { <ThreadPane room root open=thread /> })}
                 <Members room members=page.members.clone() total=page.member_count shown=show_members />
             </div>
         </section>
