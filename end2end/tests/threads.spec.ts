@@ -63,5 +63,15 @@ test("replies live in a thread beside the room, counted on their root, with thei
   await expect(boLink).toHaveAttribute("data-unread", "true");
   await ana.page.reload();
   await expect(row(ana.page, "who is on call?").getByTestId("thread-link")).toHaveAttribute("data-unread", "false");
+
+  // Bo deletes his reply: a tombstone in the thread, and one reply fewer on the root.
+  await boLink.click();
+  const boPane = bo.page.getByTestId("thread");
+  await expect(boPane.getByTestId("reply")).toHaveCount(3);
+  await boPane.getByTestId("reply").first().hover();
+  await boPane.getByTestId("reply").first().getByRole("button", { name: "Delete reply" }).click();
+  await expect(boPane.getByTestId("reply").first()).toContainText("This reply was deleted.");
+  await expect(boLink).toContainText("2 replies");
+  await expect(row(ana.page, "who is on call?").getByTestId("thread-link")).toContainText("2 replies");
   expect(ana.problems.concat(bo.problems)).toEqual([]);
 });

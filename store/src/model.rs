@@ -121,10 +121,11 @@ pub struct RoomSummary {
     pub room: Room,
     pub last_read_seq: u64,
     /// Messages (not edits or deletes) after the read marker, not written by the member,
-    /// and not deleted.
+    /// and not deleted: the room's own (not thread replies), and the thread replies that
+    /// mention the member.
     pub unread: u64,
     /// Those of the unread messages that mention the member (`@handle` or `@room`, as
-    /// [`protocol::mentions::scan`] reads a body).
+    /// [`protocol::mentions::scan`] reads a body), in the room or in its threads.
     pub mentions: u64,
     /// For a DM, the other member.
     pub dm_peer: Option<User>,

@@ -547,6 +547,14 @@ fn page_from(mut rows: Vec<MessageRow>, limit: u32) -> Page {
     Page { messages, has_more }
 }
 
+/// A member's unread mentions in one room: all of them, and those in thread replies
+/// (which count as unread in the room only because they mention the member).
+#[derive(Debug, Default, Clone, Copy)]
+struct UnreadMentions {
+    all: u64,
+    in_threads: u64,
+}
+
 /// Most unread bodies with an `@` that [`Store::rooms_of`] reads to count mentions.
 const MENTION_SCAN_MAX: i64 = 10_000;
 
@@ -559,23 +567,27 @@ macro_rules! sql_store {
             async fn unread_mentions(
                 &self,
                 user: UserId,
-            ) -> StoreResult<std::collections::HashMap<RoomId, u64>> {
-                let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-                    "select x.room_id, x.body, u.handle from memberships m \
+            ) -> StoreResult<std::collections::HashMap<RoomId, UnreadMentions>> {
+                let rows: Vec<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+                    "select x.room_id, x.body, u.handle, x.thread_root_id from memberships m \
                        join users u on u.id = m.user_id \
                        join messages x on x.room_id = m.room_id and x.seq > m.last_read_seq \
                      where m.user_id = $1 and x.author_id <> $1 and not x.deleted \
-                       and x.body like '%@%' and x.thread_root_id is null \
+                       and x.body like '%@%' \
                      limit $2",
                 )
                 .bind(user.0)
                 .bind(MENTION_SCAN_MAX)
                 .fetch_all(&self.read)
                 .await?;
-                let mut counts = std::collections::HashMap::new();
-                for (room, body, handle) in rows {
+                let mut counts: std::collections::HashMap<RoomId, UnreadMentions> = std::collections::HashMap::new();
+                for (room, body, handle, thread_root) in rows {
                     if protocol::mentions::scan(&body).includes(&handle) {
-                        *counts.entry(RoomId(room)).or_insert(0) += 1;
+                        let c = counts.entry(RoomId(room)).or_default();
+                        c.all += 1;
+                        if thread_root.is_some() {
+                            c.in_threads += 1;
+                        }
                     }
                 }
                 Ok(counts)
@@ -1595,12 +1607,12 @@ macro_rules! sql_store {
                             ),
                             _ => None,
                         };
-                        let room_mentions = mentions.get(&RoomId(r.room.id)).copied().unwrap_or(0);
+                        let room_mentions = mentions.get(&RoomId(r.room.id)).copied().unwrap_or_default();
                         Ok(RoomSummary {
                             room: r.room.into_room()?,
                             last_read_seq: seq_out(r.last_read_seq),
-                            unread: seq_out(r.unread),
-                            mentions: room_mentions,
+                            unread: seq_out(r.unread) + room_mentions.in_threads,
+                            mentions: room_mentions.all,
                             dm_peer,
                         })
                     })

@@ -939,6 +939,10 @@ async fn thread_replies_are_room_events_kept_out_of_room_pages(store: Arc<dyn St
         unread, 2,
         "ana's two room messages; her reply counts in its thread"
     );
+    // Unless it mentions him: then it is unread in the room too, as a mention.
+    applied(write_one(&*store, r.id, reply(ana.id, "a4", "@bo can you?", root.id)).await);
+    let summary = store.rooms_of(bo.id).await.unwrap().remove(0);
+    assert_eq!((summary.unread, summary.mentions), (3, 1));
 }
 
 async fn replies_need_a_live_root_of_the_room(store: Arc<dyn Store>) {

@@ -307,6 +307,11 @@ pub fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 ClientFrame::CreateRoom { req, name, private }
             }
             RequestKind::OpenDm { user } => ClientFrame::OpenDm { req, user },
+            RequestKind::DeleteReply { room, message } => ClientFrame::Delete {
+                req,
+                room,
+                message_id: message,
+            },
             RequestKind::Reply {
                 room,
                 root,
@@ -639,9 +644,11 @@ impl Client {
                 // A thread reply is news for its thread only (the timeline counts it on its root).
                 let is_new_message =
                     kind == protocol::EventKind::Message && message.thread_root.is_none();
+                let is_reply =
+                    kind == protocol::EventKind::Message && message.thread_root.is_some();
                 let mine = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
                 // Kept for the unread badge and a notification, as `message` moves on.
-                let arrival = (is_new_message && !mine).then(|| {
+                let arrival = ((is_new_message || is_reply) && !mine).then(|| {
                     let mention = chat.me.with_untracked(|m| {
                         m.as_ref().is_some_and(|m| {
                             protocol::mentions::scan(&message.body).includes(&m.handle)
@@ -689,6 +696,20 @@ impl Client {
                                 self.count_unread(room, mention);
                             }
                             self.alert(room, mention, Some(&author), Some(&body));
+                        }
+                    }
+                    // A reply that mentions the reader counts in the room (the server counts
+                    // it the same way) and may alert; other replies show on their root only.
+                    Applied::Applied if is_reply => {
+                        let reading = chat.open_room.get_untracked() == Some(room) && is_visible();
+                        if reading {
+                            self.mark_read(room);
+                        }
+                        if let Some((true, author, body)) = arrival {
+                            if !reading {
+                                self.count_unread(room, true);
+                            }
+                            self.alert(room, true, Some(&author), Some(&body));
                         }
                     }
                     _ => {}

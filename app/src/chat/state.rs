@@ -371,6 +371,11 @@ pub enum RequestKind {
         client_msg_id: protocol::names::ClientMsgId,
         body: protocol::names::Body,
     },
+    /// Delete one's own reply (shown when its event arrives, not before).
+    DeleteReply {
+        room: RoomId,
+        message: MessageId,
+    },
     /// Add or remove one's reaction.
     React {
         room: RoomId,

@@ -174,14 +174,14 @@ impl Hub {
         conns.len()
     }
 
-    /// Offers each of `members` (except `skip`) its `notice_for` on its local connections
-    /// that are not subscribed to `room`.
+    /// Offers each of `members` (except `skip`) its `notice_for` (if any) on its local
+    /// connections that are not subscribed to `room`.
     pub fn to_members_not_watching<'n>(
         &self,
         room: RoomId,
         members: &std::collections::HashSet<UserId>,
         skip: UserId,
-        notice_for: impl Fn(UserId) -> &'n Utf8Bytes,
+        notice_for: impl Fn(UserId) -> Option<&'n Utf8Bytes>,
     ) {
         let watching: std::collections::HashSet<u64> = {
             let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
@@ -193,10 +193,13 @@ impl Hub {
                 .collect()
         };
         for user in members.iter().filter(|u| **u != skip) {
+            let Some(notice) = notice_for(*user) else {
+                continue;
+            };
             let shard = self.shard(&self.users, user).read().expect("hub lock");
             for conn in shard.get(user).into_iter().flatten() {
                 if !watching.contains(&conn.id) {
-                    conn.offer_ephemeral(notice_for(*user));
+                    conn.offer_ephemeral(notice);
                 }
             }
         }

@@ -93,7 +93,8 @@ pub struct Gateway {
 
 /// The two unread notices of one message, and who gets the mention one.
 struct UnreadNotices {
-    plain: axum::extract::ws::Utf8Bytes,
+    /// `None` for a thread reply: only those it mentions are told.
+    plain: Option<axum::extract::ws::Utf8Bytes>,
     /// `None` when the message mentions no one.
     mention: Option<axum::extract::ws::Utf8Bytes>,
     everyone: bool,
@@ -227,13 +228,19 @@ impl Gateway {
     /// messages).
     fn on_commit(&self, event: &store::Event) {
         self.publish_event(event);
-        // A thread reply is not news for the room's unread counts; its thread shows it.
-        if event.kind == store::EventKind::Message && event.message.thread_root.is_none() {
+        if event.kind == store::EventKind::Message {
             let mentions = protocol::mentions::scan(&event.message.body);
+            // A thread reply is news in its thread, not in the room: only those it
+            // mentions hear of it.
+            let thread = event.message.thread_root.is_some();
+            if thread && mentions.is_empty() {
+                return;
+            }
             self.publish(broker::Envelope::Unread {
                 room: event.room_id,
                 seq: event.seq,
                 author: event.message.author_id,
+                thread,
                 everyone: mentions.everyone,
                 // Only what could be someone's handle travels (`@x` names no one).
                 mentions: mentions
@@ -286,9 +293,10 @@ impl Gateway {
                 room,
                 seq,
                 author,
+                thread,
                 everyone,
                 mentions,
-            } => self.unread_notices(room, seq, author, everyone, mentions),
+            } => self.unread_notices(room, seq, author, thread, everyone, mentions),
             broker::Envelope::Missed { room } => self.hub().fill(room),
             broker::Envelope::Ephemeral { room, frame, skip } => {
                 self.hub().publish_ephemeral(room, &frame, skip)
@@ -309,12 +317,14 @@ impl Gateway {
     }
 
     /// Tells this node's connections of `room`'s members (except the author) that are not
-    /// watching the room that a new message arrived (a mention, for those it calls out).
+    /// watching the room that a new message arrived (a mention, for those it calls out);
+    /// of a thread reply, only those it mentions.
     fn unread_notices(
         &self,
         room: RoomId,
         seq: protocol::ids::Seq,
         author: UserId,
+        thread: bool,
         everyone: bool,
         mentions: Vec<String>,
     ) {
@@ -324,7 +334,7 @@ impl Gateway {
             })
         };
         let notices = UnreadNotices {
-            plain: notice(false),
+            plain: (!thread).then(|| notice(false)),
             mention: (everyone || !mentions.is_empty()).then(|| notice(true)),
             everyone,
             mentions,
@@ -365,9 +375,9 @@ impl Gateway {
                                 .get(user)
                                 .is_some_and(|u| notices.mentions.contains(&u.handle)) =>
                     {
-                        mention
+                        Some(mention)
                     }
-                    _ => &notices.plain,
+                    _ => notices.plain.as_ref(),
                 }
             })
     }

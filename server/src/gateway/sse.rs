@@ -444,16 +444,19 @@ async fn missed(
             for e in events {
                 after = e.seq;
                 if e.kind == store::EventKind::Message
-                    && e.message.thread_root.is_none()
                     && e.message.author_id != user
                     && !e.message.deleted
                     && e.created_at >= since
                 {
-                    notices.push(PersonalEvent::Unread {
-                        room,
-                        seq: e.seq,
-                        mention: protocol::mentions::scan(&e.message.body).includes(handle),
-                    });
+                    let mention = protocol::mentions::scan(&e.message.body).includes(handle);
+                    // A thread reply is news only to those it mentions.
+                    if e.message.thread_root.is_none() || mention {
+                        notices.push(PersonalEvent::Unread {
+                            room,
+                            seq: e.seq,
+                            mention,
+                        });
+                    }
                 }
             }
             if n < 500 {

@@ -153,6 +153,7 @@ async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() 
         room,
         seq: 21,
         author: user,
+        thread: false,
         everyone: false,
         mentions: vec!["ana".into(), "bo".into()],
     });
@@ -164,6 +165,7 @@ async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() 
             room,
             seq: 21,
             author: user,
+            thread: false,
             everyone: false,
             mentions: vec!["ana".into(), "bo".into()],
         }]

@@ -1,6 +1,7 @@
 //! Threads over real sockets, on SQLite and on Postgres: a reply is acked with its seq
 //! and reaches every subscriber as an event naming its root; a resume replays it; it
-//! sends no unread notice to the room's other members; bad replies get clear codes.
+//! sends no unread notice to the room's other members but those it mentions; bad replies
+//! get clear codes.
 
 use protocol::ids::{MessageId, RoomId};
 use protocol::{ErrorCode, PersonalEvent, ServerFrame};
@@ -76,6 +77,31 @@ async fn replies_are_live_events_of_their_thread_and_resume(backend: Backend) {
     })
     .await;
 
+    // A reply that mentions Cy is news to her: a mention notice.
+    let (mention_seq, _) = acked(&b.ok(reply(room, root, "r5", "@cy can you cover?")).await);
+    match c
+        .push_where(|f| {
+            matches!(
+                f,
+                ServerFrame::Personal {
+                    event: PersonalEvent::Unread { .. }
+                }
+            )
+        })
+        .await
+    {
+        ServerFrame::Personal {
+            event: PersonalEvent::Unread { seq, mention, .. },
+        } => assert_eq!((seq, mention), (mention_seq, true)),
+        _ => unreachable!(),
+    }
+    let cy_room = app.store.rooms_of(cy.user.id).await.unwrap().remove(0);
+    assert_eq!(
+        (cy_room.unread, cy_room.mentions),
+        (2, 1),
+        "the root and the reply naming her"
+    );
+
     // A resume from before the reply replays it, root named.
     let mut a2 = Client::new(app.connect_as(&ana).await);
     a2.ok(subscribe(room, Some(1))).await;
@@ -98,10 +124,10 @@ async fn replies_are_live_events_of_their_thread_and_resume(backend: Backend) {
         ServerFrame::Snapshot {
             messages, last_seq, ..
         } => {
-            assert_eq!(last_seq, 2);
+            assert_eq!(last_seq, 3);
             assert_eq!(messages.len(), 1);
             let t = messages[0].thread.expect("a summary");
-            assert_eq!((t.replies, t.last_reply_seq), (1, 2));
+            assert_eq!((t.replies, t.last_reply_seq), (2, 3));
         }
         _ => unreachable!(),
     }

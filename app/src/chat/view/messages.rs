@@ -294,6 +294,7 @@ fn MessageRow(
                 <span class="thread-link__last">{move || format!("last {}", clock(at, chat.utc_offset_min.get()))}</span>
             </button>
         }
+        .into_any()
     });
     view! {
         <article class="message" class:message--mine=mine class:message--deleted=deleted
@@ -322,6 +323,9 @@ fn MessageRow(
             }))}
         </article>
     }
+    // Erased: a row's full view type is deep enough to overflow the compiler's query depth
+    // in release builds without `erase_components`.
+    .into_any()
 }
 
 #[component]

@@ -2,7 +2,8 @@
 //! subscription) and a box to reply. Opening it loads the replies; reading it (open, tab
 //! visible) moves the reader's thread marker, which clears the root's "new replies" mark.
 //! Replies are not optimistic: one shows when its event arrives, which on an acked reply
-//! is at once; a refused one stays in the box with the reason.
+//! is at once; a refused one stays in the box with the reason. One's own replies can be
+//! deleted (also shown when the event arrives); editing a reply is not offered yet.
 
 use leptos::prelude::*;
 use protocol::ids::{MessageId, RoomId};
@@ -105,6 +106,16 @@ pub fn ThreadPane(
                     None => view! { <p class="thread__loading">"Loading replies…"</p> }.into_any(),
                     Some(list) => list.into_iter().map(|m| {
                         let created = m.created_at;
+                        let id = m.id;
+                        let own = !m.deleted
+                            && chat.me.with_untracked(|me| me.as_ref().map(|me| me.id)) == Some(m.author.id);
+                        let delete = move |_| {
+                            chat.request(RequestKind::DeleteReply { room, message: id }, move |reply| {
+                                if let Err(e) = reply {
+                                    chat.notify(format!("Could not delete the reply: {e}"));
+                                }
+                            })
+                        };
                         view! {
                             <article class="message" class:message--deleted=m.deleted data-testid="reply" data-seq=m.seq>
                                 <header class="message__meta">
@@ -116,6 +127,11 @@ pub fn ThreadPane(
                                 } else {
                                     view! { <div class="message__body" data-testid="body"><Formatted text=m.body.clone() /></div> }.into_any()
                                 }}
+                                {own.then(|| view! {
+                                    <div class="message__tools">
+                                        <button class="tool" aria-label="Delete reply" on:click=delete>"Delete"</button>
+                                    </div>
+                                })}
                             </article>
                         }
                     }).collect_view().into_any(),

@@ -54,6 +54,8 @@ pub enum Envelope {
         room: RoomId,
         seq: Seq,
         author: UserId,
+        /// A thread reply: only those it mentions get a notice.
+        thread: bool,
         everyone: bool,
         mentions: Vec<String>,
     },

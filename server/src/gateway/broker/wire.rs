@@ -7,9 +7,9 @@
 //!        T room skip|-       an ephemeral room frame (typing, presence diff)
 //!        U user              a personal frame
 //!        M room user 0|1     a membership change (no frame)
-//!        N room seq author 0|1 handle,…|-
-//!                            an unread notice (no frame): `1` for `@room`, then the
-//!                            handles mentioned
+//!        N room seq author 0|1 0|1 handle,…|-
+//!                            an unread notice (no frame): `1` for a thread reply, `1`
+//!                            for `@room`, then the handles mentioned
 //!        X room|-            envelopes were lost (no frame)
 //! ```
 //!
@@ -51,6 +51,7 @@ pub fn encode(origin: u64, published_at_ms: i64, envelope: &Envelope) -> Vec<u8>
             room,
             seq,
             author,
+            thread,
             everyone,
             mentions,
         } => {
@@ -61,9 +62,10 @@ pub fn encode(origin: u64, published_at_ms: i64, envelope: &Envelope) -> Vec<u8>
             };
             (
                 format!(
-                    "N {} {seq} {} {} {handles}",
+                    "N {} {seq} {} {} {} {handles}",
                     room.0,
                     author.0,
+                    u8::from(*thread),
                     u8::from(*everyone)
                 ),
                 None,
@@ -130,6 +132,11 @@ pub fn decode(payload: &[u8]) -> Result<Received, Malformed> {
             room: RoomId(uuid(next("room")?, "room")?),
             seq: next("seq")?.parse().map_err(|_| Malformed("seq"))?,
             author: UserId(uuid(next("author")?, "author")?),
+            thread: match next("thread")? {
+                "1" => true,
+                "0" => false,
+                _ => return Err(Malformed("thread")),
+            },
             everyone: match next("everyone")? {
                 "1" => true,
                 "0" => false,
@@ -215,6 +222,7 @@ mod tests {
                 room: room(),
                 seq: 7,
                 author: user(),
+                thread: false,
                 everyone: false,
                 mentions: Vec::new(),
             },
@@ -222,6 +230,7 @@ mod tests {
                 room: room(),
                 seq: 8,
                 author: user(),
+                thread: true,
                 everyone: true,
                 mentions: vec!["ann".into(), "b.c-d".into()],
             },
@@ -249,8 +258,8 @@ mod tests {
             b"c1 1 2 E 00000000-0000-0000-0000-000000001234 -1\n{}",
             b"c1 1 2 M 00000000-0000-0000-0000-000000001234 00000000-0000-0000-0000-000000005678 2\n",
             b"c1 1 2 X - extra\n",
-            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 a b\n",
-            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 2 -\n",
+            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 0 a b\n",
+            b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 2 -\n",
         ] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
