@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { createRoom, openRoom, person, row, send, uniqueHandle } from "./support/chat";
+import { createRoom, openRoom, person, ready, row, send, uniqueHandle } from "./support/chat";
 
 // Threads through the real UI: a reply goes beside the room, not into it; the root shows
 // the reply count and last reply, live; a thread has its own unread mark, cleared by
@@ -51,6 +51,7 @@ test("replies live in a thread beside the room, counted on their root, with thei
   // A reload keeps the summary and the read state; the room's unread count for Bo, who
   // stepped away, counts Ana's room message but not her reply.
   await bo.page.goto("/");
+  await ready(bo.page);
   await send(ana.page, "standup in five");
   await anaPane.getByTestId("thread-input").fill("one more thing");
   await anaPane.getByTestId("thread-input").press("Enter");
