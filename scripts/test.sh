@@ -70,7 +70,12 @@ RUST_RC=0
 run_rust_tests() {
   # Not --workspace: that would unify `app`'s features with the frontend's `hydrate`, and
   # the server must be tested exactly as it is built (app with `ssr` only).
-  cargo test --locked -p protocol -p store -p app -p confab -p confab-load 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+  local crates=(-p protocol -p store -p app -p confab -p confab-load)
+  cargo test --locked "${crates[@]}" --no-run 2>&1 | tee "$LOGS/cargo-build-tests.log" || { RUST_RC=$?; return; }
+  # Built, the whole suite runs in a few minutes; a test that hangs is killed and fails
+  # the run here instead of eating the CI budget.
+  timeout --kill-after=30s "${CONFAB_RUST_TEST_MINUTES:-25}m" \
+    cargo test --locked "${crates[@]}" 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
 }
 phase "cargo test" run_rust_tests
 

@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -22,9 +23,22 @@ use crate::state::AppState;
 /// A session expires after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 30;
 
+/// The app's routes, listed once per process.
+///
+/// Listing them renders the app with resource loading suppressed through a flag that is
+/// global to the process: a resource first polled meanwhile, by any server in the same
+/// process, waits forever (leptos-rs/leptos#4773). One server per process never meets
+/// this, as it lists its routes before it serves; the test binaries start many servers
+/// side by side, and a 404 page rendered while another server was starting hung the
+/// CI run. Listing once, before the first server serves anything, closes that window.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// Builds the full router for `state`.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = app_routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.app.clone())

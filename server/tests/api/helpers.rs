@@ -113,6 +113,19 @@ pub async fn spawn_app_on_with(
     }
 }
 
+/// A response that sends nothing for this long fails its test: a hung page must show up
+/// as a failure naming the test, never as a CI run that runs out of time.
+const HTTP_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An HTTP client with its own cookie jar (one browser) and [`HTTP_READ_TIMEOUT`].
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .read_timeout(HTTP_READ_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
 /// Starts a server after letting the test adjust its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
@@ -134,10 +147,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         addr,
         store,
         gateway,
-        http: reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap(),
+        http: http_client(),
         stop: Some(stop),
         task: Some(task),
         _data: data,
@@ -199,10 +209,7 @@ impl TestApp {
 
     /// A fresh HTTP client for this server (its own cookie jar: another browser).
     pub fn new_client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap()
+        http_client()
     }
 
     /// A new user (with a placeholder password hash) and an API token for them.
