@@ -28,7 +28,15 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 /// Runs one authenticated connection until it closes. The caller runs it inside a span
 /// that names `conn_id`.
-pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, user: User) {
+///
+/// `socket` and `user` come boxed: an async fn keeps its arguments in its future for as
+/// long as it runs, and this one runs as long as the connection.
+pub(super) async fn run(
+    socket: Box<WebSocket>,
+    gateway: Gateway,
+    conn_id: String,
+    user: Box<User>,
+) {
     // What this loop needs of the settings, copied out: the connection's task keeps
     // every live local for as long as it runs, so nothing bigger stays in it.
     let (queue_frames, heartbeat, max_bytes, idle_timeout) = {
@@ -49,7 +57,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         queue_frames,
         gateway.inner.catch_ups.clone(),
     );
-    let (sink, mut stream) = socket.split();
+    let (sink, mut stream) = (*socket).split();
 
     let welcome = text(&ServerFrame::Welcome {
         protocol: protocol::SUBPROTOCOL.to_string(),
@@ -58,7 +66,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
         server: crate::SERVER_NAME.to_string(),
         user: me.clone(),
     });
-    if handle.push(Outbound::Frame(welcome)).is_err() {
+    if handle.push(Outbound::frame(welcome)).is_err() {
         return;
     }
     let done = CancellationToken::new();
@@ -122,7 +130,7 @@ pub(super) async fn run(socket: WebSocket, gateway: Gateway, conn_id: String, us
             Inbound::Ignored => continue,
         };
         if let Some(reply) = reply
-            && handle.push(Outbound::Frame(text(&reply))).is_err()
+            && handle.push(Outbound::frame(text(&reply))).is_err()
         {
             break Some(CloseCode::SlowConsumer);
         }

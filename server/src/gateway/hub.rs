@@ -71,7 +71,7 @@ impl Hub {
             subs.retain(|c| {
                 let keep = c.user != user;
                 if !keep {
-                    let _ = c.push(super::outbound::Outbound::Forget { room });
+                    let _ = c.push(super::outbound::Outbound::forget(room));
                 }
                 keep
             });
@@ -147,19 +147,21 @@ impl Hub {
 
     /// Offers an ephemeral frame to `room`'s subscribers, except `skip_user`'s connections.
     pub fn publish_ephemeral(&self, room: RoomId, text: &Utf8Bytes, skip_user: Option<UserId>) {
+        let text = std::sync::Arc::new(text.clone());
         let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
         for conn in shard.get(&room).into_iter().flatten() {
             if Some(conn.user) != skip_user {
-                conn.offer_ephemeral(text);
+                conn.offer_ephemeral(&text);
             }
         }
     }
 
     /// Offers a frame to every local connection of `user`.
     pub fn to_user(&self, user: UserId, text: &Utf8Bytes) {
+        let text = std::sync::Arc::new(text.clone());
         let shard = self.shard(&self.users, &user).read().expect("hub lock");
         for conn in shard.get(&user).into_iter().flatten() {
-            conn.offer_ephemeral(text);
+            conn.offer_ephemeral(&text);
         }
     }
 
@@ -196,10 +198,11 @@ impl Hub {
             let Some(notice) = notice_for(*user) else {
                 continue;
             };
+            let notice = std::sync::Arc::new(notice.clone());
             let shard = self.shard(&self.users, user).read().expect("hub lock");
             for conn in shard.get(user).into_iter().flatten() {
                 if !watching.contains(&conn.id) {
-                    conn.offer_ephemeral(notice);
+                    conn.offer_ephemeral(&notice);
                 }
             }
         }
@@ -253,7 +256,7 @@ mod tests {
         }
         assert_eq!(a.shared.take_lagging(), vec![room]);
         // The reserve is still there for replies.
-        assert!(a.push(Outbound::Frame(text.clone())).is_ok());
+        assert!(a.push(Outbound::frame(text.clone())).is_ok());
     }
 
     #[test]

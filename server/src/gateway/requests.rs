@@ -271,16 +271,16 @@ impl ClientState {
         // Register first, then ask the sender to resume: events published from now on are
         // queued, and anything before the resume point is read from the Store.
         gw.subscribe_local(room, &self.handle);
-        self.handle.push(Outbound::Frame(text(&ack)))?;
-        self.handle.push(Outbound::Resume { room, since })?;
+        self.handle.push(Outbound::frame(text(&ack)))?;
+        self.handle.push(Outbound::resume(room, since))?;
         if gw.presence().join(room, self.me.clone()) {
             gw.presence_joined(room, self.me.clone());
         }
         let list = gw.presence_frame(room).await;
-        self.handle.push(Outbound::Frame(text(&list)))?;
+        self.handle.push(Outbound::frame(text(&list)))?;
         // Read after registering: a marker that moves from now on arrives after this.
         if let Some(receipts) = gw.receipts_frame(room, self.me.id).await {
-            self.handle.push(Outbound::Frame(text(&receipts)))?;
+            self.handle.push(Outbound::frame(text(&receipts)))?;
         }
         Ok(None)
     }
@@ -322,7 +322,7 @@ impl ClientState {
         self.subscribed.remove(&room);
         let gw = self.gateway.clone();
         gw.unsubscribe_local(room, self.handle.id);
-        let _ = self.handle.push(Outbound::Forget { room });
+        let _ = self.handle.push(Outbound::forget(room));
         gw.stop_typing(room, self.me.id);
         if let Some(pending) = gw.presence().leave(room, self.me.id) {
             gw.leave_after_grace(pending);

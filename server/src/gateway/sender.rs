@@ -21,6 +21,7 @@ use axum::extract::ws::Utf8Bytes;
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -152,7 +153,7 @@ impl<S: Sink> Sender<S> {
 
     async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
         match item {
-            Outbound::Frame(text) => self.write(text).await,
+            Outbound::Frame(text) => self.write(Arc::unwrap_or_clone(text)).await,
             Outbound::Event(event) => {
                 let (room, seq) = (event.room, event.seq);
                 let Some(&cursor) = self.cursors.get(&room) else {
@@ -173,10 +174,13 @@ impl<S: Sink> Sender<S> {
                 self.cursors.insert(room, seq);
                 Ok(())
             }
-            Outbound::Resume { room, since } => self.resume(room, since).await,
-            Outbound::Fill { room } => self.fill(room).await,
-            Outbound::Forget { room } => {
-                self.cursors.remove(&room);
+            Outbound::Resume(at) => {
+                let (room, since) = *at;
+                self.resume(room, since).await
+            }
+            Outbound::Fill(room) => self.fill(*room).await,
+            Outbound::Forget(room) => {
+                self.cursors.remove(&*room);
                 if S::ENDS_WITHOUT_ROOMS && self.cursors.is_empty() {
                     self.send_close(CloseCode::Normal).await;
                     return Err(Stop::Closed);

@@ -187,7 +187,7 @@ pub async fn room_events(
     // Register first, then resume: what is published from now on is queued, and what came
     // before the resume point is read from the Store.
     gateway.subscribe_local(room, &handle);
-    if handle.push(Outbound::Resume { room, since }).is_err() {
+    if handle.push(Outbound::resume(room, since)).is_err() {
         gateway.unsubscribe_local(room, handle.id);
         return Err(StreamError::Unavailable);
     }
@@ -370,9 +370,9 @@ impl PersonalStream {
                 // A personal stream subscribes to no room.
                 Some(
                     Outbound::Event(_)
-                    | Outbound::Resume { .. }
-                    | Outbound::Fill { .. }
-                    | Outbound::Forget { .. },
+                    | Outbound::Resume(_)
+                    | Outbound::Fill(_)
+                    | Outbound::Forget(_),
                 ) => {}
             }
         }

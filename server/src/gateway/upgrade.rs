@@ -59,7 +59,11 @@ pub async fn upgrade(
     let token = gateway.inner.tasks.token();
     let conn_id = uuid::Uuid::now_v7().simple().to_string();
     let span = tracing::info_span!("conn", id = %conn_id);
-    ws.on_upgrade(move |mut socket| {
+    // The task that axum spawns keeps what its future captured for the connection's whole
+    // life, so the socket and the user are captured behind a pointer, not inline.
+    let user = user.map(Box::new);
+    ws.on_upgrade(move |socket| {
+        let mut socket = Box::new(socket);
         async move {
             match (negotiated, user) {
                 (false, _) => {
