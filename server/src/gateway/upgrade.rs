@@ -13,8 +13,10 @@ use tracing::Instrument;
 use super::{Gateway, auth, client};
 
 /// Bytes read from the socket at a time. tungstenite allocates (and zero-fills) it for
-/// every connection; client frames are small, and a larger one grows it as it arrives.
-const READ_BUFFER: usize = 1024;
+/// every connection and keeps it; a client frame is a few hundred bytes (a `send` with a
+/// short body is about 150), and a larger one grows the buffer to its length as it
+/// arrives, so a small buffer costs a busy client at most an extra read.
+const READ_BUFFER: usize = 512;
 
 /// Bytes of outgoing frames gathered before they are written to the socket.
 const WRITE_BUFFER: usize = 16 * 1024;
