@@ -183,7 +183,7 @@ impl Hub {
         room: RoomId,
         members: &std::collections::HashSet<UserId>,
         skip: UserId,
-        notice_for: impl Fn(UserId) -> Option<&'n Utf8Bytes>,
+        notice_for: impl Fn(UserId) -> Option<&'n std::sync::Arc<Utf8Bytes>>,
     ) {
         let watching: std::collections::HashSet<u64> = {
             let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
@@ -198,11 +198,10 @@ impl Hub {
             let Some(notice) = notice_for(*user) else {
                 continue;
             };
-            let notice = std::sync::Arc::new(notice.clone());
             let shard = self.shard(&self.users, user).read().expect("hub lock");
             for conn in shard.get(user).into_iter().flatten() {
                 if !watching.contains(&conn.id) {
-                    conn.offer_ephemeral(&notice);
+                    conn.offer_ephemeral(notice);
                 }
             }
         }

@@ -91,12 +91,13 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
-/// The two unread notices of one message, and who gets the mention one.
+/// The two unread notices of one message, and who gets the mention one. Each is shared by
+/// every queue it is offered to.
 struct UnreadNotices {
     /// `None` for a thread reply: only those it mentions are told.
-    plain: Option<axum::extract::ws::Utf8Bytes>,
+    plain: Option<Arc<axum::extract::ws::Utf8Bytes>>,
     /// `None` when the message mentions no one.
-    mention: Option<axum::extract::ws::Utf8Bytes>,
+    mention: Option<Arc<axum::extract::ws::Utf8Bytes>>,
     everyone: bool,
     mentions: Vec<String>,
 }
@@ -334,8 +335,8 @@ impl Gateway {
             })
         };
         let notices = UnreadNotices {
-            plain: (!thread).then(|| notice(false)),
-            mention: (everyone || !mentions.is_empty()).then(|| notice(true)),
+            plain: (!thread).then(|| Arc::new(notice(false))),
+            mention: (everyone || !mentions.is_empty()).then(|| Arc::new(notice(true))),
             everyone,
             mentions,
         };
