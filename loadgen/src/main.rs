@@ -33,6 +33,10 @@ struct Cli {
     /// Seconds to wait after publishing for deliveries still on their way.
     #[arg(long, default_value_t = 10)]
     drain_secs: u64,
+    /// Paced publishers all send at the same instant, one burst per period, instead of
+    /// each at its own offset within the period (the default, a steady offered load).
+    #[arg(long)]
+    lockstep: bool,
     #[command(subcommand)]
     workload: Workload,
 }
@@ -227,6 +231,7 @@ async fn main() -> anyhow::Result<()> {
         window: Duration::from_secs(seconds),
         drain: Duration::from_secs(cli.drain_secs),
         parallel: cli.parallel,
+        lockstep: cli.lockstep,
         server_pid: cli.server_pid,
     };
     if let Some(steps) = steps {

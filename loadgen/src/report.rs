@@ -38,6 +38,9 @@ pub struct Report {
     pub rate_per_publisher: f64,
     /// Publishers sent their next message as soon as the last was acked.
     pub closed_loop: bool,
+    /// Paced publishers all sent at the same instant (one burst per period) instead of
+    /// spread over the period.
+    pub lockstep: bool,
     /// Seconds of publishing.
     pub window_s: f64,
     /// Seconds from the first publish until everything acked was delivered (or the drain
@@ -92,7 +95,8 @@ impl Report {
         let pace = if self.closed_loop {
             "closed loop".to_string()
         } else {
-            format!("at {}/s", self.rate_per_publisher)
+            let spread = if self.lockstep { "in lockstep" } else { "spread" };
+            format!("at {}/s, {spread}", self.rate_per_publisher)
         };
         println!(
             "workload      {} ({} clients, {} rooms of {}, {} publishers {pace})",

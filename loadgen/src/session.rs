@@ -43,6 +43,17 @@ pub enum Pace {
     ClosedLoop,
 }
 
+/// When publisher `k` of `total` first sends, for messages every `period`: spread evenly
+/// over one period, so that the offered load is steady, as independent people typing
+/// would make it; `lockstep` puts every publisher at zero, one burst of `total` sends per
+/// period (the generator's behaviour before 2026-12-03, kept to compare).
+pub fn publish_offset(k: usize, total: usize, period: Duration, lockstep: bool) -> Duration {
+    if lockstep || total == 0 {
+        return Duration::ZERO;
+    }
+    period.mul_f64(k as f64 / total as f64)
+}
+
 /// What one connection does during the run.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -54,6 +65,10 @@ pub struct Plan {
     pub seen: Seq,
     /// How this connection publishes while the run is on (`None`: it only receives).
     pub pace: Option<Pace>,
+    /// How long after the run starts a paced publisher sends its first message. Spread
+    /// over one period across all publishers, so that they do not all fire in the same
+    /// instant (see [`publish_offset`]).
+    pub offset: Duration,
     /// How to connect again in a storm (`None`: this run has no storm).
     pub reconnect: Option<Reconnect>,
 }
@@ -274,9 +289,14 @@ pub async fn run(
                 if changed.is_err() {
                     break;
                 }
+                let previous = current;
                 current = *phase.borrow();
                 if current == Phase::Stop {
                     break;
+                }
+                // The run begins: a paced publisher's first send comes at its offset.
+                if previous == Phase::Setup && current == Phase::Run {
+                    publish.reset_at(tokio::time::Instant::now() + plan.offset);
                 }
             }
         }
@@ -436,6 +456,19 @@ mod tests {
 
     fn uuid_nil() -> protocol::ids::Uuid {
         protocol::ids::Uuid::nil()
+    }
+
+    #[test]
+    fn publishers_are_spread_over_one_period_unless_in_lockstep() {
+        let period = Duration::from_millis(100);
+        let offsets: Vec<Duration> = (0..4).map(|k| publish_offset(k, 4, period, false)).collect();
+        assert_eq!(
+            offsets,
+            [0, 25, 50, 75].map(Duration::from_millis).to_vec(),
+            "evenly spaced, all inside the first period"
+        );
+        assert!((0..4).all(|k| publish_offset(k, 4, period, true).is_zero()));
+        assert!(publish_offset(0, 0, period, false).is_zero());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Spec {
     pub drain: Duration,
     /// Connections opened at the same time during set-up.
     pub parallel: usize,
+    /// Every paced publisher sends at the same instant (one burst per period) instead of
+    /// at its own offset within the period.
+    pub lockstep: bool,
     pub server_pid: Option<u32>,
 }
 
@@ -110,14 +113,28 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     };
     // Each client's session starts as soon as it is subscribed, so that it reads and
     // pings while the others are still being set up.
+    let period = match pace {
+        Some(Pace::Every(every)) => every,
+        _ => Duration::ZERO,
+    };
+    let publishers = rooms * spec.publishers_per_room;
     let start = |i: usize, ws: Ws, room: RoomId, seen: Seq| {
         let r = room_of(i);
+        // This client's place among the room's members, and among all publishers.
+        let k = i - r * spec.room_size;
+        let offset = session::publish_offset(
+            r * spec.publishers_per_room + k,
+            publishers,
+            period,
+            spec.lockstep,
+        );
         let plan = Plan {
             index: i,
             room,
             room_index: r,
             seen,
-            pace: pace.filter(|_| i - r * spec.room_size < spec.publishers_per_room),
+            pace: pace.filter(|_| k < spec.publishers_per_room),
+            offset,
             reconnect: storm.then(|| Reconnect {
                 target: shared_target.clone(),
                 token: bots[i].token.clone(),
@@ -267,6 +284,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         publishers: rooms * spec.publishers_per_room.min(spec.room_size),
         rate_per_publisher: spec.rate_per_publisher,
         closed_loop: spec.closed_loop,
+        lockstep: spec.lockstep,
         window_s: spec.window.as_secs_f64(),
         elapsed_s: secs,
         sent: live.sent.load(Ordering::Relaxed),

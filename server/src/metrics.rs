@@ -23,6 +23,40 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static DELIVERY: OnceLock<Delivery> = OnceLock::new();
+
+/// The metrics recorded for every frame a connection writes, registered once. The
+/// `counter!`/`histogram!` macros build the labelled key and look it up in the registry
+/// on every call; on the delivery path that is once per frame per subscriber.
+pub struct Delivery {
+    /// `frames_out_total{type}`, in the order of `gateway::encode::FRAME_TYPES`.
+    frames_out: Vec<metrics::Counter>,
+    /// `delivery_seconds`: an event committed → written to a subscriber.
+    pub delivery_seconds: metrics::Histogram,
+}
+
+impl Delivery {
+    /// Counts a frame written, by its place in `FRAME_TYPES`.
+    pub fn frame_out(&self, type_index: usize) {
+        if let Some(counter) = self.frames_out.get(type_index) {
+            counter.increment(1);
+        }
+    }
+}
+
+/// The per-frame metrics' handles (the recorder is installed first, so they reach it).
+pub fn delivery() -> &'static Delivery {
+    DELIVERY.get_or_init(|| {
+        install();
+        Delivery {
+            frames_out: crate::gateway::encode::FRAME_TYPES
+                .iter()
+                .map(|kind| metrics::counter!("confab_frames_out_total", "type" => *kind))
+                .collect(),
+            delivery_seconds: metrics::histogram!("confab_delivery_seconds"),
+        }
+    })
+}
 
 /// Histogram buckets: seconds from 100 µs to 10 s, and batch sizes up to 512.
 const SECONDS: &[f64] = &[

@@ -37,7 +37,7 @@ mod auth;
 pub mod broker;
 mod client;
 mod connection;
-mod encode;
+pub(crate) mod encode;
 mod hub;
 mod members;
 mod outbound;

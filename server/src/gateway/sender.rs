@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::encode::{event_frame, frame_type, message_view, text};
+use super::encode::{event_frame, frame_type_index, message_view, text};
 use super::outbound::{ConnHandle, Outbound};
 use super::sink::Sink;
 
@@ -67,10 +67,14 @@ pub(super) async fn run<S: Sink>(
         gateway,
         cursors: HashMap::new(),
     };
+    // Made once: a fresh `cancelled()` future per item would register with the token
+    // (a lock and a list insert) and deregister again for every frame delivered.
+    let cancelled = done.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let item = tokio::select! {
             item = queue.recv() => item,
-            () = done.cancelled() => break,
+            () = &mut cancelled => break,
         };
         let Some(item) = item else { break };
         // Boxed, like the fills below: their state exists only while they run, instead
@@ -136,10 +140,10 @@ impl<S: Sink> Sender<S> {
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
     async fn write_at(&mut self, text: Utf8Bytes, seq: Option<Seq>) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
-        let kind = frame_type(text.as_str());
+        let kind = frame_type_index(text.as_str());
         match tokio::time::timeout(stuck, self.sink.write(text, seq)).await {
             Ok(Ok(())) => {
-                metrics::counter!("confab_frames_out_total", "type" => kind).increment(1);
+                crate::metrics::delivery().frame_out(kind);
                 Ok(())
             }
             Ok(Err(_)) => Err(Stop::Transport),
@@ -169,7 +173,8 @@ impl<S: Sink> Sender<S> {
                     }
                 }
                 self.write_at(event.text.clone(), Some(seq)).await?;
-                metrics::histogram!("confab_delivery_seconds")
+                crate::metrics::delivery()
+                    .delivery_seconds
                     .record(event.committed.elapsed().as_secs_f64());
                 self.cursors.insert(room, seq);
                 Ok(())
