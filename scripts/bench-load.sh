@@ -52,6 +52,10 @@ load "idle 10000"            idle --clients 10000 --room-size 100 --seconds 5
 load "fanout 2000/100 10/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 10 --seconds 10
 load "fanout 2000/100 20/s"  fanout --clients 2000 --room-size 100 --publishers 1 --rate 20 --seconds 10
 load "fanout 2000/100 40/s"  fanout --clients 2000 --room-size 100 --publishers 2 --rate 20 --seconds 10
+# The same offered load with every publisher sending in the same instant (before
+# 2026-12-03 the generator always did): one burst of 20 sends per period.
+load "lockstep fanout 2000/100 10/s" --lockstep fanout --clients 2000 --room-size 100 --publishers 1 --rate 10 --seconds 10
+load "lockstep fanout 2000/100 20/s" --lockstep fanout --clients 2000 --room-size 100 --publishers 1 --rate 20 --seconds 10
 load "bigroom 5000 2/s"      bigroom --clients 5000 --publishers 1 --rate 2 --seconds 10
 load "bigroom 5000 6/s"      bigroom --clients 5000 --publishers 2 --rate 3 --seconds 10
 load "bigroom 5000 12/s"     bigroom --clients 5000 --publishers 4 --rate 3 --seconds 10

@@ -10,6 +10,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::RwLock;
 
 use super::outbound::{ConnHandle, RoomEvent};
+use super::room_seqs::RoomSeqs;
 
 const SHARDS: usize = 32;
 
@@ -20,6 +21,8 @@ pub struct Hub {
     rooms: Vec<Shard<RoomId>>,
     users: Vec<Shard<UserId>>,
     hasher: std::collections::hash_map::RandomState,
+    /// The highest seq published here per room, subscribers or not.
+    seqs: RoomSeqs,
 }
 
 impl Default for Hub {
@@ -28,6 +31,7 @@ impl Default for Hub {
             rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
             users: (0..SHARDS).map(|_| RwLock::default()).collect(),
             hasher: Default::default(),
+            seqs: RoomSeqs::default(),
         }
     }
 }
@@ -131,8 +135,15 @@ impl Hub {
         }
     }
 
+    /// The highest seq of `room` published here, if any: the room has reached at least
+    /// that in the Store.
+    pub fn seen_seq(&self, room: RoomId) -> Option<Seq> {
+        self.seqs.get(room)
+    }
+
     /// Offers a room event to every local subscriber of `room`.
     pub fn publish_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+        self.seqs.saw(room, seq);
         let event = std::sync::Arc::new(RoomEvent {
             room,
             seq,
@@ -241,6 +252,9 @@ mod tests {
         hub.publish_event(room, 2, &text);
         assert!(ra.try_recv().is_err());
         assert!(rb.try_recv().is_ok());
+        assert_eq!(hub.seen_seq(room), Some(2));
+        hub.unsubscribe(room, 2);
+        assert_eq!(hub.seen_seq(room), Some(2), "remembered without subscribers");
     }
 
     #[test]

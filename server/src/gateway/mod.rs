@@ -46,6 +46,7 @@ pub mod presence_cluster;
 mod presence_diffs;
 mod receipts;
 mod requests;
+mod room_seqs;
 mod sender;
 mod sink;
 mod sse;

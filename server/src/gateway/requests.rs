@@ -102,6 +102,14 @@ pub struct ClientState {
     refused_in_a_row: u32,
 }
 
+/// The clock of every connection's rate limiter, made once: making one reads the CPU's
+/// features (`cpuid`, which traps to the hypervisor on a virtual machine), and a
+/// reconnect storm makes thousands of limiters at once.
+fn clock() -> governor::clock::DefaultClock {
+    static CLOCK: std::sync::OnceLock<governor::clock::DefaultClock> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(Default::default).clone()
+}
+
 impl ClientState {
     pub fn new(gateway: Gateway, handle: ConnHandle, me: UserView) -> ClientState {
         let settings = gateway.settings();
@@ -109,7 +117,7 @@ impl ClientState {
             Quota::per_second(NonZeroU32::new(settings.rate_per_sec).unwrap_or(NonZeroU32::MIN))
                 .allow_burst(NonZeroU32::new(settings.rate_burst).unwrap_or(NonZeroU32::MIN));
         ClientState {
-            limiter: DefaultDirectRateLimiter::direct(quota),
+            limiter: DefaultDirectRateLimiter::direct_with_clock(quota, clock()),
             gateway,
             handle,
             me,
@@ -286,6 +294,17 @@ impl ClientState {
     }
 
     async fn admit(&self, room: RoomId) -> Result<(), Failure> {
+        // A member of a room whose members are cached needs nothing from the Store (a
+        // reconnect storm subscribes thousands of members at once).
+        if self
+            .gateway
+            .inner
+            .members
+            .get(room)
+            .is_some_and(|members| members.contains(&self.me.id))
+        {
+            return Ok(());
+        }
         let store = self.gateway.store();
         let found = store
             .room(room)

@@ -200,14 +200,27 @@ impl<S: Sink> Sender<S> {
     }
 
     /// Starts delivering `room` after `since` (replay), or from a snapshot.
+    ///
+    /// A `since` at or below the seq this node last published for the room is known to
+    /// be valid without asking the Store for the room's last seq (a reconnect storm makes
+    /// thousands of these at once); otherwise the Store says.
     async fn resume(&mut self, room: RoomId, since: Option<Seq>) -> Result<(), Stop> {
+        let bound = self.gateway.settings().resume_max_events;
+        if let (Some(since), Some(seen)) = (since, self.gateway.hub().seen_seq(room))
+            && since <= seen
+            && seen - since <= bound
+        {
+            // `fill` still turns to a snapshot if the Store holds more than the bound.
+            metrics::counter!("confab_resumes_total", "outcome" => "delta").increment(1);
+            self.cursors.insert(room, since);
+            return self.fill(room).await;
+        }
         let store = self.gateway.store();
         let last = match store.room(room).await {
             Ok(Some(r)) => r.last_seq,
             Ok(None) => return Ok(()),
             Err(err) => return self.store_failed(err).await,
         };
-        let bound = self.gateway.settings().resume_max_events;
         match since {
             Some(since) if since <= last && last - since <= bound => {
                 metrics::counter!("confab_resumes_total", "outcome" => "delta").increment(1);
