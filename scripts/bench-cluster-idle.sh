@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 : "${DATABASE_URL:?set DATABASE_URL to a Postgres database for the cluster}"
-: "${REDIS_URL:?set REDIS_URL to the cluster's Redis}"
+: "${REDIS_URL:?set REDIS_URL to the Redis of the cluster}"
 TOTAL="${1:-50000}"
 NODES="${2:-3}"
 PER_NODE=$(( (TOTAL + NODES - 1) / NODES ))

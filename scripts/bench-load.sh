@@ -32,8 +32,9 @@ load() { # load NAME ARGS...
   local name="$1"; shift
   if [ -n "$ONLY" ] && [[ "$name" != *"$ONLY"* ]]; then return; fi
   echo "=== $name"
+  # A run that is not clean (loss, repeats, drops) says so and exits 2; the others still run.
   taskset -c 1 "$BIN/confab-load" --server "127.0.0.1:$PORT" --bots "$DATA/bots.tsv" \
-    --server-pid "$SERVER" "$@"
+    --server-pid "$SERVER" "$@" || echo "=== $name: exit status $?"
 }
 
 # The generator's own ceiling first: a trivial sink on CPU 0 writing events as fast as the
