@@ -95,7 +95,11 @@ impl Report {
         let pace = if self.closed_loop {
             "closed loop".to_string()
         } else {
-            let spread = if self.lockstep { "in lockstep" } else { "spread" };
+            let spread = if self.lockstep {
+                "in lockstep"
+            } else {
+                "spread"
+            };
             format!("at {}/s, {spread}", self.rate_per_publisher)
         };
         println!(

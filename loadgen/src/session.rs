@@ -490,7 +490,10 @@ mod tests {
         let mut busy = latency_histogram();
         busy.record(600_000_000).expect("ten minutes fits");
         busy.record(1).expect("a microsecond fits");
-        assert!(idle.distinct_values() * 4 < busy.distinct_values(), "grows only when used");
+        assert!(
+            idle.distinct_values() * 4 < busy.distinct_values(),
+            "grows only when used"
+        );
         let mut total = latency_histogram();
         total.add(&busy).expect("merges");
         total.add(&idle).expect("merges");
@@ -501,7 +504,9 @@ mod tests {
     #[test]
     fn publishers_are_spread_over_one_period_unless_in_lockstep() {
         let period = Duration::from_millis(100);
-        let offsets: Vec<Duration> = (0..4).map(|k| publish_offset(k, 4, period, false)).collect();
+        let offsets: Vec<Duration> = (0..4)
+            .map(|k| publish_offset(k, 4, period, false))
+            .collect();
         assert_eq!(
             offsets,
             [0, 25, 50, 75].map(Duration::from_millis).to_vec(),

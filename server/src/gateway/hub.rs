@@ -254,7 +254,11 @@ mod tests {
         assert!(rb.try_recv().is_ok());
         assert_eq!(hub.seen_seq(room), Some(2));
         hub.unsubscribe(room, 2);
-        assert_eq!(hub.seen_seq(room), Some(2), "remembered without subscribers");
+        assert_eq!(
+            hub.seen_seq(room),
+            Some(2),
+            "remembered without subscribers"
+        );
     }
 
     #[test]
