@@ -66,6 +66,7 @@ fn spec(workload: &str, clients: usize, room_size: usize, publishers: usize, rat
         window: Duration::from_secs(2),
         drain: Duration::from_secs(10),
         parallel: 16,
+        lockstep: false,
         server_pid: Some(std::process::id()),
     }
 }
@@ -87,6 +88,19 @@ async fn fanout_delivers_every_acked_message_to_every_member_once() {
     assert_eq!(report.ack_latency_ms.samples, report.acked);
     assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p50 <= report.latency_ms.max);
     assert!(report.generator_cpu_pct.is_some());
+    // Every send made while the run was on is waited for: none is left unanswered.
+    assert_eq!(report.sent, report.acked, "{report:?}");
+    assert!(!report.lockstep);
+
+    // The same with every publisher sending in the same instant.
+    let mut lockstep = spec("fanout", 24, 6, 2, 10.0);
+    lockstep.lockstep = true;
+    let report = run(&s.target, &s.bots, &lockstep).await.unwrap();
+    assert!(report.lockstep);
+    assert!(report.acked >= 100, "{report:?}");
+    assert_eq!(report.sent, report.acked, "{report:?}");
+    assert_eq!(report.expected, report.acked * 6, "{report:?}");
+    assert!(report.clean(), "{report:?}");
     let _ = s.stop.send(());
 }
 

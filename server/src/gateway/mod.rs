@@ -13,7 +13,9 @@
 //!   `sink`: what it writes to (a WebSocket or an SSE response).
 //! - `sse`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `outbound`: the bounded queue and the slow-consumer policy.
-//! - `hub`: local subscribers per room and connections per user; encode-once fan-out.
+//! - `hub`: local subscribers per room and connections per user; encode-once fan-out;
+//!   `room_seqs`: the highest seq published here per room, which lets a resume skip the
+//!   room lookup.
 //! - `presence`, `statuses`, `typing`: ephemeral state (never stored); `presence_diffs`
 //!   gathers presence changes into one frame per room per tick; `receipts`: read
 //!   receipts in small rooms (the Store's read markers, sent on subscribe and as they move).
