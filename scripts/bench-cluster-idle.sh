@@ -15,17 +15,11 @@ cd "$ROOT"
 TOTAL="${1:-50000}"
 NODES="${2:-3}"
 PER_NODE=$(( (TOTAL + NODES - 1) / NODES ))
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/confab/target}"
-source "$ROOT/scripts/setup.sh"
-unset RUSTFLAGS
-cargo leptos build --release
-cargo build --release --locked -p confab-load
-BIN="$CARGO_TARGET_DIR/release"
+source "$ROOT/scripts/lib/bench-build.sh"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Bots for every connection (the first node's migrations run here), one file per node.
 "$BIN/confab" user bots --prefix c50k --count "$((PER_NODE * NODES))" > "$WORK/bots.tsv"

@@ -9,16 +9,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/confab/target}"
-source "$ROOT/scripts/setup.sh"
-unset RUSTFLAGS
-cargo leptos build --release
-cargo build --release --locked -p confab-load
-BIN="$CARGO_TARGET_DIR/release"
+source "$ROOT/scripts/lib/bench-build.sh"
 ONLY="${1:-}"
 
 DATA="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 CONFAB_DATA_DIR="$DATA" "$BIN/confab" user bots --prefix lg --count 10000 > "$DATA/bots.tsv"
 # Every generated client connects from loopback: lift the per-address connection cap; and
 # `sends` publishes as fast as acks come back: lift the per-connection rate limit.
@@ -39,7 +34,7 @@ load() { # load NAME ARGS...
 
 # The generator's own ceiling first: a trivial sink on CPU 0 writing events as fast as the
 # generator (CPU 1) reads them through its receive path.
-SINK_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+SINK_PORT="$(free_port)"
 if [ -z "$ONLY" ] || [[ "selftest" == *"$ONLY"* ]]; then
   taskset -c 0 "$BIN/confab-load" --server "127.0.0.1:$SINK_PORT" sink &
   SINK=$!
