@@ -589,12 +589,7 @@ impl Gateway {
     async fn presence_total(&self, room: RoomId) -> u32 {
         match &self.inner.cluster {
             Some(cluster) => {
-                let mut users: std::collections::HashSet<UserId> = cluster
-                    .roster(room)
-                    .await
-                    .into_iter()
-                    .map(|e| e.user.id)
-                    .collect();
+                let mut users = cluster.present_users(room).await;
                 users.extend(self.presence().members(room).into_iter().map(|(u, _)| u.id));
                 users.len() as u32
             }
