@@ -9,8 +9,6 @@
 //! here: the close frame is queued for the sender, then the room subscriptions, presence
 //! and typing of this connection are cleaned up.
 
-use axum::extract::ws::{Message, WebSocket};
-use futures_util::StreamExt;
 use protocol::{CloseCode, ServerFrame};
 use std::time::Duration;
 use store::User;
@@ -18,10 +16,11 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::connection::{Inbound, close_for_read_error, read_frame};
+use super::connection::{Inbound, read_frame};
 use super::encode::text;
 use super::outbound::{ConnHandle, Outbound};
 use super::requests::ClientState;
+use super::socket::{Incoming, Socket};
 
 /// How long to wait for the sender to flush the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
@@ -31,12 +30,7 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 ///
 /// `socket` and `user` come boxed: an async fn keeps its arguments in its future for as
 /// long as it runs, and this one runs as long as the connection.
-pub(super) async fn run(
-    socket: Box<WebSocket>,
-    gateway: Gateway,
-    conn_id: String,
-    user: Box<User>,
-) {
+pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) {
     // What this loop needs of the settings, copied out: the connection's task keeps
     // every live local for as long as it runs, so nothing bigger stays in it.
     let (queue_frames, heartbeat, max_bytes, idle_timeout) = {
@@ -57,7 +51,10 @@ pub(super) async fn run(
         queue_frames,
         gateway.inner.catch_ups.clone(),
     );
-    let (sink, mut stream) = (*socket).split();
+    let Socket {
+        reader: mut stream,
+        writer: sink,
+    } = *socket;
 
     let welcome = text(&ServerFrame::Welcome {
         protocol: protocol::SUBPROTOCOL.to_string(),
@@ -88,6 +85,8 @@ pub(super) async fn run(
     let shutdown = gateway.shutdown_token();
     let mut deadline = Instant::now() + idle_timeout;
 
+    // Whether the client closed first: its close is answered, and no reply is awaited.
+    let mut peer_closed = false;
     let close: Option<CloseCode> = loop {
         let inbound = tokio::select! {
             () = shutdown.cancelled() => break Some(CloseCode::ServiceRestart),
@@ -97,7 +96,7 @@ pub(super) async fn run(
                 None => break None,
                 Some(Err(err)) => {
                     tracing::debug!(cause = %err, "read failed");
-                    break close_for_read_error(&err);
+                    break err.close_code();
                 }
                 Some(Ok(message)) => read_frame(message, max_bytes),
             },
@@ -126,7 +125,16 @@ pub(super) async fn run(
                 message: err.message,
             }),
             Inbound::Fatal(code) => break Some(code),
-            Inbound::Closed => break None,
+            Inbound::Closed => {
+                peer_closed = true;
+                break Some(CloseCode::Normal);
+            }
+            Inbound::Ping(payload) => {
+                if handle.push(Outbound::pong(payload)).is_err() {
+                    break Some(CloseCode::SlowConsumer);
+                }
+                continue;
+            }
             Inbound::Ignored => continue,
         };
         if let Some(reply) = reply
@@ -165,13 +173,15 @@ pub(super) async fn run(
         done.cancel();
     }
     // Let the peer's close handshake reply arrive, but never wait long for it.
-    let _ = tokio::time::timeout(Duration::from_millis(200), async {
-        while let Some(Ok(msg)) = stream.next().await {
-            if matches!(msg, Message::Close(_)) {
-                break;
+    if !peer_closed {
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while let Some(Ok(msg)) = stream.next().await {
+                if matches!(msg, Incoming::Close(_)) {
+                    break;
+                }
             }
-        }
-    })
-    .await;
+        })
+        .await;
+    }
     tracing::debug!("connection closed");
 }

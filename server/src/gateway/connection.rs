@@ -1,8 +1,10 @@
-//! Framing: turns WebSocket messages into what the client task acts on, and frames into
-//! messages. No state and no policy beyond the size limit.
+//! Framing: turns WebSocket messages into what the client task acts on. No state and no
+//! policy beyond the size limit.
 
-use axum::extract::ws::Message;
+use bytes::Bytes;
 use protocol::{ClientFrame, CloseCode, DecodeError, decode_client_frame};
+
+use super::socket::Incoming as Message;
 
 /// One inbound message, classified.
 #[derive(Debug)]
@@ -15,7 +17,9 @@ pub(super) enum Inbound {
     Fatal(CloseCode),
     /// The peer closed the connection.
     Closed,
-    /// Transport-level traffic (ping/pong) with nothing to answer at our level.
+    /// A ping, to be answered with a pong carrying the same bytes.
+    Ping(Bytes),
+    /// A pong, with nothing to answer.
     Ignored,
 }
 
@@ -27,22 +31,10 @@ pub(super) fn read_frame(message: Message, max_bytes: usize) -> Inbound {
             Ok(frame) => Inbound::Frame(frame),
             Err(err) => Inbound::Invalid(err),
         },
-        Message::Binary(_) => Inbound::Fatal(CloseCode::PolicyViolation),
+        Message::Binary => Inbound::Fatal(CloseCode::PolicyViolation),
         Message::Close(_) => Inbound::Closed,
-        Message::Ping(_) | Message::Pong(_) => Inbound::Ignored,
-    }
-}
-
-/// The close code owed to the peer after a failed read, if any. A message over the size
-/// limit fails inside the transport with a capacity error; the socket can still send a
-/// close frame then. Other read errors mean the connection is gone.
-pub(super) fn close_for_read_error(err: &axum::Error) -> Option<CloseCode> {
-    use std::error::Error as _;
-    match err.source()?.downcast_ref::<tungstenite::Error>()? {
-        tungstenite::Error::Capacity(_) => Some(CloseCode::TooBig),
-        tungstenite::Error::Utf8(_) => Some(CloseCode::InvalidPayload),
-        tungstenite::Error::Protocol(_) => Some(CloseCode::ProtocolError),
-        _ => None,
+        Message::Ping(payload) => Inbound::Ping(payload),
+        Message::Pong => Inbound::Ignored,
     }
 }
 
@@ -61,7 +53,7 @@ mod tests {
 
     #[test]
     fn binary_is_a_policy_violation() {
-        let msg = Message::Binary(vec![1, 2, 3].into());
+        let msg = Message::Binary;
         assert!(matches!(
             read_frame(msg, 10),
             Inbound::Fatal(CloseCode::PolicyViolation)
@@ -72,5 +64,12 @@ mod tests {
     fn bad_json_is_invalid_not_fatal() {
         let msg = Message::Text("{".into());
         assert!(matches!(read_frame(msg, 10), Inbound::Invalid(_)));
+    }
+
+    #[test]
+    fn a_ping_is_answered_with_its_own_bytes() {
+        let msg = Message::Ping(Bytes::from_static(b"abc"));
+        assert!(matches!(read_frame(msg, 10), Inbound::Ping(p) if &p[..] == b"abc"));
+        assert!(matches!(read_frame(Message::Pong, 10), Inbound::Ignored));
     }
 }

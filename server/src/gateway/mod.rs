@@ -6,6 +6,8 @@
 //!   the connection.
 //! - `auth`: session cookie + Origin, or bearer API token; `addr_limit`: the cap on
 //!   connections per peer address.
+//! - `socket`: our own WebSocket transport: the handshake, frames, a reader that
+//!   reassembles and bounds messages, a writer that sends shared bytes with vectored writes.
 //! - `connection`: framing only — socket messages in, [`protocol`] frames out.
 //! - `client`: the reader loop of one connection and its clean-up.
 //! - `requests`: what each request does ([`protocol::ClientFrame`] → reply).
@@ -51,6 +53,7 @@ mod requests;
 mod room_seqs;
 mod sender;
 mod sink;
+mod socket;
 mod sse;
 mod statuses;
 mod typing;

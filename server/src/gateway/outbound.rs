@@ -43,6 +43,8 @@ pub enum Outbound {
     Fill(Box<RoomId>),
     /// Stop delivering a room.
     Forget(Box<RoomId>),
+    /// Answer a ping with its bytes (WebSocket only).
+    Pong(Box<bytes::Bytes>),
     /// Close the connection with this code.
     Close(CloseCode),
 }
@@ -66,6 +68,11 @@ impl Outbound {
     /// Stop delivering `room`.
     pub fn forget(room: RoomId) -> Outbound {
         Outbound::Forget(Box::new(room))
+    }
+
+    /// Answer a ping.
+    pub fn pong(payload: bytes::Bytes) -> Outbound {
+        Outbound::Pong(Box::new(payload))
     }
 }
 

@@ -192,6 +192,13 @@ impl<S: Sink> Sender<S> {
                 }
                 Ok(())
             }
+            Outbound::Pong(payload) => {
+                let stuck = self.gateway.settings().stuck_after();
+                match tokio::time::timeout(stuck, self.sink.pong(*payload)).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(Stop::Transport),
+                }
+            }
             Outbound::Close(code) => {
                 self.send_close(code).await;
                 Err(Stop::Closed)

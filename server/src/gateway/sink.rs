@@ -1,5 +1,5 @@
 //! Where a connection's frames go. The sender task (`sender.rs`) writes through a
-//! [`Sink`]: the writing half of a WebSocket, or a Server-Sent Events response
+//! [`Sink`]: the writing half of a WebSocket (`socket::SocketWriter`), or a Server-Sent Events response
 //! ([`SseSink`]), so that ordering, resume and catch-up are the same code for both.
 //!
 //! On an SSE stream a room event (and a snapshot) carries its seq as the event `id`, which
@@ -7,15 +7,17 @@
 //! `{"type":"close","code":…,"reason":…}` event; a restart close also sets the stream's
 //! `retry` to the advised wait, which `EventSource` honours by itself.
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::Utf8Bytes;
 use axum::response::sse::Event;
-use futures_util::SinkExt;
-use futures_util::stream::SplitSink;
+use bytes::Bytes;
 use protocol::CloseCode;
 use protocol::ids::Seq;
 use std::convert::Infallible;
 use std::time::Duration;
+use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
+
+use super::socket::SocketWriter;
 
 /// The other side is gone.
 #[derive(Debug, Clone, Copy)]
@@ -41,25 +43,30 @@ pub(super) trait Sink: Send + 'static {
 
     /// Writes the closing frame.
     fn close(&mut self, code: CloseCode, reason: String) -> impl Future<Output = ()> + Send;
+
+    /// Answers a WebSocket ping (no other transport has them).
+    fn pong(&mut self, payload: Bytes) -> impl Future<Output = Result<(), SinkClosed>> + Send;
 }
 
-impl Sink for SplitSink<WebSocket, Message> {
+impl<W: AsyncWrite + Unpin + Send + 'static> Sink for SocketWriter<W> {
     const ENDS_WITHOUT_ROOMS: bool = false;
 
     async fn write(&mut self, text: Utf8Bytes, _seq: Option<Seq>) -> Result<(), SinkClosed> {
-        self.feed(Message::Text(text)).await.map_err(|_| SinkClosed)
+        self.text(Bytes::from(text)).await.map_err(|_| SinkClosed)
     }
 
     async fn flush(&mut self) -> Result<(), SinkClosed> {
-        SinkExt::flush(self).await.map_err(|_| SinkClosed)
+        SocketWriter::flush(self).await.map_err(|_| SinkClosed)
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
-        let frame = CloseFrame {
-            code: code.code(),
-            reason: reason.into(),
-        };
-        let _ = self.send(Message::Close(Some(frame))).await;
+        let _ = SocketWriter::close(self, code.code(), &reason).await;
+    }
+
+    async fn pong(&mut self, payload: Bytes) -> Result<(), SinkClosed> {
+        SocketWriter::pong(self, payload)
+            .await
+            .map_err(|_| SinkClosed)
     }
 }
 
@@ -103,5 +110,10 @@ impl Sink for SseSink {
 
     async fn close(&mut self, code: CloseCode, reason: String) {
         let _ = self.tx.send(Ok(close_event(code, &reason))).await;
+    }
+
+    /// An SSE client never pings.
+    async fn pong(&mut self, _payload: Bytes) -> Result<(), SinkClosed> {
+        Ok(())
     }
 }

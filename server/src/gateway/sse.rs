@@ -372,7 +372,8 @@ impl PersonalStream {
                     Outbound::Event(_)
                     | Outbound::Resume(_)
                     | Outbound::Fill(_)
-                    | Outbound::Forget(_),
+                    | Outbound::Forget(_)
+                    | Outbound::Pong(_),
                 ) => {}
             }
         }
