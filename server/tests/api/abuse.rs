@@ -152,6 +152,105 @@ async fn fragmented_messages_are_reassembled_and_broken_text_closes_with_1007() 
     assert_eq!(u16::from(expect_close(&mut ws).await.code), 1007);
 }
 
+#[tokio::test]
+async fn pings_get_their_own_bytes_back_even_between_fragments() {
+    let app = spawn_app().await;
+    let (mut ws, _) = app.connect().await;
+    ws.send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .unwrap();
+    match first_message(&mut ws).await {
+        Message::Pong(payload) => assert_eq!(&payload[..], b"are you there"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    // A ping between the fragments of a request: its pong, then the request's reply.
+    let text = br#"{"type":"ping","req":3}"#;
+    ws.send(Message::Frame(Frame::message(
+        text[..9].to_vec(),
+        OpCode::Data(Data::Text),
+        false,
+    )))
+    .await
+    .unwrap();
+    ws.send(Message::Ping(b"between".to_vec().into()))
+        .await
+        .unwrap();
+    ws.send(Message::Frame(Frame::message(
+        text[9..].to_vec(),
+        OpCode::Data(Data::Continue),
+        true,
+    )))
+    .await
+    .unwrap();
+    match first_message(&mut ws).await {
+        Message::Pong(payload) => assert_eq!(&payload[..], b"between"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    assert_eq!(next_frame(&mut ws).await, ServerFrame::Pong { req: 3 });
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_1000_and_the_stream_ends() {
+    let app = spawn_app().await;
+    let (mut ws, _) = app.connect().await;
+    ws.send(Message::Close(Some(
+        tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: 1000.into(),
+            reason: "bye".into(),
+        },
+    )))
+    .await
+    .unwrap();
+    match first_message(&mut ws).await {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1000),
+        other => panic!("expected the close echoed, got {other:?}"),
+    }
+    let end = tokio::time::timeout(WAIT, ws.next())
+        .await
+        .expect("the end in time");
+    assert!(end.is_none(), "nothing after the close: {end:?}");
+}
+
+#[tokio::test]
+async fn frames_rfc_6455_forbids_close_with_1002() {
+    let app = spawn_app().await;
+    // A reserved bit set with no extension negotiated.
+    let (mut ws, _) = app.connect().await;
+    let mut frame = Frame::message(b"{}".to_vec(), OpCode::Data(Data::Text), true);
+    frame.header_mut().rsv1 = true;
+    ws.send(Message::Frame(frame)).await.unwrap();
+    assert_eq!(u16::from(expect_close(&mut ws).await.code), 1002);
+    // A continuation that continues nothing.
+    let (mut ws, _) = app.connect().await;
+    ws.send(Message::Frame(Frame::message(
+        b"orphan".to_vec(),
+        OpCode::Data(Data::Continue),
+        true,
+    )))
+    .await
+    .unwrap();
+    assert_eq!(u16::from(expect_close(&mut ws).await.code), 1002);
+}
+
+#[tokio::test]
+async fn a_plain_request_to_the_socket_is_an_http_error_not_an_upgrade() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("http://{}/ws", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.text().await.unwrap().contains("upgrade"));
+    let response = client
+        .post(format!("http://{}/ws", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+}
+
 // --- connection floods and slow clients ----------------------------------------------------
 
 #[tokio::test]
