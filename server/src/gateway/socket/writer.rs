@@ -10,6 +10,7 @@
 
 use bytes::Bytes;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::frame::{Opcode, close_payload, server_header};
@@ -107,52 +108,65 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
     /// Writes the pending frames, as many per system call as the socket takes.
     async fn write_pending(&mut self) -> io::Result<()> {
         while self.written < self.pending.len() {
-            let mut slices = [IoSlice::new(&[]); SLICES];
-            let mut used = 0;
-            let mut skip = self.offset;
-            for frame in &self.pending[self.written..] {
-                for part in [&frame.head[..frame.head_len as usize], &frame.body[..]] {
-                    if skip >= part.len() {
-                        skip -= part.len();
-                        continue;
-                    }
-                    if used < SLICES {
-                        slices[used] = IoSlice::new(&part[skip..]);
-                        used += 1;
-                    }
-                    skip = 0;
-                }
-                if used >= SLICES {
-                    break;
-                }
-            }
-            let mut n = self.io.write_vectored(&slices[..used]).await?;
+            // The slices live only inside one poll: an array kept across the await would sit
+            // in every connection's sender task (2 KiB) for the connection's whole life.
+            let n = std::future::poll_fn(|cx| {
+                let mut slices = [IoSlice::new(&[]); SLICES];
+                let used = gather(&self.pending[self.written..], self.offset, &mut slices);
+                Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..used])
+            })
+            .await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
-            while n > 0 {
-                let left = self.pending[self.written].len() - self.offset;
-                if n >= left {
-                    n -= left;
-                    self.written += 1;
-                    self.offset = 0;
-                } else {
-                    self.offset += n;
-                    n = 0;
-                }
-            }
+            self.advance(n);
         }
         self.pending.clear();
         self.pending_bytes = 0;
         self.written = 0;
         Ok(())
     }
+
+    /// Moves past `n` written bytes.
+    fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let left = self.pending[self.written].len() - self.offset;
+            if n >= left {
+                n -= left;
+                self.written += 1;
+                self.offset = 0;
+            } else {
+                self.offset += n;
+                n = 0;
+            }
+        }
+    }
+}
+
+/// Fills `slices` with the unwritten parts of `frames` (the first one `skip` bytes in);
+/// returns how many it used.
+fn gather<'a>(frames: &'a [Pending], mut skip: usize, slices: &mut [IoSlice<'a>]) -> usize {
+    let mut used = 0;
+    for frame in frames {
+        for part in [&frame.head[..frame.head_len as usize], &frame.body[..]] {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            if used == slices.len() {
+                return used;
+            }
+            slices[used] = IoSlice::new(&part[skip..]);
+            used += 1;
+            skip = 0;
+        }
+    }
+    used
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::pin::Pin;
     use std::task::{Context, Poll};
 
     /// A socket that takes at most `step` bytes per write and records them.
@@ -280,6 +294,14 @@ mod tests {
         assert_eq!(writer.io.calls, 2);
         writer.flush().await.unwrap();
         assert_eq!(parse(&writer.io.out).len(), 40 + BATCH_FRAMES + 1);
+    }
+
+    #[test]
+    fn a_write_in_progress_is_small() {
+        // Every connection's sender task holds a flush's state inline for its whole life.
+        let mut writer = trickle(1);
+        let size = std::mem::size_of_val(&writer.flush());
+        assert!(size <= 256, "a flush future takes {size} bytes");
     }
 
     #[tokio::test]
