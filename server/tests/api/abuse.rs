@@ -34,6 +34,12 @@ async fn first_message(ws: &mut crate::helpers::Ws) -> Message {
         .expect("a readable message")
 }
 
+/// Sends one raw data frame: a whole message, or a fragment of one.
+async fn send_data_frame(ws: &mut crate::helpers::Ws, payload: &[u8], data: Data, fin: bool) {
+    let frame = Frame::message(payload.to_vec(), OpCode::Data(data), fin);
+    ws.send(Message::Frame(frame)).await.unwrap();
+}
+
 // --- floods ------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -142,13 +148,7 @@ async fn fragmented_messages_are_reassembled_and_broken_text_closes_with_1007() 
 
     // A text message that is not UTF-8: 1007.
     let (mut ws, _) = app.connect().await;
-    ws.send(Message::Frame(Frame::message(
-        vec![b'{', 0xff, 0xfe, b'}'],
-        OpCode::Data(Data::Text),
-        true,
-    )))
-    .await
-    .unwrap();
+    send_data_frame(&mut ws, &[b'{', 0xff, 0xfe, b'}'], Data::Text, true).await;
     assert_eq!(u16::from(expect_close(&mut ws).await.code), 1007);
 }
 
@@ -165,23 +165,11 @@ async fn pings_get_their_own_bytes_back_even_between_fragments() {
     }
     // A ping between the fragments of a request: its pong, then the request's reply.
     let text = br#"{"type":"ping","req":3}"#;
-    ws.send(Message::Frame(Frame::message(
-        text[..9].to_vec(),
-        OpCode::Data(Data::Text),
-        false,
-    )))
-    .await
-    .unwrap();
+    send_data_frame(&mut ws, &text[..9], Data::Text, false).await;
     ws.send(Message::Ping(b"between".to_vec().into()))
         .await
         .unwrap();
-    ws.send(Message::Frame(Frame::message(
-        text[9..].to_vec(),
-        OpCode::Data(Data::Continue),
-        true,
-    )))
-    .await
-    .unwrap();
+    send_data_frame(&mut ws, &text[9..], Data::Continue, true).await;
     match first_message(&mut ws).await {
         Message::Pong(payload) => assert_eq!(&payload[..], b"between"),
         other => panic!("expected a pong, got {other:?}"),
@@ -222,13 +210,7 @@ async fn frames_rfc_6455_forbids_close_with_1002() {
     assert_eq!(u16::from(expect_close(&mut ws).await.code), 1002);
     // A continuation that continues nothing.
     let (mut ws, _) = app.connect().await;
-    ws.send(Message::Frame(Frame::message(
-        b"orphan".to_vec(),
-        OpCode::Data(Data::Continue),
-        true,
-    )))
-    .await
-    .unwrap();
+    send_data_frame(&mut ws, b"orphan", Data::Continue, true).await;
     assert_eq!(u16::from(expect_close(&mut ws).await.code), 1002);
 }
 

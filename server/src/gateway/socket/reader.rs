@@ -180,20 +180,7 @@ mod tests {
 
     /// A masked client frame.
     fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [9, 8, 7, 6];
-        let mut out = vec![b0];
-        match payload.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&mask);
-        let mut body = payload.to_vec();
-        unmask(&mut body, mask);
-        out.extend_from_slice(&body);
-        out
+        super::super::frame::client_frame(b0, payload, [9, 8, 7, 6])
     }
 
     /// Reads every message from `bytes`, delivered `step` bytes at a time.
