@@ -27,6 +27,7 @@ pub mod error;
 pub mod model;
 mod open;
 mod sql;
+mod sqlite_sends;
 pub mod writer;
 
 #[cfg(feature = "test-support")]

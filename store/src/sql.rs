@@ -15,15 +15,37 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::batch::SendPlan;
+use crate::sqlite_sends::{Outcomes, SendThread};
 use crate::error::{StoreError, WriteError};
 use crate::model::*;
 use crate::{LanePolicy, Store, StoreResult};
+
+impl SqliteStore {
+    /// Applies a batch of plain sends through the send thread; `None` when the batch must
+    /// go the general way (see [`SendThread`]).
+    async fn fast_sends(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
+        match &self.sends {
+            Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
+            _ => None,
+        }
+    }
+}
+
+impl PgStore {
+    /// Postgres has no fast path: every batch goes the general way.
+    async fn fast_sends(&self, _batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
+        None
+    }
+}
 
 /// The embedded default backend: one SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
     read: sqlx::SqlitePool,
     write: sqlx::SqlitePool,
+    /// Batches of plain sends, applied in one hand-off (none for an in-memory database,
+    /// which only its own connection sees).
+    sends: Option<std::sync::Arc<SendThread>>,
 }
 
 /// The Postgres backend.
@@ -33,6 +55,9 @@ pub struct PgStore {
     write: sqlx::PgPool,
 }
 
+/// How long a write waits for the other write connection (see [`SendThread`]).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or
     /// `sqlite::memory:`) and applies migrations.
@@ -41,7 +66,6 @@ impl SqliteStore {
             SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
         };
         use std::str::FromStr;
-        use std::time::Duration;
 
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -50,22 +74,27 @@ impl SqliteStore {
             // the process. Group commit pays the fsync once per batch.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(BUSY_TIMEOUT);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&write).await?;
-        // An in-memory database exists only on its own connection: read through the writer.
-        let read = if url.contains(":memory:") {
-            write.clone()
+        // An in-memory database exists only on its own connection: read and write through
+        // the writer.
+        let (read, sends) = if url.contains(":memory:") {
+            (write.clone(), None)
         } else {
-            SqlitePoolOptions::new()
+            let sends = SendThread::start(options.get_filename(), BUSY_TIMEOUT).map_err(|e| {
+                StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e)))
+            })?;
+            let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options.read_only(true))
-                .await?
+                .await?;
+            (read, Some(std::sync::Arc::new(sends)))
         };
-        Ok(SqliteStore { read, write })
+        Ok(SqliteStore { read, write, sends })
     }
 }
 
@@ -93,8 +122,14 @@ mod sqlite_dialect {
     use crate::model::EventKind;
     use uuid::Uuid;
 
-    /// Ends the statement that reads the batch's rooms: SQLite has one writer already.
+    /// Ends the statement that reads the batch's rooms: a write transaction here holds
+    /// the database's one write lock from its first statement ([`BEGIN_WRITE`]).
     pub const LOCK_ROOMS_SUFFIX: &str = "";
+
+    /// Begins a write transaction holding the write lock at once: with two write
+    /// connections (sqlx's and the send thread's), a transaction that read first and
+    /// wrote later could fail on a stale snapshot; this one waits its turn instead.
+    pub const BEGIN_WRITE: &str = "begin immediate";
 
     /// Inserts new messages with one multi-row statement; a stored `(room, author,
     /// client_msg_id)` is skipped. Returns the ids written.
@@ -176,6 +211,9 @@ mod pg_dialect {
     /// Ends the statement that reads the batch's rooms: their rows are locked, in id
     /// order, so concurrent writers (on any node) queue on them and never deadlock.
     pub const LOCK_ROOMS_SUFFIX: &str = " order by id for update";
+
+    /// Begins a write transaction (rows are locked by the statements themselves).
+    pub const BEGIN_WRITE: &str = "begin";
 
     /// Inserts new messages with one statement whatever their number: each column is one
     /// array parameter (`unnest`), so the statement is prepared once per connection. A
@@ -936,7 +974,7 @@ macro_rules! sql_store {
                 // Each attempt learns every retry among the rows it tried to write; one more
                 // can only come from a batch that repeats a retry after an edit or delete.
                 for _ in 0..4 {
-                    let mut tx = self.write.begin().await?;
+                    let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                     match Self::write_in(&mut tx, batches, &retries).await? {
                         Attempt::Done(results) => {
                             tx.commit().await?;
@@ -1296,7 +1334,7 @@ macro_rules! sql_store {
 
             async fn deactivate_user(&self, user: UserId) -> StoreResult<bool> {
                 let now = now_millis();
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 let done = sqlx::query(
                     "update users set deactivated_at = $2 where id = $1 and deactivated_at is null",
                 )
@@ -1420,7 +1458,7 @@ macro_rules! sql_store {
                     created_at: now_millis(),
                     last_seq: 0,
                 };
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 sqlx::query(
                     "insert into rooms (id, kind, name, topic, created_by, created_at, last_seq) \
                      values ($1, $2, $3, $4, $5, $6, 0)",
@@ -1443,7 +1481,7 @@ macro_rules! sql_store {
                     return Err(StoreError::Invalid { reason: "a direct message needs two different users" });
                 }
                 let key = dm_key(a, b);
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 for user in [a, b] {
                     if !Self::user_exists(&mut *tx, user).await? {
                         return Err(StoreError::NotFound { what: "user" });
@@ -1496,7 +1534,7 @@ macro_rules! sql_store {
             }
 
             async fn join_public(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
                     return Err(StoreError::NotFound { what: "room" });
                 };
@@ -1509,7 +1547,7 @@ macro_rules! sql_store {
             }
 
             async fn invite(&self, room: RoomId, inviter: UserId, invitee: UserId) -> StoreResult<bool> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
                     return Err(StoreError::NotFound { what: "room" });
                 };
@@ -1528,7 +1566,7 @@ macro_rules! sql_store {
             }
 
             async fn leave(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with($dialect::BEGIN_WRITE).await?;
                 let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
                     return Err(StoreError::NotFound { what: "room" });
                 };
@@ -1657,6 +1695,9 @@ macro_rules! sql_store {
             ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>> {
                 let batches: Vec<(RoomId, &[WriteCommand])> =
                     batches.iter().map(|(room, commands)| (*room, commands.as_slice())).collect();
+                if let Some(outcomes) = self.fast_sends(&batches).await {
+                    return Ok(outcomes);
+                }
                 self.write_all(&batches).await
             }
 
