@@ -15,15 +15,18 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::batch::SendPlan;
-use crate::sqlite_sends::{Outcomes, SendThread};
 use crate::error::{StoreError, WriteError};
 use crate::model::*;
+use crate::sqlite_sends::{Outcomes, SendThread};
 use crate::{LanePolicy, Store, StoreResult};
 
 impl SqliteStore {
     /// Applies a batch of plain sends through the send thread; `None` when the batch must
     /// go the general way (see [`SendThread`]).
-    async fn fast_sends(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
+    pub(crate) async fn fast_sends(
+        &self,
+        batches: &[(RoomId, &[WriteCommand])],
+    ) -> Option<Outcomes> {
         match &self.sends {
             Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
             _ => None,
@@ -85,9 +88,8 @@ impl SqliteStore {
         let (read, sends) = if url.contains(":memory:") {
             (write.clone(), None)
         } else {
-            let sends = SendThread::start(options.get_filename(), BUSY_TIMEOUT).map_err(|e| {
-                StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e)))
-            })?;
+            let sends = SendThread::start(options.get_filename(), BUSY_TIMEOUT)
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e))))?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options.read_only(true))

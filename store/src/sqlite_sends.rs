@@ -89,7 +89,10 @@ impl SendThread {
     pub(crate) async fn apply(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
-            batches: batches.iter().map(|(room, c)| (*room, c.to_vec())).collect(),
+            batches: batches
+                .iter()
+                .map(|(room, c)| (*room, c.to_vec()))
+                .collect(),
             reply,
         };
         self.jobs.send(job).ok()?;
@@ -114,7 +117,10 @@ fn apply(
     for i in order {
         let (room, commands) = &batches[i];
         let Some(&start) = last.get(room) else {
-            results[i] = commands.iter().map(|_| Err(WriteError::NoSuchRoom)).collect();
+            results[i] = commands
+                .iter()
+                .map(|_| Err(WriteError::NoSuchRoom))
+                .collect();
             continue;
         };
         let mut next = start;
@@ -125,7 +131,14 @@ fn apply(
                     author,
                     client_msg_id,
                     body,
-                } => Ok(plan.send(*room, &mut next, now, *author, client_msg_id.as_str(), body.as_str())),
+                } => Ok(plan.send(
+                    *room,
+                    &mut next,
+                    now,
+                    *author,
+                    client_msg_id.as_str(),
+                    body.as_str(),
+                )),
                 // `SendThread::takes` let only sends through.
                 _ => unreachable!("the fast path takes only sends"),
             })
@@ -167,16 +180,20 @@ fn last_seqs(
         marks(batches.len())
     );
     let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(batches.iter().map(|(r, _)| blob(r.0))), |row| {
-        let id: Vec<u8> = row.get(0)?;
-        let last: i64 = row.get(1)?;
-        Ok((id, last))
-    })?;
+    let rows = stmt.query_map(
+        params_from_iter(batches.iter().map(|(r, _)| blob(r.0))),
+        |row| {
+            let id: Vec<u8> = row.get(0)?;
+            let last: i64 = row.get(1)?;
+            Ok((id, last))
+        },
+    )?;
     let mut out = HashMap::with_capacity(batches.len());
     for row in rows {
         let (id, last) = row?;
-        let id = Uuid::from_slice(&id)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e)))?;
+        let id = Uuid::from_slice(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+        })?;
         out.insert(RoomId(id), u64::try_from(last).unwrap_or(0));
     }
     Ok(out)
@@ -237,4 +254,120 @@ fn store_last_seqs(
 
 fn seq_in(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use crate::model::RoomKind;
+    use crate::sql::SqliteStore;
+    use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+
+    fn send(author: protocol::ids::UserId, cmid: &str) -> WriteCommand {
+        WriteCommand::Send {
+            author,
+            client_msg_id: ClientMsgId::parse(cmid).unwrap(),
+            body: Body::parse("hello").unwrap(),
+        }
+    }
+
+    /// A file store with one user and two rooms.
+    async fn store() -> (
+        tempfile::TempDir,
+        SqliteStore,
+        protocol::ids::UserId,
+        [RoomId; 2],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let ana = store
+            .create_user(
+                &Handle::parse("ana").unwrap(),
+                &DisplayName::parse("Ana").unwrap(),
+                "h",
+            )
+            .await
+            .unwrap();
+        let mut rooms = Vec::new();
+        for name in ["one", "two"] {
+            let room = store
+                .create_room(
+                    ana.id,
+                    RoomKind::Public,
+                    &RoomName::parse(name).unwrap(),
+                    "",
+                )
+                .await
+                .unwrap();
+            rooms.push(room.id);
+        }
+        (dir, store, ana.id, [rooms[0], rooms[1]])
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_sends_is_applied_in_one_hand_off_and_stored() {
+        let (_dir, store, ana, [one, two]) = store().await;
+        let ghost = RoomId(Uuid::now_v7());
+        let (a, d) = (send(ana, "a"), send(ana, "d"));
+        let bc = [send(ana, "b"), send(ana, "c")];
+        let batches: Vec<(RoomId, &[WriteCommand])> = vec![
+            (two, std::slice::from_ref(&a)),
+            (one, &bc[..]),
+            (ghost, std::slice::from_ref(&d)),
+        ];
+        let outcomes = store
+            .fast_sends(&batches)
+            .await
+            .expect("the fast path took it");
+        let seqs = |i: usize| -> Vec<u64> {
+            outcomes[i]
+                .iter()
+                .map(|o| match o {
+                    Ok(WriteOutcome::Applied(e)) => e.seq,
+                    other => panic!("expected an applied send, got {other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(seqs(0), vec![1]);
+        assert_eq!(seqs(1), vec![1, 2]);
+        assert!(matches!(outcomes[2][..], [Err(WriteError::NoSuchRoom)]));
+        // What the sqlx side reads back is what the thread wrote.
+        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 2);
+        assert_eq!(store.room(two).await.unwrap().unwrap().last_seq, 1);
+        let events = store.events_after(one, 0, 10).await.unwrap();
+        let stored: Vec<(u64, String)> = events
+            .iter()
+            .map(|e| (e.seq, e.message.client_msg_id.clone()))
+            .collect();
+        assert_eq!(stored, vec![(1, "b".to_string()), (2, "c".to_string())]);
+        assert_eq!(events[0].message.author_id, ana);
+    }
+
+    #[tokio::test]
+    async fn a_retried_send_or_any_other_command_goes_the_general_way() {
+        let (_dir, store, ana, [one, _]) = store().await;
+        let first = send(ana, "a");
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, std::slice::from_ref(&first))];
+        assert!(store.fast_sends(&batch).await.is_some());
+        // A retry of the stored send, with a new one: rolled back whole, nothing written.
+        let again = [send(ana, "new"), send(ana, "a")];
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &again[..])];
+        assert!(store.fast_sends(&batch).await.is_none());
+        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 1);
+        // The general way answers it: the retry is the original, the new send takes seq 2.
+        let outcomes = store.write_rooms(&[(one, again.to_vec())]).await.unwrap();
+        assert!(matches!(&outcomes[0][0], Ok(WriteOutcome::Applied(e)) if e.seq == 2));
+        assert!(matches!(&outcomes[0][1], Ok(WriteOutcome::Duplicate(e)) if e.seq == 1));
+        // Not a plain send: not taken.
+        let message = store.events_after(one, 0, 1).await.unwrap()[0].message.id;
+        let edit = [WriteCommand::Edit {
+            author: ana,
+            message,
+            body: Body::parse("edited").unwrap(),
+        }];
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &edit[..])];
+        assert!(!SendThread::takes(&batch));
+    }
 }

@@ -843,6 +843,50 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
     assert_eq!(unique.len(), 100);
 }
 
+/// Sends through the writer while other writes (accounts, rooms, joins, read markers) run
+/// at the same moment: on SQLite they use two write connections, and none may fail.
+async fn sends_and_other_writes_at_once_all_succeed(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let hot = room(&*store, ana.id, RoomKind::Public, "hot").await;
+    let writer = Writer::new(store.clone(), WriterConfig::default());
+    let mut sends = Vec::new();
+    for i in 0..300 {
+        let writer = writer.clone();
+        sends.push(tokio::spawn(async move {
+            writer
+                .write(hot.id, send(ana.id, &format!("c{i}"), "x"))
+                .await
+                .map(|out| out.event().map(|e| e.seq))
+        }));
+    }
+    let mut others = Vec::new();
+    for i in 0..30 {
+        let store = store.clone();
+        others.push(tokio::spawn(async move {
+            let who = user(&*store, &format!("user{i}")).await;
+            assert!(store.join_public(hot.id, who.id).await.unwrap());
+            store.mark_read(hot.id, who.id, 1).await.unwrap();
+            room(&*store, who.id, RoomKind::Public, &format!("own-{i}")).await;
+        }));
+    }
+    let mut seqs = Vec::new();
+    for t in sends {
+        seqs.push(
+            t.await
+                .unwrap()
+                .expect("every send applied")
+                .expect("an event"),
+        );
+    }
+    for t in others {
+        t.await.unwrap();
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=300).collect::<Vec<_>>(), "gap-free and unique");
+    assert_eq!(store.room(hot.id).await.unwrap().unwrap().last_seq, 300);
+    assert_eq!(store.members(hot.id).await.unwrap().len(), 31);
+}
+
 fn react(user: UserId, message: MessageId, emoji: &str, add: bool) -> WriteCommand {
     WriteCommand::reaction(user, message, Emoji::parse(emoji).unwrap(), add)
 }
@@ -1428,6 +1472,7 @@ conformance!(
     replies_need_a_live_root_of_the_room,
     thread_read_markers_only_move_forward,
     the_writer_orders_concurrent_sends_without_gaps,
+    sends_and_other_writes_at_once_all_succeed,
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
     reactions_are_events_that_carry_counts_and_who,
     reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji,
