@@ -3,9 +3,11 @@
 //! (times in Unix milliseconds, UUID ids) and the row types below; the few statements that
 //! differ by dialect are constants in each backend's `dialect` module.
 //!
-//! SQLite keeps one writer connection (its file takes one writer at a time anyway, and a
-//! single writer never sees `SQLITE_BUSY`) and a pool of readers under WAL. Postgres uses
-//! one pool for both.
+//! SQLite keeps a pool of readers under WAL and one sqlx writer connection; batches made
+//! only of new messages are written by a second connection on its own thread
+//! ([`SendThread`]). Every SQLite write transaction begins `immediate`, so the two writers
+//! queue on the file's write lock (busy timeout) and never fail on a stale snapshot.
+//! Postgres uses one pool for both.
 
 use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
