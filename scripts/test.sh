@@ -55,7 +55,7 @@ wasm_guard() {
   if ! grep -q '^leptos v' <<<"$graph"; then
     echo "FAIL: the wasm dependency listing looks wrong:"; echo "$graph" | head; return 1
   fi
-  for crate in tokio mio axum hyper sqlx redis; do
+  for crate in tokio mio axum hyper sqlx rusqlite redis; do
     if grep -q "^$crate v" <<<"$graph"; then
       echo "FAIL: $crate is in the wasm dependency graph"
       cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate"
