@@ -91,7 +91,7 @@ impl SqliteStore {
             (write.clone(), None)
         } else {
             let sends = SendThread::start(options.get_filename(), BUSY_TIMEOUT)
-                .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e))))?;
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(e)))?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options.read_only(true))
@@ -524,7 +524,7 @@ fn seq_out(v: i64) -> u64 {
 }
 
 /// A seq from a caller, clamped into the database's range.
-fn seq_in(v: u64) -> i64 {
+pub(crate) fn seq_in(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::batch::SendPlan;
 use crate::error::WriteError;
 use crate::model::{Message, WriteCommand, WriteOutcome, now_millis};
+use crate::sql::seq_in;
 
 /// Each room's outcomes, in the order of the batch.
 pub(crate) type Outcomes = Vec<Vec<Result<WriteOutcome, WriteError>>>;
@@ -45,7 +46,10 @@ pub(crate) struct SendThread {
 impl SendThread {
     /// Opens the write connection to the database file at `path` (already migrated) and
     /// starts its thread.
-    pub(crate) fn start(path: &Path, busy_timeout: Duration) -> rusqlite::Result<SendThread> {
+    pub(crate) fn start(
+        path: &Path,
+        busy_timeout: Duration,
+    ) -> Result<SendThread, Box<dyn std::error::Error + Send + Sync>> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -70,8 +74,7 @@ impl SendThread {
                     };
                     let _ = job.reply.send(outcome);
                 }
-            })
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            })?;
         Ok(SendThread { jobs })
     }
 
@@ -110,21 +113,21 @@ fn apply(
     let now = now_millis();
     let mut plan = SendPlan::new([]);
     let mut results: Outcomes = Vec::with_capacity(batches.len());
-    let mut order: Vec<usize> = (0..batches.len()).collect();
-    order.sort_by_key(|&i| batches[i].0);
-    results.resize_with(batches.len(), Vec::new);
     let mut advanced: Vec<RoomId> = Vec::new();
-    for i in order {
-        let (room, commands) = &batches[i];
+    // One write lock covers the file, so unlike the general path there is no room order
+    // to keep.
+    for (room, commands) in batches {
         let Some(&start) = last.get(room) else {
-            results[i] = commands
-                .iter()
-                .map(|_| Err(WriteError::NoSuchRoom))
-                .collect();
+            results.push(
+                commands
+                    .iter()
+                    .map(|_| Err(WriteError::NoSuchRoom))
+                    .collect(),
+            );
             continue;
         };
         let mut next = start;
-        results[i] = commands
+        let outcomes = commands
             .iter()
             .map(|command| match command {
                 WriteCommand::Send {
@@ -143,6 +146,7 @@ fn apply(
                 _ => unreachable!("the fast path takes only sends"),
             })
             .collect();
+        results.push(outcomes);
         if next != start {
             last.insert(*room, next);
             advanced.push(*room);
@@ -250,10 +254,6 @@ fn store_last_seqs(
         stmt.execute((seq_in(last[room]), room.0.as_bytes().as_slice()))?;
     }
     Ok(())
-}
-
-fn seq_in(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
