@@ -73,6 +73,21 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status that carries this code where a request is answered over HTTP (the
+    /// one place where that mapping lives).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadFrame | ErrorCode::UnknownType | ErrorCode::InvalidField => 400,
+            ErrorCode::Forbidden | ErrorCode::NotAuthor => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Deleted => 410,
+            ErrorCode::NotSubscribed | ErrorCode::TooManyRooms => 409,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+
     /// Whether the same request may succeed if sent again later.
     pub fn is_temporary(self) -> bool {
         matches!(
@@ -91,6 +106,17 @@ impl std::fmt::Display for ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_errors_and_temporary_codes_are_retryable_statuses() {
+        for code in ErrorCode::ALL {
+            let status = code.http_status();
+            assert!((400..600).contains(&status), "{code}: {status}");
+            if code.is_temporary() {
+                assert!(status == 429 || status >= 500, "{code}: {status}");
+            }
+        }
+    }
 
     #[test]
     fn wire_names_match_serde() {

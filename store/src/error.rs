@@ -1,7 +1,17 @@
 //! Store errors. [`StoreError`] fails a whole call; [`WriteError`] refuses one command of
-//! a batch. The server maps both to protocol error codes and HTTP statuses in one place.
+//! a batch. What a client is told about either is decided here, once:
+//! [`StoreError::client_error`] and [`WriteError::client_error`] give the protocol
+//! [`ErrorCode`] and message; the code gives the HTTP status ([`ErrorCode::http_status`]).
 
+use protocol::errors::ErrorCode;
+use std::borrow::Cow;
 use thiserror::Error;
+
+/// What an `unavailable` error says. When the store fails during a commit, the write may
+/// still have been stored; a retry with the same `client_msg_id` is acked with it (and
+/// never stores it twice), so that is what the client is told to do.
+pub const UNAVAILABLE_MESSAGE: &str =
+    "the store is unavailable; retry later with the same client_msg_id (never stored twice)";
 
 /// A store call failed or was refused.
 #[derive(Debug, Error)]
@@ -33,6 +43,23 @@ impl StoreError {
     /// Whether trying the same call later may succeed.
     pub fn is_temporary(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
+    }
+
+    /// What a client is told: the protocol code and a message that names no internals.
+    pub fn client_error(&self) -> (ErrorCode, Cow<'static, str>) {
+        match self {
+            StoreError::Conflict { what } => (
+                ErrorCode::InvalidField,
+                format!("{what} is already taken").into(),
+            ),
+            StoreError::NotFound { what } => (ErrorCode::NotFound, format!("no such {what}").into()),
+            StoreError::Forbidden { reason } => (ErrorCode::Forbidden, (*reason).into()),
+            StoreError::Invalid { reason } => (ErrorCode::InvalidField, (*reason).into()),
+            StoreError::Unavailable(_) => (ErrorCode::Unavailable, UNAVAILABLE_MESSAGE.into()),
+            StoreError::Corrupt(_) | StoreError::Migrate(_) => {
+                (ErrorCode::Internal, "the server failed".into())
+            }
+        }
     }
 }
 
@@ -81,4 +108,53 @@ pub enum WriteError {
         protocol::REACTIONS_PER_MESSAGE_MAX
     )]
     TooManyReactions,
+}
+
+impl WriteError {
+    /// What a client is told when this command is refused: the protocol code and message.
+    pub fn client_error(&self) -> (ErrorCode, Cow<'static, str>) {
+        let code = match self {
+            WriteError::NotAuthor => ErrorCode::NotAuthor,
+            WriteError::Deleted => ErrorCode::Deleted,
+            WriteError::NoSuchMessage | WriteError::NoSuchRoom => ErrorCode::NotFound,
+            WriteError::NotARoot => ErrorCode::InvalidField,
+            WriteError::TooManyReactions => ErrorCode::Forbidden,
+        };
+        (code, self.to_string().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_their_meaning_on_the_wire() {
+        assert_eq!(
+            StoreError::NotFound { what: "room" }.client_error(),
+            (ErrorCode::NotFound, "no such room".into())
+        );
+        assert_eq!(
+            StoreError::Conflict { what: "handle" }.client_error(),
+            (ErrorCode::InvalidField, "handle is already taken".into())
+        );
+        assert_eq!(
+            StoreError::Corrupt("bad row".into()).client_error().0,
+            ErrorCode::Internal
+        );
+        assert_eq!(
+            WriteError::NotAuthor.client_error(),
+            (ErrorCode::NotAuthor, "only the author may change a message".into())
+        );
+        assert_eq!(WriteError::NoSuchRoom.client_error().0, ErrorCode::NotFound);
+        assert_eq!(WriteError::TooManyReactions.client_error().0, ErrorCode::Forbidden);
+    }
+
+    #[test]
+    fn only_an_unreachable_database_is_temporary() {
+        let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+        assert!(down.is_temporary());
+        assert_eq!(down.client_error().0, ErrorCode::Unavailable);
+        assert!(!StoreError::Forbidden { reason: "no" }.is_temporary());
+    }
 }

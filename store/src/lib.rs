@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`model`]: the domain types the trait takes and returns.
+//! - [`access`]: who may read a room, the one rule every caller uses.
 //! - [`error`]: [`StoreError`] (the backend failed or refused) and [`WriteError`] (one
 //!   write command was refused inside an otherwise good batch).
 //! - `sql`: the SQL implementation, generic over the two databases by a macro.
@@ -22,6 +23,7 @@
 //! transaction that records the event, so seqs are gap-free and totally ordered per room,
 //! even with several server processes on one Postgres (the row lock serialises them).
 
+pub mod access;
 mod batch;
 pub mod error;
 pub mod model;
@@ -33,6 +35,7 @@ pub mod writer;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use access::{RoomAccess, room_access};
 pub use error::{StoreError, WriteError};
 pub use model::*;
 pub use open::{StoreConfig, open};
