@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the load-generator figures in the README on the embedded default (SQLite),
+# Reproduces the load-generator figures in docs/benchmarks.md on the embedded default (SQLite),
 # or, with DATABASE_URL (a fresh Postgres database) and REDIS_URL exported, on those:
 # builds the release server and confab-load, creates bots on a fresh data folder, runs the
 # server pinned to CPU 0 and the generator to CPU 1, and prints each run's report (the last

@@ -220,7 +220,7 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
 
-    /// Log filter, in tracing's EnvFilter syntax (RUST_LOG is read when this is unset).
+    /// Log filter, in tracing's EnvFilter syntax. `RUST_LOG`, when set, overrides it.
     #[arg(long, env = "CONFAB_LOG", default_value = "info")]
     pub log_filter: String,
 }

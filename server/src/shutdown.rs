@@ -1,7 +1,5 @@
-//! Stopping: the OS signal that starts a graceful shutdown, and the token every
-//! long-lived task watches.
-
-use tokio_util::sync::CancellationToken;
+//! Stopping: the OS signal that starts a graceful shutdown. The gateway owns the token
+//! its long-lived tasks watch ([`crate::gateway::Gateway::shutdown_token`]).
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn signal() {
@@ -30,6 +28,3 @@ pub async fn signal() {
         () = term => tracing::info!("SIGTERM received, shutting down"),
     }
 }
-
-/// The token cancelled when the server starts to stop.
-pub type Shutdown = CancellationToken;

@@ -70,12 +70,9 @@ impl Application {
         let cluster_presence = match &settings.redis_url {
             None => None,
             Some(url) => Some(
-                crate::gateway::presence_cluster::ClusterPresence::connect(
-                    url,
-                    &settings.redis_prefix,
-                )
-                .await
-                .context("connecting to Redis for presence (REDIS_URL)")?,
+                crate::gateway::presence::RedisPresence::connect(url, &settings.redis_prefix)
+                    .await
+                    .context("connecting to Redis for presence (REDIS_URL)")?,
             ),
         };
         let state = AppState {

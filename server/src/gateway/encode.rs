@@ -1,11 +1,11 @@
 //! Turning Store values into protocol frames, and frames into socket text.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use protocol::{EventKind, MessageView, ServerFrame, UserView};
 use store::{Event, Message};
 
 /// The socket text of a frame.
-pub fn text(frame: &ServerFrame) -> Utf8Bytes {
+pub fn text(frame: &ServerFrame) -> FrameText {
     frame.to_json().into()
 }
 

@@ -3,7 +3,7 @@
 //! critical sections. Publishing encodes nothing: callers hand over pre-encoded text,
 //! and every subscriber gets a clone of the same bytes.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
@@ -142,7 +142,7 @@ impl Hub {
     }
 
     /// Offers a room event to every local subscriber of `room`.
-    pub fn publish_event(&self, room: RoomId, seq: Seq, text: &Utf8Bytes) {
+    pub fn publish_event(&self, room: RoomId, seq: Seq, text: &FrameText) {
         self.seqs.saw(room, seq);
         let event = std::sync::Arc::new(RoomEvent {
             room,
@@ -157,7 +157,7 @@ impl Hub {
     }
 
     /// Offers an ephemeral frame to `room`'s subscribers, except `skip_user`'s connections.
-    pub fn publish_ephemeral(&self, room: RoomId, text: &Utf8Bytes, skip_user: Option<UserId>) {
+    pub fn publish_ephemeral(&self, room: RoomId, text: &FrameText, skip_user: Option<UserId>) {
         let text = std::sync::Arc::new(text.clone());
         let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
         for conn in shard.get(&room).into_iter().flatten() {
@@ -168,7 +168,7 @@ impl Hub {
     }
 
     /// Offers a frame to every local connection of `user`.
-    pub fn to_user(&self, user: UserId, text: &Utf8Bytes) {
+    pub fn to_user(&self, user: UserId, text: &FrameText) {
         let text = std::sync::Arc::new(text.clone());
         let shard = self.shard(&self.users, &user).read().expect("hub lock");
         for conn in shard.get(&user).into_iter().flatten() {
@@ -194,7 +194,7 @@ impl Hub {
         room: RoomId,
         members: &std::collections::HashSet<UserId>,
         skip: UserId,
-        notice_for: impl Fn(UserId) -> Option<&'n std::sync::Arc<Utf8Bytes>>,
+        notice_for: impl Fn(UserId) -> Option<&'n std::sync::Arc<FrameText>>,
     ) {
         let watching: std::collections::HashSet<u64> = {
             let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
@@ -242,7 +242,7 @@ mod tests {
         hub.subscribe(room, &a);
         hub.subscribe(room, &a);
         hub.subscribe(room, &b);
-        let text: Utf8Bytes = "{}".into();
+        let text: FrameText = "{}".into();
         hub.publish_event(room, 1, &text);
         for rx in [&mut ra, &mut rb] {
             assert!(matches!(rx.try_recv(), Ok(Outbound::Event(e)) if e.seq == 1));
@@ -267,7 +267,7 @@ mod tests {
         let room = RoomId(Uuid::from_u128(1));
         let (a, _ra) = ConnHandle::new(1, UserId(Uuid::from_u128(10)), 64, Default::default());
         hub.subscribe(room, &a);
-        let text: Utf8Bytes = "{}".into();
+        let text: FrameText = "{}".into();
         for seq in 1..=200 {
             hub.publish_event(room, seq, &text);
         }

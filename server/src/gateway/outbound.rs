@@ -9,7 +9,7 @@
 //! is closed as a slow consumer. Nothing here ever waits, so neither the fan-out nor the
 //! connection's reader is slowed by a slow socket.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use protocol::CloseCode;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashSet;
@@ -35,7 +35,7 @@ pub enum Outbound {
     /// checks its seq against the room's cursor.
     Event(Arc<RoomEvent>),
     /// Any other frame, pre-encoded.
-    Frame(Arc<Utf8Bytes>),
+    Frame(Arc<FrameText>),
     /// Start delivering a room: replay from the Store after a seq (or send a snapshot).
     Resume(Box<(RoomId, Option<Seq>)>),
     /// Deliver from the Store whatever of a room came after the cursor (events may have
@@ -51,7 +51,7 @@ pub enum Outbound {
 
 impl Outbound {
     /// A frame for this connection alone.
-    pub fn frame(text: Utf8Bytes) -> Outbound {
+    pub fn frame(text: FrameText) -> Outbound {
         Outbound::Frame(Arc::new(text))
     }
 
@@ -83,7 +83,7 @@ impl Outbound {
 pub struct RoomEvent {
     pub room: RoomId,
     pub seq: Seq,
-    pub text: Utf8Bytes,
+    pub text: FrameText,
     /// When the event was committed (for the delivery-latency histogram).
     pub committed: Instant,
 }
@@ -161,7 +161,7 @@ impl ConnHandle {
     }
 
     /// Offers an ephemeral frame; drops it when the queue is too full.
-    pub fn offer_ephemeral(&self, text: &Arc<Utf8Bytes>) {
+    pub fn offer_ephemeral(&self, text: &Arc<FrameText>) {
         if !self.has_room() || self.queue.try_send(Outbound::Frame(text.clone())).is_err() {
             metrics::counter!("confab_dropped_ephemeral_total").increment(1);
         }

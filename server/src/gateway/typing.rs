@@ -1,12 +1,17 @@
 //! Typing indicators: who is typing where, until when. A repeat within the time-to-live
 //! only extends it (no broadcast: that is the throttle); expiry, a send, or leaving the
-//! room ends it. Never stored. The gateway broadcasts the starts and stops this reports.
+//! room ends it. Never stored. [`Typing`] keeps the state; the gateway's
+//! `start_typing`/`stop_typing` (below) broadcast the starts and stops it reports, and the
+//! typing sweep (`sweeps.rs`) the expiries.
 
-use protocol::UserView;
 use protocol::ids::{RoomId, UserId};
+use protocol::{ServerFrame, UserView};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::encode::text;
+use super::{Gateway, broker};
 
 /// Who is typing in one room, and until when.
 type Typists = HashMap<UserId, (UserView, Instant)>;
@@ -61,6 +66,38 @@ impl Typing {
             !typists.is_empty()
         });
         expired
+    }
+}
+
+impl Gateway {
+    /// `user` is typing in `room`: the room hears of it unless it already has.
+    pub(super) fn start_typing(&self, room: RoomId, user: UserView) {
+        let ttl = self.settings().typing_ttl();
+        if self
+            .inner
+            .typing
+            .touch(room, user.clone(), Instant::now(), ttl)
+        {
+            self.announce_typing(room, user, true);
+        }
+    }
+
+    /// `user` stopped typing in `room` (sent, left, or went away).
+    pub(super) fn stop_typing(&self, room: RoomId, user: UserId) {
+        if let Some(view) = self.inner.typing.stop(room, user) {
+            self.announce_typing(room, view, false);
+        }
+    }
+
+    /// Tells `room`'s subscribers on every node, except the typist's own connections.
+    pub(super) fn announce_typing(&self, room: RoomId, user: UserView, active: bool) {
+        let skip = user.id;
+        let frame = ServerFrame::Typing { room, user, active };
+        self.publish(broker::Envelope::Ephemeral {
+            room,
+            frame: text(&frame),
+            skip: Some(skip),
+        });
     }
 }
 

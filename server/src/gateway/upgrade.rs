@@ -10,7 +10,7 @@ use tower_sessions::Session;
 use tracing::Instrument;
 
 use super::socket::{Socket, Upgrade};
-use super::{Gateway, auth, client};
+use super::{Gateway, auth, connection};
 
 /// Upgrades an HTTP request to a gateway connection.
 ///
@@ -61,7 +61,7 @@ pub async fn upgrade(
                     let code = refusal.close_code();
                     refuse(&mut socket, code, code.reason()).await
                 }
-                (true, Ok(user)) => client::run(socket, gateway, conn_id, user).await,
+                (true, Ok(user)) => connection::run(socket, gateway, conn_id, user).await,
             }
             drop(slot);
             drop(token);

@@ -366,8 +366,8 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
         on_a.ok(send(room, &format!("k-{i}"), &format!("after {i}")))
             .await;
     }
-    let bound = confab::gateway::presence_cluster::NODE_TTL
-        + confab::gateway::presence_cluster::HEARTBEAT * 2
+    let bound = confab::gateway::presence::NODE_TTL
+        + confab::gateway::presence::HEARTBEAT * 2
         + std::time::Duration::from_secs(2);
     let left = tokio::time::timeout(bound, diff_about(&mut on_a, bo.user.id))
         .await

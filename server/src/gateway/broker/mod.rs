@@ -32,7 +32,7 @@ pub mod wire;
 pub use memory::MemoryBroker;
 pub use redis::RedisBroker;
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ pub enum Envelope {
     Event {
         room: RoomId,
         seq: Seq,
-        frame: Utf8Bytes,
+        frame: FrameText,
     },
     /// A new message by `author` in `room`: members who are connected but not watching
     /// the room get an unread notice (each node looks up its own connections), marked as
@@ -63,11 +63,11 @@ pub enum Envelope {
     /// connections.
     Ephemeral {
         room: RoomId,
-        frame: Utf8Bytes,
+        frame: FrameText,
         skip: Option<UserId>,
     },
     /// A frame for every connection of `user` (personal events).
-    User { user: UserId, frame: Utf8Bytes },
+    User { user: UserId, frame: FrameText },
     /// `user` joined or left `room`: member caches change, and on a leave their
     /// connections stop receiving the room.
     Membership {

@@ -5,7 +5,12 @@
 //! must be masked; server frames never are. Control frames (close, ping, pong) are never
 //! fragmented and carry at most 125 bytes.
 
-use protocol::CloseCode;
+/// Close code for a protocol violation.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Close code for text that is not UTF-8.
+pub const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+/// Close code for a message over the size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +69,12 @@ pub enum FrameError {
 }
 
 impl FrameError {
-    /// The close code the connection ends with.
-    pub fn close_code(&self) -> CloseCode {
+    /// The close code (RFC 6455 section 7.4.1) the connection ends with.
+    pub fn close_code(&self) -> u16 {
         match self {
-            FrameError::TooBig => CloseCode::TooBig,
-            FrameError::InvalidUtf8 => CloseCode::InvalidPayload,
-            FrameError::Protocol(_) => CloseCode::ProtocolError,
+            FrameError::TooBig => CLOSE_TOO_BIG,
+            FrameError::InvalidUtf8 => CLOSE_INVALID_PAYLOAD,
+            FrameError::Protocol(_) => CLOSE_PROTOCOL_ERROR,
         }
     }
 }
@@ -290,8 +295,8 @@ mod tests {
 
     #[test]
     fn close_codes_follow_the_error() {
-        assert_eq!(FrameError::TooBig.close_code().code(), 1009);
-        assert_eq!(FrameError::InvalidUtf8.close_code().code(), 1007);
-        assert_eq!(FrameError::Protocol("x").close_code().code(), 1002);
+        assert_eq!(FrameError::TooBig.close_code(), 1009);
+        assert_eq!(FrameError::InvalidUtf8.close_code(), 1007);
+        assert_eq!(FrameError::Protocol("x").close_code(), 1002);
     }
 }

@@ -29,20 +29,21 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{ReadHalf, WriteHalf};
 
 /// The reading half of an accepted connection.
-pub type Reader = SocketReader<ReadHalf<TokioIo<Upgraded>>>;
+pub type UpgradedReader = SocketReader<ReadHalf<TokioIo<Upgraded>>>;
 /// The writing half of an accepted connection.
-pub type Writer = SocketWriter<WriteHalf<TokioIo<Upgraded>>>;
+pub type UpgradedWriter = SocketWriter<WriteHalf<TokioIo<Upgraded>>>;
 
 /// An accepted WebSocket connection.
 pub struct Socket {
-    pub reader: Reader,
-    pub writer: Writer,
+    pub reader: UpgradedReader,
+    pub writer: UpgradedWriter,
 }
 
 impl ReadError {
-    /// The close code owed to the client after this error, if the socket can still take
-    /// one: a protocol error can be answered; a failed socket cannot.
-    pub fn close_code(&self) -> Option<protocol::CloseCode> {
+    /// The close code (a number, as RFC 6455 defines them) owed to the client after this
+    /// error, if the socket can still take one: a protocol error can be answered; a failed
+    /// socket cannot.
+    pub fn close_code(&self) -> Option<u16> {
         match self {
             ReadError::Frame(err) => Some(err.close_code()),
             ReadError::Io(_) => None,

@@ -6,7 +6,7 @@
 //! buffer. Pings are handed up (the connection answers them through its sender, the only
 //! writer of the socket); nothing here ever writes.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -23,7 +23,7 @@ const KEEP_BUFFER: usize = 4 * 1024;
 /// One message from the client.
 #[derive(Debug)]
 pub enum Incoming {
-    Text(Utf8Bytes),
+    Text(FrameText),
     Binary,
     Ping(Bytes),
     Pong,
@@ -155,7 +155,7 @@ fn data_message(opcode: Opcode, bytes: BytesMut) -> Result<Incoming, FrameError>
     if opcode == Opcode::Binary {
         return Ok(Incoming::Binary);
     }
-    Utf8Bytes::try_from(bytes.freeze())
+    FrameText::from_utf8(bytes.freeze())
         .map(Incoming::Text)
         .map_err(|_| FrameError::InvalidUtf8)
 }

@@ -60,7 +60,7 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
     }
 
     /// Queues a text frame. `body` must be UTF-8 (the caller's frames come from
-    /// `Utf8Bytes`).
+    /// `FrameText`).
     pub async fn text(&mut self, body: Bytes) -> io::Result<()> {
         self.frame(Opcode::Text, body).await
     }

@@ -3,8 +3,8 @@
 //! leaves is not reported gone at once: the leave is held for a grace period, and a
 //! reconnect within it cancels the leave, so a page reload does not flap them offline.
 //!
-//! This type only keeps the state and says when a change is visible; the gateway
-//! broadcasts the diffs.
+//! This type only keeps the state of this node and says when a change is visible;
+//! [`super::Presence`] tells the room (and the cluster) about it.
 
 use protocol::UserView;
 use protocol::ids::{RoomId, UserId};
@@ -20,7 +20,7 @@ struct Entry {
 
 /// Presence of every room with local subscribers.
 #[derive(Default)]
-pub struct Presence {
+pub struct LocalPresence {
     rooms: Mutex<HashMap<RoomId, HashMap<UserId, Entry>>>,
 }
 
@@ -32,7 +32,7 @@ pub struct PendingLeave {
     epoch: u64,
 }
 
-impl Presence {
+impl LocalPresence {
     /// One more connection of `user` in `room`. True when the user was not present
     /// before (others should see them join).
     pub fn join(&self, room: RoomId, user: UserView) -> bool {
@@ -61,7 +61,7 @@ impl Presence {
     }
 
     /// One connection of `user` left `room`. When it was their last, the leave is pending:
-    /// call [`Presence::finish_leave`] after the grace period.
+    /// call [`LocalPresence::finish_leave`] after the grace period.
     pub fn leave(&self, room: RoomId, user: UserId) -> Option<PendingLeave> {
         let mut rooms = self.rooms.lock().expect("presence lock");
         let e = rooms.get_mut(&room)?.get_mut(&user)?;
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn two_devices_are_one_user_until_both_leave() {
-        let p = Presence::default();
+        let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
         assert!(p.join(room, user(1)));
         assert!(!p.join(room, user(1)), "a second tab is not a new join");
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn coming_back_within_the_grace_period_cancels_the_leave() {
-        let p = Presence::default();
+        let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
         p.join(room, user(1));
         let pending = p.leave(room, user(1).id).unwrap();

@@ -15,9 +15,8 @@
 //! that client resumes on reconnect.
 //!
 //! The same loop serves WebSockets and Server-Sent Events streams: it writes through a
-//! [`Sink`].
+//! [`Transport`].
 
-use axum::extract::ws::Utf8Bytes;
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
@@ -27,14 +26,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
+use super::frame_text::FrameText;
 use super::outbound::{ConnHandle, Outbound};
-use super::sink::Sink;
+use super::transport::Transport;
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
-/// How long a close frame may take to write.
 /// How long a client closed for flooding is asked to stay away.
 pub const FLOOD_WAIT_MS: u64 = 5_000;
+/// How long a close frame may take to write.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Messages in a snapshot page.
 const SNAPSHOT_PAGE: u32 = 50;
@@ -47,23 +47,23 @@ enum Stop {
     Closed,
 }
 
-struct Sender<S: Sink> {
-    sink: S,
+struct Sender<S: Transport> {
+    transport: S,
     gateway: Gateway,
     cursors: HashMap<RoomId, Seq>,
 }
 
 /// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled.
 /// Cancels `done` when it stops, so the reader stops too.
-pub(super) async fn run<S: Sink>(
-    sink: S,
+pub(super) async fn run<S: Transport>(
+    transport: S,
     mut queue: mpsc::Receiver<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
     done: CancellationToken,
 ) {
     let mut sender = Sender {
-        sink,
+        transport,
         gateway,
         cursors: HashMap::new(),
     };
@@ -104,7 +104,7 @@ pub(super) async fn run<S: Sink>(
     done.cancel();
 }
 
-impl<S: Sink> Sender<S> {
+impl<S: Transport> Sender<S> {
     /// Sends a close frame, giving up after [`CLOSE_TIMEOUT`] (a stuck socket cannot take it).
     /// A restart close tells the client how long to wait, spread over the configured span.
     async fn send_close(&mut self, code: CloseCode) {
@@ -115,18 +115,18 @@ impl<S: Sink> Sender<S> {
             CloseCode::Flooding => protocol::close::reason_with_wait(code, FLOOD_WAIT_MS),
             other => other.reason().to_string(),
         };
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close(code, reason)).await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.transport.close(code, reason)).await;
     }
 
-    async fn write(&mut self, text: Utf8Bytes) -> Result<(), Stop> {
+    async fn write(&mut self, text: FrameText) -> Result<(), Stop> {
         self.write_at(text, None).await
     }
 
-    /// Sends what the sink has buffered; a flush blocked past `--stuck-secs` closes the
+    /// Sends what the transport has buffered; a flush blocked past `--stuck-secs` closes the
     /// connection as a slow consumer, like a blocked write.
     async fn flush(&mut self) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
-        match tokio::time::timeout(stuck, self.sink.flush()).await {
+        match tokio::time::timeout(stuck, self.transport.flush()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Stop::Transport),
             Err(_) => {
@@ -138,10 +138,10 @@ impl<S: Sink> Sender<S> {
     }
 
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
-    async fn write_at(&mut self, text: Utf8Bytes, seq: Option<Seq>) -> Result<(), Stop> {
+    async fn write_at(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
         let kind = frame_type_index(text.as_str());
-        match tokio::time::timeout(stuck, self.sink.write(text, seq)).await {
+        match tokio::time::timeout(stuck, self.transport.write(text, seq)).await {
             Ok(Ok(())) => {
                 crate::metrics::delivery().frame_out(kind);
                 Ok(())
@@ -194,7 +194,7 @@ impl<S: Sink> Sender<S> {
             }
             Outbound::Pong(payload) => {
                 let stuck = self.gateway.settings().stuck_after();
-                match tokio::time::timeout(stuck, self.sink.pong(*payload)).await {
+                match tokio::time::timeout(stuck, self.transport.pong(*payload)).await {
                     Ok(Ok(())) => Ok(()),
                     _ => Err(Stop::Transport),
                 }
@@ -331,3 +331,6 @@ impl<S: Sink> Sender<S> {
         Err(Stop::Closed)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,13 @@
 //! Where a connection's frames go. The sender task (`sender.rs`) writes through a
-//! [`Sink`]: the writing half of a WebSocket (`socket::SocketWriter`), or a Server-Sent Events response
-//! ([`SseSink`]), so that ordering, resume and catch-up are the same code for both.
+//! [`Transport`]: the writing half of a WebSocket (`socket::SocketWriter`), or a Server-Sent Events response
+//! ([`SseTransport`]), so that ordering, resume and catch-up are the same code for both.
 //!
 //! On an SSE stream a room event (and a snapshot) carries its seq as the event `id`, which
 //! the client sends back as `Last-Event-ID` to resume. A close becomes a last
 //! `{"type":"close","code":…,"reason":…}` event; a restart close also sets the stream's
 //! `retry` to the advised wait, which `EventSource` honours by itself.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::gateway::frame_text::FrameText;
 use axum::response::sse::Event;
 use bytes::Bytes;
 use protocol::CloseCode;
@@ -21,63 +21,65 @@ use super::socket::SocketWriter;
 
 /// The other side is gone.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct SinkClosed;
+pub(super) struct TransportClosed;
 
 /// A transport for one connection's outgoing frames.
-pub(super) trait Sink: Send + 'static {
+pub(super) trait Transport: Send + 'static {
     /// Whether the connection ends once it delivers no room any more (an SSE room stream
     /// has nothing else to say; a WebSocket stays open for requests).
     const ENDS_WITHOUT_ROOMS: bool;
 
     /// Queues one frame for writing; `seq` is set for room events and snapshots. It may
-    /// stay buffered until [`Sink::flush`].
+    /// stay buffered until [`Transport::flush`].
     fn write(
         &mut self,
-        text: Utf8Bytes,
+        text: FrameText,
         seq: Option<Seq>,
-    ) -> impl Future<Output = Result<(), SinkClosed>> + Send;
+    ) -> impl Future<Output = Result<(), TransportClosed>> + Send;
 
     /// Writes whatever is buffered. The sender calls it whenever its queue runs empty, so
     /// a burst goes out in a few large socket writes instead of one per frame.
-    fn flush(&mut self) -> impl Future<Output = Result<(), SinkClosed>> + Send;
+    fn flush(&mut self) -> impl Future<Output = Result<(), TransportClosed>> + Send;
 
     /// Writes the closing frame.
     fn close(&mut self, code: CloseCode, reason: String) -> impl Future<Output = ()> + Send;
 
     /// Answers a WebSocket ping (no other transport has them).
-    fn pong(&mut self, payload: Bytes) -> impl Future<Output = Result<(), SinkClosed>> + Send;
+    fn pong(&mut self, payload: Bytes) -> impl Future<Output = Result<(), TransportClosed>> + Send;
 }
 
-impl<W: AsyncWrite + Unpin + Send + 'static> Sink for SocketWriter<W> {
+impl<W: AsyncWrite + Unpin + Send + 'static> Transport for SocketWriter<W> {
     const ENDS_WITHOUT_ROOMS: bool = false;
 
-    async fn write(&mut self, text: Utf8Bytes, _seq: Option<Seq>) -> Result<(), SinkClosed> {
-        self.text(Bytes::from(text)).await.map_err(|_| SinkClosed)
+    async fn write(&mut self, text: FrameText, _seq: Option<Seq>) -> Result<(), TransportClosed> {
+        self.text(Bytes::from(text))
+            .await
+            .map_err(|_| TransportClosed)
     }
 
-    async fn flush(&mut self) -> Result<(), SinkClosed> {
-        SocketWriter::flush(self).await.map_err(|_| SinkClosed)
+    async fn flush(&mut self) -> Result<(), TransportClosed> {
+        SocketWriter::flush(self).await.map_err(|_| TransportClosed)
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
         let _ = SocketWriter::close(self, code.code(), &reason).await;
     }
 
-    async fn pong(&mut self, payload: Bytes) -> Result<(), SinkClosed> {
+    async fn pong(&mut self, payload: Bytes) -> Result<(), TransportClosed> {
         SocketWriter::pong(self, payload)
             .await
-            .map_err(|_| SinkClosed)
+            .map_err(|_| TransportClosed)
     }
 }
 
 /// The body of a Server-Sent Events response, fed through a small channel.
-pub(super) struct SseSink {
+pub(super) struct SseTransport {
     tx: mpsc::Sender<Result<Event, Infallible>>,
 }
 
-impl SseSink {
-    pub(super) fn new(tx: mpsc::Sender<Result<Event, Infallible>>) -> SseSink {
-        SseSink { tx }
+impl SseTransport {
+    pub(super) fn new(tx: mpsc::Sender<Result<Event, Infallible>>) -> SseTransport {
+        SseTransport { tx }
     }
 }
 
@@ -91,20 +93,20 @@ pub(super) fn close_event(code: CloseCode, reason: &str) -> Event {
     }
 }
 
-impl Sink for SseSink {
+impl Transport for SseTransport {
     const ENDS_WITHOUT_ROOMS: bool = true;
 
-    async fn write(&mut self, text: Utf8Bytes, seq: Option<Seq>) -> Result<(), SinkClosed> {
+    async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
         let event = Event::default().data(text.as_str());
         let event = match seq {
             Some(seq) => event.id(seq.to_string()),
             None => event,
         };
-        self.tx.send(Ok(event)).await.map_err(|_| SinkClosed)
+        self.tx.send(Ok(event)).await.map_err(|_| TransportClosed)
     }
 
     /// Each event is handed to the response body as it comes; the body streams it.
-    async fn flush(&mut self) -> Result<(), SinkClosed> {
+    async fn flush(&mut self) -> Result<(), TransportClosed> {
         Ok(())
     }
 
@@ -113,7 +115,7 @@ impl Sink for SseSink {
     }
 
     /// An SSE client never pings.
-    async fn pong(&mut self, _payload: Bytes) -> Result<(), SinkClosed> {
+    async fn pong(&mut self, _payload: Bytes) -> Result<(), TransportClosed> {
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Presence across the nodes of a cluster, kept in Redis next to each node's own
-//! [`Presence`](super::presence::Presence) (which still counts devices and holds the grace
-//! period before a leave).
+//! [`LocalPresence`](super::local::LocalPresence) (which still counts devices and holds the
+//! grace period before a leave). [`super::cluster`] drives it.
 //!
 //! Layout (all under the cluster's prefix):
 //! - `<p>:presence:<room>`: a hash, one field `<node>:<user>` per user present in the room
@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::broker::{BrokerError, now_ms};
+use crate::gateway::broker::{BrokerError, now_ms};
 
 /// How often a node refreshes its heartbeat and looks for dead nodes.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
@@ -36,17 +36,17 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub const NODE_TTL: Duration = Duration::from_secs(8);
 
 /// One node's handle on the cluster's presence.
-pub struct ClusterPresence {
+pub struct RedisPresence {
     conn: ConnectionManager,
     prefix: String,
     node: String,
-    /// Set by [`ClusterPresence::retire`]: no more heartbeats.
+    /// Set by [`RedisPresence::retire`]: no more heartbeats.
     retired: AtomicBool,
 }
 
-impl ClusterPresence {
+impl RedisPresence {
     /// Connects to the Redis at `url`; fails when it does not answer now.
-    pub async fn connect(url: &str, prefix: &str) -> Result<ClusterPresence, BrokerError> {
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisPresence, BrokerError> {
         let unreachable = |e: redis::RedisError| BrokerError::Unreachable(e.to_string());
         let client = redis::Client::open(url).map_err(unreachable)?;
         let config = redis::aio::ConnectionManagerConfig::new()
@@ -59,7 +59,7 @@ impl ClusterPresence {
         .await
         .map_err(|_| BrokerError::Unreachable("connecting timed out".into()))?
         .map_err(unreachable)?;
-        let me = ClusterPresence {
+        let me = RedisPresence {
             conn,
             prefix: prefix.to_string(),
             node: format!("{:016x}", rand::random::<u64>()),

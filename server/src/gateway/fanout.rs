@@ -1,0 +1,218 @@
+//! Fan-out: from a committed event to every subscriber on every node.
+//!
+//! The group-commit writer calls [`Gateway::on_commit`] for each committed event, in seq
+//! order per room. It encodes the event once and publishes it to the [`Broker`](super::Broker)
+//! (with, for a new message, an unread notice for members who are not watching). Every
+//! node's broker handler, [`Gateway::deliver`], hands the bytes to its hub, which offers
+//! them to each local subscriber's queue; the connection's sender writes them in seq order.
+//! Personal events, ephemeral frames (typing, presence diffs) and membership changes take
+//! the same road.
+
+use protocol::ids::{RoomId, UserId};
+use protocol::{PersonalEvent, ServerFrame, UserView};
+use std::sync::Arc;
+
+use super::encode::{self, text};
+use super::frame_text::FrameText;
+use super::{Gateway, broker, outbound};
+
+/// The two unread notices of one message, and who gets the mention one. Each is shared by
+/// every queue it is offered to.
+struct UnreadNotices {
+    /// `None` for a thread reply: only those it mentions are told.
+    plain: Option<Arc<FrameText>>,
+    /// `None` when the message mentions no one.
+    mention: Option<Arc<FrameText>>,
+    everyone: bool,
+    mentions: Vec<String>,
+}
+
+impl Gateway {
+    /// Called by the writer for each committed event, in seq order per room: encode once
+    /// and publish, so that every node fans it out (and tells members elsewhere about new
+    /// messages).
+    pub(super) fn on_commit(&self, event: &store::Event) {
+        self.publish_event(event);
+        if event.kind == store::EventKind::Message {
+            let mentions = protocol::mentions::scan(&event.message.body);
+            // A thread reply is news in its thread, not in the room: only those it
+            // mentions hear of it.
+            let thread = event.message.thread_root.is_some();
+            if thread && mentions.is_empty() {
+                return;
+            }
+            self.publish(broker::Envelope::Unread {
+                room: event.room_id,
+                seq: event.seq,
+                author: event.message.author_id,
+                thread,
+                everyone: mentions.everyone,
+                // Only what could be someone's handle travels (`@x` names no one).
+                mentions: mentions
+                    .handles
+                    .into_iter()
+                    .filter(|h| protocol::names::Handle::parse(h).is_ok())
+                    .collect(),
+            });
+        }
+    }
+
+    /// Encodes a stored event once and publishes it to every node's subscribers.
+    pub(super) fn publish_event(&self, event: &store::Event) {
+        // The author of a live event is connected, hence cached.
+        let author = self
+            .users()
+            .get(event.message.author_id)
+            .unwrap_or_else(|| UserView {
+                id: event.message.author_id,
+                handle: String::new(),
+                name: String::new(),
+            });
+        let frame = text(&encode::event_frame(event, author));
+        self.publish(broker::Envelope::Event {
+            room: event.room_id,
+            seq: event.seq,
+            frame,
+        });
+    }
+
+    pub(super) fn publish(&self, envelope: broker::Envelope) {
+        ::metrics::counter!("confab_broker_published_total", "kind" => envelope.kind())
+            .increment(1);
+        self.inner.broker.publish(envelope);
+    }
+
+    /// The node's broker handler: applies one envelope to this node's connections.
+    pub(crate) fn deliver(&self, delivery: broker::Delivery) {
+        let envelope = delivery.envelope;
+        let kind = envelope.kind();
+        ::metrics::counter!("confab_broker_received_total", "kind" => kind).increment(1);
+        let lag_ms = (broker::now_ms() - delivery.published_at_ms).max(0);
+        ::metrics::histogram!("confab_broker_lag_seconds", "kind" => kind)
+            .record(lag_ms as f64 / 1000.0);
+        match envelope {
+            broker::Envelope::Event { room, seq, frame } => {
+                self.hub().publish_event(room, seq, &frame)
+            }
+            broker::Envelope::Unread {
+                room,
+                seq,
+                author,
+                thread,
+                everyone,
+                mentions,
+            } => self.unread_notices(room, seq, author, thread, everyone, mentions),
+            broker::Envelope::Missed { room } => self.hub().fill(room),
+            broker::Envelope::Ephemeral { room, frame, skip } => {
+                self.hub().publish_ephemeral(room, &frame, skip)
+            }
+            broker::Envelope::User { user, frame } => self.hub().to_user(user, &frame),
+            broker::Envelope::Membership { room, user, joined } => {
+                self.inner.members.changed(room, user, joined);
+                // On a leave, their connections here stop receiving the room at once.
+                if !joined && self.hub().unsubscribe_user(room, user) {
+                    self.inner.broker.unsubscribe_room(room);
+                }
+                let frame = ServerFrame::Personal {
+                    event: PersonalEvent::Membership { room, joined },
+                };
+                self.hub().to_user(user, &text(&frame));
+            }
+        }
+    }
+
+    /// Tells this node's connections of `room`'s members (except the author) that are not
+    /// watching the room that a new message arrived (a mention, for those it calls out);
+    /// of a thread reply, only those it mentions.
+    fn unread_notices(
+        &self,
+        room: RoomId,
+        seq: protocol::ids::Seq,
+        author: UserId,
+        thread: bool,
+        everyone: bool,
+        mentions: Vec<String>,
+    ) {
+        let notice = |mention| {
+            text(&ServerFrame::Personal {
+                event: PersonalEvent::Unread { room, seq, mention },
+            })
+        };
+        let notices = UnreadNotices {
+            plain: (!thread).then(|| Arc::new(notice(false))),
+            mention: (everyone || !mentions.is_empty()).then(|| Arc::new(notice(true))),
+            everyone,
+            mentions,
+        };
+        match self.inner.members.get(room) {
+            Some(members) => self.send_unread_notices(room, &members, author, &notices),
+            None => {
+                let gateway = self.clone();
+                tokio::spawn(async move {
+                    match gateway.inner.members.load(&*gateway.store(), room).await {
+                        Ok(members) => {
+                            gateway.send_unread_notices(room, &members, author, &notices)
+                        }
+                        Err(err) => {
+                            tracing::warn!(cause = %err, %room, "loading members for unread notices failed")
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn send_unread_notices(
+        &self,
+        room: RoomId,
+        members: &std::collections::HashSet<UserId>,
+        author: UserId,
+        notices: &UnreadNotices,
+    ) {
+        let users = self.users();
+        self.hub()
+            .to_members_not_watching(room, members, author, |user| {
+                match &notices.mention {
+                    // Connected users are in the cache: their handle says if they are named.
+                    Some(mention)
+                        if notices.everyone
+                            || users
+                                .get(user)
+                                .is_some_and(|u| notices.mentions.contains(&u.handle)) =>
+                    {
+                        Some(mention)
+                    }
+                    _ => notices.plain.as_ref(),
+                }
+            })
+    }
+
+    /// Makes `conn` a local subscriber of `room` (the broker follows the room while it has
+    /// any).
+    pub(super) fn subscribe_local(&self, room: RoomId, conn: &outbound::ConnHandle) {
+        if self.hub().subscribe(room, conn) {
+            self.inner.broker.subscribe_room(room);
+        }
+    }
+
+    /// Ends connection `conn_id`'s subscription to `room` on this node.
+    pub(super) fn unsubscribe_local(&self, room: RoomId, conn_id: u64) {
+        if self.hub().unsubscribe(room, conn_id) {
+            self.inner.broker.unsubscribe_room(room);
+        }
+    }
+
+    /// Sends `frame` to every connection of `user`, on every node.
+    pub(super) fn to_user(&self, user: UserId, frame: &ServerFrame) {
+        self.publish(broker::Envelope::User {
+            user,
+            frame: text(frame),
+        });
+    }
+
+    /// Records a membership change and tells every node (member caches, `user`'s devices,
+    /// and on a leave the end of their subscriptions).
+    pub(super) fn membership_changed(&self, room: RoomId, user: UserId, joined: bool) {
+        self.publish(broker::Envelope::Membership { room, user, joined });
+    }
+}

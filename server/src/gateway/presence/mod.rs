@@ -1,0 +1,238 @@
+//! Presence, statuses and typing: the ephemeral state of who is where, never stored.
+//!
+//! [`Presence`] is what the rest of the gateway talks to. It keeps this node's devices per
+//! room and user ([`local`]), everyone's status ([`statuses`]) and the changes waiting for
+//! the next `presence_diff` tick ([`diffs`]), and reaches beyond this node through one seam,
+//! [`Reach`]: [`NodeOnly`] on a single process, [`cluster::ClusterReach`] on a cluster
+//! (shared presence in Redis, [`redis`]). Typing (`gateway/typing.rs`) lives beside it.
+//!
+//! The rule either way: a user is present in a room while any of their devices is, on any
+//! node; a leave is announced after the grace period unless they came back; a node that
+//! dies takes its users with it within a heartbeat or so (cluster only).
+
+pub mod cluster;
+pub mod diffs;
+pub mod local;
+pub mod redis;
+pub mod statuses;
+
+pub use diffs::Diff;
+pub use redis::{HEARTBEAT, NODE_TTL, RedisPresence};
+pub use statuses::Statuses;
+
+use async_trait::async_trait;
+use protocol::ids::{RoomId, UserId};
+use protocol::{PresenceEntry, ServerFrame, UserView};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diffs::PresenceDiffs;
+use local::LocalPresence;
+
+/// How presence reaches past this node: the part that differs between one process and a
+/// cluster. Everything else about presence is the same code for both.
+#[async_trait]
+pub trait Reach: Send + Sync {
+    /// `user` became present in `room` through this node.
+    fn joined(&self, room: RoomId, user: UserView, diffs: &PresenceDiffs);
+    /// `user`'s last device here left `room` and the grace period passed.
+    fn left(&self, room: RoomId, user: UserId, diffs: &PresenceDiffs);
+    /// `user`, present in `room` here, has a new status.
+    fn restated(&self, room: RoomId, user: UserView);
+    /// Everyone present in `room` anywhere, given this node's entries (sorted by handle):
+    /// the total and the first `max` by handle.
+    async fn roster(
+        &self,
+        room: RoomId,
+        here: &[(UserView, u32)],
+        entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
+        max: usize,
+    ) -> (usize, Vec<PresenceEntry>);
+    /// How many users are present in `room` anywhere.
+    async fn total(&self, room: RoomId, here: &LocalPresence) -> u32;
+    /// How often [`Reach::heartbeat`] must run, if at all.
+    fn heartbeat_every(&self) -> Option<Duration>;
+    /// Keeps this node alive in the cluster and announces the leaves of dead nodes' users.
+    async fn heartbeat(&self, here: &LocalPresence, diffs: &PresenceDiffs);
+    /// This node stops: its users leave elsewhere soon.
+    async fn retire(&self);
+}
+
+/// A single process: presence reaches no further than this node.
+pub struct NodeOnly;
+
+#[async_trait]
+impl Reach for NodeOnly {
+    fn joined(&self, room: RoomId, user: UserView, diffs: &PresenceDiffs) {
+        diffs.joined(room, user);
+    }
+
+    fn left(&self, room: RoomId, user: UserId, diffs: &PresenceDiffs) {
+        diffs.left(room, user);
+    }
+
+    fn restated(&self, _room: RoomId, _user: UserView) {}
+
+    async fn roster(
+        &self,
+        _room: RoomId,
+        here: &[(UserView, u32)],
+        entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
+        max: usize,
+    ) -> (usize, Vec<PresenceEntry>) {
+        // Only the listed users need their entries built.
+        let listed = here
+            .iter()
+            .take(max)
+            .map(|(user, devices)| entry(user.clone(), *devices))
+            .collect();
+        (here.len(), listed)
+    }
+
+    async fn total(&self, room: RoomId, here: &LocalPresence) -> u32 {
+        here.count(room) as u32
+    }
+
+    fn heartbeat_every(&self) -> Option<Duration> {
+        None
+    }
+
+    async fn heartbeat(&self, _here: &LocalPresence, _diffs: &PresenceDiffs) {}
+
+    async fn retire(&self) {}
+}
+
+/// Presence as the gateway sees it (see the module doc).
+pub struct Presence {
+    here: LocalPresence,
+    statuses: Arc<Statuses>,
+    diffs: Arc<PresenceDiffs>,
+    reach: Box<dyn Reach>,
+}
+
+impl Presence {
+    /// Presence of one process, or of a cluster node when `cluster` is given.
+    pub fn new(cluster: Option<RedisPresence>) -> Presence {
+        let statuses = Arc::new(Statuses::default());
+        let diffs = Arc::new(PresenceDiffs::default());
+        let reach: Box<dyn Reach> = match cluster {
+            Some(redis) => Box::new(cluster::ClusterReach::start(
+                redis,
+                statuses.clone(),
+                diffs.clone(),
+            )),
+            None => Box::new(NodeOnly),
+        };
+        Presence {
+            here: LocalPresence::default(),
+            statuses,
+            diffs,
+            reach,
+        }
+    }
+
+    /// Users' statuses.
+    pub fn statuses(&self) -> &Statuses {
+        &self.statuses
+    }
+
+    /// One more device of `user` in `room`; the room hears of a user new to it with the
+    /// next tick.
+    pub fn join(&self, room: RoomId, user: UserView) {
+        if self.here.join(room, user.clone()) {
+            self.reach.joined(room, user, &self.diffs);
+        }
+    }
+
+    /// One device of `user` left `room`. When it was their last, the room hears of the
+    /// leave after `grace`, unless they came back meanwhile.
+    pub fn leave(self: &Arc<Self>, room: RoomId, user: UserId, grace: Duration) {
+        let Some(pending) = self.here.leave(room, user) else {
+            return;
+        };
+        let presence = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            if presence.here.finish_leave(pending) {
+                presence
+                    .reach
+                    .left(pending.room, pending.user, &presence.diffs);
+            }
+        });
+    }
+
+    /// A presence entry: the user, their devices in the room, their status.
+    fn entry(statuses: &Statuses, user: UserView, devices: u32) -> PresenceEntry {
+        let (status, text) = statuses.current(user.id);
+        PresenceEntry {
+            user,
+            devices,
+            status,
+            text,
+        }
+    }
+
+    /// The `presence` frame for `room`: everyone present with their statuses, or the first
+    /// `max` of them (by handle) in a bigger room.
+    pub async fn frame(&self, room: RoomId, max: usize) -> ServerFrame {
+        let here = self.here.members(room);
+        let statuses = &self.statuses;
+        let entry = move |user, devices| Presence::entry(statuses, user, devices);
+        let (total, users) = self.reach.roster(room, &here, &entry, max).await;
+        ServerFrame::Presence {
+            room,
+            truncated: users.len() < total,
+            users,
+            total: total as u32,
+        }
+    }
+
+    /// How many users are present in `room` (cluster-wide on a cluster).
+    pub async fn total(&self, room: RoomId) -> u32 {
+        self.reach.total(room, &self.here).await
+    }
+
+    /// The changes gathered since the last tick, one per room.
+    pub fn drain(&self) -> Vec<Diff> {
+        self.diffs.drain()
+    }
+
+    /// Tells every room where `user` is present (their own connections included) about
+    /// their status.
+    pub fn restate(&self, user: UserId) {
+        for (room, view, devices) in self.here.rooms_of(user) {
+            self.reach.restated(room, view.clone());
+            self.diffs
+                .updated(room, Presence::entry(&self.statuses, view, devices));
+        }
+    }
+
+    /// `user` made a request: an automatic away ends.
+    pub fn activity(&self, user: UserId) {
+        if self.statuses.activity(user, Instant::now()) {
+            self.restate(user);
+        }
+    }
+
+    /// Users idle for `idle_after` turn away.
+    pub fn sweep_idle(&self, idle_after: Duration) {
+        for user in self.statuses.sweep(Instant::now(), idle_after) {
+            self.restate(user);
+        }
+    }
+
+    /// How often [`Presence::heartbeat`] must run, if at all.
+    pub fn heartbeat_every(&self) -> Option<Duration> {
+        self.reach.heartbeat_every()
+    }
+
+    /// See [`Reach::heartbeat`].
+    pub async fn heartbeat(&self) {
+        self.reach.heartbeat(&self.here, &self.diffs).await
+    }
+
+    /// This node stops (see [`Reach::retire`]).
+    pub async fn retire(&self) {
+        self.reach.retire().await
+    }
+}

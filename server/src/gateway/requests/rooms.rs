@@ -1,0 +1,93 @@
+//! Room requests: open a direct message, create a room, invite, leave. Each membership
+//! change is told to every node (member caches, the user's devices) through the gateway.
+
+use protocol::ids::{RoomId, UserId};
+use protocol::names::RoomName;
+use protocol::{AckInfo, PersonalEvent, ServerFrame};
+use store::RoomKind;
+
+use super::Session;
+use super::failure::Failure;
+
+impl Session {
+    pub(super) async fn open_dm(&self, other: UserId) -> Result<AckInfo, Failure> {
+        let store = self.gateway.store();
+        let room = store.open_dm(self.me.id, other).await?;
+        let them = self.gateway.users().load(&*store, other).await?;
+        self.gateway.to_user(
+            self.me.id,
+            &ServerFrame::Personal {
+                event: PersonalEvent::DmOpened {
+                    room: room.id,
+                    with: them,
+                },
+            },
+        );
+        if other != self.me.id {
+            self.gateway.to_user(
+                other,
+                &ServerFrame::Personal {
+                    event: PersonalEvent::DmOpened {
+                        room: room.id,
+                        with: self.me.clone(),
+                    },
+                },
+            );
+        }
+        Ok(AckInfo {
+            room: Some(room.id),
+            ..AckInfo::default()
+        })
+    }
+    pub(super) async fn invite(&self, room: RoomId, user: UserId) -> Result<AckInfo, Failure> {
+        if self.gateway.store().invite(room, self.me.id, user).await? {
+            self.gateway.membership_changed(room, user, true);
+            let invited = ServerFrame::Personal {
+                event: PersonalEvent::Invited {
+                    room,
+                    by: self.me.clone(),
+                },
+            };
+            self.gateway.to_user(user, &invited);
+        }
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+
+    pub(super) async fn create_room(
+        &self,
+        name: RoomName,
+        private: bool,
+    ) -> Result<AckInfo, Failure> {
+        let kind = if private {
+            RoomKind::Private
+        } else {
+            RoomKind::Public
+        };
+        let room = self
+            .gateway
+            .store()
+            .create_room(self.me.id, kind, &name, "")
+            .await?;
+        self.gateway.membership_changed(room.id, self.me.id, true);
+        Ok(AckInfo {
+            room: Some(room.id),
+            ..AckInfo::default()
+        })
+    }
+
+    pub(super) async fn leave(&mut self, room: RoomId) -> Result<AckInfo, Failure> {
+        if self.subscribed.contains(&room) {
+            self.leave_room(room);
+        }
+        if self.gateway.store().leave(room, self.me.id).await? {
+            self.gateway.membership_changed(room, self.me.id, false);
+        }
+        Ok(AckInfo {
+            room: Some(room),
+            ..AckInfo::default()
+        })
+    }
+}

@@ -1,0 +1,125 @@
+//! Every periodic task of the gateway, in one place: typing expiry, idle statuses,
+//! deactivated users, presence ticks and (on a cluster) the presence heartbeat.
+//!
+//! Each runs on the gateway's task tracker, holds only a weak reference to the gateway,
+//! and ends when the gateway is dropped or starts to shut down.
+
+use protocol::ServerFrame;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use super::encode::text;
+use super::{Gateway, Inner, broker};
+
+/// How often expired typing indicators are swept.
+const TYPING_SWEEP: Duration = Duration::from_millis(250);
+/// How often the Store is asked for newly deactivated users.
+const DEACTIVATION_SWEEP: Duration = Duration::from_secs(2);
+/// How far back each look for deactivations reaches (clocks of other nodes may lag).
+const DEACTIVATION_MARGIN_MS: i64 = 60_000;
+/// How often gathered presence changes are sent.
+const PRESENCE_TICK: Duration = Duration::from_millis(100);
+
+/// Starts every sweep of `gateway`.
+pub(super) fn spawn_all(gateway: &Gateway) {
+    every(gateway, TYPING_SWEEP, expire_typing);
+    let idle_after = gateway.settings().idle_away();
+    let idle_every = (idle_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    every(gateway, idle_every, move |gateway| async move {
+        gateway.presence().sweep_idle(idle_after);
+    });
+    spawn_deactivation_sweep(gateway);
+    every(gateway, PRESENCE_TICK, send_presence_diffs);
+    if let Some(heartbeat) = gateway.presence().heartbeat_every() {
+        every(gateway, heartbeat, |gateway| async move {
+            gateway.presence().heartbeat().await
+        });
+    }
+}
+
+/// Runs `step` every `period` (the first time at once) while the gateway lives and is not
+/// shutting down.
+fn every<F, Fut>(gateway: &Gateway, period: Duration, step: F)
+where
+    F: Fn(Gateway) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let weak = Arc::downgrade(&gateway.inner);
+    let shutdown = gateway.shutdown_token();
+    gateway.inner.tasks.spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let Some(gateway) = upgrade(&weak) else {
+                return;
+            };
+            step(gateway).await;
+        }
+    });
+}
+
+fn upgrade(weak: &Weak<Inner>) -> Option<Gateway> {
+    weak.upgrade().map(|inner| Gateway { inner })
+}
+
+async fn expire_typing(gateway: Gateway) {
+    for (room, user) in gateway.inner.typing.expire(Instant::now()) {
+        gateway.announce_typing(room, user, false);
+    }
+}
+
+/// Sends each room's gathered presence changes as one `presence_diff`.
+async fn send_presence_diffs(gateway: Gateway) {
+    for diff in gateway.presence().drain() {
+        let total = gateway.presence().total(diff.room).await;
+        let frame = ServerFrame::PresenceDiff {
+            room: diff.room,
+            joined: diff.joined,
+            left: diff.left,
+            updated: diff.updated,
+            total,
+        };
+        gateway.publish(broker::Envelope::Ephemeral {
+            room: diff.room,
+            frame: text(&frame),
+            skip: None,
+        });
+    }
+}
+
+/// Closes the live connections of users deactivated (by `confab user deactivate`, in
+/// any process) with 4001. The Store is asked every [`DEACTIVATION_SWEEP`] for
+/// deactivations since the last look, minus a margin for clocks of other machines.
+fn spawn_deactivation_sweep(gateway: &Gateway) {
+    let since = Arc::new(std::sync::atomic::AtomicI64::new(
+        store::now_millis() - DEACTIVATION_MARGIN_MS,
+    ));
+    every(gateway, DEACTIVATION_SWEEP, move |gateway| {
+        let since = since.clone();
+        async move {
+            let now = store::now_millis();
+            let from = since.load(std::sync::atomic::Ordering::Relaxed);
+            match gateway.store().deactivated_since(from).await {
+                Ok(users) => {
+                    for user in users {
+                        let closed = gateway
+                            .hub()
+                            .close_user(user, protocol::CloseCode::Unauthorized);
+                        if closed > 0 {
+                            tracing::info!(%user, closed, "deactivated user disconnected");
+                        }
+                    }
+                    since.store(
+                        now - DEACTIVATION_MARGIN_MS,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                }
+                Err(err) => tracing::debug!(cause = %err, "deactivation sweep failed"),
+            }
+        }
+    });
+}
