@@ -30,7 +30,7 @@ const GATE_PERMITS: u32 = 1_000_000;
 #[derive(Debug, Clone, PartialEq)]
 enum Written {
     Frame {
-        frame: ServerFrame,
+        frame: Box<ServerFrame>,
         seq: Option<Seq>,
     },
     Close(u16),
@@ -61,10 +61,10 @@ impl Recorder {
         self.written()
             .into_iter()
             .filter_map(|w| match w {
-                Written::Frame {
-                    frame: ServerFrame::Event { seq, .. },
-                    ..
-                } => Some(seq),
+                Written::Frame { frame, .. } => match *frame {
+                    ServerFrame::Event { seq, .. } => Some(seq),
+                    _ => None,
+                },
                 _ => None,
             })
             .collect()
@@ -92,7 +92,8 @@ impl Transport for Recorder {
 
     async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
         let _permit = self.gate.acquire().await.map_err(|_| TransportClosed)?;
-        let frame = serde_json::from_str(text.as_str()).expect("the sender writes JSON frames");
+        let frame =
+            Box::new(serde_json::from_str(text.as_str()).expect("the sender writes JSON frames"));
         self.written
             .lock()
             .unwrap()
@@ -216,16 +217,15 @@ impl Fixture {
 
 fn snapshot_of(written: &[Written]) -> Option<(SnapshotReason, Seq, usize)> {
     written.iter().find_map(|w| match w {
-        Written::Frame {
-            frame:
-                ServerFrame::Snapshot {
-                    reason,
-                    last_seq,
-                    messages,
-                    ..
-                },
-            ..
-        } => Some((*reason, *last_seq, messages.len())),
+        Written::Frame { frame, .. } => match &**frame {
+            ServerFrame::Snapshot {
+                reason,
+                last_seq,
+                messages,
+                ..
+            } => Some((*reason, *last_seq, messages.len())),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -248,10 +248,12 @@ async fn the_cursor_writes_each_event_once_and_only_its_successor() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(rec.event_seqs(), vec![second.seq, third.seq]);
     // Each event is written with its seq (the SSE id).
-    assert!(rec.written().iter().all(|w| matches!(
-        w,
-        Written::Frame { frame: ServerFrame::Event { seq, .. }, seq: Some(at) } if seq == at
-    )));
+    assert!(rec.written().iter().all(|w| match w {
+        Written::Frame { frame, seq: at } => {
+            matches!(**frame, ServerFrame::Event { seq, .. } if Some(seq) == *at)
+        }
+        Written::Close(_) => false,
+    }));
 }
 
 #[tokio::test]
