@@ -18,6 +18,10 @@ use crate::model::{Event, EventKind, Message, WriteOutcome};
 /// What a group commit answers: each room's outcomes, in the order of the batch.
 pub(crate) type Outcomes = Vec<Vec<Result<WriteOutcome, WriteError>>>;
 
+/// New messages per multi-row insert, on every write path: at 8 columns a row, far below
+/// either database's limit on parameters (SQLite's is 32,766).
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
 /// The sends of one transaction (any number of rooms), decided in memory.
 #[derive(Debug, Default)]
 pub(crate) struct SendPlan {

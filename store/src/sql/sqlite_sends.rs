@@ -25,12 +25,9 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rows::seq_in;
-use crate::batch::{Outcomes, SendPlan};
+use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
 use crate::error::WriteError;
 use crate::model::{Message, WriteCommand, now_millis};
-
-/// Rows per multi-row insert: 8 columns each, far below SQLite's 32,766 parameters.
-const CHUNK: usize = 500;
 
 struct Job {
     batches: Vec<(RoomId, Vec<WriteCommand>)>,
@@ -152,7 +149,7 @@ fn apply(
         }
     }
     let rows = plan.take_new_rows();
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         if insert_messages(&tx, chunk)? < chunk.len() {
             // A retried send: the general path looks it up. Dropping `tx` rolls back.
             return Ok(None);

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::rows::{MessageRow, message_cols, seq_in, seq_out};
 use super::{PgStore, SqliteStore};
 use crate::StoreResult;
-use crate::batch::{Outcomes, SendPlan};
+use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
 use crate::error::{StoreError, WriteError};
 use crate::model::{Message, WriteCommand, WriteOutcome, now_millis};
 
@@ -186,16 +186,15 @@ macro_rules! writes {
             }
 
             /// Writes new messages and their events with one multi-row insert per table
-            /// (in chunks that stay far below either database's limit on parameters). A
-            /// message whose `(room, author, client_msg_id)` is already stored (a retry the
-            /// plan did not know of) is not written: its key is returned, and the caller
-            /// must roll back and try again knowing it.
+            /// (in chunks of [`ROWS_PER_INSERT`], far below either database's limit on
+            /// parameters). A message whose `(room, author, client_msg_id)` is already
+            /// stored (a retry the plan did not know of) is not written: its key is
+            /// returned, and the caller must roll back and try again knowing it.
             async fn insert_sends(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 rows: Vec<Message>,
             ) -> StoreResult<Vec<SendKey>> {
-                const CHUNK: usize = 500;
-                for chunk in rows.chunks(CHUNK) {
+                for chunk in rows.chunks(ROWS_PER_INSERT) {
                     let written = super::$dialect::insert_messages(&mut **tx, chunk).await?;
                     if written.len() < chunk.len() {
                         let written: std::collections::HashSet<Uuid> =
