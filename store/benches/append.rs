@@ -1,4 +1,4 @@
-//! Durable append throughput through the group-commit [`Writer`], on SQLite (a file in a
+//! Durable append throughput through group commit ([`GroupCommit`]), on SQLite (a file in a
 //! temporary folder, `synchronous=FULL`) and Postgres (a fresh database on the local
 //! server), for one hot room and for 100 rooms. Every append is committed before its
 //! sender continues: this is the rate of acked sends.
@@ -12,8 +12,8 @@ use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use store::writer::WriterConfig;
-use store::{RoomKind, Store, WriteCommand, Writer};
+use store::group_commit::GroupCommitConfig;
+use store::{GroupCommit, RoomKind, Store, WriteCommand};
 
 /// Concurrent senders (think: connections sending at once).
 const SENDERS: usize = 200;
@@ -22,7 +22,7 @@ const PER_SENDER: usize = 5;
 
 struct Fixture {
     store: Arc<dyn Store>,
-    writer: Writer,
+    writer: GroupCommit,
     author: protocol::ids::UserId,
     rooms: Vec<protocol::ids::RoomId>,
     counter: Arc<AtomicU64>,
@@ -50,7 +50,7 @@ async fn fixture(store: Arc<dyn Store>, rooms: usize) -> Fixture {
         );
     }
     Fixture {
-        writer: Writer::new(store.clone(), WriterConfig::default()),
+        writer: GroupCommit::new(store.clone(), GroupCommitConfig::default()),
         store,
         author,
         rooms: ids,

@@ -2,16 +2,25 @@
 //!
 //! A batch's sends are decided here, in memory: a send whose `(author, client_msg_id)` is
 //! already stored, or was sent earlier in the same batch, is a duplicate of that message;
-//! any other send takes the room's next seq and joins [`SendPlan::new_rows`]. The SQL code
-//! then writes every new row with one multi-row insert per table instead of three
-//! statements per send (the round trips were the Postgres bound), and looks duplicates up
-//! with one query for the whole batch.
+//! any other send takes the room's next seq and joins [`SendPlan::new_rows`]. Both write
+//! paths (the general one in `sql/writes.rs` and SQLite's send thread in
+//! `sql/sqlite_sends.rs`) then write every new row with one multi-row insert per table
+//! instead of three statements per send (each statement is a round trip to the
+//! database), and look duplicates up with one query for the whole batch.
 
 use protocol::ids::{MessageId, RoomId, UserId};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use crate::error::WriteError;
 use crate::model::{Event, EventKind, Message, WriteOutcome};
+
+/// What a group commit answers: each room's outcomes, in the order of the batch.
+pub(crate) type Outcomes = Vec<Vec<Result<WriteOutcome, WriteError>>>;
+
+/// New messages per multi-row insert, on every write path: at 8 columns a row, far below
+/// either database's limit on parameters (SQLite's is 32,766).
+pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 /// The sends of one transaction (any number of rooms), decided in memory.
 #[derive(Debug, Default)]

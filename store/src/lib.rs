@@ -1,52 +1,98 @@
 //! Confab's durable state: users, API tokens, browser sessions, rooms, memberships,
 //! messages and each room's ordered event log, behind one [`Store`] trait.
 //!
-//! Two backends implement it from the same SQL (`sql.rs`, expanded once per database):
-//! [`SqliteStore`] (the embedded default, a file under the data folder) and [`PgStore`]
-//! (Postgres). Both run the migrations in `migrations/{sqlite,postgres}/` at start-up and
-//! pass the one conformance suite in `tests/conformance.rs`.
+//! Two backends implement it from the same SQL (`sql/`, each concern written once and
+//! expanded per database): [`SqliteStore`] (the embedded default, a file under the data
+//! folder) and [`PgStore`] (Postgres). Both run the migrations in
+//! `migrations/{sqlite,postgres}/` at start-up and pass the one conformance suite in
+//! `tests/conformance.rs`.
+//!
+//! [`Store`] stays one public trait (its declaration grouped by concern below) rather
+//! than one trait per concern behind an umbrella: callers hold `Arc<dyn Store>` and
+//! `use store::Store`, and would otherwise have to import several traits. The split by
+//! concern is in the implementation (`sql/`).
 //!
 //! # Layout
+//! - `lib.rs`: the [`Store`] trait, [`LanePolicy`], [`StoreResult`].
 //! - [`model`]: the domain types the trait takes and returns.
 //! - [`access`]: who may read a room, the one rule every caller uses.
 //! - [`error`]: [`StoreError`] (the backend failed or refused) and [`WriteError`] (one
-//!   write command was refused inside an otherwise good batch).
-//! - `sql`: the SQL implementation, generic over the two databases by a macro.
-//! - [`writer`]: [`Writer`], group commit: one lane per room batches concurrent writes into
-//!   one transaction; callers get their seq only after commit.
+//!   write command was refused inside an otherwise good batch), and what a client is
+//!   told about each.
+//! - [`group_commit`]: [`GroupCommit`], which batches concurrent writes into one
+//!   transaction per lane; callers get their seq only after commit.
+//! - `batch.rs`: [`SendPlan`](batch::SendPlan), a group commit's sends decided in memory
+//!   (shared by both write paths), and the `Outcomes` a group commit answers.
+//! - `sql/`: the SQL implementation, generic over the two databases:
+//!   - `sql/mod.rs`: how the folder fits together (one macro per concern, expanded for
+//!     each backend);
+//!   - `sql/accounts.rs`: users, API tokens, deactivation, browser sessions;
+//!   - `sql/rooms.rs`: rooms, direct messages, membership, room lists, read markers;
+//!   - `sql/reads.rs`: message pages, events, one message, threads, with reactions;
+//!   - `sql/search.rs`: full-text search;
+//!   - `sql/writes.rs`: the group-commit write path (`write_rooms` and its transaction);
+//!   - `sql/changes.rs`: replies, edits, deletes and reactions inside that path;
+//!   - `sql/rows.rs`: row types, column lists, seq and limit conversions;
+//!   - `sql/sqlite.rs`, `sql/postgres.rs`: the two backends and every way their SQL
+//!     differs;
+//!   - `sql/sqlite_sends.rs`: SQLite's send thread for batches of plain sends;
+//!   - `sql/store_impl.rs`: the one `impl Store` per backend, one line per method.
 //! - [`open`](open()): picks the backend from a URL and runs migrations.
 //! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
 //! # Ordering and atomicity
-//! Every room has `last_seq`. A write (new message, edit, delete, reaction) takes the room's next
-//! seq with `update rooms set last_seq = last_seq + 1 … returning last_seq` inside the
-//! transaction that records the event, so seqs are gap-free and totally ordered per room,
-//! even with several server processes on one Postgres (the row lock serialises them).
+//! Every room has `last_seq`, and every write (new message, reply, edit, delete, reaction)
+//! takes the room's next seq inside the transaction that records its event, so seqs are
+//! gap-free and totally ordered per room.
+//!
+//! Writes go through [`GroupCommit`], which queues them on lanes as the backend's
+//! [`LanePolicy`] says: one lane for every room on SQLite, a fixed number on Postgres with
+//! each room always on the same lane (so its writes stay in queue order). A lane takes
+//! everything waiting (up to a bound) and applies it with [`Store::write_rooms`] in one
+//! transaction, which:
+//! 1. locks the batch's rooms and reads their `last_seq` in one statement (Postgres:
+//!    `select … for update`, in id order, so two transactions never deadlock, on any
+//!    number of server processes; SQLite: the transaction begins `immediate`, holding the
+//!    database's one write lock);
+//! 2. gives seqs in memory, counting up from each room's `last_seq`: sends are decided by
+//!    [`SendPlan`](batch::SendPlan) and written with multi-row inserts; replies, edits,
+//!    deletes and reactions are applied one by one in their place; a refused command, a
+//!    retried send and a reaction that changes nothing take no seq;
+//! 3. stores each advanced room's new `last_seq` in one statement, and commits.
+//!
+//! On SQLite a batch made only of new sends is applied by a send thread on its own
+//! connection ([`SqliteStore`]), the same steps in one `immediate` transaction; when it
+//! meets a retried send it rolls back and the batch goes the general way.
 
 pub mod access;
 mod batch;
 pub mod error;
+pub mod group_commit;
 pub mod model;
 mod open;
 mod sql;
-mod sqlite_sends;
-pub mod writer;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 pub use access::{RoomAccess, room_access};
 pub use error::{StoreError, WriteError};
+pub use group_commit::GroupCommit;
 pub use model::*;
 pub use open::{StoreConfig, open};
 pub use sql::{PgStore, SqliteStore};
-pub use writer::Writer;
+
+/// Old name of [`GroupCommit`], kept until callers move.
+pub type Writer = GroupCommit;
+
+/// Old path of [`group_commit`] (`store::writer::WriterConfig`), kept until callers move.
+pub use group_commit as writer;
 
 use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};
 
-/// How the group-commit [`Writer`] batches writes for a backend.
+/// How [`GroupCommit`] batches writes for a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LanePolicy {
     /// One lane for every room: writes to all rooms share transactions (SQLite, which
@@ -204,7 +250,7 @@ pub trait Store: Send + Sync + 'static {
     /// is not applied again: its original event comes back as [`WriteOutcome::Duplicate`].
     /// A reaction that changes nothing (added twice, removed when absent) takes no seq
     /// either: [`WriteOutcome::Unchanged`].
-    /// Callers normally go through [`Writer`], which batches concurrent commands.
+    /// Callers normally go through [`GroupCommit`], which batches concurrent commands.
     async fn write_batch(
         &self,
         room: RoomId,
@@ -219,7 +265,7 @@ pub trait Store: Send + Sync + 'static {
         batches: &[(RoomId, Vec<WriteCommand>)],
     ) -> StoreResult<Vec<Vec<Result<WriteOutcome, WriteError>>>>;
 
-    /// How the [`Writer`] should group writes into transactions for this backend.
+    /// How [`GroupCommit`] should group writes into transactions for this backend.
     fn lane_policy(&self) -> LanePolicy;
 
     /// The newest `limit` messages of a room, oldest first. Every read of messages (pages,
@@ -241,12 +287,6 @@ pub trait Store: Send + Sync + 'static {
     /// One message by id.
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
 
-    /// Full-text search: messages holding every word of `query` (each as a prefix, any
-    /// case; the words are [`protocol::search::terms`], so no query syntax reaches the
-    /// database) in the rooms `reader` is a member of, best match first and newer first
-    /// among equals, at most `limit`. Never a deleted message, never one of a room the
-    /// reader is not in. A query without words finds nothing. Hits carry no reactions
-    /// (the one read of messages that does not: a hit shows its text).
     /// The thread of `root` in `room`: the root and up to `limit` of its newest replies,
     /// oldest first; `None` if `root` is not a message of `room` that starts threads.
     async fn thread(
@@ -263,5 +303,13 @@ pub trait Store: Send + Sync + 'static {
     /// `user`'s read markers in the threads of `room`, by root.
     async fn thread_reads(&self, room: RoomId, user: UserId) -> StoreResult<Vec<(MessageId, u64)>>;
 
+    // --- search ----------------------------------------------------------------------------
+
+    /// Full-text search: messages holding every word of `query` (each as a prefix, any
+    /// case; the words are [`protocol::search::terms`], so no query syntax reaches the
+    /// database) in the rooms `reader` is a member of, best match first and newer first
+    /// among equals, at most `limit`. Never a deleted message, never one of a room the
+    /// reader is not in. A query without words finds nothing. Hits carry no reactions
+    /// (the one read of messages that does not: a hit shows its text).
     async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>>;
 }

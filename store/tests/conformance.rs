@@ -8,7 +8,7 @@ use protocol::ids::{MessageId, RoomId, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Emoji, Handle, RoomName};
 use std::collections::HashSet;
 use std::sync::Arc;
-use store::writer::WriterConfig;
+use store::group_commit::GroupCommitConfig;
 use store::*;
 use uuid::Uuid;
 
@@ -796,11 +796,11 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
     for i in 0..5 {
         others.push(room(&*store, ana.id, RoomKind::Public, &format!("room-{i}")).await);
     }
-    let writer = Writer::new(
+    let writer = GroupCommit::new(
         store.clone(),
-        WriterConfig {
+        GroupCommitConfig {
             max_batch: 16,
-            ..WriterConfig::default()
+            ..GroupCommitConfig::default()
         },
     );
     let mut tasks = Vec::new();
@@ -848,7 +848,7 @@ async fn the_writer_orders_concurrent_sends_without_gaps(store: Arc<dyn Store>) 
 async fn sends_and_other_writes_at_once_all_succeed(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
     let hot = room(&*store, ana.id, RoomKind::Public, "hot").await;
-    let writer = Writer::new(store.clone(), WriterConfig::default());
+    let writer = GroupCommit::new(store.clone(), GroupCommitConfig::default());
     let mut sends = Vec::new();
     for i in 0..300 {
         let writer = writer.clone();

@@ -3,15 +3,17 @@
 //! whole batch — room lock, seqs, inserts, last seqs, commit — in one hand-off.
 //!
 //! Why: sqlx runs a SQLite connection on its own thread and every statement is a round
-//! trip to it; a send took six or seven of them (26–28 context switches on one core,
-//! about half a millisecond of CPU), more than the statements themselves.
+//! trip to it (a hand-off between threads); the general path takes several statements
+//! per batch, and those hand-offs cost more CPU than the statements themselves. Here the
+//! whole batch is one hand-off.
 //!
 //! The fast path only takes batches of plain sends; anything else (edits, deletes,
 //! reactions, replies) goes the general way. It knows no retries: when a row it inserts
 //! is already stored (a retried send), or anything fails, it rolls back and answers
-//! `None`, and the caller applies the batch the general way, which handles both. Every
-//! write transaction on this database begins `IMMEDIATE`, so two write connections wait
-//! for each other (busy timeout) instead of failing on a stale snapshot.
+//! `None`, and the caller applies the batch the general way ([`super::writes`]), which
+//! handles both. Every write transaction on this database begins `IMMEDIATE`, so two
+//! write connections wait for each other (busy timeout) instead of failing on a stale
+//! snapshot.
 
 use protocol::ids::RoomId;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter, types::Value};
@@ -22,16 +24,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::batch::SendPlan;
+use super::rows::seq_in;
+use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
 use crate::error::WriteError;
-use crate::model::{Message, WriteCommand, WriteOutcome, now_millis};
-use crate::sql::seq_in;
-
-/// Each room's outcomes, in the order of the batch.
-pub(crate) type Outcomes = Vec<Vec<Result<WriteOutcome, WriteError>>>;
-
-/// Rows per multi-row insert: 8 columns each, far below SQLite's 32,766 parameters.
-const CHUNK: usize = 500;
+use crate::model::{Message, WriteCommand, now_millis};
 
 struct Job {
     batches: Vec<(RoomId, Vec<WriteCommand>)>,
@@ -39,14 +35,14 @@ struct Job {
 }
 
 /// The thread that applies batches of sends; it ends when this is dropped.
-pub(crate) struct SendThread {
+pub(super) struct SendThread {
     jobs: mpsc::Sender<Job>,
 }
 
 impl SendThread {
     /// Opens the write connection to the database file at `path` (already migrated) and
     /// starts its thread.
-    pub(crate) fn start(
+    pub(super) fn start(
         path: &Path,
         busy_timeout: Duration,
     ) -> Result<SendThread, Box<dyn std::error::Error + Send + Sync>> {
@@ -79,7 +75,7 @@ impl SendThread {
     }
 
     /// Whether every command of `batches` is a plain send (what this path takes).
-    pub(crate) fn takes(batches: &[(RoomId, &[WriteCommand])]) -> bool {
+    pub(super) fn takes(batches: &[(RoomId, &[WriteCommand])]) -> bool {
         batches.iter().all(|(_, commands)| {
             commands
                 .iter()
@@ -89,7 +85,7 @@ impl SendThread {
 
     /// Applies `batches` (plain sends only) and commits; `None` when the caller must
     /// apply them the general way (nothing of them was written).
-    pub(crate) async fn apply(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
+    pub(super) async fn apply(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             batches: batches
@@ -153,7 +149,7 @@ fn apply(
         }
     }
     let rows = plan.take_new_rows();
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         if insert_messages(&tx, chunk)? < chunk.len() {
             // A retried send: the general path looks it up. Dropping `tx` rolls back.
             return Ok(None);
@@ -254,120 +250,4 @@ fn store_last_seqs(
         stmt.execute((seq_in(last[room]), room.0.as_bytes().as_slice()))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Store;
-    use crate::model::RoomKind;
-    use crate::sql::SqliteStore;
-    use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
-
-    fn send(author: protocol::ids::UserId, cmid: &str) -> WriteCommand {
-        WriteCommand::Send {
-            author,
-            client_msg_id: ClientMsgId::parse(cmid).unwrap(),
-            body: Body::parse("hello").unwrap(),
-        }
-    }
-
-    /// A file store with one user and two rooms.
-    async fn store() -> (
-        tempfile::TempDir,
-        SqliteStore,
-        protocol::ids::UserId,
-        [RoomId; 2],
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
-        let ana = store
-            .create_user(
-                &Handle::parse("ana").unwrap(),
-                &DisplayName::parse("Ana").unwrap(),
-                "h",
-            )
-            .await
-            .unwrap();
-        let mut rooms = Vec::new();
-        for name in ["one", "two"] {
-            let room = store
-                .create_room(
-                    ana.id,
-                    RoomKind::Public,
-                    &RoomName::parse(name).unwrap(),
-                    "",
-                )
-                .await
-                .unwrap();
-            rooms.push(room.id);
-        }
-        (dir, store, ana.id, [rooms[0], rooms[1]])
-    }
-
-    #[tokio::test]
-    async fn a_batch_of_sends_is_applied_in_one_hand_off_and_stored() {
-        let (_dir, store, ana, [one, two]) = store().await;
-        let ghost = RoomId(Uuid::now_v7());
-        let (a, d) = (send(ana, "a"), send(ana, "d"));
-        let bc = [send(ana, "b"), send(ana, "c")];
-        let batches: Vec<(RoomId, &[WriteCommand])> = vec![
-            (two, std::slice::from_ref(&a)),
-            (one, &bc[..]),
-            (ghost, std::slice::from_ref(&d)),
-        ];
-        let outcomes = store
-            .fast_sends(&batches)
-            .await
-            .expect("the fast path took it");
-        let seqs = |i: usize| -> Vec<u64> {
-            outcomes[i]
-                .iter()
-                .map(|o| match o {
-                    Ok(WriteOutcome::Applied(e)) => e.seq,
-                    other => panic!("expected an applied send, got {other:?}"),
-                })
-                .collect()
-        };
-        assert_eq!(seqs(0), vec![1]);
-        assert_eq!(seqs(1), vec![1, 2]);
-        assert!(matches!(outcomes[2][..], [Err(WriteError::NoSuchRoom)]));
-        // What the sqlx side reads back is what the thread wrote.
-        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 2);
-        assert_eq!(store.room(two).await.unwrap().unwrap().last_seq, 1);
-        let events = store.events_after(one, 0, 10).await.unwrap();
-        let stored: Vec<(u64, String)> = events
-            .iter()
-            .map(|e| (e.seq, e.message.client_msg_id.clone()))
-            .collect();
-        assert_eq!(stored, vec![(1, "b".to_string()), (2, "c".to_string())]);
-        assert_eq!(events[0].message.author_id, ana);
-    }
-
-    #[tokio::test]
-    async fn a_retried_send_or_any_other_command_goes_the_general_way() {
-        let (_dir, store, ana, [one, _]) = store().await;
-        let first = send(ana, "a");
-        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, std::slice::from_ref(&first))];
-        assert!(store.fast_sends(&batch).await.is_some());
-        // A retry of the stored send, with a new one: rolled back whole, nothing written.
-        let again = [send(ana, "new"), send(ana, "a")];
-        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &again[..])];
-        assert!(store.fast_sends(&batch).await.is_none());
-        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 1);
-        // The general way answers it: the retry is the original, the new send takes seq 2.
-        let outcomes = store.write_rooms(&[(one, again.to_vec())]).await.unwrap();
-        assert!(matches!(&outcomes[0][0], Ok(WriteOutcome::Applied(e)) if e.seq == 2));
-        assert!(matches!(&outcomes[0][1], Ok(WriteOutcome::Duplicate(e)) if e.seq == 1));
-        // Not a plain send: not taken.
-        let message = store.events_after(one, 0, 1).await.unwrap()[0].message.id;
-        let edit = [WriteCommand::Edit {
-            author: ana,
-            message,
-            body: Body::parse("edited").unwrap(),
-        }];
-        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &edit[..])];
-        assert!(!SendThread::takes(&batch));
-    }
 }

@@ -1,4 +1,4 @@
-//! Group commit. [`Writer::write`] queues a command on a *lane*; the lane task takes every
+//! Group commit. [`GroupCommit::write`] queues a command on a *lane*; the lane task takes every
 //! command waiting (up to a bound) and applies them in one transaction with
 //! [`Store::write_rooms`]. Under load many sends share one commit; a lone send commits at
 //! once. A caller gets its outcome only after commit.
@@ -42,9 +42,9 @@ pub enum WriteFailure {
     Stopped,
 }
 
-/// Tuning for [`Writer`].
+/// Tuning for [`GroupCommit`].
 #[derive(Debug, Clone, Copy)]
-pub struct WriterConfig {
+pub struct GroupCommitConfig {
     /// Most commands in one transaction.
     pub max_batch: usize,
     /// Commands that may wait on one lane before senders wait too.
@@ -53,9 +53,12 @@ pub struct WriterConfig {
     pub idle: Duration,
 }
 
-impl Default for WriterConfig {
+/// Old name of [`GroupCommitConfig`], kept until callers move.
+pub type WriterConfig = GroupCommitConfig;
+
+impl Default for GroupCommitConfig {
     fn default() -> Self {
-        WriterConfig {
+        GroupCommitConfig {
             max_batch: 256,
             queue: 4096,
             idle: Duration::from_secs(30),
@@ -84,19 +87,20 @@ fn lane_of(policy: LanePolicy, room: RoomId) -> u16 {
     }
 }
 
-/// The group-commit writer, shared by every connection of a process.
+/// The group-commit writer, shared by every connection of a process. (Named for what it
+/// does: the server has a WebSocket writer of its own.)
 #[derive(Clone)]
-pub struct Writer {
+pub struct GroupCommit {
     store: Arc<dyn Store>,
     lanes: Lanes,
-    config: WriterConfig,
+    config: GroupCommitConfig,
     on_commit: Option<OnCommit>,
 }
 
-impl Writer {
+impl GroupCommit {
     /// A writer over `store`.
-    pub fn new(store: Arc<dyn Store>, config: WriterConfig) -> Writer {
-        Writer {
+    pub fn new(store: Arc<dyn Store>, config: GroupCommitConfig) -> GroupCommit {
+        GroupCommit {
             store,
             lanes: Arc::new(Mutex::new(HashMap::new())),
             config,
@@ -105,10 +109,14 @@ impl Writer {
     }
 
     /// A writer that calls `hook` with every applied event after commit.
-    pub fn with_on_commit(store: Arc<dyn Store>, config: WriterConfig, hook: OnCommit) -> Writer {
-        Writer {
+    pub fn with_on_commit(
+        store: Arc<dyn Store>,
+        config: GroupCommitConfig,
+        hook: OnCommit,
+    ) -> GroupCommit {
+        GroupCommit {
             on_commit: Some(hook),
-            ..Writer::new(store, config)
+            ..GroupCommit::new(store, config)
         }
     }
 
@@ -169,7 +177,7 @@ async fn run_lane(
     me: mpsc::Sender<Job>,
     store: Arc<dyn Store>,
     lanes: Lanes,
-    config: WriterConfig,
+    config: GroupCommitConfig,
     on_commit: Option<OnCommit>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(config.max_batch);

@@ -1,0 +1,251 @@
+//! Accounts, for both backends: users (sign-up, log-in credentials, lookup, people
+//! search), API tokens, deactivation, and the browser sessions of the tower-sessions store.
+
+use protocol::ids::{TokenId, UserId};
+use protocol::names::{DisplayName, Handle};
+use uuid::Uuid;
+
+use super::rows::{CredentialsRow, TokenRow, UserRow, user_cols};
+use super::{PgStore, SqliteStore};
+use crate::StoreResult;
+use crate::model::{ApiToken, Credentials, User, now_millis};
+
+macro_rules! accounts {
+    ($store:ident, $dialect:ident) => {
+        impl $store {
+            pub(super) async fn create_user(
+                &self,
+                handle: &Handle,
+                display_name: &DisplayName,
+                password_hash: &str,
+            ) -> StoreResult<User> {
+                let user = User {
+                    id: UserId(Uuid::now_v7()),
+                    handle: handle.clone(),
+                    display_name: display_name.clone(),
+                    created_at: now_millis(),
+                    deactivated_at: None,
+                };
+                sqlx::query(
+                    "insert into users (id, handle, display_name, password_hash, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(user.id.0)
+                .bind(handle.as_str())
+                .bind(display_name.as_str())
+                .bind(password_hash)
+                .bind(user.created_at)
+                .execute(&self.write)
+                .await?;
+                Ok(user)
+            }
+
+            pub(super) async fn credentials(&self, handle: &Handle) -> StoreResult<Option<Credentials>> {
+                let row = sqlx::query_as::<_, CredentialsRow>(concat!("select ", user_cols!(), ", password_hash from users where handle = $1 and deactivated_at is null"))
+                .bind(handle.as_str())
+                .fetch_optional(&self.read)
+                .await?;
+                row.map(|r| {
+                    Ok(Credentials {
+                        user: r.user.into_user()?,
+                        password_hash: r.password_hash,
+                    })
+                })
+                .transpose()
+            }
+
+            pub(super) async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+                sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(UserRow::into_user)
+                    .transpose()
+            }
+
+            pub(super) async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+                let mut pattern = String::with_capacity(prefix.len() + 1);
+                for c in prefix.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+                pattern.push('%');
+                sqlx::query_as::<_, UserRow>(concat!(
+                    "select ", user_cols!(),
+                    " from users where handle like $1 escape '\\' and deactivated_at is null \
+                      order by handle limit $2"
+                ))
+                .bind(pattern)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?
+                .into_iter()
+                .map(UserRow::into_user)
+                .collect()
+            }
+
+            pub(super) async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>> {
+                sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where handle = $1"))
+                    .bind(handle.as_str())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(UserRow::into_user)
+                    .transpose()
+            }
+
+            pub(super) async fn create_api_token(
+                &self,
+                user: UserId,
+                name: &str,
+                secret_hash: &[u8; 32],
+            ) -> StoreResult<ApiToken> {
+                let token = ApiToken {
+                    id: TokenId(Uuid::now_v7()),
+                    user_id: user,
+                    name: name.to_string(),
+                    created_at: now_millis(),
+                    last_used_at: None,
+                    revoked_at: None,
+                };
+                sqlx::query(
+                    "insert into api_tokens (id, user_id, name, token_hash, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(token.id.0)
+                .bind(user.0)
+                .bind(name)
+                .bind(&secret_hash[..])
+                .bind(token.created_at)
+                .execute(&self.write)
+                .await?;
+                Ok(token)
+            }
+
+            pub(super) async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>> {
+                let owner: Option<(Uuid,)> = sqlx::query_as(
+                    "update api_tokens set last_used_at = $2 \
+                     where token_hash = $1 and revoked_at is null returning user_id",
+                )
+                .bind(&secret_hash[..])
+                .bind(now_millis())
+                .fetch_optional(&self.write)
+                .await?;
+                match owner {
+                    Some((id,)) => Ok(self.user(UserId(id)).await?.filter(User::is_active)),
+                    None => Ok(None),
+                }
+            }
+
+            pub(super) async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+                let rows = sqlx::query_as::<_, TokenRow>(
+                    "select id, user_id, name, created_at, last_used_at, revoked_at \
+                     from api_tokens where user_id = $1 order by created_at desc, id desc",
+                )
+                .bind(user.0)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(ApiToken::from).collect())
+            }
+
+            pub(super) async fn revoke_api_token(&self, user: UserId, token: TokenId) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update api_tokens set revoked_at = $3 \
+                     where id = $1 and user_id = $2 and revoked_at is null",
+                )
+                .bind(token.0)
+                .bind(user.0)
+                .bind(now_millis())
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(super) async fn deactivate_user(&self, user: UserId) -> StoreResult<bool> {
+                let now = now_millis();
+                let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
+                let done = sqlx::query(
+                    "update users set deactivated_at = $2 where id = $1 and deactivated_at is null",
+                )
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "update api_tokens set revoked_at = $2 where user_id = $1 and revoked_at is null",
+                )
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(super) async fn deactivated_since(&self, since: i64) -> StoreResult<Vec<UserId>> {
+                let rows: Vec<(Uuid,)> = sqlx::query_as(
+                    "select id from users where deactivated_at >= $1 order by deactivated_at",
+                )
+                .bind(since)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
+            }
+
+            pub(super) async fn session_save(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
+                     on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date",
+                )
+                .bind(id)
+                .bind(data)
+                .bind(expires_at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub(super) async fn session_create(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
+                     on conflict (id) do nothing",
+                )
+                .bind(id)
+                .bind(data)
+                .bind(expires_at)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(super) async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("select data from sessions where id = $1 and expiry_date > $2")
+                        .bind(id)
+                        .bind(now)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(|(data,)| data))
+            }
+
+            pub(super) async fn session_delete(&self, id: &str) -> StoreResult<()> {
+                sqlx::query("delete from sessions where id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub(super) async fn session_delete_expired(&self, now: i64) -> StoreResult<u64> {
+                let done = sqlx::query("delete from sessions where expiry_date <= $1")
+                    .bind(now)
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+for_each_backend!(accounts);

@@ -1,0 +1,295 @@
+//! The write commands other than plain sends, for both backends: replies, edits,
+//! deletes and reactions, applied one by one inside a group commit's transaction
+//! ([`super::writes`]), each taking the room's next seq only when it is applied.
+
+use protocol::ids::{MessageId, RoomId, UserId};
+use uuid::Uuid;
+
+use super::rows::{MessageRow, message_cols, seq_out};
+use super::{PgStore, SqliteStore};
+use crate::StoreResult;
+use crate::error::WriteError;
+use crate::model::{Event, EventKind, Message, WriteCommand, WriteOutcome};
+
+macro_rules! changes {
+    ($store:ident, $dialect:ident) => {
+        impl $store {
+            /// Applies an edit or a delete; `seq` is advanced only when it is applied.
+            pub(super) async fn apply_change(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                command: &WriteCommand,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                match command {
+                    WriteCommand::Send { .. } => {
+                        // Sends are planned by `write_in`, never applied here.
+                        Ok(Err(WriteError::NoSuchMessage))
+                    }
+                    WriteCommand::Reply { author, client_msg_id, body, root } => {
+                        Self::apply_reply(tx, room, seq, now, *author, client_msg_id.as_str(), body.as_str(), *root).await
+                    }
+                    WriteCommand::Edit { author, message, body } => {
+                        let row = match Self::own_live_message(tx, room, *author, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        *seq += 1;
+                        sqlx::query("update messages set body = $1, edited_at = $2 where id = $3")
+                            .bind(body.as_str())
+                            .bind(now)
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        Self::append_event(tx, room, *seq, EventKind::Edited, message.0, now).await?;
+                        let mut updated = Message::from(row);
+                        updated.body = body.as_str().to_string();
+                        updated.edited_at = Some(now);
+                        updated.reactions = Self::reactions_of(&mut **tx, *message).await?;
+                        Ok(Ok(WriteOutcome::Applied(Event {
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            kind: EventKind::Edited,
+                            created_at: now,
+                            message: updated,
+                        })))
+                    }
+                    WriteCommand::Delete { author, message } => {
+                        let row = match Self::own_live_message(tx, room, *author, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        *seq += 1;
+                        sqlx::query("update messages set body = '', deleted = true where id = $1")
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query("delete from reactions where message_id = $1")
+                            .bind(message.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        Self::append_event(tx, room, *seq, EventKind::Deleted, message.0, now).await?;
+                        let mut tombstone = Message::from(row);
+                        tombstone.body = String::new();
+                        tombstone.deleted = true;
+                        Ok(Ok(WriteOutcome::Applied(Event {
+                            room_id: room,
+                            seq: seq_out(*seq),
+                            kind: EventKind::Deleted,
+                            created_at: now,
+                            message: tombstone,
+                        })))
+                    }
+                    WriteCommand::AddReaction { user, message, emoji } => {
+                        let row = match Self::reactable(tx, room, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        let current = Self::reactions_of(&mut **tx, *message).await?;
+                        let new_emoji = !current.iter().any(|r| r.emoji == emoji.as_str());
+                        if new_emoji && current.len() >= protocol::REACTIONS_PER_MESSAGE_MAX {
+                            return Ok(Err(WriteError::TooManyReactions));
+                        }
+                        let added = sqlx::query(
+                            "insert into reactions (message_id, user_id, emoji, seq, created_at) values ($1, $2, $3, $4, $5) \
+                             on conflict (message_id, emoji, user_id) do nothing",
+                        )
+                        .bind(message.0)
+                        .bind(user.0)
+                        .bind(emoji.as_str())
+                        // The seq its event takes if it is new (nothing is stored otherwise).
+                        .bind(*seq + 1)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::reaction_changed(tx, room, seq, now, row, added.rows_affected() == 1).await
+                    }
+                    WriteCommand::RemoveReaction { user, message, emoji } => {
+                        let row = match Self::reactable(tx, room, *message).await? {
+                            Ok(row) => row,
+                            Err(refused) => return Ok(Err(refused)),
+                        };
+                        let removed = sqlx::query(
+                            "delete from reactions where message_id = $1 and user_id = $2 and emoji = $3",
+                        )
+                        .bind(message.0)
+                        .bind(user.0)
+                        .bind(emoji.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::reaction_changed(tx, room, seq, now, row, removed.rows_affected() == 1).await
+                    }
+                }
+            }
+
+            /// A reply in the thread of `root`: the original if it is a retry, else a new
+            /// message (at the next seq) if `root` is a live message of the room that is
+            /// not itself a reply.
+            #[allow(clippy::too_many_arguments)]
+            async fn apply_reply(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                author: UserId,
+                client_msg_id: &str,
+                body: &str,
+                root: MessageId,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let stored = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
+                     where room_id = $1 and author_id = $2 and client_msg_id = $3"))
+                    .bind(room.0)
+                    .bind(author.0)
+                    .bind(client_msg_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if let Some(row) = stored {
+                    let mut message = Message::from(row);
+                    message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                    return Ok(Ok(WriteOutcome::Duplicate(crate::batch::message_event(message))));
+                }
+                match Self::message_in_room(tx, room, root).await? {
+                    None => return Ok(Err(WriteError::NoSuchMessage)),
+                    Some(row) if row.thread_root_id.is_some() => return Ok(Err(WriteError::NotARoot)),
+                    Some(row) if row.deleted => return Ok(Err(WriteError::Deleted)),
+                    Some(_) => {}
+                }
+                *seq += 1;
+                let message = Message {
+                    id: MessageId(Uuid::now_v7()),
+                    room_id: room,
+                    seq: seq_out(*seq),
+                    author_id: author,
+                    body: body.to_string(),
+                    client_msg_id: client_msg_id.to_string(),
+                    created_at: now,
+                    edited_at: None,
+                    deleted: false,
+                    reactions: Vec::new(),
+                    thread_root: Some(root),
+                    thread: None,
+                };
+                sqlx::query(
+                    "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, thread_root_id) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(message.id.0)
+                .bind(room.0)
+                .bind(*seq)
+                .bind(author.0)
+                .bind(body)
+                .bind(client_msg_id)
+                .bind(now)
+                .bind(false)
+                .bind(root.0)
+                .execute(&mut **tx)
+                .await?;
+                Self::append_event(tx, room, *seq, EventKind::Message, message.id.0, now).await?;
+                Ok(Ok(WriteOutcome::Applied(Event {
+                    room_id: room,
+                    seq: message.seq,
+                    kind: EventKind::Message,
+                    created_at: now,
+                    message,
+                })))
+            }
+
+            /// A reaction command found its message (`row`) and `changed` says whether it
+            /// added or removed anything: an event with the message's reactions now, or
+            /// nothing (no seq taken).
+            async fn reaction_changed(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                row: MessageRow,
+                changed: bool,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let mut message = Message::from(row);
+                message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                if !changed {
+                    return Ok(Ok(WriteOutcome::Unchanged(message)));
+                }
+                *seq += 1;
+                Self::append_event(tx, room, *seq, EventKind::Reaction, message.id.0, now).await?;
+                Ok(Ok(WriteOutcome::Applied(Event {
+                    room_id: room,
+                    seq: seq_out(*seq),
+                    kind: EventKind::Reaction,
+                    created_at: now,
+                    message,
+                })))
+            }
+
+            /// The live message `id` of `room` a reaction is about, or why it cannot be.
+            async fn reactable(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                id: MessageId,
+            ) -> StoreResult<Result<MessageRow, WriteError>> {
+                match Self::message_in_room(tx, room, id).await? {
+                    None => Ok(Err(WriteError::NoSuchMessage)),
+                    Some(row) if row.deleted => Ok(Err(WriteError::Deleted)),
+                    Some(row) => Ok(Ok(row)),
+                }
+            }
+
+            /// The message `id` of `room` if `author` wrote it and it is not deleted;
+            /// otherwise the reason an edit or delete of it is refused.
+            async fn own_live_message(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                author: UserId,
+                id: MessageId,
+            ) -> StoreResult<Result<MessageRow, WriteError>> {
+                let Some(row) = Self::message_in_room(tx, room, id).await? else {
+                    return Ok(Err(WriteError::NoSuchMessage));
+                };
+                if row.author_id != author.0 {
+                    return Ok(Err(WriteError::NotAuthor));
+                }
+                if row.deleted {
+                    return Ok(Err(WriteError::Deleted));
+                }
+                Ok(Ok(row))
+            }
+
+            async fn message_in_room(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                id: MessageId,
+            ) -> StoreResult<Option<MessageRow>> {
+                Ok(sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages where id = $1 and room_id = $2"))
+                .bind(id.0)
+                .bind(room.0)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            async fn append_event(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: i64,
+                kind: EventKind,
+                message: Uuid,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into room_events (room_id, seq, kind, message_id, created_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(room.0)
+                .bind(seq)
+                .bind(kind.as_str())
+                .bind(message)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+for_each_backend!(changes);

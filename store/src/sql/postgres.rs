@@ -1,0 +1,140 @@
+//! The Postgres backend ([`PgStore`]) and every way Postgres differs from SQLite here:
+//! the pool, the engine name and lane policy, how a write transaction begins and locks the
+//! batch's rooms (row locks, in id order), and the statements whose SQL differs. Postgres
+//! has no send thread: every batch goes the general way. One pool serves reads and writes.
+
+use protocol::ids::RoomId;
+use uuid::Uuid;
+
+use super::rows::seq_in;
+use crate::batch::Outcomes;
+use crate::model::{EventKind, Message, WriteCommand};
+use crate::{LanePolicy, StoreResult};
+
+/// The Postgres backend.
+#[derive(Clone)]
+pub struct PgStore {
+    pub(super) read: sqlx::PgPool,
+    pub(super) write: sqlx::PgPool,
+}
+
+/// The database type of the queries.
+pub type Db = sqlx::Postgres;
+
+/// What [`Store::engine`](crate::Store::engine) says.
+pub const ENGINE: &str = "postgres";
+
+/// Postgres write lanes per process (see [`LanePolicy::Sharded`]); the pool has 16
+/// connections, so reads are never starved by writes.
+const PG_LANES: u16 = 8;
+
+/// Rooms spread over [`PG_LANES`] lanes that commit in parallel.
+pub const LANE_POLICY: LanePolicy = LanePolicy::Sharded { lanes: PG_LANES };
+
+impl PgStore {
+    /// Connects to Postgres at `url` and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        use sqlx::postgres::PgPoolOptions;
+        use std::time::Duration;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+}
+
+impl PgStore {
+    /// Postgres has no fast path: every batch goes the general way.
+    pub(super) async fn fast_sends(
+        &self,
+        _batches: &[(RoomId, &[WriteCommand])],
+    ) -> Option<Outcomes> {
+        None
+    }
+}
+
+/// Ends the statement that reads the batch's rooms: their rows are locked, in id
+/// order, so concurrent writers (on any node) queue on them and never deadlock.
+pub const LOCK_ROOMS_SUFFIX: &str = " order by id for update";
+
+/// Begins a write transaction (rows are locked by the statements themselves).
+pub const BEGIN_WRITE: &str = "begin";
+
+/// Inserts new messages with one statement whatever their number: each column is one
+/// array parameter (`unnest`), so the statement is prepared once per connection. A
+/// stored `(room, author, client_msg_id)` is skipped. Returns the ids written.
+pub async fn insert_messages(
+    conn: &mut sqlx::PgConnection,
+    rows: &[Message],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
+         select id, room_id, seq, author_id, body, client_msg_id, created_at, false \
+         from unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[]) \
+              as t(id, room_id, seq, author_id, body, client_msg_id, created_at) \
+         on conflict (room_id, author_id, client_msg_id) do nothing returning id",
+    )
+    .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| seq_in(m.seq)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.author_id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.client_msg_id.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await
+}
+
+/// Records the events that created `rows`, in one prepared statement.
+pub async fn insert_message_events(
+    conn: &mut sqlx::PgConnection,
+    rows: &[Message],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into room_events (room_id, seq, kind, message_id, created_at) \
+         select room_id, seq, $3, message_id, created_at \
+         from unnest($1::uuid[], $2::int8[], $4::uuid[], $5::int8[]) as t(room_id, seq, message_id, created_at)",
+    )
+    .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| seq_in(m.seq)).collect::<Vec<_>>())
+    .bind(EventKind::Message.as_str())
+    .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves a read marker forward to $3, never back and never past the room's last seq
+/// (`greatest`/`least`; SQLite spells them `max`/`min`).
+pub const MARK_READ: &str = "update memberships set last_read_seq = \
+    greatest(last_read_seq, least($3, (select last_seq from rooms where id = $1))) \
+    where room_id = $1 and user_id = $2 returning last_read_seq";
+
+/// Full-text search over `to_tsvector('simple', body)` (the `messages_search` GIN
+/// index): $1 the reader (only rooms they are a member of), $2 [`full_text_query`],
+/// $3 the limit. `simple` lower-cases and does not stem, as FTS5 here does.
+pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
+     m.created_at, m.edited_at, m.deleted, m.thread_root_id \
+     from messages m \
+     join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
+     where to_tsvector('simple', m.body) @@ to_tsquery('simple', $2) and not m.deleted \
+     order by ts_rank(to_tsvector('simple', m.body), to_tsquery('simple', $2)) desc, \
+              m.created_at desc limit $3";
+
+/// A tsquery where every term must match as a prefix. Terms are letters and digits
+/// only ([`protocol::search::terms`]), so quoting each is enough.
+pub fn full_text_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("'{t}':*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}

@@ -1,0 +1,296 @@
+//! The SQLite backend ([`SqliteStore`], the embedded default: one file under the data
+//! folder) and every way SQLite differs from Postgres here: opening the pools, the engine
+//! name and lane policy, how a write transaction begins and locks the batch's rooms, the
+//! statements whose SQL differs, and the send thread ([`super::sqlite_sends`]) that takes
+//! batches of plain sends.
+//!
+//! SQLite keeps a pool of readers under WAL and one sqlx writer connection; batches made
+//! only of new messages are written by a second connection on its own thread
+//! ([`SendThread`]). Every SQLite write transaction begins `immediate`, so the two writers
+//! queue on the file's write lock (busy timeout) and never fail on a stale snapshot.
+
+use protocol::ids::RoomId;
+use uuid::Uuid;
+
+use super::rows::seq_in;
+use super::sqlite_sends::SendThread;
+use crate::batch::Outcomes;
+use crate::error::StoreError;
+use crate::model::{EventKind, Message, WriteCommand};
+use crate::{LanePolicy, StoreResult};
+
+/// The embedded default backend: one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(super) read: sqlx::SqlitePool,
+    pub(super) write: sqlx::SqlitePool,
+    /// Batches of plain sends, applied in one hand-off (none for an in-memory database,
+    /// which only its own connection sees).
+    sends: Option<std::sync::Arc<SendThread>>,
+}
+
+/// The database type of the queries.
+pub type Db = sqlx::Sqlite;
+
+/// What [`Store::engine`](crate::Store::engine) says.
+pub const ENGINE: &str = "sqlite";
+
+/// One lane for all rooms: SQLite takes one writer at a time anyway, and one transaction
+/// for every room pays one fsync per batch.
+pub const LANE_POLICY: LanePolicy = LanePolicy::Single;
+
+/// How long a write waits for the other write connection (see [`SendThread`]).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path` or
+    /// `sqlite::memory:`) and applies migrations.
+    pub async fn open(url: &str) -> StoreResult<SqliteStore> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        use std::str::FromStr;
+
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed (acked) message survives power loss, not only a crash of
+            // the process. Group commit pays the fsync once per batch.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&write).await?;
+        // An in-memory database exists only on its own connection: read and write through
+        // the writer.
+        let (read, sends) = if url.contains(":memory:") {
+            (write.clone(), None)
+        } else {
+            let sends = SendThread::start(options.get_filename(), BUSY_TIMEOUT)
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(e)))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await?;
+            (read, Some(std::sync::Arc::new(sends)))
+        };
+        Ok(SqliteStore { read, write, sends })
+    }
+}
+
+impl SqliteStore {
+    /// Applies a batch of plain sends through the send thread; `None` when the batch must
+    /// go the general way (see [`SendThread`]).
+    pub(super) async fn fast_sends(
+        &self,
+        batches: &[(RoomId, &[WriteCommand])],
+    ) -> Option<Outcomes> {
+        match &self.sends {
+            Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
+            _ => None,
+        }
+    }
+}
+
+/// Ends the statement that reads the batch's rooms: a write transaction here holds
+/// the database's one write lock from its first statement ([`BEGIN_WRITE`]).
+pub const LOCK_ROOMS_SUFFIX: &str = "";
+
+/// Begins a write transaction holding the write lock at once: with two write
+/// connections (sqlx's and the send thread's), a transaction that read first and
+/// wrote later could fail on a stale snapshot; this one waits its turn instead.
+pub const BEGIN_WRITE: &str = "begin immediate";
+
+/// Inserts new messages with one multi-row statement; a stored `(room, author,
+/// client_msg_id)` is skipped. Returns the ids written.
+pub async fn insert_messages(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[Message],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) ",
+    );
+    query.push_values(rows, |mut row, m| {
+        row.push_bind(m.id.0)
+            .push_bind(m.room_id.0)
+            .push_bind(seq_in(m.seq))
+            .push_bind(m.author_id.0)
+            .push_bind(m.body.clone())
+            .push_bind(m.client_msg_id.clone())
+            .push_bind(m.created_at)
+            .push_bind(false);
+    });
+    query.push(" on conflict (room_id, author_id, client_msg_id) do nothing returning id");
+    // The text varies with the batch's size: not worth a prepared statement each.
+    query
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_all(conn)
+        .await
+}
+
+/// Records the events that created `rows`.
+pub async fn insert_message_events(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[Message],
+) -> Result<(), sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "insert into room_events (room_id, seq, kind, message_id, created_at) ",
+    );
+    query.push_values(rows, |mut row, m| {
+        row.push_bind(m.room_id.0)
+            .push_bind(seq_in(m.seq))
+            .push_bind(EventKind::Message.as_str())
+            .push_bind(m.id.0)
+            .push_bind(m.created_at);
+    });
+    query.build().persistent(false).execute(conn).await?;
+    Ok(())
+}
+
+/// Moves a read marker forward to $3, never back and never past the room's last seq
+/// (`max`/`min`; Postgres spells them `greatest`/`least`).
+pub const MARK_READ: &str = "update memberships set last_read_seq = \
+    max(last_read_seq, min($3, (select last_seq from rooms where id = $1))) \
+    where room_id = $1 and user_id = $2 returning last_read_seq";
+
+/// Full-text search (FTS5, `message_search` mirrors `messages.body`): $1 the reader
+/// (only rooms they are a member of), $2 [`full_text_query`], $3 the limit. FTS5's
+/// `rank` is bm25, lower is better.
+pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
+     m.created_at, m.edited_at, m.deleted, m.thread_root_id \
+     from message_search s \
+     join messages m on m.rowid = s.rowid \
+     join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
+     where message_search match $2 and m.deleted = 0 \
+     order by s.rank, m.created_at desc limit $3";
+
+/// An FTS5 query where every term must match as a prefix. Terms are letters and
+/// digits only ([`protocol::search::terms`]), so quoting each is enough.
+pub fn full_text_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\"*"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::WriteError;
+    use crate::model::RoomKind;
+    use crate::model::WriteOutcome;
+    use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
+    use uuid::Uuid;
+
+    fn send(author: protocol::ids::UserId, cmid: &str) -> WriteCommand {
+        WriteCommand::Send {
+            author,
+            client_msg_id: ClientMsgId::parse(cmid).unwrap(),
+            body: Body::parse("hello").unwrap(),
+        }
+    }
+
+    /// A file store with one user and two rooms.
+    async fn store() -> (
+        tempfile::TempDir,
+        SqliteStore,
+        protocol::ids::UserId,
+        [RoomId; 2],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let ana = store
+            .create_user(
+                &Handle::parse("ana").unwrap(),
+                &DisplayName::parse("Ana").unwrap(),
+                "h",
+            )
+            .await
+            .unwrap();
+        let mut rooms = Vec::new();
+        for name in ["one", "two"] {
+            let room = store
+                .create_room(
+                    ana.id,
+                    RoomKind::Public,
+                    &RoomName::parse(name).unwrap(),
+                    "",
+                )
+                .await
+                .unwrap();
+            rooms.push(room.id);
+        }
+        (dir, store, ana.id, [rooms[0], rooms[1]])
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_sends_is_applied_in_one_hand_off_and_stored() {
+        let (_dir, store, ana, [one, two]) = store().await;
+        let ghost = RoomId(Uuid::now_v7());
+        let (a, d) = (send(ana, "a"), send(ana, "d"));
+        let bc = [send(ana, "b"), send(ana, "c")];
+        let batches: Vec<(RoomId, &[WriteCommand])> = vec![
+            (two, std::slice::from_ref(&a)),
+            (one, &bc[..]),
+            (ghost, std::slice::from_ref(&d)),
+        ];
+        let outcomes = store
+            .fast_sends(&batches)
+            .await
+            .expect("the fast path took it");
+        let seqs = |i: usize| -> Vec<u64> {
+            outcomes[i]
+                .iter()
+                .map(|o| match o {
+                    Ok(WriteOutcome::Applied(e)) => e.seq,
+                    other => panic!("expected an applied send, got {other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(seqs(0), vec![1]);
+        assert_eq!(seqs(1), vec![1, 2]);
+        assert!(matches!(outcomes[2][..], [Err(WriteError::NoSuchRoom)]));
+        // What the sqlx side reads back is what the thread wrote.
+        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 2);
+        assert_eq!(store.room(two).await.unwrap().unwrap().last_seq, 1);
+        let events = store.events_after(one, 0, 10).await.unwrap();
+        let stored: Vec<(u64, String)> = events
+            .iter()
+            .map(|e| (e.seq, e.message.client_msg_id.clone()))
+            .collect();
+        assert_eq!(stored, vec![(1, "b".to_string()), (2, "c".to_string())]);
+        assert_eq!(events[0].message.author_id, ana);
+    }
+
+    #[tokio::test]
+    async fn a_retried_send_or_any_other_command_goes_the_general_way() {
+        let (_dir, store, ana, [one, _]) = store().await;
+        let first = send(ana, "a");
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, std::slice::from_ref(&first))];
+        assert!(store.fast_sends(&batch).await.is_some());
+        // A retry of the stored send, with a new one: rolled back whole, nothing written.
+        let again = [send(ana, "new"), send(ana, "a")];
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &again[..])];
+        assert!(store.fast_sends(&batch).await.is_none());
+        assert_eq!(store.room(one).await.unwrap().unwrap().last_seq, 1);
+        // The general way answers it: the retry is the original, the new send takes seq 2.
+        let outcomes = store.write_rooms(&[(one, again.to_vec())]).await.unwrap();
+        assert!(matches!(&outcomes[0][0], Ok(WriteOutcome::Applied(e)) if e.seq == 2));
+        assert!(matches!(&outcomes[0][1], Ok(WriteOutcome::Duplicate(e)) if e.seq == 1));
+        // Not a plain send: not taken.
+        let message = store.events_after(one, 0, 1).await.unwrap()[0].message.id;
+        let edit = [WriteCommand::Edit {
+            author: ana,
+            message,
+            body: Body::parse("edited").unwrap(),
+        }];
+        let batch: Vec<(RoomId, &[WriteCommand])> = vec![(one, &edit[..])];
+        assert!(!SendThread::takes(&batch));
+    }
+}
