@@ -54,7 +54,11 @@ pub async fn room_access(
         None => None,
     };
     let access = decide(found.as_ref(), membership.is_some())?;
-    Ok((found.expect("decide refuses a missing room"), membership, access))
+    Ok((
+        found.expect("decide refuses a missing room"),
+        membership,
+        access,
+    ))
 }
 
 #[cfg(test)]
@@ -89,7 +93,9 @@ mod tests {
         for kind in [RoomKind::Private, RoomKind::Dm] {
             assert!(matches!(
                 decide(Some(&room(kind)), false),
-                Err(StoreError::Forbidden { reason: NOT_A_MEMBER })
+                Err(StoreError::Forbidden {
+                    reason: NOT_A_MEMBER
+                })
             ));
         }
     }

@@ -52,7 +52,9 @@ impl StoreError {
                 ErrorCode::InvalidField,
                 format!("{what} is already taken").into(),
             ),
-            StoreError::NotFound { what } => (ErrorCode::NotFound, format!("no such {what}").into()),
+            StoreError::NotFound { what } => {
+                (ErrorCode::NotFound, format!("no such {what}").into())
+            }
             StoreError::Forbidden { reason } => (ErrorCode::Forbidden, (*reason).into()),
             StoreError::Invalid { reason } => (ErrorCode::InvalidField, (*reason).into()),
             StoreError::Unavailable(_) => (ErrorCode::Unavailable, UNAVAILABLE_MESSAGE.into()),
@@ -144,10 +146,16 @@ mod tests {
         );
         assert_eq!(
             WriteError::NotAuthor.client_error(),
-            (ErrorCode::NotAuthor, "only the author may change a message".into())
+            (
+                ErrorCode::NotAuthor,
+                "only the author may change a message".into()
+            )
         );
         assert_eq!(WriteError::NoSuchRoom.client_error().0, ErrorCode::NotFound);
-        assert_eq!(WriteError::TooManyReactions.client_error().0, ErrorCode::Forbidden);
+        assert_eq!(
+            WriteError::TooManyReactions.client_error().0,
+            ErrorCode::Forbidden
+        );
     }
 
     #[test]

@@ -53,9 +53,6 @@ pub struct GroupCommitConfig {
     pub idle: Duration,
 }
 
-/// Old name of [`GroupCommitConfig`], kept until callers move.
-pub type WriterConfig = GroupCommitConfig;
-
 impl Default for GroupCommitConfig {
     fn default() -> Self {
         GroupCommitConfig {

@@ -82,12 +82,6 @@ pub use model::*;
 pub use open::{StoreConfig, open};
 pub use sql::{PgStore, SqliteStore};
 
-/// Old name of [`GroupCommit`], kept until callers move.
-pub type Writer = GroupCommit;
-
-/// Old path of [`group_commit`] (`store::writer::WriterConfig`), kept until callers move.
-pub use group_commit as writer;
-
 use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};

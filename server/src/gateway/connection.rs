@@ -53,7 +53,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     );
     let Socket {
         reader: mut stream,
-        writer: sink,
+        writer: transport,
     } = *socket;
 
     let welcome = text(&ServerFrame::Welcome {
@@ -68,7 +68,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     }
     let done = CancellationToken::new();
     let sender = tokio::spawn(super::sender::run(
-        sink,
+        transport,
         queue,
         handle.clone(),
         gateway.clone(),

@@ -1,6 +1,6 @@
 //! Fan-out: from a committed event to every subscriber on every node.
 //!
-//! The group-commit writer calls [`Gateway::on_commit`] for each committed event, in seq
+//! The group commit calls [`Gateway::on_commit`] for each committed event, in seq
 //! order per room. It encodes the event once and publishes it to the [`Broker`](super::Broker)
 //! (with, for a new message, an unread notice for members who are not watching). Every
 //! node's broker handler, [`Gateway::deliver`], hands the bytes to its hub, which offers
@@ -28,7 +28,7 @@ struct UnreadNotices {
 }
 
 impl Gateway {
-    /// Called by the writer for each committed event, in seq order per room: encode once
+    /// Called by the group commit for each committed event, in seq order per room: encode once
     /// and publish, so that every node fans it out (and tells members elsewhere about new
     /// messages).
     pub(super) fn on_commit(&self, event: &store::Event) {

@@ -29,7 +29,7 @@
 //! - `encode`: Store values → protocol frames.
 //! - `broker/`: the [`Broker`] seam between nodes and its engines ([`MemoryBroker`]).
 //!
-//! The path of a message: `requests::messages` (`Session::send`) → [`store::Writer`]
+//! The path of a message: `requests::messages` (`Session::send`) → [`store::GroupCommit`]
 //! (group commit) → [`Gateway::on_commit`] encodes the event once and publishes it to the
 //! [`Broker`] → each node's [`Gateway::deliver`] hands the bytes to its [`hub::Hub`] →
 //! each subscriber's queue → its sender task writes it if it is the room's next seq.
@@ -70,7 +70,7 @@ use protocol::ids::{RoomId, UserId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use store::{Store, Writer, writer::WriterConfig};
+use store::{GroupCommit, Store, group_commit::GroupCommitConfig};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -87,7 +87,7 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     store: Arc<dyn Store>,
-    writer: Writer,
+    group_commit: GroupCommit,
     broker: Arc<dyn Broker>,
     hub: Arc<hub::Hub>,
     users: Arc<users::UserCache>,
@@ -127,16 +127,20 @@ impl Gateway {
         cluster: Option<presence::RedisPresence>,
     ) -> Gateway {
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
-            // The writer's commit hook reaches the gateway through a weak reference, so the
+            // The group commit's hook reaches the gateway through a weak reference, so the
             // gateway (and its background tasks) can end.
             let weak = weak.clone();
-            let on_commit: store::writer::OnCommit = Arc::new(move |event: &store::Event| {
+            let on_commit: store::group_commit::OnCommit = Arc::new(move |event: &store::Event| {
                 if let Some(inner) = weak.upgrade() {
                     Gateway { inner }.on_commit(event);
                 }
             });
             Inner {
-                writer: Writer::with_on_commit(store.clone(), WriterConfig::default(), on_commit),
+                group_commit: GroupCommit::with_on_commit(
+                    store.clone(),
+                    GroupCommitConfig::default(),
+                    on_commit,
+                ),
                 settings,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -241,8 +245,8 @@ impl Gateway {
         self.inner.store.clone()
     }
 
-    fn writer(&self) -> &Writer {
-        &self.inner.writer
+    fn group_commit(&self) -> &GroupCommit {
+        &self.inner.group_commit
     }
 
     fn hub(&self) -> &hub::Hub {

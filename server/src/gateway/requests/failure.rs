@@ -5,7 +5,7 @@
 use protocol::{ErrorCode, ReqId, ServerFrame};
 use store::StoreError;
 use store::error::UNAVAILABLE_MESSAGE;
-use store::writer::WriteFailure;
+use store::group_commit::WriteFailure;
 
 /// A request's failure.
 pub struct Failure {

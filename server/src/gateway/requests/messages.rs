@@ -21,7 +21,7 @@ impl Session {
         command: WriteCommand,
     ) -> Result<AckInfo, Failure> {
         self.member_here(room).await?;
-        let outcome = self.gateway.writer().write(room, command).await?;
+        let outcome = self.gateway.group_commit().write(room, command).await?;
         let (event, duplicate) = match &outcome {
             WriteOutcome::Applied(e) => (e, false),
             WriteOutcome::Duplicate(e) => {

@@ -172,7 +172,7 @@ impl Fixture {
         };
         let event = match self
             .gateway
-            .writer()
+            .group_commit()
             .write(self.room, command)
             .await
             .unwrap()
