@@ -1,6 +1,8 @@
 //! Frames on the wire: JSON shapes, round trips and decoding-time validation.
 
 use super::*;
+use crate::errors::ErrorCode;
+use crate::ids::{MessageId, RoomId, UserId};
 use uuid::Uuid;
 
 fn room() -> RoomId {
