@@ -1,5 +1,5 @@
 //! The page's handle on its live connection ([`Live`]), which the chat state calls
-//! through: the browser's socket ([`super::live_socket`]) once hydrated, and on the
+//! through: the browser's socket (`live_socket`) once hydrated, and on the
 //! server a stand-in that does nothing. Also the requests views make through it
 //! ([`RequestKind`]) and what those answer ([`Reply`]).
 //!

@@ -1,7 +1,7 @@
 //! The page's chat state, shared by every chat view through context: the room list,
 //! one [`Timeline`] per room, the [`Outbox`], presence, typing, notices and the
 //! connection. Views read these signals; the browser's socket
-//! ([`super::live_socket`]) writes them, and views ask for changes through the methods
+//! (`live_socket`) writes them, and views ask for changes through the methods
 //! here, which go through the [`Live`] handle (on the server, a stand-in that does
 //! nothing).
 

@@ -5,7 +5,8 @@
 //! With `?at=SEQ` (a search hit) it scrolls to that message instead, loading older pages
 //! until it is there, and marks it.
 //! Each stored message has its reactions under it, and in DMs and small rooms the
-//! "seen by" line of those who have read up to it. Message bodies are shown through [`super::formatted::Formatted`].
+//! "seen by" line of those who have read up to it. Bodies are shown through
+//! [`Formatted`].
 
 use leptos::html::Div;
 use leptos::prelude::*;

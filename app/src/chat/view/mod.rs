@@ -5,7 +5,7 @@
 //! the picker), [`composer`] (writing and editing) and
 //! [`dialogs`] (new room, browse rooms, new direct message, invite, search),
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
-//! room). Pieces several of them show live in their own files, which they import and
+//! room). Pieces that several of them show are in their own files, which they import and
 //! which import none of them: [`formatted`] (a message body) and [`jump`] (the `?at=`
 //! message).
 
