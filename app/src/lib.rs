@@ -56,7 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session_ui::provide_session();
-    chat::state::provide_chat();
+    chat::provide_chat();
     // Effects run only in the browser, so this flips once hydration has happened; tests
     // wait for `data-hydrated="true"` before relying on client-side behaviour.
     let hydrated = RwSignal::new(false);

@@ -19,6 +19,13 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{Target, Ws, connect, request};
 
+mod scan;
+#[cfg(test)]
+mod tests;
+
+use scan::has_type;
+pub use scan::{ScannedEvent, scan_event};
+
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -46,7 +53,7 @@ pub enum Pace {
 /// When publisher `k` of `total` first sends, for messages every `period`: spread evenly
 /// over one period, so that the offered load is steady, as independent people typing
 /// would make it; `lockstep` puts every publisher at zero, one burst of `total` sends per
-/// period (the generator's behaviour before 2026-12-03, kept to compare).
+/// period (a bursty load, kept to compare against).
 pub fn publish_offset(k: usize, total: usize, period: Duration, lockstep: bool) -> Duration {
     if lockstep || total == 0 {
         return Duration::ZERO;
@@ -322,9 +329,9 @@ pub async fn run(
 /// Whether a publisher may send now: only while the run is on. A send is counted here,
 /// before it leaves (its deliveries may be counted before this task runs again), and
 /// under the phase's read lock: the run moves to `Drain` only after every send that saw
-/// `Run` has been counted, so the drain waits for each of them. (A task that had not yet
-/// seen the phase change used to send once more after the drain had already settled:
-/// its deliveries, owed to nobody, showed up as more delivered than expected.)
+/// `Run` has been counted, so the drain waits for each of them. (Otherwise a task that
+/// has not yet seen the phase change could send once more after the drain settled, and
+/// its deliveries, owed to nobody, would show as more delivered than expected.)
 fn claim_send(phase: &watch::Receiver<Phase>, live: &Live) -> bool {
     let now = phase.borrow();
     if *now != Phase::Run {
@@ -403,142 +410,4 @@ async fn resume(
     let frame = serde_json::json!({"type": "subscribe", "room": room, "since_seq": last});
     request(&mut ws, 1, frame).await?;
     Ok(ws)
-}
-
-/// What the generator needs of an `event` frame.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ScannedEvent {
-    pub seq: Seq,
-    /// A new message (not an edit or a delete).
-    pub message: bool,
-    /// The send time a generator wrote into the body (`lg <unix nanos>`).
-    pub sent_nanos: Option<u64>,
-}
-
-/// Reads an `event` frame by scanning for its fields instead of parsing it: the server
-/// writes `type` first and the event's own `seq` before the message's, and a body the
-/// generator wrote is `lg <digits>`, so nothing in user text can be mistaken for them.
-/// Anything else (or any surprise) is `None`, and the caller parses properly.
-pub fn scan_event(text: &str) -> Option<ScannedEvent> {
-    let rest = text.strip_prefix("{\"type\":\"event\"")?;
-    let seq = digits_after(rest, "\"seq\":")?;
-    let message = rest.contains("\"kind\":\"message\"");
-    let sent_nanos = digits_after(rest, "\"body\":\"lg ");
-    Some(ScannedEvent {
-        seq,
-        message,
-        sent_nanos,
-    })
-}
-
-/// Whether an encoded frame is of type `t` (the server writes `type` first).
-fn has_type(text: &str, t: &str) -> bool {
-    text.strip_prefix("{\"type\":\"")
-        .and_then(|rest| rest.strip_prefix(t))
-        .is_some_and(|rest| rest.starts_with('"'))
-}
-
-fn digits_after(text: &str, key: &str) -> Option<u64> {
-    let start = text.find(key)? + key.len();
-    let digits = &text[start..];
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use protocol::ids::{MessageId, RoomId, UserId};
-    use protocol::{EventKind, MessageView, UserView};
-
-    fn event(kind: EventKind, seq: Seq, body: &str) -> String {
-        let nil = uuid_nil();
-        ServerFrame::Event {
-            room: RoomId(nil),
-            seq,
-            kind,
-            message: MessageView {
-                id: MessageId(nil),
-                seq: 1,
-                author: UserView {
-                    id: UserId(nil),
-                    handle: "lg0".into(),
-                    name: "lg0".into(),
-                },
-                body: body.into(),
-                client_msg_id: "c".into(),
-                created_at: 0,
-                edited_at: None,
-                deleted: false,
-                reactions: Vec::new(),
-                thread_root: None,
-                thread: None,
-            },
-        }
-        .to_json()
-    }
-
-    fn uuid_nil() -> protocol::ids::Uuid {
-        protocol::ids::Uuid::nil()
-    }
-
-    #[test]
-    fn latency_histograms_start_small_and_take_any_latency() {
-        let idle = latency_histogram();
-        let mut busy = latency_histogram();
-        busy.record(600_000_000).expect("ten minutes fits");
-        busy.record(1).expect("a microsecond fits");
-        assert!(
-            idle.distinct_values() * 4 < busy.distinct_values(),
-            "grows only when used"
-        );
-        let mut total = latency_histogram();
-        total.add(&busy).expect("merges");
-        total.add(&idle).expect("merges");
-        assert_eq!(total.len(), 2);
-        assert_eq!(total.max(), busy.max());
-    }
-
-    #[test]
-    fn publishers_are_spread_over_one_period_unless_in_lockstep() {
-        let period = Duration::from_millis(100);
-        let offsets: Vec<Duration> = (0..4)
-            .map(|k| publish_offset(k, 4, period, false))
-            .collect();
-        assert_eq!(
-            offsets,
-            [0, 25, 50, 75].map(Duration::from_millis).to_vec(),
-            "evenly spaced, all inside the first period"
-        );
-        assert!((0..4).all(|k| publish_offset(k, 4, period, true).is_zero()));
-        assert!(publish_offset(0, 0, period, false).is_zero());
-    }
-
-    #[test]
-    fn events_are_read_without_parsing_and_agree_with_the_parser() {
-        let text = event(EventKind::Message, 42, "lg 1234567");
-        assert_eq!(
-            scan_event(&text),
-            Some(ScannedEvent {
-                seq: 42,
-                message: true,
-                sent_nanos: Some(1234567)
-            })
-        );
-        let edited = event(EventKind::Edited, 43, "\"seq\":7 lg 9");
-        assert_eq!(
-            scan_event(&edited),
-            Some(ScannedEvent {
-                seq: 43,
-                message: false,
-                sent_nanos: None
-            })
-        );
-        assert_eq!(scan_event("{\"type\":\"ack\",\"req\":1}"), None);
-        assert!(has_type("{\"type\":\"ack\",\"req\":1}", "ack"));
-        assert!(!has_type("{\"type\":\"ackx\"}", "ack"));
-        assert!(!has_type("{\"type\":\"presence\"}", "ack"));
-    }
 }

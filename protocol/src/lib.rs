@@ -6,12 +6,14 @@
 //! builds for `wasm32-unknown-unknown` as well as for the server.
 //!
 //! # Layout
-//! - [`frames`]: [`ClientFrame`] (client → server requests, each with a `req` id) and
-//!   [`ServerFrame`] (replies and pushes).
+//! - [`frames`]: [`ClientFrame`] (client → server requests, each with a `req` id),
+//!   [`ServerFrame`] (replies and pushes) and the views both carry.
 //! - [`errors`]: [`ErrorCode`], the codes carried by `error` frames.
 //! - [`close`]: [`CloseCode`], WebSocket close codes and what a client must do after each.
 //! - [`ids`]: typed UUID ids (users, rooms, messages, tokens) and [`ids::Seq`].
 //! - [`names`]: validated user-typed values (handles, room names, bodies, …).
+//! - [`handles`]: what [`names`] and [`mentions`] both know of a handle (its length
+//!   bounds, the reserved `room`), so neither depends on the other.
 //! - [`codec`]: decoding a text frame into a [`ClientFrame`] with a typed failure.
 //! - [`mentions`]: who a message body calls out (`@handle`, `@room`), shared by the
 //!   server's unread counts and the browser's highlighting.
@@ -24,6 +26,7 @@ pub mod close;
 pub mod codec;
 pub mod errors;
 pub mod frames;
+pub mod handles;
 pub mod ids;
 pub mod mentions;
 pub mod names;

@@ -12,10 +12,8 @@
 //! - Nothing inside code (a fenced block or a code span) or a bare `http(s)://` link is
 //!   a mention.
 
-use crate::names::HANDLE_CHARS;
-
-/// The word after `@` that names everyone in the room (no user may take it as a handle).
-pub const EVERYONE: &str = "room";
+pub use crate::handles::EVERYONE;
+use crate::handles::HANDLE_CHARS;
 
 /// Most different handles one message mentions; later ones are not counted.
 pub const MENTIONS_MAX: usize = 50;

@@ -30,8 +30,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> InvalidValue {
     }
 }
 
-/// Smallest and largest handle, in characters.
-pub const HANDLE_CHARS: (usize, usize) = (2, 32);
+pub use crate::handles::HANDLE_CHARS;
 /// Largest display name, in characters.
 pub const DISPLAY_NAME_MAX_CHARS: usize = 64;
 /// Smallest and largest password, in characters.
@@ -154,7 +153,7 @@ impl Handle {
                 "A handle starts with a letter or a digit.",
             ));
         }
-        if h == crate::mentions::EVERYONE {
+        if h == crate::handles::EVERYONE {
             return Err(invalid(
                 "handle",
                 "That handle is reserved: @room mentions everyone in a room.",

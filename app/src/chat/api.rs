@@ -143,107 +143,7 @@ impl FromServerFnError for ChatError {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
-    //! The signed-in user and the store, for the chat server functions.
-    use super::ChatError;
-    use crate::ssr::{app_context, sessions};
-
-    /// Logs an internal failure and returns the opaque error.
-    pub fn internal(err: impl std::fmt::Display) -> ChatError {
-        tracing::error!(cause = %err, "chat request failed");
-        ChatError::Internal
-    }
-
-    /// Sets the response status for `err` and returns it.
-    pub fn respond(err: ChatError) -> ChatError {
-        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(
-                http::StatusCode::from_u16(err.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
-        err
-    }
-
-    /// Whether `user` may read `room`: a member, or anyone for a public room.
-    pub async fn may_read(
-        store: &dyn store::Store,
-        room: protocol::ids::RoomId,
-        user: protocol::ids::UserId,
-    ) -> Result<(), ChatError> {
-        let found = store
-            .room(room)
-            .await
-            .map_err(internal)?
-            .ok_or(ChatError::NotFound)?;
-        let member = store.membership(room, user).await.map_err(internal)?;
-        if member.is_none() && found.kind != store::RoomKind::Public {
-            return Err(ChatError::Forbidden);
-        }
-        Ok(())
-    }
-
-    /// The store and the signed-in user, or [`ChatError::SignedOut`].
-    pub async fn signed_in() -> Result<(std::sync::Arc<dyn store::Store>, store::User), ChatError> {
-        let ctx = app_context().map_err(internal)?;
-        let session = leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .map_err(internal)?;
-        match sessions::current_user(&session, &*ctx.store).await {
-            Ok(Some(user)) => Ok((ctx.store, user)),
-            Ok(None) => Err(ChatError::SignedOut),
-            Err(e) => Err(internal(e)),
-        }
-    }
-
-    /// The author of a message as shown: from `known` (filled as it goes), else looked
-    /// up once; an account that is gone shows as "Deleted user".
-    pub async fn author(
-        store: &dyn store::Store,
-        known: &mut std::collections::HashMap<protocol::ids::UserId, protocol::UserView>,
-        id: protocol::ids::UserId,
-    ) -> Result<protocol::UserView, ChatError> {
-        if let Some(v) = known.get(&id) {
-            return Ok(v.clone());
-        }
-        let v = match store.user(id).await.map_err(internal)? {
-            Some(u) => u.view(),
-            None => protocol::UserView {
-                id,
-                handle: "deleted".into(),
-                name: "Deleted user".into(),
-            },
-        };
-        known.insert(id, v.clone());
-        Ok(v)
-    }
-
-    pub fn item(summary: &store::RoomSummary) -> super::RoomItem {
-        super::RoomItem {
-            mentions: summary.mentions,
-            ..item_of(&summary.room, summary.dm_peer.as_ref(), summary.unread)
-        }
-    }
-
-    pub fn item_of(room: &store::Room, peer: Option<&store::User>, unread: u64) -> super::RoomItem {
-        super::RoomItem {
-            id: room.id,
-            kind: match room.kind {
-                store::RoomKind::Public => super::RoomKind::Public,
-                store::RoomKind::Private => super::RoomKind::Private,
-                store::RoomKind::Dm => super::RoomKind::Dm,
-            },
-            title: match (&room.name, peer) {
-                (Some(name), _) => name.to_string(),
-                (None, Some(p)) => p.display_name.to_string(),
-                (None, None) => "direct message".to_string(),
-            },
-            peer: peer.map(store::User::view),
-            unread,
-            mentions: 0,
-        }
-    }
-}
+mod server;
 
 /// The signed-in user's rooms and DMs, with unread counts: rooms by name, then DMs.
 #[server(prefix = "/api/chat", endpoint = "rooms")]
@@ -251,7 +151,7 @@ pub async fn my_rooms() -> Result<Vec<RoomItem>, ChatError> {
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
-        let rooms = store.rooms_of(me.id).await.map_err(internal)?;
+        let rooms = store.rooms_of(me.id).await?;
         let mut items: Vec<RoomItem> = rooms.iter().map(item).collect();
         items.sort_by(|a, b| {
             (a.kind == RoomKind::Dm, a.title.to_lowercase())
@@ -272,18 +172,10 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
-        let found = store
-            .room(room)
-            .await
-            .map_err(internal)?
-            .ok_or(ChatError::NotFound)?;
-        let membership = store.membership(room, me.id).await.map_err(internal)?;
-        if membership.is_none() && found.kind != store::RoomKind::Public {
-            return Err(ChatError::Forbidden);
-        }
+        let (found, membership) = readable(&*store, room, me.id).await?;
         // The room (and its last seq) is read before the page: an event that lands in
         // between is replayed on subscribe rather than missed.
-        let mut page = store.latest(room, FIRST_PAGE).await.map_err(internal)?;
+        let mut page = store.latest(room, FIRST_PAGE).await?;
         if let (Some(target), Some(oldest)) = (at, page.messages.first().map(|m| m.seq))
             && page.has_more
             && target < oldest
@@ -291,11 +183,11 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
         {
             // Messages are at most one per seq: this many reach the target.
             let reach = (oldest - target) as u32;
-            let older = store.before(room, oldest, reach).await.map_err(internal)?;
+            let older = store.before(room, oldest, reach).await?;
             page.has_more = older.has_more;
             page.messages.splice(0..0, older.messages);
         }
-        let members = store.members(room).await.map_err(internal)?;
+        let members = store.members(room).await?;
         let peer = if found.kind == store::RoomKind::Dm {
             members.iter().find(|u| u.id != me.id).cloned()
         } else {
@@ -321,7 +213,7 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
                 .map(|u| u.view())
                 .collect(),
             thread_reads: if membership.is_some() {
-                store.thread_reads(room, me.id).await.map_err(internal)?
+                store.thread_reads(room, me.id).await?
             } else {
                 Vec::new()
             },
@@ -338,11 +230,10 @@ pub async fn load_thread(room: RoomId, root: MessageId) -> Result<ThreadPage, Ch
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
-        may_read(&*store, room, me.id).await?;
+        readable(&*store, room, me.id).await?;
         let thread = store
             .thread(room, root, THREAD_PAGE)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(ChatError::NotFound)?;
         let mut authors = std::collections::HashMap::new();
         let root_view = thread
@@ -369,22 +260,18 @@ pub async fn mark_thread_read(room: RoomId, root: MessageId, seq: Seq) -> Result
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
-        if store
-            .membership(room, me.id)
-            .await
-            .map_err(internal)?
-            .is_none()
-        {
+        // Only members keep thread markers: a visitor of a public room is refused.
+        if store.membership(room, me.id).await?.is_none() {
             return Err(ChatError::Forbidden);
         }
-        match store.message(root).await.map_err(internal)? {
+        match store.message(root).await? {
             Some(m) if m.room_id == room && m.thread_root.is_none() => {}
             _ => return Err(ChatError::NotFound),
         }
         store
             .mark_thread_read(root, me.id, seq)
             .await
-            .map_err(internal)
+            .map_err(ChatError::from)
     }
     .await;
     result.map_err(respond)
@@ -398,17 +285,13 @@ pub async fn search_messages(query: String) -> Result<Vec<SearchHit>, ChatError>
     let result = async {
         let (store, me) = signed_in().await?;
         let query: String = query.chars().take(SEARCH_QUERY_MAX).collect();
-        let found = store
-            .search(me.id, &query, SEARCH_HITS)
-            .await
-            .map_err(internal)?;
+        let found = store.search(me.id, &query, SEARCH_HITS).await?;
         if found.is_empty() {
             return Ok(Vec::new());
         }
         let rooms: std::collections::HashMap<RoomId, RoomItem> = store
             .rooms_of(me.id)
-            .await
-            .map_err(internal)?
+            .await?
             .iter()
             .map(|s| (s.room.id, item(s)))
             .collect();
@@ -438,15 +321,13 @@ pub async fn public_rooms() -> Result<Vec<PublicRoom>, ChatError> {
         let (store, me) = signed_in().await?;
         let mine: std::collections::HashSet<RoomId> = store
             .rooms_of(me.id)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(|s| s.room.id)
             .collect();
         Ok(store
             .public_rooms()
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(|r| PublicRoom {
                 id: r.id,
@@ -475,8 +356,7 @@ pub async fn find_users(prefix: String) -> Result<Vec<UserView>, ChatError> {
             .collect();
         Ok(store
             .search_users(&prefix, 21)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .filter(|u| u.id != me.id)
             .take(20)

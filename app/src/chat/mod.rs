@@ -5,7 +5,7 @@
 //!   room's latest page ([`api::load_room`]) are in the HTML. After hydration the page's
 //!   [`state::Chat`] takes over: it seeds the room's [`timeline::Timeline`] from the page
 //!   and subscribes from the page's last seq, so nothing in between is missed or doubled.
-//! - One WebSocket per page ([`client`], browser only) carries everything live. Sends go
+//! - One WebSocket per page ([`live_socket`], browser only) carries everything live. Sends go
 //!   through the [`outbox::Outbox`] (pending at once, acked into real messages, failed
 //!   with retry and discard; saved in `localStorage` so a reload sends them once). Edits
 //!   and deletes apply at once and roll back when refused.
@@ -15,7 +15,11 @@
 //! # Layout
 //! - [`api`]: server functions and the types they return.
 //! - [`state`]: the reactive state and the actions views call.
-//! - [`client`]: the live connection (hydrate only).
+//! - [`link`]: the state's handle on the live connection ([`link::Live`]), the requests
+//!   sent through it, and the server's stand-in that does nothing.
+//! - `live_socket`: the browser's WebSocket behind that handle (hydrate only); it
+//!   writes what arrives into the state. Dependencies go one way: views → state →
+//!   link, and live_socket → state.
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
@@ -24,9 +28,10 @@
 
 pub mod api;
 pub mod autocomplete;
-#[cfg(feature = "hydrate")]
-mod client;
 pub mod format;
+pub mod link;
+#[cfg(feature = "hydrate")]
+mod live_socket;
 pub mod notify;
 pub mod outbox;
 pub mod reactions;
@@ -36,3 +41,12 @@ pub mod state;
 pub mod text;
 pub mod timeline;
 pub mod view;
+
+/// Creates the chat state and puts it in context (once, in the root component). In the
+/// browser its live side is the page's socket; on the server it stays idle.
+pub fn provide_chat() -> state::Chat {
+    let chat = state::provide_chat();
+    #[cfg(feature = "hydrate")]
+    chat.live.plug(live_socket::Socket::new(chat));
+    chat
+}

@@ -1,14 +1,17 @@
 //! The page's chat state, shared by every chat view through context: the room list,
 //! one [`Timeline`] per room, the [`Outbox`], presence, typing, notices and the
-//! connection. Views read these signals; the live client (browser only) writes them,
-//! and views ask for changes through the methods here, which on the server do nothing.
+//! connection. Views read these signals; the browser's socket
+//! (`live_socket`) writes them, and views ask for changes through the methods
+//! here, which go through the [`Live`] handle (on the server, a stand-in that does
+//! nothing).
 
 use leptos::prelude::*;
 use protocol::ids::{MessageId, RoomId, UserId};
-use protocol::{AckInfo, PresenceEntry, UserView};
+use protocol::{PresenceEntry, UserView};
 use std::collections::HashMap;
 
 use super::api::RoomItem;
+use super::link::{Live, Reply, RequestKind};
 use super::notify::Permission;
 use super::outbox::Outbox;
 use super::timeline::Timeline;
@@ -27,9 +30,6 @@ pub struct Notice {
     pub id: u64,
     pub text: String,
 }
-
-/// What a request answered: its ack, or the server's (or the connection's) reason.
-pub type Reply = Result<AckInfo, String>;
 
 /// Handles on the chat state; `Copy`, so every closure can hold one.
 #[derive(Clone, Copy)]
@@ -58,6 +58,8 @@ pub struct Chat {
     pub utc_offset_min: RwSignal<i64>,
     /// Whether browser notifications may be shown (`Unsupported` until hydrated).
     pub notifications: RwSignal<Permission>,
+    /// The live connection (the browser's socket; on the server, a stand-in).
+    pub live: Live,
     next_notice: StoredValue<u64>,
 }
 
@@ -78,6 +80,7 @@ impl Chat {
             open_room: RwSignal::new(None),
             utc_offset_min: RwSignal::new(0),
             notifications: RwSignal::new(Permission::Unsupported),
+            live: Live::idle(),
             next_notice: StoredValue::new(0),
         }
     }
@@ -102,43 +105,32 @@ impl Chat {
     /// Reads the room list again (joined, left, invited, a new DM). Browser only; the
     /// answer replaces the list, unread counts included (the server's are authoritative).
     pub fn refresh_rooms(&self) {
-        #[cfg(feature = "hydrate")]
-        {
-            let rooms = self.rooms;
-            let open = self.open_room;
-            leptos::task::spawn_local(async move {
-                if let Ok(mut list) = super::api::my_rooms().await {
-                    if let Some(room) = open.get_untracked()
-                        && let Some(item) = list.iter_mut().find(|r| r.id == room)
-                    {
-                        item.unread = 0;
-                        item.mentions = 0;
-                    }
-                    rooms.set(Some(list));
+        let rooms = self.rooms;
+        let open = self.open_room;
+        self.live.spawn(async move {
+            if let Ok(mut list) = super::api::my_rooms().await {
+                if let Some(room) = open.get_untracked()
+                    && let Some(item) = list.iter_mut().find(|r| r.id == room)
+                {
+                    item.unread = 0;
+                    item.mentions = 0;
                 }
-            });
-        }
+                rooms.set(Some(list));
+            }
+        });
     }
 
     /// Starts the live connection for `me` (browser only; once per page).
     pub fn start(&self, me: UserView) {
         self.know(me);
-        #[cfg(feature = "hydrate")]
-        {
-            self.utc_offset_min
-                .set(-(js_sys::Date::new_0().get_timezone_offset() as i64));
-            self.notifications.set(super::notify::permission());
-            super::client::start(*self);
-        }
+        self.live.start();
     }
 
     /// Asks the browser for permission to show notifications (from a click).
     pub fn ask_for_notifications(&self) {
-        #[cfg(feature = "hydrate")]
-        {
-            let notifications = self.notifications;
-            super::notify::request(move |answer| notifications.set(answer));
-        }
+        let notifications = self.notifications;
+        self.live
+            .ask_for_notifications(move |answer| notifications.set(answer));
     }
 
     /// Records who is signed in, so that rendering (on the server too) can tell one's own
@@ -154,8 +146,7 @@ impl Chat {
         if self.me.get_untracked().is_none() {
             return;
         }
-        #[cfg(feature = "hydrate")]
-        super::client::stop();
+        self.live.stop();
         self.me.set(None);
         self.rooms.set(None);
         self.timelines.set(HashMap::new());
@@ -188,79 +179,55 @@ impl Chat {
                 *at = (*at).max(*seq);
             }
         });
-        #[cfg(feature = "hydrate")]
-        super::client::watch(room);
+        self.live.watch(room);
     }
 
     /// Posts a message (at once as pending; sent when connected).
     pub fn send(&self, room: RoomId, body: String) {
-        #[cfg(feature = "hydrate")]
-        super::client::send(room, body);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (room, body);
+        self.live.send(room, body);
     }
 
     /// Edits one's own message, showing the change at once.
     pub fn edit(&self, room: RoomId, message: MessageId, body: String) {
-        #[cfg(feature = "hydrate")]
-        super::client::edit(room, message, body);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (room, message, body);
+        self.live.edit(room, message, body);
     }
 
     /// Deletes one's own message, showing the tombstone at once.
     pub fn delete(&self, room: RoomId, message: MessageId) {
-        #[cfg(feature = "hydrate")]
-        super::client::delete(room, message);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (room, message);
+        self.live.delete(room, message);
     }
 
     /// Tells the room one is typing (throttled).
     pub fn typing(&self, room: RoomId) {
-        #[cfg(feature = "hydrate")]
-        super::client::typing(room);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = room;
+        self.live.typing(room);
     }
 
     /// Loads the page before the oldest message held.
     pub fn load_older(&self, room: RoomId) {
-        #[cfg(feature = "hydrate")]
-        super::client::load_older(room);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = room;
+        self.live.load_older(room);
     }
 
     /// Moves the read marker to the newest message held in `room`.
     pub fn mark_read(&self, room: RoomId) {
-        #[cfg(feature = "hydrate")]
-        super::client::mark_read(room);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = room;
+        self.live.mark_read(room);
     }
 
     /// Tries a failed message again.
     pub fn retry(&self, client_msg_id: &str) {
         self.outbox.update(|o| o.retry(client_msg_id));
-        #[cfg(feature = "hydrate")]
-        super::client::pump();
+        self.live.pump();
     }
 
     /// Gives up on a failed message.
     pub fn discard(&self, client_msg_id: &str) {
         self.outbox.update(|o| o.discard(client_msg_id));
-        #[cfg(feature = "hydrate")]
-        super::client::save_outbox();
+        self.live.save_outbox();
     }
 
     /// Sends a request whose answer `done` handles (create a room, open a DM, invite,
     /// leave). Without a connection it fails at once.
     pub fn request(&self, frame: RequestKind, done: impl FnOnce(Reply) + 'static) {
-        #[cfg(feature = "hydrate")]
-        super::client::request(frame, Box::new(done));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (frame, done);
+        self.live.request(frame, done);
     }
 
     /// Adds (`add`) or removes one's reaction on a message. The change shows when its
@@ -290,22 +257,17 @@ impl Chat {
 
     /// Loads the thread of `root` into the room's timeline (browser only).
     pub fn open_thread(&self, room: RoomId, root: MessageId) {
-        #[cfg(feature = "hydrate")]
-        {
-            let chat = *self;
-            leptos::task::spawn_local(async move {
-                match super::api::load_thread(room, root).await {
-                    Ok(page) => chat.timelines.update(|t| {
-                        t.entry(room)
-                            .or_default()
-                            .load_thread(page.root, page.replies)
-                    }),
-                    Err(e) => chat.notify(format!("Could not open the thread: {e}")),
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (room, root);
+        let chat = *self;
+        self.live.spawn(async move {
+            match super::api::load_thread(room, root).await {
+                Ok(page) => chat.timelines.update(|t| {
+                    t.entry(room)
+                        .or_default()
+                        .load_thread(page.root, page.replies)
+                }),
+                Err(e) => chat.notify(format!("Could not open the thread: {e}")),
+            }
+        });
     }
 
     /// Marks the thread of `root` read up to `seq` (its newest reply), here and on the
@@ -320,20 +282,14 @@ impl Chat {
         self.thread_reads.update(|r| {
             r.insert(root, seq);
         });
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
+        self.live.spawn(async move {
             let _ = super::api::mark_thread_read(room, root, seq).await;
         });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = room;
     }
 
     /// A fresh id for a send or reply (retrying one reuses it).
     pub fn fresh_client_msg_id(&self) -> protocol::names::ClientMsgId {
-        #[cfg(feature = "hydrate")]
-        let raw = super::client::new_client_msg_id();
-        #[cfg(not(feature = "hydrate"))]
-        let raw = "server".to_string();
+        let raw = self.live.new_client_msg_id();
         protocol::names::ClientMsgId::parse(&raw).expect("generated ids are valid")
     }
 
@@ -347,46 +303,9 @@ impl Chat {
     }
 }
 
-/// Requests made from dialogs, answered through a callback.
-#[derive(Debug, Clone)]
-pub enum RequestKind {
-    CreateRoom {
-        name: protocol::names::RoomName,
-        private: bool,
-    },
-    OpenDm {
-        user: UserId,
-    },
-    Invite {
-        room: RoomId,
-        user: UserId,
-    },
-    Leave {
-        room: RoomId,
-    },
-    /// A reply in the thread of `root`.
-    Reply {
-        room: RoomId,
-        root: MessageId,
-        client_msg_id: protocol::names::ClientMsgId,
-        body: protocol::names::Body,
-    },
-    /// Delete one's own reply (shown when its event arrives, not before).
-    DeleteReply {
-        room: RoomId,
-        message: MessageId,
-    },
-    /// Add or remove one's reaction.
-    React {
-        room: RoomId,
-        message: MessageId,
-        emoji: protocol::names::Emoji,
-        add: bool,
-    },
-}
-
-/// Creates the chat state and puts it in context (once, in the root component).
-pub fn provide_chat() -> Chat {
+/// Creates the chat state, with an idle [`Live`] handle, and puts it in context (once,
+/// through [`super::provide_chat`], which plugs in the browser's socket).
+pub(super) fn provide_chat() -> Chat {
     let chat = Chat::new();
     provide_context(chat);
     let session = crate::session_ui::use_session();

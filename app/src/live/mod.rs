@@ -1,5 +1,5 @@
 //! The visible state of the live connection, and the reconnect backoff. The connection
-//! itself belongs to the chat client ([`crate::chat`]): `connecting` until the server's
+//! itself is the browser's live socket (in [`crate::chat`]): `connecting` until the server's
 //! `welcome`, `connected`, `reconnecting` after a close that allows it (see
 //! [`protocol::close::advice_for`]), `offline` after a terminal close.
 

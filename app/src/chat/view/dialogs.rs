@@ -7,7 +7,8 @@ use protocol::ids::RoomId;
 use protocol::names::RoomName;
 
 use crate::chat::api::{find_users, public_rooms};
-use crate::chat::state::{RequestKind, use_chat};
+use crate::chat::link::RequestKind;
+use crate::chat::state::use_chat;
 
 /// Which dialog is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

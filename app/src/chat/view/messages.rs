@@ -5,17 +5,18 @@
 //! With `?at=SEQ` (a search hit) it scrolls to that message instead, loading older pages
 //! until it is there, and marks it.
 //! Each stored message has its reactions under it, and in DMs and small rooms the
-//! "seen by" line of those who have read up to it. Message bodies are formatted ([`crate::chat::format`]) into view nodes, never HTML:
-//! text stays text, and only http(s) links become anchors.
+//! "seen by" line of those who have read up to it. Bodies are shown through
+//! [`Formatted`].
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
 use super::composer::Editing;
+use super::formatted::Formatted;
+use super::jump::jump_target;
 use super::reactions::Reactions;
 use crate::chat::api::RoomPage;
-use crate::chat::format::{Node, parse};
 use crate::chat::outbox::{Outgoing, SendState};
 use crate::chat::receipts;
 use crate::chat::state::use_chat;
@@ -87,7 +88,7 @@ pub fn MessageList(
     let scroller = NodeRef::<Div>::new();
     let at_bottom = RwSignal::new(true);
     let query = leptos_router::hooks::use_query_map();
-    let target = Memo::new(move |_| query.with(super::room::jump_target));
+    let target = Memo::new(move |_| query.with(jump_target));
     // The target last scrolled to: a jump happens once, not again on every new message.
     let jumped = StoredValue::new(None::<u64>);
     Effect::new(move |_| {
@@ -356,39 +357,4 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
             })}
         </article>
     }
-}
-
-/// A message body, formatted: text nodes, `strong`/`em`/`code`/`pre` elements, mentions
-/// (marked when they name the reader), and http(s) links as anchors that open elsewhere. (A `div` holds it: a `pre` may not sit
-/// inside a `p`.)
-#[component]
-pub fn Formatted(text: String) -> impl IntoView {
-    nodes_view(parse(&text))
-}
-
-fn nodes_view(nodes: Vec<Node>) -> AnyView {
-    nodes
-        .into_iter()
-        .map(|node| match node {
-            Node::Text(t) => t.into_any(),
-            Node::Code(c) => view! { <code>{c}</code> }.into_any(),
-            Node::CodeBlock(c) => view! { <pre><code>{c}</code></pre> }.into_any(),
-            Node::Strong(c) => view! { <strong>{nodes_view(c)}</strong> }.into_any(),
-            Node::Em(c) => view! { <em>{nodes_view(c)}</em> }.into_any(),
-            Node::Mention(text) => {
-                let handle = Node::Mention(text.clone()).mentioned().unwrap_or_default();
-                let me = move || {
-                    handle == protocol::mentions::EVERYONE
-                        || use_chat().me.with(|m| m.as_ref().is_some_and(|m| m.handle == handle))
-                };
-                view! { <span class="mention" class:mention--me=me data-testid="mention">{text}</span> }
-                    .into_any()
-            }
-            Node::Link { href, children } => view! {
-                <a href=href target="_blank" rel="noopener noreferrer nofollow">{nodes_view(children)}</a>
-            }
-            .into_any(),
-        })
-        .collect_view()
-        .into_any()
 }

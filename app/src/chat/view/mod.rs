@@ -3,11 +3,16 @@
 //! counts, and the buttons that open the dialogs), [`room`] (header, members, typing
 //! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
 //! the picker), [`composer`] (writing and editing) and
-//! [`dialogs`] (new room, browse rooms, new direct message, invite, search) and
-//! [`search`] (the search dialog's query and hits).
+//! [`dialogs`] (new room, browse rooms, new direct message, invite, search),
+//! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
+//! room). Pieces that several of them show are in their own files, which they import and
+//! which import none of them: [`formatted`] (a message body) and [`jump`] (the `?at=`
+//! message).
 
 pub mod composer;
 pub mod dialogs;
+pub mod formatted;
+pub mod jump;
 pub mod messages;
 pub mod reactions;
 pub mod room;

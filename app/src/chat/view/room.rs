@@ -9,10 +9,12 @@ use protocol::ids::RoomId;
 
 use super::composer::{Composer, Editing};
 use super::dialogs::Dialog;
+use super::jump::jump_target;
 use super::messages::MessageList;
 use super::thread::ThreadPane;
 use crate::chat::api::{RoomKind, RoomPage, load_room};
-use crate::chat::state::{RequestKind, use_chat};
+use crate::chat::link::RequestKind;
+use crate::chat::state::use_chat;
 use crate::chat::text::typing_line;
 
 #[component]
@@ -112,11 +114,6 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-/// The seq in `?at=SEQ`, the message to show.
-pub fn jump_target(query: &leptos_router::params::ParamsMap) -> Option<protocol::ids::Seq> {
-    query.get("at").and_then(|v| v.parse().ok())
 }
 
 fn online_count(room: RoomId) -> usize {

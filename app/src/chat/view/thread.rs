@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
 
-use super::messages::Formatted;
-use crate::chat::state::{RequestKind, use_chat};
+use super::formatted::Formatted;
+use crate::chat::link::RequestKind;
+use crate::chat::state::use_chat;
 use crate::chat::text::clock;
 
 #[component]

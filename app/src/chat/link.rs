@@ -1,0 +1,185 @@
+//! The page's handle on its live connection ([`Live`]), which the chat state calls
+//! through: the browser's socket (`live_socket`) once hydrated, and on the
+//! server a stand-in that does nothing. Also the requests views make through it
+//! ([`RequestKind`]) and what those answer ([`Reply`]).
+//!
+//! This module knows nothing of the chat state, so the state depends on it and not the
+//! other way; the socket, which does need the state, plugs itself in here.
+
+use leptos::prelude::*;
+use protocol::AckInfo;
+use protocol::ids::{MessageId, RoomId, UserId};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::notify::Permission;
+
+/// What a request answered: its ack, or the server's (or the connection's) reason.
+pub type Reply = Result<AckInfo, String>;
+
+/// Requests made from dialogs, answered through a callback.
+#[derive(Debug, Clone)]
+pub enum RequestKind {
+    CreateRoom {
+        name: protocol::names::RoomName,
+        private: bool,
+    },
+    OpenDm {
+        user: UserId,
+    },
+    Invite {
+        room: RoomId,
+        user: UserId,
+    },
+    Leave {
+        room: RoomId,
+    },
+    /// A reply in the thread of `root`.
+    Reply {
+        room: RoomId,
+        root: MessageId,
+        client_msg_id: protocol::names::ClientMsgId,
+        body: protocol::names::Body,
+    },
+    /// Delete one's own reply (shown when its event arrives, not before).
+    DeleteReply {
+        room: RoomId,
+        message: MessageId,
+    },
+    /// Add or remove one's reaction.
+    React {
+        room: RoomId,
+        message: MessageId,
+        emoji: protocol::names::Emoji,
+        add: bool,
+    },
+}
+
+/// What the live side of a page does: the browser's socket implements it, and
+/// [`Idle`] stands in for it on the server.
+pub trait LiveLink: Send + Sync {
+    /// Starts the live side (once per page): reads the browser's clock offset and
+    /// notification permission, restores the outbox and opens the socket.
+    fn start(&self);
+    /// Closes the connection for good (the user signed out).
+    fn stop(&self);
+    /// Follows a room: subscribes now if connected, and after every reconnect.
+    fn watch(&self, room: RoomId);
+    /// Queues a message and sends it when possible.
+    fn send(&self, room: RoomId, body: String);
+    /// Edits one's own message, showing the change at once.
+    fn edit(&self, room: RoomId, message: MessageId, body: String);
+    /// Deletes one's own message, showing the tombstone at once.
+    fn delete(&self, room: RoomId, message: MessageId);
+    /// Tells the room one is typing (throttled).
+    fn typing(&self, room: RoomId);
+    /// Asks for the page before the oldest message held.
+    fn load_older(&self, room: RoomId);
+    /// Moves the read marker to the newest message held in `room`.
+    fn mark_read(&self, room: RoomId);
+    /// Sends whatever is queued, if connected.
+    fn pump(&self);
+    /// Saves the outbox after a change made outside the socket.
+    fn save_outbox(&self);
+    /// Sends a request whose answer `done` handles; without a connection it fails at once.
+    fn request(&self, kind: RequestKind, done: Box<dyn FnOnce(Reply)>);
+    /// A fresh client id for a send or reply.
+    fn new_client_msg_id(&self) -> String;
+    /// Runs `task` (a server function call and what follows it) in the browser.
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()>>>);
+    /// Asks the browser for permission to show notifications; `done` gets the answer.
+    fn ask_for_notifications(&self, done: Box<dyn FnOnce(Permission)>);
+}
+
+/// The server's stand-in: rendering has no connection, so every call does nothing
+/// (callbacks are dropped unanswered, tasks are dropped unrun).
+pub struct Idle;
+
+impl LiveLink for Idle {
+    fn start(&self) {}
+    fn stop(&self) {}
+    fn watch(&self, _: RoomId) {}
+    fn send(&self, _: RoomId, _: String) {}
+    fn edit(&self, _: RoomId, _: MessageId, _: String) {}
+    fn delete(&self, _: RoomId, _: MessageId) {}
+    fn typing(&self, _: RoomId) {}
+    fn load_older(&self, _: RoomId) {}
+    fn mark_read(&self, _: RoomId) {}
+    fn pump(&self) {}
+    fn save_outbox(&self) {}
+    fn request(&self, _: RequestKind, _: Box<dyn FnOnce(Reply)>) {}
+    fn new_client_msg_id(&self) -> String {
+        "server".to_string()
+    }
+    fn spawn(&self, _: Pin<Box<dyn Future<Output = ()>>>) {}
+    fn ask_for_notifications(&self, _: Box<dyn FnOnce(Permission)>) {}
+}
+
+/// The handle on the live connection; `Copy`, so the chat state (and every closure)
+/// can hold one. It starts as [`Idle`]; the browser plugs its socket in.
+#[derive(Clone, Copy)]
+pub struct Live(StoredValue<Arc<dyn LiveLink>>);
+
+impl Live {
+    /// A handle that does nothing until something is plugged in.
+    pub fn idle() -> Live {
+        Live(StoredValue::new(Arc::new(Idle)))
+    }
+
+    /// Makes `link` the live side of the page.
+    pub fn plug(&self, link: impl LiveLink + 'static) {
+        self.0.set_value(Arc::new(link));
+    }
+
+    /// The current link, taken out of the store so that a call may reach the handle again.
+    fn link(&self) -> Arc<dyn LiveLink> {
+        self.0.try_get_value().unwrap_or_else(|| Arc::new(Idle))
+    }
+
+    pub fn start(&self) {
+        self.link().start();
+    }
+    pub fn stop(&self) {
+        self.link().stop();
+    }
+    pub fn watch(&self, room: RoomId) {
+        self.link().watch(room);
+    }
+    pub fn send(&self, room: RoomId, body: String) {
+        self.link().send(room, body);
+    }
+    pub fn edit(&self, room: RoomId, message: MessageId, body: String) {
+        self.link().edit(room, message, body);
+    }
+    pub fn delete(&self, room: RoomId, message: MessageId) {
+        self.link().delete(room, message);
+    }
+    pub fn typing(&self, room: RoomId) {
+        self.link().typing(room);
+    }
+    pub fn load_older(&self, room: RoomId) {
+        self.link().load_older(room);
+    }
+    pub fn mark_read(&self, room: RoomId) {
+        self.link().mark_read(room);
+    }
+    pub fn pump(&self) {
+        self.link().pump();
+    }
+    pub fn save_outbox(&self) {
+        self.link().save_outbox();
+    }
+    pub fn request(&self, kind: RequestKind, done: impl FnOnce(Reply) + 'static) {
+        self.link().request(kind, Box::new(done));
+    }
+    pub fn new_client_msg_id(&self) -> String {
+        self.link().new_client_msg_id()
+    }
+    pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        self.link().spawn(Box::pin(task));
+    }
+    pub fn ask_for_notifications(&self, done: impl FnOnce(Permission) + 'static) {
+        self.link().ask_for_notifications(Box::new(done));
+    }
+}

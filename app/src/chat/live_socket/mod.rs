@@ -1,0 +1,179 @@
+//! The browser's live socket: one WebSocket to the gateway for the whole page. It
+//! implements the chat state's [`LiveLink`] handle ([`Socket`]) and writes what arrives
+//! into the chat state. Browser only (`hydrate`).
+//!
+//! - **Requests.** Every frame carries a fresh `req`; [`Pending`] remembers what each
+//!   was for, so its ack or error lands in the right place (the outbox, a timeline, a
+//!   dialog's callback). A dropped connection fails or requeues whatever was pending.
+//! - **Resume.** The socket remembers the rooms it watches. On every `welcome` it
+//!   subscribes to each with `since_seq` = the last seq its timeline applied, then sends
+//!   the outbox in order. A gap in seqs resubscribes the room from its last seq.
+//! - **Batching.** Incoming frames are queued and applied together on the next animation
+//!   frame (or after a short timeout in a background tab), so a burst re-renders once.
+//! - **Heartbeat.** A ping every `heartbeat_ms`; a link silent for twice that long is
+//!   treated as dead and replaced.
+//! - **Outbox.** Saved to `localStorage` on every change and restored on start, so a
+//!   message written offline survives a reload and is sent once (by its client id).
+//!
+//! # Layout
+//! - [`lifecycle`]: start, stop, opening and closing sockets, reconnects, the tick.
+//! - [`requests`]: the frames the page sends and the bookkeeping of their answers.
+//! - [`inbox`]: batching incoming frames and dispatching them by family; the answers to
+//!   requests (`welcome`, `ack`, `error`).
+//! - [`room_events`]: a room's messages (`event`, `history`, `snapshot`).
+//! - [`presence`]: who is here and what they do (`presence`, `typing`, `receipts`).
+//! - [`personal`]: events for the reader alone (unread counts, membership, invites) and
+//!   notifications.
+//! - [`browser`]: the page's storage, visibility, clock and socket address.
+
+mod browser;
+mod inbox;
+mod lifecycle;
+mod personal;
+mod presence;
+mod requests;
+mod room_events;
+
+use protocol::ids::{MessageId, RoomId, Seq};
+use protocol::{ReqId, ServerFrame};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+use web_sys::WebSocket;
+
+use super::link::{LiveLink, Reply, RequestKind};
+use super::notify::Permission;
+use super::state::Chat;
+
+/// How long a send may wait for its ack before it is shown as failed.
+const SEND_TIMEOUT_MS: f64 = 10_000.0;
+/// Least time between two `typing` frames for one room.
+const TYPING_EVERY_MS: f64 = 3_000.0;
+/// The housekeeping tick: heartbeat check, send timeouts, retries.
+const TICK: Duration = Duration::from_secs(2);
+/// Messages per history page.
+const HISTORY_PAGE: u32 = 50;
+
+/// What a request in flight was for.
+enum Pending {
+    Send,
+    Edit {
+        room: RoomId,
+        id: MessageId,
+    },
+    Delete {
+        room: RoomId,
+        id: MessageId,
+    },
+    Subscribe {
+        room: RoomId,
+    },
+    History {
+        room: RoomId,
+    },
+    Callback(Box<dyn FnOnce(Reply)>),
+    /// Pings, typing, read markers, unsubscribes: nothing to do with the answer.
+    Quiet,
+}
+
+struct Client {
+    chat: Chat,
+    ws: RefCell<Option<WebSocket>>,
+    /// Bumped for every new socket; handlers of an older socket do nothing.
+    generation: Cell<u32>,
+    /// Failed attempts since the last `welcome`.
+    attempt: Cell<u32>,
+    next_req: Cell<ReqId>,
+    pending: RefCell<HashMap<ReqId, Pending>>,
+    /// Rooms this page follows; resubscribed on every connection.
+    watched: RefCell<HashSet<RoomId>>,
+    /// Rooms subscribed on the current connection.
+    live: RefCell<HashSet<RoomId>>,
+    inbox: RefCell<Vec<ServerFrame>>,
+    flush_scheduled: Cell<bool>,
+    last_heard_ms: Cell<f64>,
+    heartbeat_ms: Cell<f64>,
+    last_ping_ms: Cell<f64>,
+    typing_sent: RefCell<HashMap<RoomId, f64>>,
+    read_sent: RefCell<HashMap<RoomId, Seq>>,
+    stopped: Cell<bool>,
+    /// The current socket's handlers, dropped with it.
+    handlers: RefCell<Vec<Box<dyn std::any::Any>>>,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<Rc<Client>>> = const { RefCell::new(None) };
+    /// The housekeeping timer and the `online` listener are set up once per page; they
+    /// act on whichever client is current.
+    static PAGE_HOOKS: Cell<bool> = const { Cell::new(false) };
+}
+
+fn with_client(f: impl FnOnce(&Rc<Client>)) {
+    let client = CLIENT.with(|c| c.borrow().clone());
+    if let Some(c) = client {
+        f(&c);
+    }
+}
+
+/// The chat state's live side in the browser: the page's one socket.
+pub struct Socket {
+    chat: Chat,
+}
+
+impl Socket {
+    /// The socket that will serve `chat` once started.
+    pub fn new(chat: Chat) -> Socket {
+        Socket { chat }
+    }
+}
+
+impl LiveLink for Socket {
+    fn start(&self) {
+        lifecycle::start(self.chat);
+    }
+    fn stop(&self) {
+        lifecycle::stop();
+    }
+    fn watch(&self, room: RoomId) {
+        requests::watch(room);
+    }
+    fn send(&self, room: RoomId, body: String) {
+        requests::send(room, body);
+    }
+    fn edit(&self, room: RoomId, message: MessageId, body: String) {
+        requests::edit(room, message, body);
+    }
+    fn delete(&self, room: RoomId, message: MessageId) {
+        requests::delete(room, message);
+    }
+    fn typing(&self, room: RoomId) {
+        requests::typing(room);
+    }
+    fn load_older(&self, room: RoomId) {
+        requests::load_older(room);
+    }
+    fn mark_read(&self, room: RoomId) {
+        with_client(|c| c.mark_read(room));
+    }
+    fn pump(&self) {
+        with_client(|c| c.pump());
+    }
+    fn save_outbox(&self) {
+        with_client(|c| c.save_outbox());
+    }
+    fn request(&self, kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
+        requests::request(kind, done);
+    }
+    fn new_client_msg_id(&self) -> String {
+        browser::new_client_msg_id()
+    }
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()>>>) {
+        leptos::task::spawn_local(task);
+    }
+    fn ask_for_notifications(&self, done: Box<dyn FnOnce(Permission)>) {
+        super::notify::request(done);
+    }
+}

@@ -1,0 +1,96 @@
+//! Events for the reader alone: unread counts and read markers from other devices,
+//! joining and leaving rooms, new DMs and invites; and the browser notifications new
+//! messages may bring.
+
+use leptos::prelude::*;
+use protocol::PersonalEvent;
+use protocol::ids::RoomId;
+
+use super::Client;
+use super::browser::is_visible;
+use crate::chat::notify;
+
+impl Client {
+    /// An event for the reader alone.
+    pub(super) fn personal(&self, event: PersonalEvent) {
+        let chat = self.chat;
+        match event {
+            PersonalEvent::Unread { room, mention, .. } => {
+                if chat.open_room.get_untracked() != Some(room) {
+                    self.count_unread(room, mention);
+                }
+                self.alert(room, mention, None, None);
+            }
+            PersonalEvent::Read { room, seq } => {
+                let newest = chat
+                    .timelines
+                    .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
+                match newest {
+                    Some(n) if seq >= n => chat.set_unread(room, 0),
+                    // Read part of the way (or of a room this page does not hold) on
+                    // some device: the server's count is the exact one.
+                    _ => chat.refresh_rooms(),
+                }
+            }
+            PersonalEvent::Membership { room, joined } => {
+                if !joined {
+                    self.watched.borrow_mut().remove(&room);
+                    self.live.borrow_mut().remove(&room);
+                    chat.timelines.update(|t| {
+                        t.remove(&room);
+                    });
+                    chat.outbox.update(|o| o.drop_room(room));
+                    self.save_outbox();
+                }
+                chat.refresh_rooms();
+            }
+            PersonalEvent::DmOpened { .. } => chat.refresh_rooms(),
+            PersonalEvent::Invited { by, .. } => {
+                chat.notify(format!("{} added you to a room.", by.name));
+                chat.refresh_rooms();
+            }
+        }
+    }
+
+    /// One more unread message in `room` (and one more mention, if it is one).
+    pub(super) fn count_unread(&self, room: RoomId, mention: bool) {
+        self.chat.rooms.update(|rooms| {
+            if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
+                item.unread += 1;
+                if mention {
+                    item.mentions += 1;
+                }
+            }
+        });
+    }
+
+    /// Shows a browser notification for someone else's new message in `room` when one is
+    /// due (a mention or a DM, the tab hidden).
+    pub(super) fn alert(
+        &self,
+        room: RoomId,
+        mention: bool,
+        author: Option<&str>,
+        body: Option<&str>,
+    ) {
+        let Some((title, dm)) = self.chat.rooms.with_untracked(|rooms| {
+            rooms
+                .iter()
+                .flatten()
+                .find(|r| r.id == room)
+                .map(|r| (r.title.clone(), r.kind == crate::chat::api::RoomKind::Dm))
+        }) else {
+            return;
+        };
+        let arrival = notify::Arrival {
+            room_title: &title,
+            dm,
+            mention,
+            author,
+            body,
+        };
+        if let Some(alert) = notify::alert_for(room, &arrival, !is_visible()) {
+            notify::show(&alert, room);
+        }
+    }
+}

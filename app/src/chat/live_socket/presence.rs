@@ -1,0 +1,81 @@
+//! Who is in a room and what they are doing: presence (whole lists and changes),
+//! who is typing, and read receipts.
+
+use leptos::prelude::*;
+use protocol::ids::{RoomId, UserId};
+use protocol::{PresenceEntry, ReadReceipt, UserView};
+
+use super::Client;
+use crate::chat::state::RoomPresence;
+
+impl Client {
+    /// Everyone present in `room` now.
+    pub(super) fn presence(&self, room: RoomId, users: Vec<PresenceEntry>, total: u32) {
+        let chat = self.chat;
+        chat.presence.update(|p| {
+            p.insert(
+                room,
+                RoomPresence {
+                    users: users.into_iter().map(|e| (e.user.id, e)).collect(),
+                    total,
+                },
+            );
+        });
+    }
+
+    /// A change to who is present in `room`.
+    pub(super) fn presence_diff(
+        &self,
+        room: RoomId,
+        joined: Vec<UserView>,
+        left: Vec<UserId>,
+        updated: Vec<PresenceEntry>,
+        total: u32,
+    ) {
+        let chat = self.chat;
+        chat.presence.update(|p| {
+            let entry = p.entry(room).or_default();
+            for u in left {
+                entry.users.remove(&u);
+            }
+            for user in joined {
+                entry
+                    .users
+                    .entry(user.id)
+                    .or_insert(protocol::PresenceEntry {
+                        user,
+                        devices: 1,
+                        status: protocol::Status::Active,
+                        text: None,
+                    });
+            }
+            for e in updated {
+                entry.users.insert(e.user.id, e);
+            }
+            entry.total = total;
+        });
+    }
+
+    /// Other members' read markers in a small room or DM.
+    pub(super) fn receipts(&self, room: RoomId, receipts: Vec<ReadReceipt>) {
+        let chat = self.chat;
+        chat.receipts.update(|held| {
+            let held = held.entry(room).or_default();
+            for r in receipts {
+                crate::chat::receipts::merge(held, r);
+            }
+        });
+    }
+
+    /// Someone started or stopped typing in `room`.
+    pub(super) fn typing(&self, room: RoomId, user: UserView, active: bool) {
+        let chat = self.chat;
+        chat.typing.update(|t| {
+            let list = t.entry(room).or_default();
+            list.retain(|u| u.id != user.id);
+            if active {
+                list.push(user);
+            }
+        });
+    }
+}
