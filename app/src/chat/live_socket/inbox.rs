@@ -9,17 +9,17 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::browser::is_visible;
-use super::{Client, Pending, with_client};
+use super::{Pending, SocketState, with_socket};
 use crate::live::Connection;
 
-impl Client {
+impl SocketState {
     pub(super) fn schedule_flush(&self) {
         if self.flush_scheduled.replace(true) {
             return;
         }
         // An animation frame normally; a timeout too, because hidden tabs get no frames.
-        let _ = request_animation_frame_with_handle(|| with_client(|c| c.flush()));
-        set_timeout(|| with_client(|c| c.flush()), Duration::from_millis(200));
+        let _ = request_animation_frame_with_handle(|| with_socket(|c| c.flush()));
+        set_timeout(|| with_socket(|c| c.flush()), Duration::from_millis(200));
     }
 
     pub(super) fn flush(self: &Rc<Self>) {

@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::browser::{now_ms, outbox_key, socket_url, storage_get};
-use super::{CLIENT, Client, PAGE_HOOKS, Pending, SEND_TIMEOUT_MS, TICK, with_client};
+use super::{PAGE_HOOKS, Pending, SEND_TIMEOUT_MS, SOCKET_STATE, SocketState, TICK, with_socket};
 use crate::chat::state::Chat;
 use crate::live::{Connection, backoff_delay};
 
@@ -25,10 +25,10 @@ pub(super) fn start(chat: Chat) {
     chat.utc_offset_min
         .set(-(js_sys::Date::new_0().get_timezone_offset() as i64));
     chat.notifications.set(crate::chat::notify::permission());
-    if CLIENT.with(|c| c.borrow().is_some()) {
+    if SOCKET_STATE.with(|c| c.borrow().is_some()) {
         return;
     }
-    let client = Rc::new(Client {
+    let client = Rc::new(SocketState {
         chat,
         ws: RefCell::new(None),
         generation: Cell::new(0),
@@ -54,15 +54,15 @@ pub(super) fn start(chat: Chat) {
     // Rooms opened before the client started (the server-rendered one) are followed too.
     chat.timelines
         .with_untracked(|t| client.watched.borrow_mut().extend(t.keys().copied()));
-    CLIENT.with(|c| *c.borrow_mut() = Some(client.clone()));
+    SOCKET_STATE.with(|c| *c.borrow_mut() = Some(client.clone()));
     client.open();
     if PAGE_HOOKS.with(|h| h.replace(true)) {
         return;
     }
-    let _ = set_interval_with_handle(|| with_client(|c| c.tick()), TICK);
+    let _ = set_interval_with_handle(|| with_socket(|c| c.tick()), TICK);
     // Back online: try at once instead of waiting out the backoff.
     let online = Closure::<dyn FnMut()>::new(|| {
-        with_client(|c| {
+        with_socket(|c| {
             if !matches!(
                 c.chat.connection.get_untracked(),
                 Connection::Connected { .. }
@@ -80,7 +80,7 @@ pub(super) fn start(chat: Chat) {
 
 /// Closes the connection for good (the user signed out).
 pub(super) fn stop() {
-    if let Some(c) = CLIENT.with(|c| c.borrow_mut().take()) {
+    if let Some(c) = SOCKET_STATE.with(|c| c.borrow_mut().take()) {
         c.stopped.set(true);
         c.generation.set(c.generation.get() + 1);
         if let Some(ws) = c.ws.borrow_mut().take() {
@@ -92,7 +92,7 @@ pub(super) fn stop() {
     }
 }
 
-impl Client {
+impl SocketState {
     pub(super) fn open(self: &Rc<Self>) {
         if self.stopped.get() {
             return;
@@ -117,7 +117,7 @@ impl Client {
             Err(_) => return self.closed(generation, 1006, ""),
         };
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            with_client(|c| {
+            with_socket(|c| {
                 if c.generation.get() != generation {
                     return;
                 }
@@ -131,7 +131,7 @@ impl Client {
             })
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
-            with_client(|c| c.closed(generation, ev.code(), &ev.reason()))
+            with_socket(|c| c.closed(generation, ev.code(), &ev.reason()))
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -187,7 +187,7 @@ impl Client {
                 let next = self.generation.get();
                 set_timeout(
                     move || {
-                        with_client(|c| {
+                        with_socket(|c| {
                             if c.generation.get() == next {
                                 c.open();
                             }

@@ -79,7 +79,8 @@ enum Pending {
     Quiet,
 }
 
-struct Client {
+/// The page's one live socket and what it keeps track of.
+struct SocketState {
     chat: Chat,
     ws: RefCell<Option<WebSocket>>,
     /// Bumped for every new socket; handlers of an older socket do nothing.
@@ -105,15 +106,15 @@ struct Client {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Option<Rc<Client>>> = const { RefCell::new(None) };
+    static SOCKET_STATE: RefCell<Option<Rc<SocketState>>> = const { RefCell::new(None) };
     /// The housekeeping timer and the `online` listener are set up once per page; they
-    /// act on whichever client is current.
+    /// act on whichever socket is current.
     static PAGE_HOOKS: Cell<bool> = const { Cell::new(false) };
 }
 
-fn with_client(f: impl FnOnce(&Rc<Client>)) {
-    let client = CLIENT.with(|c| c.borrow().clone());
-    if let Some(c) = client {
+fn with_socket(f: impl FnOnce(&Rc<SocketState>)) {
+    let socket = SOCKET_STATE.with(|c| c.borrow().clone());
+    if let Some(c) = socket {
         f(&c);
     }
 }
@@ -156,13 +157,13 @@ impl LiveLink for Socket {
         requests::load_older(room);
     }
     fn mark_read(&self, room: RoomId) {
-        with_client(|c| c.mark_read(room));
+        with_socket(|c| c.mark_read(room));
     }
     fn pump(&self) {
-        with_client(|c| c.pump());
+        with_socket(|c| c.pump());
     }
     fn save_outbox(&self) {
-        with_client(|c| c.save_outbox());
+        with_socket(|c| c.save_outbox());
     }
     fn request(&self, kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
         requests::request(kind, done);

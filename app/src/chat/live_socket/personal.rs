@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use protocol::PersonalEvent;
 use protocol::ids::RoomId;
 
-use super::Client;
+use super::SocketState;
 use super::browser::is_visible;
 use crate::chat::notify;
 
-impl Client {
+impl SocketState {
     /// An event for the reader alone.
     pub(super) fn personal(&self, event: PersonalEvent) {
         let chat = self.chat;

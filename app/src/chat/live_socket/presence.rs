@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use protocol::ids::{RoomId, UserId};
 use protocol::{PresenceEntry, ReadReceipt, UserView};
 
-use super::Client;
+use super::SocketState;
 use crate::chat::state::RoomPresence;
 
-impl Client {
+impl SocketState {
     /// Everyone present in `room` now.
     pub(super) fn presence(&self, room: RoomId, users: Vec<PresenceEntry>, total: u32) {
         let chat = self.chat;

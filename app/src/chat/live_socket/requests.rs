@@ -11,7 +11,7 @@ use protocol::names::{Body, ClientMsgId};
 use web_sys::WebSocket;
 
 use super::browser::{new_client_msg_id, now_ms, outbox_key, storage_set};
-use super::{Client, HISTORY_PAGE, Pending, TYPING_EVERY_MS, with_client};
+use super::{HISTORY_PAGE, Pending, SocketState, TYPING_EVERY_MS, with_socket};
 use crate::chat::link::{Reply, RequestKind};
 use crate::chat::outbox::{Outgoing, SendState};
 use crate::chat::timeline::Timeline;
@@ -19,7 +19,7 @@ use crate::live::Connection;
 
 /// Follows a room: subscribes now if connected, and after every reconnect.
 pub(super) fn watch(room: RoomId) {
-    with_client(|c| {
+    with_socket(|c| {
         c.watched.borrow_mut().insert(room);
         if c.is_connected() && !c.live.borrow().contains(&room) {
             c.subscribe(room);
@@ -30,7 +30,7 @@ pub(super) fn watch(room: RoomId) {
 
 /// Queues a message and sends it when possible.
 pub(super) fn send(room: RoomId, body: String) {
-    with_client(|c| {
+    with_socket(|c| {
         let Some(_) = c.chat.me.get_untracked() else {
             return;
         };
@@ -51,7 +51,7 @@ pub(super) fn send(room: RoomId, body: String) {
 
 /// Edits one's own message, showing the change at once.
 pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
-    with_client(|c| {
+    with_socket(|c| {
         let Ok(valid) = Body::parse(&body) else {
             c.chat
                 .notify("A message needs some text, and at most 4000 characters.");
@@ -73,7 +73,7 @@ pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
 
 /// Deletes one's own message, showing the tombstone at once.
 pub(super) fn delete(room: RoomId, id: MessageId) {
-    with_client(|c| {
+    with_socket(|c| {
         c.change(
             room,
             |tl| tl.begin_delete(id),
@@ -89,7 +89,7 @@ pub(super) fn delete(room: RoomId, id: MessageId) {
 
 /// Tells the room one is typing, at most every [`TYPING_EVERY_MS`].
 pub(super) fn typing(room: RoomId) {
-    with_client(|c| {
+    with_socket(|c| {
         let now = now_ms();
         let last = c.typing_sent.borrow().get(&room).copied().unwrap_or(0.0);
         if now - last < TYPING_EVERY_MS || !c.live.borrow().contains(&room) {
@@ -102,7 +102,7 @@ pub(super) fn typing(room: RoomId) {
 
 /// Asks for the page before the oldest message held, unless one is on its way.
 pub(super) fn load_older(room: RoomId) {
-    with_client(|c| {
+    with_socket(|c| {
         if !c.live.borrow().contains(&room)
             || c.chat.loading_older.with_untracked(|l| l.contains(&room))
         {
@@ -130,7 +130,7 @@ pub(super) fn load_older(room: RoomId) {
 
 /// Sends a dialog's request; `done` gets its answer (at once, a failure, when not connected).
 pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
-    with_client(move |c| {
+    with_socket(move |c| {
         if !c.is_connected() {
             done(Err("Not connected; try again in a moment.".into()));
             return;
@@ -189,7 +189,7 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
     });
 }
 
-impl Client {
+impl SocketState {
     pub(super) fn req(&self) -> ReqId {
         let r = self.next_req.get();
         self.next_req.set(r + 1);

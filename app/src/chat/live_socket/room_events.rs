@@ -7,11 +7,11 @@ use protocol::ids::{RoomId, Seq};
 use protocol::{EventKind, MessageView, ReqId};
 use std::rc::Rc;
 
-use super::Client;
+use super::SocketState;
 use super::browser::is_visible;
 use crate::chat::timeline::{Applied, KEEP_AT_BOTTOM};
 
-impl Client {
+impl SocketState {
     /// A live event in `room` at `seq`: applied to its timeline in order (a gap
     /// resubscribes); news for the reader counts as unread and may alert.
     pub(super) fn event(
