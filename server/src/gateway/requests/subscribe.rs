@@ -4,7 +4,7 @@
 
 use protocol::ids::{RoomId, Seq};
 use protocol::{AckInfo, ErrorCode, ReqId, ServerFrame};
-use store::access::{RoomAccess, decide};
+use store::access::{RoomAccess, room_access};
 
 use super::Session;
 use super::failure::{Failure, error, fail};
@@ -101,14 +101,8 @@ impl Session {
             return Ok(());
         }
         let store = self.gateway.store();
-        let found = store.room(room).await?;
-        let member = match &found {
-            Some(_) => store.membership(room, self.me.id).await?.is_some(),
-            None => false,
-        };
-        if decide(found.as_ref(), member)? == RoomAccess::Visitor
-            && store.join_public(room, self.me.id).await?
-        {
+        let (_, _, access) = room_access(&*store, room, self.me.id).await?;
+        if access == RoomAccess::Visitor && store.join_public(room, self.me.id).await? {
             self.gateway.membership_changed(room, self.me.id, true);
         }
         Ok(())

@@ -37,13 +37,16 @@ use axum::response::{IntoResponse, Response};
 use protocol::ErrorCode;
 use protocol::ids::UserId;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::Duration;
 use store::StoreError;
+use store::User;
 use tokio::sync::mpsc;
+use tower_sessions::Session;
 
 use super::Gateway;
 use super::addr_limit::AddrSlot;
-use super::auth::Refusal;
+use super::auth::{CookieOrigin, Refusal, authenticate};
 use super::outbound::{ConnHandle, Outbound};
 
 /// How often an idle stream sends a keep-alive comment.
@@ -158,6 +161,21 @@ impl Drop for OpenStream {
     fn drop(&mut self) {
         metrics::gauge!("confab_streams_open").decrement(1);
     }
+}
+
+/// A place for one more stream from `peer` and the reader it authenticates as, or the
+/// refusal: too many connections from that address, or no valid credentials.
+pub(super) async fn admit_reader(
+    gateway: &Gateway,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    session: &Session,
+) -> Result<(AddrSlot, User), StreamError> {
+    let slot = gateway
+        .admit(peer.ip())
+        .ok_or(StreamError::TooManyConnections)?;
+    let user = authenticate(gateway, headers, session, CookieOrigin::IfPresent).await?;
+    Ok((slot, user))
 }
 
 pub(super) fn new_handle(

@@ -17,9 +17,10 @@ use tokio::sync::mpsc;
 use tower_sessions::Session;
 use tracing::Instrument;
 
-use super::{BODY_BUFFER, OpenStream, StreamError, last_event_id, new_handle, respond};
+use super::{
+    BODY_BUFFER, OpenStream, StreamError, admit_reader, last_event_id, new_handle, respond,
+};
 use crate::gateway::Gateway;
-use crate::gateway::auth::{CookieOrigin, authenticate};
 use crate::gateway::encode::text;
 use crate::gateway::outbound::Outbound;
 use crate::gateway::transport::close_event;
@@ -37,10 +38,7 @@ pub async fn personal_events(
     headers: HeaderMap,
     session: Session,
 ) -> Result<Response, StreamError> {
-    let slot = gateway
-        .admit(peer.ip())
-        .ok_or(StreamError::TooManyConnections)?;
-    let user = authenticate(&gateway, &headers, &session, CookieOrigin::IfPresent).await?;
+    let (slot, user) = admit_reader(&gateway, peer, &headers, &session).await?;
     let since = last_event_id(&headers)?
         .map(|ms| i64::try_from(ms).map_err(|_| StreamError::BadLastEventId))
         .transpose()?;

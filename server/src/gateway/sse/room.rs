@@ -16,9 +16,10 @@ use tokio_util::sync::CancellationToken;
 use tower_sessions::Session;
 use tracing::Instrument;
 
-use super::{BODY_BUFFER, OpenStream, StreamError, last_event_id, new_handle, respond};
+use super::{
+    BODY_BUFFER, OpenStream, StreamError, admit_reader, last_event_id, new_handle, respond,
+};
 use crate::gateway::Gateway;
-use crate::gateway::auth::{CookieOrigin, authenticate};
 use crate::gateway::outbound::{ConnHandle, Outbound};
 use crate::gateway::transport::SseTransport;
 
@@ -30,10 +31,7 @@ pub async fn room_events(
     headers: HeaderMap,
     session: Session,
 ) -> Result<Response, StreamError> {
-    let slot = gateway
-        .admit(peer.ip())
-        .ok_or(StreamError::TooManyConnections)?;
-    let user = authenticate(&gateway, &headers, &session, CookieOrigin::IfPresent).await?;
+    let (slot, user) = admit_reader(&gateway, peer, &headers, &session).await?;
     let room: RoomId = room.parse().map_err(|_| StreamError::NotFound)?;
     let since: Option<Seq> = last_event_id(&headers)?;
     // Readers of a public room need not be members (the one room rule).
