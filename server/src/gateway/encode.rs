@@ -49,15 +49,15 @@ pub const FRAME_TYPES: [&str; 13] = [
 
 /// The place in [`FRAME_TYPES`] of an encoded server frame's `type`. Frames are encoded
 /// with their tag first, so this reads a prefix instead of parsing.
-pub fn frame_type_index(text: &str) -> usize {
+pub fn frame_type_index(text: &[u8]) -> usize {
     let other = FRAME_TYPES.len() - 1;
-    let Some(rest) = text.strip_prefix("{\"type\":\"") else {
+    let Some(rest) = text.strip_prefix(b"{\"type\":\"") else {
         return other;
     };
-    let name = rest.split('"').next().unwrap_or("");
+    let name = rest.split(|b| *b == b'"').next().unwrap_or(b"");
     FRAME_TYPES[..other]
         .iter()
-        .position(|t| *t == name)
+        .position(|t| t.as_bytes() == name)
         .unwrap_or(other)
 }
 
@@ -67,7 +67,7 @@ mod tests {
     use protocol::ids::RoomId;
 
     fn frame_type(text: &str) -> &'static str {
-        FRAME_TYPES[frame_type_index(text)]
+        FRAME_TYPES[frame_type_index(text.as_bytes())]
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl<S: Transport> Sender<S> {
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
     async fn write_at(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
-        let kind = frame_type_index(text.as_str());
+        let kind = frame_type_index(text.as_bytes());
         match tokio::time::timeout(stuck, self.transport.write(text, seq)).await {
             Ok(Ok(())) => {
                 crate::metrics::delivery().frame_out(kind);
