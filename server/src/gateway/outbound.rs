@@ -13,7 +13,7 @@ use crate::gateway::frame_text::FrameText;
 use protocol::CloseCode;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -93,9 +93,6 @@ pub struct RoomEvent {
 #[derive(Debug, Default)]
 pub struct Shared {
     lagging: Mutex<HashSet<RoomId>>,
-    /// Whether `lagging` may hold a room: the sender asks after every item it takes, and
-    /// a connection that keeps up should not take the lock each time to learn it does.
-    any_lagging: AtomicBool,
     /// The gateway-wide count of catch-up switches.
     total_catch_ups: Arc<AtomicU64>,
 }
@@ -103,21 +100,12 @@ pub struct Shared {
 impl Shared {
     /// Takes the set of rooms that missed events.
     pub fn take_lagging(&self) -> Vec<RoomId> {
-        if !self.any_lagging.load(Ordering::Acquire) {
-            return Vec::new();
-        }
         let mut set = self.lagging.lock().expect("lag lock");
-        // Cleared under the lock: a room marked after this is marked with the flag again.
-        self.any_lagging.store(false, Ordering::Release);
         set.drain().collect()
     }
 
     fn mark_lagging(&self, room: RoomId) {
-        let mut set = self.lagging.lock().expect("lag lock");
-        let new = set.insert(room);
-        self.any_lagging.store(true, Ordering::Release);
-        drop(set);
-        if new {
+        if self.lagging.lock().expect("lag lock").insert(room) {
             self.total_catch_ups.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("confab_catch_ups_total").increment(1);
         }
@@ -196,20 +184,6 @@ impl ConnHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lagging_rooms_are_taken_once_and_marked_again_after() {
-        let shared = Shared::default();
-        let room = RoomId(uuid::Uuid::from_u128(7));
-        assert!(shared.take_lagging().is_empty());
-        shared.mark_lagging(room);
-        shared.mark_lagging(room);
-        assert_eq!(shared.take_lagging(), vec![room]);
-        assert!(shared.take_lagging().is_empty());
-        shared.mark_lagging(room);
-        assert_eq!(shared.take_lagging(), vec![room]);
-        assert_eq!(shared.total_catch_ups.load(Ordering::Relaxed), 2);
-    }
 
     #[test]
     fn a_queue_slot_is_two_words() {

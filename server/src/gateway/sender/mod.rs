@@ -19,7 +19,6 @@
 
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
-use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -51,9 +50,7 @@ enum Stop {
 struct Sender<S: Transport> {
     transport: S,
     gateway: Gateway,
-    /// Per room delivered, the last seq written. Looked up twice per delivery; room ids
-    /// are the server's own random UUIDs, so a fast hasher is enough.
-    cursors: HashMap<RoomId, Seq, FxBuildHasher>,
+    cursors: HashMap<RoomId, Seq>,
 }
 
 /// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled.
@@ -68,7 +65,7 @@ pub(super) async fn run<S: Transport>(
     let mut sender = Sender {
         transport,
         gateway,
-        cursors: HashMap::default(),
+        cursors: HashMap::new(),
     };
     // Made once: a fresh `cancelled()` future per item would register with the token
     // (a lock and a list insert) and deregister again for every frame delivered.
