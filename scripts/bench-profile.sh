@@ -16,6 +16,7 @@ CLIENTS="${2:-2000}"
 SECONDS_RUN="${CONFAB_PROFILE_SECS:-20}"
 SAMPLE_SECS="${CONFAB_PROFILE_SAMPLE_SECS:-8}"
 OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
 command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 source "$ROOT/scripts/lib/bench-build.sh"
 
