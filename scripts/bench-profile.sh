@@ -46,10 +46,19 @@ cat "$OUT/load.txt"
 echo "=== perf stat ($SAMPLE_SECS s, expected deliveries/s: $(( CLIENTS * RATE )))"
 cat "$OUT/stat.txt"
 echo "=== hottest symbols (self)"
-perf report -i "$OUT/perf.data" --no-children --sort sym --stdio 2>/dev/null \
-  | grep -E '^ +[0-9]' | head -40
+perf report -i "$OUT/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null \
+  | grep -E '^ +[0-9]' | head -40 || true
 echo "=== user space vs kernel"
-perf report -i "$OUT/perf.data" --no-children --sort dso --stdio 2>/dev/null \
-  | grep -E '^ +[0-9]' | head -10
+perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
+  | grep -E '^ +[0-9]' | head -10 || true
+echo "=== by thread"
+perf report -i "$OUT/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null \
+  | grep -E '^ +[0-9]' | head -10 || true
 perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.script" || true
+# A flame graph when inferno is installed (`cargo install inferno`).
+if command -v inferno-collapse-perf >/dev/null; then
+  inferno-collapse-perf < "$OUT/perf.script" > "$OUT/folded.txt"
+  inferno-flamegraph --title "confab: fan-out at $(( CLIENTS * RATE )) deliveries/s" \
+    < "$OUT/folded.txt" > "$OUT/flame.svg"
+fi
 echo "outputs in $OUT"
