@@ -49,3 +49,36 @@ test("two people on two different nodes of a cluster chat live", async ({ browse
     await b.down();
   }
 });
+
+test("a typing indicator from a node that dies ends by itself on the other nodes", async ({ browser }) => {
+  const db = process.env.CONFAB_E2E_DATABASE_URL;
+  const redis = process.env.CONFAB_E2E_REDIS_URL;
+  if (!db || !redis) {
+    throw new Error("CONFAB_E2E_DATABASE_URL and CONFAB_E2E_REDIS_URL must be set (scripts/test.sh sets them)");
+  }
+  const env = { DATABASE_URL: db, REDIS_URL: redis, CONFAB_REDIS_PREFIX: `e2e-${uniqueHandle("k")}` };
+  const a = await OwnServer.start(env);
+  const b = await OwnServer.start(env);
+  try {
+    const ana = await person(browser, a.url, "ana", "Ana");
+    const bo = await person(browser, b.url, "bo", "Bo");
+    const room = await createRoom(ana.page, uniqueHandle("typing"));
+    await openRoom(bo.page, room);
+    await expect(member(ana.page, bo.handle)).toHaveAttribute("data-online", "true");
+
+    await bo.page.getByLabel("Message", { exact: true }).pressSequentially("hmm", { delay: 20 });
+    await expect(ana.page.getByTestId("typing")).toHaveText("Bo is typing…");
+    // Bo's node dies mid-word: nothing will ever tell Ana's node that he stopped.
+    await b.kill();
+    const killed = Date.now();
+    // The indicator ends within its time to live (5 s by default), on Ana's screen, long
+    // before the cluster notices that Bo's node is gone (8 s and more).
+    await expect(ana.page.getByTestId("typing")).toHaveText("", { timeout: 7_000 });
+    expect(Date.now() - killed).toBeLessThan(7_000);
+    await expect(member(ana.page, bo.handle)).toHaveAttribute("data-online", "false", { timeout: 20_000 });
+    expect(ana.problems).toEqual([]);
+  } finally {
+    await a.down();
+    await b.kill();
+  }
+});

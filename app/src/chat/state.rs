@@ -15,6 +15,7 @@ use super::link::{Live, Reply, RequestKind};
 use super::notify::Permission;
 use super::outbox::Outbox;
 use super::timeline::Timeline;
+use super::typists::Typists;
 use crate::live::Connection;
 
 /// Who is in a room right now (connected to it), by user.
@@ -49,7 +50,7 @@ pub struct Chat {
     /// Read receipts of small rooms and DMs: each other member's marker, by room.
     pub receipts: RwSignal<HashMap<RoomId, HashMap<UserId, protocol::ReadReceipt>>>,
     /// Who is typing where (never oneself).
-    pub typing: RwSignal<HashMap<RoomId, Vec<UserView>>>,
+    pub typing: RwSignal<Typists>,
     pub notices: RwSignal<Vec<Notice>>,
     /// The room on screen.
     pub open_room: RwSignal<Option<RoomId>>,
@@ -73,7 +74,7 @@ impl Chat {
             loading_older: RwSignal::new(Vec::new()),
             outbox: RwSignal::new(Outbox::default()),
             presence: RwSignal::new(HashMap::new()),
-            typing: RwSignal::new(HashMap::new()),
+            typing: RwSignal::new(Typists::default()),
             receipts: RwSignal::new(HashMap::new()),
             thread_reads: RwSignal::new(HashMap::new()),
             notices: RwSignal::new(Vec::new()),
@@ -152,7 +153,7 @@ impl Chat {
         self.timelines.set(HashMap::new());
         self.outbox.set(Outbox::default());
         self.presence.set(HashMap::new());
-        self.typing.set(HashMap::new());
+        self.typing.set(Typists::default());
         self.receipts.set(HashMap::new());
         self.open_room.set(None);
         self.connection.set(Connection::Connecting);

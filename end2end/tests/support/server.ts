@@ -83,6 +83,16 @@ export class OwnServer {
     this.child = undefined;
   }
 
+  /** Kills the process at once (SIGKILL), as a crash would, and waits for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    this.child = undefined;
+  }
+
   output(): string {
     return this.log;
   }

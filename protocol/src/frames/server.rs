@@ -89,12 +89,16 @@ pub enum ServerFrame {
         total: u32,
     },
     /// `user` started (`active: true`) or stopped typing in `room`. Stopping is sent when
-    /// their typing expires (a few seconds after their last `typing`). Never sent to the
-    /// typist's own connections.
+    /// their typing expires (a few seconds after their last `typing`). An active frame
+    /// says in `ttl_ms` how long to show it: it is sent again while the person keeps
+    /// typing, and a client ends an indicator nobody renewed by itself (a stop can be lost
+    /// with the node that would have sent it). Never sent to the typist's own connections.
     Typing {
         room: RoomId,
         user: UserView,
         active: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl_ms: Option<u64>,
     },
     /// Read markers of a room's members, in a room of at most [`RECEIPTS_MEMBERS_MAX`]
     /// members: everyone's (but the reader's own) on subscribe, and then one member's each

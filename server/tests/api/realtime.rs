@@ -454,6 +454,45 @@ async fn typing_reaches_others_only_and_expires_by_itself() {
     a.none_within(Duration::from_millis(500), is_typing).await;
 }
 
+#[tokio::test]
+async fn typing_says_how_long_to_show_it_and_is_renewed_while_it_goes_on() {
+    let app = spawn_app_with(|s| s.typing_ttl_ms = 400).await;
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let room = app.public_room(&ana, "general").await;
+    let mut a = subscribed(&app, &ana, room, None).await;
+    let mut b = subscribed(&app, &bo, room, None).await;
+    let is_typing = |f: &ServerFrame| matches!(f, ServerFrame::Typing { .. });
+    a.ok(serde_json::json!({"type": "typing", "room": room}))
+        .await;
+    match b.push_where(is_typing).await {
+        ServerFrame::Typing { active, ttl_ms, .. } => {
+            assert!(active);
+            assert_eq!(ttl_ms, Some(400), "a start says how long it lasts");
+        }
+        _ => unreachable!(),
+    }
+    // Still typing past half the time to live: the room hears it again, before any stop.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    a.ok(serde_json::json!({"type": "typing", "room": room}))
+        .await;
+    match b.push_where(is_typing).await {
+        ServerFrame::Typing { active, ttl_ms, .. } => {
+            assert!(active, "renewed, not stopped");
+            assert_eq!(ttl_ms, Some(400));
+        }
+        _ => unreachable!(),
+    }
+    // Then silence: the stop carries no time.
+    match b.push_where(is_typing).await {
+        ServerFrame::Typing { active, ttl_ms, .. } => {
+            assert!(!active);
+            assert_eq!(ttl_ms, None);
+        }
+        _ => unreachable!(),
+    }
+}
+
 async fn a_slow_reader_catches_up_from_the_store_without_gaps(backend: Backend) {
     let Some(app) = crate::helpers::spawn_app_on_with(backend, |s| {
         s.queue_frames = 128;

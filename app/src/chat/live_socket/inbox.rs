@@ -72,7 +72,12 @@ impl SocketState {
                 total,
             } => self.presence_diff(room, joined, left, updated, total),
             ServerFrame::Receipts { room, receipts } => self.receipts(room, receipts),
-            ServerFrame::Typing { room, user, active } => self.typing(room, user, active),
+            ServerFrame::Typing {
+                room,
+                user,
+                active,
+                ttl_ms,
+            } => self.typing(room, user, active, ttl_ms),
             ServerFrame::Personal { event } => self.personal(event),
         }
     }

@@ -152,7 +152,9 @@ impl SocketState {
         self.ws.borrow_mut().take();
         self.live.borrow_mut().clear();
         self.chat.presence.set(HashMap::new());
-        self.chat.typing.set(HashMap::new());
+        self.chat
+            .typing
+            .set(crate::chat::typists::Typists::default());
         self.chat.loading_older.set(Vec::new());
         self.chat.outbox.update(|o| o.requeue_in_flight());
         let pending: Vec<Pending> = self.pending.borrow_mut().drain().map(|(_, p)| p).collect();

@@ -6,7 +6,9 @@ use protocol::ids::{RoomId, UserId};
 use protocol::{PresenceEntry, ReadReceipt, UserView};
 
 use super::SocketState;
+use super::browser::now_ms;
 use crate::chat::state::RoomPresence;
+use crate::chat::typists::DEFAULT_TTL_MS;
 
 impl SocketState {
     /// Everyone present in `room` now.
@@ -33,6 +35,10 @@ impl SocketState {
         total: u32,
     ) {
         let chat = self.chat;
+        // Whoever left stops typing there too.
+        if !left.is_empty() {
+            chat.typing.maybe_update(|t| t.stop_all(room, &left));
+        }
         chat.presence.update(|p| {
             let entry = p.entry(room).or_default();
             for u in left {
@@ -67,15 +73,22 @@ impl SocketState {
         });
     }
 
-    /// Someone started or stopped typing in `room`.
-    pub(super) fn typing(&self, room: RoomId, user: UserView, active: bool) {
+    /// Someone started (or is still) typing in `room`, for `ttl_ms`, or stopped. An
+    /// indicator nobody renews ends by itself: a check runs just after it would end.
+    pub(super) fn typing(&self, room: RoomId, user: UserView, active: bool, ttl_ms: Option<u64>) {
         let chat = self.chat;
-        chat.typing.update(|t| {
-            let list = t.entry(room).or_default();
-            list.retain(|u| u.id != user.id);
-            if active {
-                list.push(user);
-            }
-        });
+        if !active {
+            chat.typing.maybe_update(|t| t.stop(room, user.id));
+            return;
+        }
+        chat.typing
+            .update(|t| t.start(room, user, now_ms(), ttl_ms));
+        let wait = ttl_ms.map_or(DEFAULT_TTL_MS, |ms| ms as f64) + 50.0;
+        set_timeout(
+            move || {
+                chat.typing.maybe_update(|t| t.expire(now_ms()));
+            },
+            std::time::Duration::from_millis(wait as u64),
+        );
     }
 }

@@ -59,11 +59,7 @@ impl SocketState {
         match outcome {
             Applied::Gap { last_seq } => self.resubscribe(room, last_seq),
             Applied::Applied if is_new_message => {
-                chat.typing.update(|t| {
-                    if let Some(list) = t.get_mut(&room) {
-                        list.retain(|u| u.id != author);
-                    }
-                });
+                chat.typing.maybe_update(|t| t.stop(room, author));
                 let reading = chat.open_room.get_untracked() == Some(room) && is_visible();
                 if reading {
                     self.mark_read(room);

@@ -74,11 +74,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         });
     };
     let typing = move || {
-        let names: Vec<String> = chat.typing.with(|t| {
-            t.get(&room)
-                .map(|users| users.iter().map(|u| u.name.clone()).collect())
-                .unwrap_or_default()
-        });
+        let names: Vec<String> = chat.typing.with(|t| t.names(room));
         typing_line(&names)
     };
     let prefix = match kind {
