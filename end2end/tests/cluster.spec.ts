@@ -6,15 +6,19 @@ import { bodies, createRoom, member, openRoom, person, row, send, uniqueHandle }
 // Two nodes of one cluster (one Postgres database, one Redis), each person on a different
 // node: what they see — messages, presence, typing — is what they would see on one server.
 
-test("two people on two different nodes of a cluster chat live", async ({ browser }) => {
+/** Two nodes of a fresh cluster: the suite's Postgres database and Redis, a prefix of their own. */
+async function twoNodes(): Promise<[OwnServer, OwnServer]> {
   const db = process.env.CONFAB_E2E_DATABASE_URL;
   const redis = process.env.CONFAB_E2E_REDIS_URL;
   if (!db || !redis) {
     throw new Error("CONFAB_E2E_DATABASE_URL and CONFAB_E2E_REDIS_URL must be set (scripts/test.sh sets them)");
   }
   const env = { DATABASE_URL: db, REDIS_URL: redis, CONFAB_REDIS_PREFIX: `e2e-${uniqueHandle("c")}` };
-  const a = await OwnServer.start(env);
-  const b = await OwnServer.start(env);
+  return [await OwnServer.start(env), await OwnServer.start(env)];
+}
+
+test("two people on two different nodes of a cluster chat live", async ({ browser }) => {
+  const [a, b] = await twoNodes();
   try {
     const ana = await person(browser, a.url, "ana", "Ana");
     const bo = await person(browser, b.url, "bo", "Bo");
@@ -51,14 +55,7 @@ test("two people on two different nodes of a cluster chat live", async ({ browse
 });
 
 test("a typing indicator from a node that dies ends by itself on the other nodes", async ({ browser }) => {
-  const db = process.env.CONFAB_E2E_DATABASE_URL;
-  const redis = process.env.CONFAB_E2E_REDIS_URL;
-  if (!db || !redis) {
-    throw new Error("CONFAB_E2E_DATABASE_URL and CONFAB_E2E_REDIS_URL must be set (scripts/test.sh sets them)");
-  }
-  const env = { DATABASE_URL: db, REDIS_URL: redis, CONFAB_REDIS_PREFIX: `e2e-${uniqueHandle("k")}` };
-  const a = await OwnServer.start(env);
-  const b = await OwnServer.start(env);
+  const [a, b] = await twoNodes();
   try {
     const ana = await person(browser, a.url, "ana", "Ana");
     const bo = await person(browser, b.url, "bo", "Bo");

@@ -75,20 +75,19 @@ export class OwnServer {
 
   /** Stops the process gracefully (SIGTERM) and waits for it to exit. */
   async down(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-    this.child = undefined;
+    await this.stop("SIGTERM");
   }
 
   /** Kills the process at once (SIGKILL), as a crash would, and waits for it to exit. */
   async kill(): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+
+  private async stop(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
+    child.kill(signal);
     await exited;
     this.child = undefined;
   }

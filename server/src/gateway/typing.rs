@@ -181,7 +181,10 @@ mod tests {
             .filter(|&ms| t.touch(room, bo.clone(), at(ms), ttl))
             .collect();
         assert_eq!(announced, [0, 3_000, 6_000]);
-        assert!(t.expire(at(12_000)).is_empty(), "the last keystroke lasts its time");
+        assert!(
+            t.expire(at(12_000)).is_empty(),
+            "the last keystroke lasts its time"
+        );
         assert_eq!(t.expire(at(12_500)).len(), 1, "then silence ends it");
     }
 }
