@@ -12,7 +12,8 @@
 //!   at scrape time)
 //! - `append_batch_size`, `commit_seconds` (histograms, from the group-commit writer),
 //!   `send_ack_seconds` (a `send` received → its ack queued), `delivery_seconds` (an
-//!   event committed → written to a subscriber)
+//!   event committed → written to a subscriber; recorded for the first, oldest, event of
+//!   each socket write, so one write carrying many events counts once)
 //! - `streams_open` (gauge): Server-Sent Events streams open now
 //! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
 //!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker;
@@ -31,6 +32,8 @@ static DELIVERY: OnceLock<Delivery> = OnceLock::new();
 pub struct Delivery {
     /// `frames_out_total{type}`, in the order of `gateway::encode::FRAME_TYPES`.
     frames_out: Vec<metrics::Counter>,
+    /// `frames_out_total{type="event"}`, counted per write.
+    events_out: metrics::Counter,
     /// `delivery_seconds`: an event committed → written to a subscriber.
     pub delivery_seconds: metrics::Histogram,
 }
@@ -41,6 +44,11 @@ impl Delivery {
         if let Some(counter) = self.frames_out.get(type_index) {
             counter.increment(1);
         }
+    }
+
+    /// Counts `n` room events written in one go.
+    pub fn events_out(&self, n: u32) {
+        self.events_out.increment(u64::from(n));
     }
 }
 
@@ -53,6 +61,7 @@ pub fn delivery() -> &'static Delivery {
                 .iter()
                 .map(|kind| metrics::counter!("confab_frames_out_total", "type" => *kind))
                 .collect(),
+            events_out: metrics::counter!("confab_frames_out_total", "type" => "event"),
             delivery_seconds: metrics::histogram!("confab_delivery_seconds"),
         }
     })

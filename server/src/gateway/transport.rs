@@ -29,6 +29,10 @@ pub(super) trait Transport: Send + 'static {
     /// has nothing else to say; a WebSocket stays open for requests).
     const ENDS_WITHOUT_ROOMS: bool;
 
+    /// Whether writes stay buffered until [`Transport::flush`], so that waiting before the
+    /// flush lets more frames share one system call (the sender corks only then).
+    const BUFFERS_WRITES: bool;
+
     /// Queues one frame for writing; `seq` is set for room events and snapshots. It may
     /// stay buffered until [`Transport::flush`].
     fn write(
@@ -50,6 +54,7 @@ pub(super) trait Transport: Send + 'static {
 
 impl<W: AsyncWrite + Unpin + Send + 'static> Transport for SocketWriter<W> {
     const ENDS_WITHOUT_ROOMS: bool = false;
+    const BUFFERS_WRITES: bool = true;
 
     async fn write(&mut self, text: FrameText, _seq: Option<Seq>) -> Result<(), TransportClosed> {
         self.text(Bytes::from(text))
@@ -95,6 +100,7 @@ pub(super) fn close_event(code: CloseCode, reason: &str) -> Event {
 
 impl Transport for SseTransport {
     const ENDS_WITHOUT_ROOMS: bool = true;
+    const BUFFERS_WRITES: bool = false;
 
     async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
         let event = Event::default().data(text.as_str());

@@ -41,6 +41,8 @@ enum Written {
 #[derive(Clone)]
 struct Recorder {
     written: Arc<Mutex<Vec<Written>>>,
+    /// How many frames had been written at each flush.
+    flushed_at: Arc<Mutex<Vec<usize>>>,
     gate: Arc<Semaphore>,
 }
 
@@ -48,12 +50,17 @@ impl Recorder {
     fn open() -> Recorder {
         Recorder {
             written: Arc::default(),
+            flushed_at: Arc::default(),
             gate: Arc::new(Semaphore::new(GATE_PERMITS as usize)),
         }
     }
 
     fn written(&self) -> Vec<Written> {
         self.written.lock().unwrap().clone()
+    }
+
+    fn flushed_at(&self) -> Vec<usize> {
+        self.flushed_at.lock().unwrap().clone()
     }
 
     /// Seqs of the room events written (not snapshots).
@@ -89,6 +96,7 @@ impl Recorder {
 
 impl Transport for Recorder {
     const ENDS_WITHOUT_ROOMS: bool = false;
+    const BUFFERS_WRITES: bool = true;
 
     async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
         let _permit = self.gate.acquire().await.map_err(|_| TransportClosed)?;
@@ -102,6 +110,8 @@ impl Transport for Recorder {
     }
 
     async fn flush(&mut self) -> Result<(), TransportClosed> {
+        let written = self.written.lock().unwrap().len();
+        self.flushed_at.lock().unwrap().push(written);
         Ok(())
     }
 
@@ -411,4 +421,38 @@ async fn cancelling_the_connection_stops_the_sender() {
         handle.push(Outbound::frame("{}".into())).is_err(),
         "its queue is gone with it"
     );
+}
+
+#[tokio::test]
+async fn what_the_same_turn_queues_shares_one_flush_and_a_lone_event_waits_for_nothing() {
+    let mut f = Fixture::new(1_000).await;
+    let rec = Recorder::open();
+    let (conn, _done) = f.connect(rec.clone());
+    conn.push(Outbound::resume(f.room, None)).unwrap();
+    rec.until("the initial snapshot", |w| w.len() == 1).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rec.flushed_at().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the snapshot is flushed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (second, third, fourth) = (f.commit().await, f.commit().await, f.commit().await);
+
+    conn.offer_event(&second);
+    // The sender runs now: it writes `second`, then yields before flushing…
+    tokio::task::yield_now().await;
+    // …so an event queued later in the same turn of the runtime joins the same write.
+    conn.offer_event(&third);
+    rec.until("two events", |w| w.len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(rec.flushed_at(), vec![1, 3], "one flush for both events");
+
+    // Alone, an event is flushed as soon as the runtime has nothing else to run.
+    conn.offer_event(&fourth);
+    rec.until("the lone event", |w| w.len() == 4).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(rec.flushed_at(), vec![1, 3, 4]);
+    assert_eq!(rec.event_seqs(), vec![second.seq, third.seq, fourth.seq]);
 }
