@@ -55,7 +55,7 @@ wasm_guard() {
   if ! grep -q '^leptos v' <<<"$graph"; then
     echo "FAIL: the wasm dependency listing looks wrong:"; echo "$graph" | head; return 1
   fi
-  for crate in tokio mio axum hyper sqlx rusqlite redis; do
+  for crate in tokio mio axum hyper sqlx rusqlite redis confab-websocket; do
     if grep -q "^$crate v" <<<"$graph"; then
       echo "FAIL: $crate is in the wasm dependency graph"
       cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate"
@@ -70,7 +70,7 @@ RUST_RC=0
 run_rust_tests() {
   # Not --workspace: that would unify `app`'s features with the frontend's `hydrate`, and
   # the server must be tested exactly as it is built (app with `ssr` only).
-  local crates=(-p protocol -p store -p app -p confab -p confab-load)
+  local crates=(-p protocol -p store -p app -p confab-websocket -p confab -p confab-load)
   cargo test --locked "${crates[@]}" --no-run 2>&1 | tee "$LOGS/cargo-build-tests.log" || { RUST_RC=$?; return; }
   # Built, the whole suite runs in a few minutes; a test that hangs is killed and fails
   # the run here instead of eating the CI budget.
@@ -82,20 +82,31 @@ phase "cargo test" run_rust_tests
 unset RUSTFLAGS LEPTOS_OUTPUT_NAME
 
 FUZZ_RC=0
+FUZZ_FAILED=0
 run_fuzz() {
-  # A bounded run of the client-frame fuzzer (`CONFAB_FUZZ_SECS`, default 30; run it for
-  # hours by hand, see docs/reliability.md). New inputs go to a scratch corpus: the one
-  # kept in fuzz/corpus is only read. Stable toolchain, so no sanitizer (`-s none`).
-  local scratch
-  scratch="$(mktemp -d)"
-  cargo fuzz run --fuzz-dir fuzz -s none client_frame "$scratch" fuzz/corpus/client_frame -- \
-    -dict=fuzz/client_frame.dict -max_total_time="${CONFAB_FUZZ_SECS:-30}" -max_len=8192 -timeout=10 \
-    >"$LOGS/fuzz.log" 2>&1 || FUZZ_RC=$?
-  grep -E '^(Done|INFO: seed corpus)|SUMMARY|panicked' "$LOGS/fuzz.log" || true
-  if [ "$FUZZ_RC" != 0 ]; then echo "--- fuzzer log"; tail -n 60 "$LOGS/fuzz.log"; fi
-  rm -rf "$scratch"
+  # A bounded run of each fuzz target: client_frame (JSON frame decoding) and frame_reader
+  # (the WebSocket frame reader). `CONFAB_FUZZ_SECS` (default 40) is the whole phase's
+  # fuzzing time, split evenly; run them for hours by hand, see docs/reliability.md. New
+  # inputs go to a scratch corpus: the ones kept in fuzz/corpus are only read. Stable
+  # toolchain, so no sanitizer (`-s none`).
+  local targets=(client_frame frame_reader) target scratch rc secs
+  secs=$(( ${CONFAB_FUZZ_SECS:-40} / ${#targets[@]} ))
+  for target in "${targets[@]}"; do
+    scratch="$(mktemp -d)"
+    rc=0
+    cargo fuzz run --fuzz-dir fuzz -s none "$target" "$scratch" "fuzz/corpus/$target" -- \
+      -dict="fuzz/$target.dict" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+      >"$LOGS/fuzz-$target.log" 2>&1 || rc=$?
+    echo "--- $target"
+    grep -E '^(Done|INFO: seed corpus)|SUMMARY|panicked' "$LOGS/fuzz-$target.log" || true
+    if [ "$rc" != 0 ]; then
+      FUZZ_RC=$rc; FUZZ_FAILED=$((FUZZ_FAILED + 1))
+      echo "--- fuzzer log"; tail -n 60 "$LOGS/fuzz-$target.log"
+    fi
+    rm -rf "$scratch"
+  done
 }
-phase "fuzz client frames" run_fuzz
+phase "fuzz" run_fuzz
 
 phase "cargo leptos build --release" cargo leptos build --release
 
@@ -144,8 +155,7 @@ read -r E2E_PASSED E2E_FAILED < <(node -e '
     const s = require("./end2end/test-results/results.json").stats;
     console.log(s.expected + s.flaky, s.unexpected);
   } catch (e) { console.log(0, 1); }')
-FUZZ_RUNS="$(awk '/^Done [0-9]+ runs/ { print $2 }' "$LOGS/fuzz.log" 2>/dev/null || true)"
-FUZZ_FAILED=$([ "$FUZZ_RC" = 0 ] && echo 0 || echo 1)
+FUZZ_RUNS="$(awk '/^Done [0-9]+ runs/ { n += $2 } END { print n+0 }' "$LOGS"/fuzz-*.log 2>/dev/null || true)"
 echo "rust: $RUST_PASSED passed, $RUST_FAILED failed; playwright: $E2E_PASSED passed, $E2E_FAILED failed; fuzz: ${FUZZ_RUNS:-0} inputs, $FUZZ_FAILED failed"
 echo "total: $((RUST_PASSED + E2E_PASSED)) passed, $((RUST_FAILED + E2E_FAILED + FUZZ_FAILED)) failed"
 if [ "$RUST_RC" != 0 ] || [ "$E2E_RC" != 0 ] || [ "$FUZZ_RC" != 0 ]; then exit 1; fi

@@ -404,6 +404,20 @@ mod tests {
         assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS + 1)).is_err());
         assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS)).is_ok());
         assert!(Body::parse("nul\0").is_err());
+        // docs/protocol.md: no carriage return, even as part of a CRLF line end.
+        assert!(Body::parse("line\r\nnext").is_err());
+        assert!(Body::parse("a\tb").is_ok());
+    }
+
+    #[test]
+    fn client_msg_ids_are_visible_ascii_without_spaces() {
+        // docs/protocol.md: `!` to `~` (0x21–0x7E); a space is refused.
+        assert!(ClientMsgId::parse("!~azAZ09-_.:").is_ok());
+        for bad in ["c 1", " ", "c-\u{7f}", "c-é", "c\t1"] {
+            assert!(ClientMsgId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(ClientMsgId::parse(&"c".repeat(64)).is_ok());
+        assert!(ClientMsgId::parse(&"c".repeat(65)).is_err());
     }
 
     #[test]

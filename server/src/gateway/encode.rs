@@ -1,6 +1,6 @@
 //! Turning Store values into protocol frames, and frames into socket text.
 
-use crate::gateway::frame_text::FrameText;
+use confab_websocket::FrameText;
 use protocol::{EventKind, MessageView, ServerFrame, UserView};
 use store::{Event, Message};
 

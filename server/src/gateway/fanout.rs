@@ -13,8 +13,8 @@ use protocol::{PersonalEvent, ServerFrame, UserView};
 use std::sync::Arc;
 
 use super::encode::{self, text};
-use super::frame_text::FrameText;
 use super::{Gateway, broker, outbound};
+use confab_websocket::FrameText;
 
 /// The two unread notices of one message, and who gets the mention one. Each is shared by
 /// every queue it is offered to.

@@ -3,7 +3,7 @@
 //! critical sections. Publishing encodes nothing: callers hand over pre-encoded text,
 //! and every subscriber gets a clone of the same bytes.
 
-use crate::gateway::frame_text::FrameText;
+use confab_websocket::FrameText;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};

@@ -5,8 +5,10 @@
 //! - [`upgrade`](upgrade()): the axum handler: authenticate, negotiate `confab.v1`, start
 //!   the connection. `auth`: session cookie + Origin, or bearer API token;
 //!   `addr_limit`: the cap on connections per peer address.
-//! - `socket/`: our own WebSocket transport: the handshake, frame headers, a reader that
-//!   reassembles and bounds messages, a writer that sends shared bytes with vectored writes.
+//! - `socket/`: the WebSocket handshake, and the connection halves it hands over. The
+//!   transport after the handshake (frame headers, a reader that reassembles and bounds
+//!   messages, a writer that sends shared bytes with vectored writes, `FrameText`) is the
+//!   `confab-websocket` crate (`websocket/`), so that it can be fuzzed on its own.
 //! - `connection`: one connection's loop (reads, requests, heartbeat deadline, shutdown)
 //!   and its clean-up; `inbound`: a socket message → a [`protocol::ClientFrame`] or why not.
 //! - `requests/`: what each request does, one file per family (subscribe and resume,
@@ -14,7 +16,7 @@
 //!   request state.
 //! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up;
 //!   `transport`: what it writes to (a WebSocket or an SSE response); `outbound`: the
-//!   bounded queue and the slow-consumer policy; `frame_text`: the encoded frame bytes.
+//!   bounded queue and the slow-consumer policy.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
@@ -44,7 +46,6 @@ pub mod broker;
 mod connection;
 pub(crate) mod encode;
 mod fanout;
-mod frame_text;
 mod hub;
 mod inbound;
 mod members;

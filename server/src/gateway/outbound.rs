@@ -9,7 +9,7 @@
 //! is closed as a slow consumer. Nothing here ever waits, so neither the fan-out nor the
 //! connection's reader is slowed by a slow socket.
 
-use crate::gateway::frame_text::FrameText;
+use confab_websocket::FrameText;
 use protocol::CloseCode;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashSet;

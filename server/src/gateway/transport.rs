@@ -7,9 +7,9 @@
 //! `{"type":"close","code":…,"reason":…}` event; a restart close also sets the stream's
 //! `retry` to the advised wait, which `EventSource` honours by itself.
 
-use crate::gateway::frame_text::FrameText;
 use axum::response::sse::Event;
 use bytes::Bytes;
+use confab_websocket::FrameText;
 use protocol::CloseCode;
 use protocol::ids::Seq;
 use std::convert::Infallible;

@@ -28,6 +28,7 @@ mod accounts;
 mod broker_contract;
 mod chat_pages;
 mod cluster;
+mod conformance;
 mod frame_sequences;
 mod gateway;
 mod helpers;

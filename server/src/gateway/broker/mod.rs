@@ -32,7 +32,7 @@ pub mod wire;
 pub use memory::MemoryBroker;
 pub use redis::RedisBroker;
 
-use crate::gateway::frame_text::FrameText;
+use confab_websocket::FrameText;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::sync::Arc;
 

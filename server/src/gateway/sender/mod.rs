@@ -35,9 +35,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
-use super::frame_text::FrameText;
 use super::outbound::{ConnHandle, Outbound};
 use super::transport::Transport;
+use confab_websocket::FrameText;
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;

@@ -19,9 +19,9 @@ use tokio_util::sync::CancellationToken;
 use super::run;
 use crate::config::Settings;
 use crate::gateway::Gateway;
-use crate::gateway::frame_text::FrameText;
 use crate::gateway::outbound::{ConnHandle, Outbound, RoomEvent};
 use crate::gateway::transport::{Transport, TransportClosed};
+use confab_websocket::FrameText;
 
 /// Permits of a recorder's gate: taking them all holds every write.
 const GATE_PERMITS: u32 = 1_000_000;

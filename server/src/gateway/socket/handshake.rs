@@ -3,11 +3,17 @@
 //! [`Socket`] once hyper releases it.
 //!
 //! Only HTTP/1.1 upgrades are taken (the server speaks HTTP/1.1). A request that is not a
-//! WebSocket handshake gets a plain HTTP error with the reason in its body.
+//! WebSocket handshake gets a plain HTTP error with the reason in its body: 405 for a
+//! method other than GET, 426 for another HTTP version or a connection hyper cannot
+//! upgrade, 400 for a missing or wrong header. §4.2.1 and §4.4 are followed to the
+//! letter: the key must be base64 of exactly 16 bytes, and the 400 for a version other
+//! than 13 names the one this server speaks (`Sec-WebSocket-Version: 13`).
 
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header, request::Parts};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
@@ -35,6 +41,8 @@ pub enum NotAHandshake {
     WrongVersion,
     #[error("the Sec-WebSocket-Key header is missing")]
     NoKey,
+    #[error("the Sec-WebSocket-Key header is not base64 of 16 bytes")]
+    BadKey,
     #[error("this connection cannot be upgraded")]
     NotUpgradable,
 }
@@ -47,9 +55,11 @@ impl IntoResponse for NotAHandshake {
             _ => StatusCode::BAD_REQUEST,
         };
         let mut response = (status, self.to_string()).into_response();
+        let headers = response.headers_mut();
         if status == StatusCode::UPGRADE_REQUIRED {
-            let headers = response.headers_mut();
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
+        if status == StatusCode::UPGRADE_REQUIRED || self == NotAHandshake::WrongVersion {
             headers.insert(
                 header::SEC_WEBSOCKET_VERSION,
                 HeaderValue::from_static("13"),
@@ -87,6 +97,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
             .get(header::SEC_WEBSOCKET_KEY)
             .ok_or(NotAHandshake::NoKey)?
             .clone();
+        if !is_key(key.as_bytes()) {
+            return Err(NotAHandshake::BadKey);
+        }
         let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).cloned();
         let on_upgrade = parts
             .extensions
@@ -154,6 +167,12 @@ impl Upgrade {
     }
 }
 
+/// Whether `key` is a `Sec-WebSocket-Key` (§4.1): base64 (with padding) of 16 bytes.
+fn is_key(key: &[u8]) -> bool {
+    // 16 bytes are 24 characters of base64; anything longer is refused unread.
+    key.len() == 24 && BASE64.decode(key).is_ok_and(|nonce| nonce.len() == 16)
+}
+
 /// Whether a comma-separated header names `token` (case-insensitively).
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers
@@ -216,6 +235,14 @@ mod tests {
                 NotAHandshake::WrongVersion,
             ),
             (with("sec-websocket-key", None), NotAHandshake::NoKey),
+            (
+                with("sec-websocket-key", Some("c2hvcnQ=")),
+                NotAHandshake::BadKey,
+            ),
+            (
+                with("sec-websocket-key", Some("!!!not base64 at all!!!")),
+                NotAHandshake::BadKey,
+            ),
             // A well-formed request that hyper did not mark as upgradable.
             (handshake().body(()).unwrap(), NotAHandshake::NotUpgradable),
         ];
@@ -231,10 +258,30 @@ mod tests {
         let response = NotAHandshake::NotUpgradable.into_response();
         assert_eq!(response.status(), StatusCode::UPGRADE_REQUIRED);
         assert_eq!(response.headers()["upgrade"], "websocket");
-        assert_eq!(
-            NotAHandshake::WrongVersion.into_response().status(),
-            StatusCode::BAD_REQUEST
-        );
+        let response = NotAHandshake::WrongVersion.into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()["sec-websocket-version"], "13");
+        let response = NotAHandshake::BadKey.into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(!response.headers().contains_key("sec-websocket-version"));
+    }
+
+    #[test]
+    fn a_key_is_base64_of_exactly_sixteen_bytes() {
+        let keys: [(&[u8], bool); 8] = [
+            (b"dGhlIHNhbXBsZSBub25jZQ==", true),
+            (b"AAAAAAAAAAAAAAAAAAAAAA==", true),
+            (b"c2hvcnQ=", false),
+            (b"!!!not base64 at all!!!", false),
+            // 17 bytes, 15 bytes, no padding, and a 24-character string that is not base64.
+            (b"AAAAAAAAAAAAAAAAAAAAAAA=", false),
+            (b"AAAAAAAAAAAAAAAAAAAA", false),
+            (b"dGhlIHNhbXBsZSBub25jZQ", false),
+            (b"dGhlIHNhbXBsZSBub25jZ?=", false),
+        ];
+        for (key, ok) in keys {
+            assert_eq!(is_key(key), ok, "{}", String::from_utf8_lossy(key));
+        }
     }
 
     #[test]

@@ -1,16 +1,24 @@
 //! Messages from the client: reads frames off the socket, unmasks them, reassembles
 //! fragmented messages, and enforces the size limit before a large payload is read.
 //!
+//! What comes out depends only on the bytes, never on how the socket splits them into
+//! reads (the fuzzer checks this): a fault is reported as soon as the bytes buffered show
+//! it, and the messages before it come out first. The size limit bounds a data frame and
+//! the message it belongs to, counted from the frame's header; a control frame (at most
+//! 125 bytes) does not count towards the message it interrupts. Text is checked for UTF-8
+//! once its message is whole, so a character may be split between fragments.
+//!
 //! The read buffer starts empty and grows only to what the client sends; a buffer a large
 //! message grew is dropped once it has been read, so an idle connection holds one small
 //! buffer. Pings are handed up (the connection answers them through its sender, the only
 //! writer of the socket); nothing here ever writes.
 
-use crate::gateway::frame_text::FrameText;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::frame::{FrameError, Opcode, parse_header, unmask};
+use crate::close::parse_close;
+use crate::frame::{FrameError, Opcode, parse_header, unmask};
+use crate::text::FrameText;
 
 /// Bytes asked of the socket at a time when no frame says how many are coming. A request
 /// is a few hundred bytes (a `send` with a short body is about 150).
@@ -40,6 +48,18 @@ pub enum ReadError {
     /// The socket failed, or ended inside a frame.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl ReadError {
+    /// The close code (a number, as RFC 6455 defines them) owed to the client after this
+    /// error, if the socket can still take one: a protocol error can be answered; a failed
+    /// socket cannot.
+    pub fn close_code(&self) -> Option<u16> {
+        match self {
+            ReadError::Frame(err) => Some(err.close_code()),
+            ReadError::Io(_) => None,
+        }
+    }
 }
 
 /// Reads a client's messages from `io`.
@@ -104,9 +124,11 @@ impl<R: AsyncRead + Unpin> SocketReader<R> {
             let Some(header) = parse_header(&self.buf)? else {
                 return Ok(None);
             };
-            let so_far = self.partial.as_ref().map_or(0, |(_, bytes)| bytes.len());
-            if header.len > (self.max_message - so_far) as u64 {
-                return Err(FrameError::TooBig);
+            if !header.opcode.is_control() {
+                let so_far = self.partial.as_ref().map_or(0, |(_, bytes)| bytes.len());
+                if header.len > (self.max_message - so_far) as u64 {
+                    return Err(FrameError::TooBig);
+                }
             }
             let len = header.len as usize;
             if self.buf.len() < header.header_len + len {
@@ -121,7 +143,7 @@ impl<R: AsyncRead + Unpin> SocketReader<R> {
             let message = match header.opcode {
                 Opcode::Ping => Incoming::Ping(payload.freeze()),
                 Opcode::Pong => Incoming::Pong,
-                Opcode::Close => close_message(&payload)?,
+                Opcode::Close => Incoming::Close(parse_close(&payload)?),
                 Opcode::Text | Opcode::Binary => {
                     if self.partial.is_some() {
                         return Err(FrameError::Protocol(
@@ -160,27 +182,13 @@ fn data_message(opcode: Opcode, bytes: BytesMut) -> Result<Incoming, FrameError>
         .map_err(|_| FrameError::InvalidUtf8)
 }
 
-/// A close frame's payload is empty, or a code and a UTF-8 reason.
-fn close_message(payload: &[u8]) -> Result<Incoming, FrameError> {
-    match payload {
-        [] => Ok(Incoming::Close(None)),
-        [_] => Err(FrameError::Protocol("close payload of one byte")),
-        [hi, lo, reason @ ..] => {
-            if std::str::from_utf8(reason).is_err() {
-                return Err(FrameError::InvalidUtf8);
-            }
-            Ok(Incoming::Close(Some(u16::from_be_bytes([*hi, *lo]))))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A masked client frame.
     fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-        super::super::frame::client_frame(b0, payload, [9, 8, 7, 6])
+        crate::frame::client_frame(b0, payload, [9, 8, 7, 6])
     }
 
     /// Reads every message from `bytes`, delivered `step` bytes at a time.
@@ -282,6 +290,32 @@ mod tests {
         );
         let got = read_all(frame(0x88, &[3]), 1000, 100).await;
         assert!(got[0].as_ref().unwrap_err().contains("one byte"));
+    }
+
+    #[tokio::test]
+    async fn a_ping_between_fragments_does_not_count_towards_the_message() {
+        // 90 of 100 bytes used by the first fragment; the 20-byte ping is not part of it.
+        let mut bytes = frame(0x01, &[b'x'; 90]);
+        bytes.extend(frame(0x89, &[b'p'; 20]));
+        bytes.extend(frame(0x80, &[b'x'; 10]));
+        let got = read_all(bytes, 1000, 100).await;
+        assert!(matches!(&got[0], Ok(Incoming::Ping(p)) if p.len() == 20));
+        assert_eq!(text(&got[1]).len(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_close_with_a_code_that_may_not_be_sent_is_a_protocol_error() {
+        for code in [0u16, 999, 1005, 1006, 1015, 2000, 5000] {
+            let got = read_all(frame(0x88, &code.to_be_bytes()), 1000, 100).await;
+            let err = got[0].as_ref().unwrap_err();
+            assert!(err.contains("may not be sent"), "{code}: {err}");
+        }
+        let mut bad_reason = 4000u16.to_be_bytes().to_vec();
+        bad_reason.extend_from_slice(&[0xC0, 0xAF]);
+        let got = read_all(frame(0x88, &bad_reason), 1000, 100).await;
+        assert!(got[0].as_ref().unwrap_err().contains("UTF-8"));
+        let got = read_all(frame(0x88, &[]), 1000, 100).await;
+        assert!(matches!(got[0], Ok(Incoming::Close(None))));
     }
 
     #[tokio::test]

@@ -13,7 +13,8 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::frame::{Opcode, close_payload, server_header};
+use crate::close::close_payload;
+use crate::frame::{Opcode, server_header};
 
 /// Pending frames that start a write before the caller flushes.
 const BATCH_FRAMES: usize = 64;

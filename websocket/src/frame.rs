@@ -1,16 +1,18 @@
 //! WebSocket frame headers (RFC 6455 §5.2): parsing what a client sends, encoding what the
-//! server sends. Pure functions over bytes; the reader and writer own the I/O.
+//! server sends, and the errors a client's bytes can have. Pure functions over bytes; the
+//! reader and writer own the I/O.
 //!
 //! No extension is ever negotiated, so the three reserved bits must be clear. Client frames
 //! must be masked; server frames never are. Control frames (close, ping, pong) are never
-//! fragmented and carry at most 125 bytes.
+//! fragmented and carry at most 125 bytes. A length in a longer form than it needs (5 in
+//! the 16-bit form) is taken: §5.2 asks senders for the shortest form but gives receivers
+//! no rule, and nothing is gained by refusing it.
+//!
+//! A header is refused as soon as its bytes show a fault: reserved bits, opcode and mask
+//! bit from the first two bytes; a control frame's fragmentation and length, and a length
+//! with its top bit set, once the length is complete.
 
-/// Close code for a protocol violation.
-pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
-/// Close code for text that is not UTF-8.
-pub const CLOSE_INVALID_PAYLOAD: u16 = 1007;
-/// Close code for a message over the size limit.
-pub const CLOSE_TOO_BIG: u16 = 1009;
+use crate::close::{CLOSE_INVALID_PAYLOAD, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG};
 
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,22 +177,9 @@ pub fn server_header(opcode: Opcode, len: usize) -> ([u8; 10], u8) {
     (head, used)
 }
 
-/// The payload of a close frame: the code, then as much of `reason` as fits in 123 bytes
-/// without splitting a character.
-pub fn close_payload(code: u16, reason: &str) -> Vec<u8> {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut payload = Vec::with_capacity(2 + end);
-    payload.extend_from_slice(&code.to_be_bytes());
-    payload.extend_from_slice(&reason.as_bytes()[..end]);
-    payload
-}
-
 /// A masked client frame as a browser would send it (for tests here and in the reader).
 #[cfg(test)]
-pub(super) fn client_frame(b0: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+pub(crate) fn client_frame(b0: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
     let mut out = vec![b0];
     match payload.len() {
         n if n < 126 => out.push(0x80 | n as u8),
@@ -232,6 +221,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_length_in_a_longer_form_than_needed_is_taken() {
+        let bytes = [0x81, 0x80 | 126, 0, 5, 1, 2, 3, 4];
+        let header = parse_header(&bytes).unwrap().unwrap();
+        assert_eq!((header.len, header.header_len), (5, 8));
+        let bytes = [0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4];
+        let header = parse_header(&bytes).unwrap().unwrap();
+        assert_eq!((header.len, header.header_len), (5, 14));
     }
 
     #[test]
@@ -280,17 +279,6 @@ mod tests {
         assert_eq!(head[0], 0x88);
         assert_eq!(head[1], 127);
         assert_eq!(u64::from_be_bytes(head[2..10].try_into().unwrap()), 70_000);
-    }
-
-    #[test]
-    fn close_reasons_are_cut_at_a_character_boundary() {
-        let payload = close_payload(4101, "slow");
-        assert_eq!(payload, [0x10, 0x05, b's', b'l', b'o', b'w']);
-        let long = "é".repeat(100); // 200 bytes
-        let payload = close_payload(1000, &long);
-        assert!(payload.len() <= 125);
-        assert!(std::str::from_utf8(&payload[2..]).is_ok());
-        assert_eq!(payload.len(), 2 + 122);
     }
 
     #[test]
