@@ -8,6 +8,7 @@
 #   scripts/bench-ab.sh /tmp/confab-A /tmp/confab-B 4 fanout --clients 2000 --room-size 100 \
 #     --publishers 1 --rate 25 --seconds 20
 # Binaries: build each side with `cargo build --release -p confab --no-default-features`
+# (a build outside cargo-leptos reads LEPTOS_OUTPUT_NAME at run time; the script sets it)
 # and copy it out of the target folder. LOAD (default: the target folder's release
 # `confab-load`) is the generator. The workload must run ≥ 12 s for the sample window.
 # Method: docs/benchmarks.md, "How we measure".
@@ -24,10 +25,11 @@ echo "runs in $OUT"
 
 one_run() { # one_run LABEL BIN N
   local label="$1" bin="$2" n="$3" data port server load
+  shift 3
   data="$(mktemp -d)"
   port="$(free_port)"
   CONFAB_DATA_DIR="$data" "$bin" user bots --prefix lg --count "$BOTS" > "$data/bots.tsv"
-  CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_MAX_CONNS_PER_ADDR=1000000 \
+  LEPTOS_OUTPUT_NAME=confab CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_MAX_CONNS_PER_ADDR=1000000 \
     CONFAB_RATE_PER_SEC=100000 CONFAB_RATE_BURST=100000 CONFAB_LOG=warn \
     taskset -c 0 "$bin" > "$OUT/$label-$n.server.log" 2>&1 &
   server=$!
@@ -85,7 +87,7 @@ for side in "AB":
     m = lambda k: st.mean(x[k] for x in r)
     print(f"{side}: {len(r)} runs, {m('deliveries_per_s'):.0f} deliveries/s, "
           f"{m('us_per_delivery'):.2f} µs CPU per delivery "
-          f"({', '.join(f'{x['us_per_delivery']:.2f}' for x in r)}), "
+          f"({', '.join('%.2f' % x['us_per_delivery'] for x in r)}), "
           f"{m('writes_per_delivery'):.3f} writes per delivery, "
           f"p50 {m('p50'):.1f} ms, p99 {m('p99'):.1f} ms, "
           f"{sum(1 for x in r if not x['clean'])} unclean")
