@@ -123,6 +123,14 @@ impl GroupCommit {
         room: RoomId,
         command: WriteCommand,
     ) -> Result<WriteOutcome, WriteFailure> {
+        self.submit(room, command).await.outcome().await
+    }
+
+    /// Queues `command` on its room's lane and returns once it is queued (waiting only
+    /// while the lane's queue is full); the commit's outcome comes through the returned
+    /// [`Committing`]. Commands submitted one after another are applied in that order,
+    /// so a caller may submit several before waiting for the first outcome.
+    pub async fn submit(&self, room: RoomId, command: WriteCommand) -> Committing {
         let (reply, outcome) = oneshot::channel();
         let mut job = Job {
             room,
@@ -138,7 +146,7 @@ impl GroupCommit {
                 Err(mpsc::error::SendError(returned)) => job = returned,
             }
         }
-        outcome.await.unwrap_or(Err(WriteFailure::Stopped))
+        Committing { outcome }
     }
 
     /// Number of lanes currently running.
@@ -165,6 +173,19 @@ impl GroupCommit {
             self.on_commit.clone(),
         ));
         tx
+    }
+}
+
+/// A command queued on its lane, waiting for its commit.
+#[must_use = "the outcome says whether the command was applied"]
+pub struct Committing {
+    outcome: oneshot::Receiver<Result<WriteOutcome, WriteFailure>>,
+}
+
+impl Committing {
+    /// The command's outcome, once its batch has committed (or failed).
+    pub async fn outcome(self) -> Result<WriteOutcome, WriteFailure> {
+        self.outcome.await.unwrap_or(Err(WriteFailure::Stopped))
     }
 }
 

@@ -77,7 +77,7 @@ pub mod testing;
 
 pub use access::{RoomAccess, room_access};
 pub use error::{StoreError, WriteError};
-pub use group_commit::GroupCommit;
+pub use group_commit::{Committing, GroupCommit};
 pub use model::*;
 pub use open::{StoreConfig, open};
 pub use sql::{PgStore, SqliteStore};

@@ -3,13 +3,21 @@
 //! the reading half and `select!`s over the next inbound message, the idle (heartbeat)
 //! deadline, the gateway's shutdown, and the sender stopping.
 //!
-//! Every request gets exactly one reply. A malformed frame gets an `error` frame and the
+//! Every request gets exactly one reply, in request order. New messages are pipelined:
+//! a `send` or `reply` is queued on the group commit and the loop reads on while it
+//! commits (up to [`MAX_IN_FLIGHT`] of them), so a client's burst shares one commit and
+//! reaches each subscriber in one write; their acks are queued as their commits land,
+//! oldest first. Any other request waits for the new messages before it, so it sees
+//! them committed and its reply follows theirs.
+//!
+//! A malformed frame gets an `error` frame and the
 //! connection stays open; a binary or oversized message, a silent peer, a client that
 //! stops reading, or a shutdown closes it with the documented code. Closing is done once,
 //! here: the close frame is queued for the sender, then the room subscriptions, presence
 //! and typing of this connection are cleaned up.
 
-use protocol::{CloseCode, ServerFrame};
+use protocol::{ClientFrame, CloseCode, ServerFrame};
+use std::collections::VecDeque;
 use std::time::Duration;
 use store::User;
 use tokio::time::{Instant, sleep_until};
@@ -19,11 +27,14 @@ use super::Gateway;
 use super::encode::text;
 use super::inbound::{Inbound, read_frame};
 use super::outbound::{ConnHandle, Outbound};
-use super::requests::Session;
+use super::requests::{Handled, PendingReply, Session};
 use super::socket::{Incoming, Socket};
 
 /// How long to wait for the sender to flush the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// New messages of one connection that may be committing at once; past this the loop
+/// stops reading until the oldest is acked.
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// Runs one authenticated connection until it closes. The caller runs it inside a span
 /// that names `conn_id`.
@@ -88,12 +99,21 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
 
     // Whether the client closed first: its close is answered, and no reply is awaited.
     let mut peer_closed = false;
+    // Replies to come of new messages committing, oldest first.
+    let mut in_flight: VecDeque<PendingReply> = VecDeque::new();
     let close: Option<CloseCode> = loop {
         let inbound = tokio::select! {
             () = shutdown.cancelled() => break Some(CloseCode::ServiceRestart),
             () = done.cancelled() => break None,
             () = sleep_until(deadline) => break Some(CloseCode::HeartbeatTimeout),
-            next = stream.next() => match next {
+            reply = oldest(&mut in_flight), if !in_flight.is_empty() => {
+                in_flight.pop_front();
+                if handle.push(Outbound::frame(text(&reply))).is_err() {
+                    break Some(CloseCode::SlowConsumer);
+                }
+                continue;
+            }
+            next = stream.next(), if in_flight.len() < MAX_IN_FLIGHT => match next {
                 None => break None,
                 Some(Err(err)) => {
                     tracing::debug!(cause = %err, "read failed");
@@ -106,19 +126,28 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
         let reply = match inbound {
             Inbound::Frame(frame) => {
                 metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
-                let is_send = matches!(frame, protocol::ClientFrame::Send { .. });
-                let received = std::time::Instant::now();
+                let posts = matches!(frame, ClientFrame::Send { .. } | ClientFrame::Reply { .. });
+                // Anything but a new message waits for the new messages before it.
+                if !posts && !settle(&mut in_flight, &handle).await {
+                    break Some(CloseCode::SlowConsumer);
+                }
                 // Boxed: a request's state exists only while it runs, instead of in every
                 // idle connection's task.
-                let reply = match Box::pin(session.handle(frame)).await {
-                    Ok(reply) => reply,
+                match Box::pin(session.handle(frame)).await {
+                    Ok(Handled::Now(reply)) if in_flight.is_empty() => reply,
+                    // A refusal keeps its place behind the acks still to come.
+                    Ok(Handled::Now(reply)) => {
+                        if let Some(reply) = reply {
+                            in_flight.push_back(Box::pin(std::future::ready(reply)));
+                        }
+                        None
+                    }
+                    Ok(Handled::Committing(pending)) => {
+                        in_flight.push_back(pending);
+                        None
+                    }
                     Err(_stuck) => break Some(CloseCode::SlowConsumer),
-                };
-                if is_send {
-                    metrics::histogram!("confab_send_ack_seconds")
-                        .record(received.elapsed().as_secs_f64());
                 }
-                reply
             }
             Inbound::Invalid(err) => Some(ServerFrame::Error {
                 req: err.req,
@@ -138,10 +167,13 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
             }
             Inbound::Ignored => continue,
         };
-        if let Some(reply) = reply
-            && handle.push(Outbound::frame(text(&reply))).is_err()
-        {
-            break Some(CloseCode::SlowConsumer);
+        if let Some(reply) = reply {
+            // An `error` for a malformed frame, too, comes after the acks before it.
+            if !settle(&mut in_flight, &handle).await
+                || handle.push(Outbound::frame(text(&reply))).is_err()
+            {
+                break Some(CloseCode::SlowConsumer);
+            }
         }
         // The last refusal of the burst is sent, then the close.
         if session.flooding() {
@@ -149,6 +181,11 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
             break Some(CloseCode::Flooding);
         }
     };
+    // New messages still committing are answered before the close, as long as the socket
+    // can take it: their writes land whatever happens to the connection.
+    if matches!(close, Some(code) if code != CloseCode::SlowConsumer) {
+        let _ = tokio::time::timeout(CLOSE_LINGER, settle(&mut in_flight, &handle)).await;
+    }
 
     // Leave every room first, so that presence and typing are right whatever happens to
     // the socket.
@@ -185,4 +222,26 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
         .await;
     }
     tracing::debug!("connection closed");
+}
+
+/// The oldest reply to come, once it is ready (cancel-safe: it stays in the queue until
+/// the caller pops it).
+async fn oldest(in_flight: &mut VecDeque<PendingReply>) -> ServerFrame {
+    match in_flight.front_mut() {
+        Some(pending) => pending.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for every reply to come and queues each, oldest first; `false` when the client
+/// has stopped reading.
+async fn settle(in_flight: &mut VecDeque<PendingReply>, handle: &ConnHandle) -> bool {
+    while let Some(pending) = in_flight.front_mut() {
+        let reply = pending.as_mut().await;
+        in_flight.pop_front();
+        if handle.push(Outbound::frame(text(&reply))).is_err() {
+            return false;
+        }
+    }
+    true
 }

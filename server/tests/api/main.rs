@@ -34,6 +34,7 @@ mod gateway;
 mod helpers;
 mod mentions;
 mod pages;
+mod pipelining;
 mod reactions;
 mod realtime;
 mod receipts;

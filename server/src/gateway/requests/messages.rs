@@ -3,68 +3,58 @@
 //! acked with its seq only after commit.
 
 use protocol::ids::{MessageId, RoomId, Seq};
-use protocol::names::{Body, ClientMsgId, Emoji};
+use protocol::names::{Body, Emoji};
 use protocol::{AckInfo, ErrorCode, PersonalEvent, ReqId, ServerFrame};
 use store::{WriteCommand, WriteOutcome};
 
-use super::Session;
-use super::failure::{Failure, fail};
+use super::failure::{Failure, error, fail};
+use super::{PendingReply, Session};
+use crate::gateway::Gateway;
 use crate::gateway::encode::message_view;
+use store::group_commit::WriteFailure;
 
 /// Largest history page a client may ask for.
 const MAX_HISTORY: u32 = 200;
 
 impl Session {
+    /// Applies a write and waits for its commit (edits, deletes, reactions, read markers:
+    /// requests whose reply the client needs before its next request makes sense).
     pub(super) async fn write(
         &self,
         room: RoomId,
         command: WriteCommand,
     ) -> Result<AckInfo, Failure> {
         self.member_here(room).await?;
-        let outcome = self.gateway.group_commit().write(room, command).await?;
-        let (event, duplicate) = match &outcome {
-            WriteOutcome::Applied(e) => (e, false),
-            WriteOutcome::Duplicate(e) => {
-                // The original may have been committed by a write whose answer was lost
-                // (the store failed during its commit) and then never fanned out: offer it
-                // again. Subscribers that have it skip it by seq.
-                self.gateway.publish_event(e);
-                (e, true)
-            }
-            WriteOutcome::Unchanged(message) => {
-                return Ok(AckInfo {
-                    room: Some(room),
-                    message_id: Some(message.id),
-                    ..AckInfo::default()
-                });
-            }
-        };
-        Ok(AckInfo {
-            room: Some(room),
-            seq: Some(event.seq),
-            message_id: Some(event.message.id),
-            duplicate,
-        })
+        let outcome = self.gateway.group_commit().write(room, command).await;
+        ack_of(&self.gateway, room, outcome)
     }
 
-    pub(super) async fn send(
+    /// Queues a new message (a send or a thread reply) on the group commit and returns
+    /// its reply to come, so the connection can read its next request meanwhile: a
+    /// client's burst of sends lands in one commit, and its events reach each subscriber
+    /// together. Queued one after another, they commit in request order.
+    pub(super) async fn begin_post(
         &self,
+        req: ReqId,
         room: RoomId,
-        client_msg_id: ClientMsgId,
-        body: Body,
-    ) -> Result<AckInfo, Failure> {
-        let ack = self
-            .write(
-                room,
-                WriteCommand::Send {
-                    author: self.me.id,
-                    client_msg_id,
-                    body,
-                },
-            )
-            .await?;
-        self.gateway.stop_typing(room, self.me.id);
-        Ok(ack)
+        command: WriteCommand,
+    ) -> Result<PendingReply, Failure> {
+        let received = std::time::Instant::now();
+        self.member_here(room).await?;
+        let committing = self.gateway.group_commit().submit(room, command).await;
+        let gateway = self.gateway.clone();
+        let me = self.me.id;
+        Ok(Box::pin(async move {
+            let reply = match ack_of(&gateway, room, committing.outcome().await) {
+                Ok(info) => {
+                    gateway.stop_typing(room, me);
+                    ServerFrame::Ack { req, info }
+                }
+                Err(f) => error(req, f),
+            };
+            metrics::histogram!("confab_send_ack_seconds").record(received.elapsed().as_secs_f64());
+            reply
+        }))
     }
 
     pub(super) async fn edit(
@@ -193,4 +183,34 @@ impl Session {
             ..AckInfo::default()
         })
     }
+}
+
+/// The ack of a committed write. A duplicate is offered to subscribers again: the original
+/// may have been committed by a write whose answer was lost (the store failed during its
+/// commit) and then never fanned out; subscribers that have it skip it by seq.
+fn ack_of(
+    gateway: &Gateway,
+    room: RoomId,
+    outcome: Result<WriteOutcome, WriteFailure>,
+) -> Result<AckInfo, Failure> {
+    let (event, duplicate) = match outcome? {
+        WriteOutcome::Applied(e) => (e, false),
+        WriteOutcome::Duplicate(e) => {
+            gateway.publish_event(&e);
+            (e, true)
+        }
+        WriteOutcome::Unchanged(message) => {
+            return Ok(AckInfo {
+                room: Some(room),
+                message_id: Some(message.id),
+                ..AckInfo::default()
+            });
+        }
+    };
+    Ok(AckInfo {
+        room: Some(room),
+        seq: Some(event.seq),
+        message_id: Some(event.message.id),
+        duplicate,
+    })
 }

@@ -25,6 +25,18 @@ use super::Gateway;
 use super::outbound::{ConnHandle, Stuck};
 use failure::{error, fail};
 
+/// The reply to come of a request whose write is queued on the group commit.
+pub type PendingReply = std::pin::Pin<Box<dyn Future<Output = ServerFrame> + Send>>;
+
+/// What handling a request gave.
+pub enum Handled {
+    /// The reply, or `None` when it is already queued.
+    Now(Option<ServerFrame>),
+    /// A new message queued for commit: its reply comes when the commit does, and the
+    /// connection may read on meanwhile.
+    Committing(PendingReply),
+}
+
 /// One connection's request state.
 pub struct Session {
     pub gateway: Gateway,
@@ -66,33 +78,41 @@ impl Session {
         self.refused_in_a_row >= self.gateway.settings().rate_burst
     }
 
-    /// Handles one request. Returns its reply, or `None` when the reply is already queued.
-    pub async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Stuck> {
+    /// Handles one request: its reply, `None` when the reply is already queued, or for a
+    /// new message the reply to come once it commits.
+    pub async fn handle(&mut self, frame: ClientFrame) -> Result<Handled, Stuck> {
         let req = frame.req();
         if !matches!(frame, ClientFrame::Ping { .. }) {
             if self.limiter.check().is_err() {
                 self.refused_in_a_row = self.refused_in_a_row.saturating_add(1);
                 metrics::counter!("confab_rate_limited_total").increment(1);
-                return Ok(Some(error(
+                return Ok(Handled::Now(Some(error(
                     req,
                     fail(ErrorCode::RateLimited, "too many requests; slow down"),
-                )));
+                ))));
             }
             self.refused_in_a_row = 0;
             self.gateway.presence().activity(self.me.id);
         }
         let result = match frame {
-            ClientFrame::Ping { req } => return Ok(Some(ServerFrame::Pong { req })),
+            ClientFrame::Ping { req } => return Ok(Handled::Now(Some(ServerFrame::Pong { req }))),
             ClientFrame::Subscribe {
                 room, since_seq, ..
-            } => return self.subscribe(req, room, since_seq).await,
+            } => return self.subscribe(req, room, since_seq).await.map(Handled::Now),
             ClientFrame::Unsubscribe { room, .. } => self.unsubscribe(room),
             ClientFrame::Send {
                 room,
                 client_msg_id,
                 body,
                 ..
-            } => self.send(room, client_msg_id, body).await,
+            } => {
+                let send = WriteCommand::Send {
+                    author: self.me.id,
+                    client_msg_id,
+                    body,
+                };
+                return Ok(self.post(req, room, send).await);
+            }
             ClientFrame::Reply {
                 room,
                 thread,
@@ -106,7 +126,7 @@ impl Session {
                     body,
                     root: thread,
                 };
-                self.write(room, reply).await
+                return Ok(self.post(req, room, reply).await);
             }
             ClientFrame::Edit {
                 room,
@@ -124,12 +144,12 @@ impl Session {
                 limit,
                 ..
             } => {
-                return Ok(Some(
+                return Ok(Handled::Now(Some(
                     match self.history(req, room, before_seq, limit).await {
                         Ok(frame) => frame,
                         Err(f) => error(req, f),
                     },
-                ));
+                )));
             }
             ClientFrame::MarkRead { room, seq, .. } => self.mark_read(room, seq).await,
             ClientFrame::AddReaction {
@@ -150,9 +170,17 @@ impl Session {
             ClientFrame::Leave { room, .. } => self.leave(room).await,
             ClientFrame::CreateRoom { name, private, .. } => self.create_room(name, private).await,
         };
-        Ok(Some(match result {
+        Ok(Handled::Now(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },
             Err(f) => error(req, f),
-        }))
+        })))
+    }
+
+    /// A new message: queued for commit, or refused at once.
+    async fn post(&mut self, req: protocol::ReqId, room: RoomId, command: WriteCommand) -> Handled {
+        match self.begin_post(req, room, command).await {
+            Ok(pending) => Handled::Committing(pending),
+            Err(f) => Handled::Now(Some(error(req, f))),
+        }
     }
 }
