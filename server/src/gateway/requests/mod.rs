@@ -29,6 +29,9 @@ use failure::{error, fail};
 pub type PendingReply = std::pin::Pin<Box<dyn Future<Output = ServerFrame> + Send>>;
 
 /// What handling a request gave.
+// Returned once per request and never stored: boxing the reply would add an allocation to
+// every request for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Handled {
     /// The reply, or `None` when it is already queued.
     Now(Option<ServerFrame>),
