@@ -35,6 +35,7 @@ mod helpers;
 mod mentions;
 mod pages;
 mod pipelining;
+mod presence;
 mod reactions;
 mod realtime;
 mod receipts;

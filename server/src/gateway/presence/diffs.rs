@@ -1,7 +1,10 @@
 //! Coalescing of presence changes: joins, leaves and status updates are gathered per
 //! room and sent as one `presence_diff` per room per tick. A burst of 500 people joining a
 //! big room within a tick costs each subscriber one frame, not 500; a join and a leave of
-//! the same user within one tick cancel out.
+//! the same user within one tick cancel out. In a room with more people present than a
+//! roster lists, a diff names at most [`BIG_ROOM_JOINS_PER_TICK`] of the joins
+//! ([`Diff::capped`]): otherwise a room of n filling up sends every member every join, O(n²)
+//! bytes in all.
 
 use protocol::ids::{RoomId, UserId};
 use protocol::{PresenceEntry, UserView};
@@ -22,6 +25,27 @@ pub struct Diff {
     pub joined: Vec<UserView>,
     pub left: Vec<UserId>,
     pub updated: Vec<PresenceEntry>,
+}
+
+/// Joins a diff names in a room with more people present than a roster lists.
+pub const BIG_ROOM_JOINS_PER_TICK: usize = 20;
+
+impl Diff {
+    /// Whether nothing changed (a join and a leave within the tick cancelled out).
+    pub fn is_empty(&self) -> bool {
+        self.joined.is_empty() && self.left.is_empty() && self.updated.is_empty()
+    }
+
+    /// The diff as sent to a room where `total` are present and a roster lists at most
+    /// `roster_max`: in such a big room every member's list is partial anyway, so only the
+    /// first [`BIG_ROOM_JOINS_PER_TICK`] joins are named (`total` counts them all). Leaves
+    /// and status changes are all kept, so nobody a member lists stays there after leaving.
+    pub fn capped(mut self, total: u32, roster_max: usize) -> Diff {
+        if total as usize > roster_max {
+            self.joined.truncate(BIG_ROOM_JOINS_PER_TICK);
+        }
+        self
+    }
 }
 
 /// Changes waiting for the next tick.
@@ -61,12 +85,12 @@ impl PresenceDiffs {
             .insert(entry.user.id, entry);
     }
 
-    /// Takes every room's pending changes.
+    /// Takes every room's pending changes, one diff per room touched since the last
+    /// drain; a diff may be empty when its changes cancelled out.
     pub fn drain(&self) -> Vec<Diff> {
         let mut rooms = self.rooms.lock().expect("diff lock");
         rooms
             .drain()
-            .filter(|(_, p)| !(p.joined.is_empty() && p.left.is_empty() && p.updated.is_empty()))
             .map(|(room, p)| Diff {
                 room,
                 joined: p.joined,
@@ -102,6 +126,7 @@ mod tests {
         d.joined(room, user(500));
         let diffs = d.drain();
         assert_eq!(diffs.len(), 1);
+        assert!(!diffs[0].is_empty());
         assert_eq!(
             diffs[0].joined.len(),
             99,
@@ -112,5 +137,40 @@ mod tests {
             "u500 left and came back within the tick"
         );
         assert!(d.drain().is_empty());
+    }
+
+    #[test]
+    fn a_diff_names_a_bounded_number_of_joins_only_in_a_big_room() {
+        let d = PresenceDiffs::default();
+        let room = RoomId(Uuid::from_u128(1));
+        for n in 0..50 {
+            d.joined(room, user(n));
+        }
+        for n in 100..130 {
+            d.left(room, user(n).id);
+        }
+        let diff = d.drain().pop().unwrap();
+        let small = Diff {
+            room,
+            joined: diff.joined.clone(),
+            left: diff.left.clone(),
+            updated: Vec::new(),
+        }
+        .capped(50, 200);
+        assert_eq!(small.joined.len(), 50, "a room whose roster lists everyone");
+        let big = diff.capped(5_000, 200);
+        assert_eq!(big.joined.len(), BIG_ROOM_JOINS_PER_TICK);
+        assert_eq!(big.left.len(), 30, "every leave is named");
+    }
+
+    #[test]
+    fn changes_that_cancel_out_leave_an_empty_diff_of_their_room() {
+        let d = PresenceDiffs::default();
+        let room = RoomId(Uuid::from_u128(1));
+        d.joined(room, user(1));
+        d.left(room, user(1).id);
+        let diffs = d.drain();
+        assert_eq!(diffs.len(), 1, "the room was touched");
+        assert!(diffs[0].is_empty());
     }
 }

@@ -106,6 +106,27 @@ impl LocalPresence {
         list
     }
 
+    /// How many users are present in `room`, and the first `max` of them by handle (only
+    /// those are copied).
+    pub fn first_members(&self, room: RoomId, max: usize) -> (usize, Vec<(UserView, u32)>) {
+        let rooms = self.rooms.lock().expect("presence lock");
+        let Some(members) = rooms.get(&room) else {
+            return (0, Vec::new());
+        };
+        let mut all: Vec<_> = members.values().collect();
+        let total = all.len();
+        if total > max {
+            all.select_nth_unstable_by(max, |a, b| a.user.handle.cmp(&b.user.handle));
+            all.truncate(max);
+        }
+        all.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
+        let listed = all
+            .into_iter()
+            .map(|e| (e.user.clone(), e.devices.max(1)))
+            .collect();
+        (total, listed)
+    }
+
     /// How many users are present in `room` (those inside a grace period included).
     pub fn count(&self, room: RoomId) -> usize {
         let rooms = self.rooms.lock().expect("presence lock");

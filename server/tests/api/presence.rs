@@ -1,0 +1,96 @@
+//! Presence as each member sees it: the roster a subscribe brings plus the diffs after it
+//! add up to who is there, however joins, second devices and leaves interleave with
+//! subscribes. On one node a room's roster is kept between presence ticks, so this is
+//! what makes sure a kept roster never misses a join nor keeps someone gone.
+
+use protocol::ServerFrame;
+use protocol::ids::{RoomId, UserId};
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use crate::helpers::spawn_app_with;
+use crate::wsclient::{Client, subscribe};
+
+/// Applies every presence frame `c` received, until nothing came for a while: the
+/// handles `c` shows as present in `room`.
+async fn view(c: &mut Client, room: RoomId, names: &HashMap<UserId, String>) -> BTreeSet<String> {
+    let mut present = BTreeSet::new();
+    let mut listed = false;
+    while let Ok(frame) = tokio::time::timeout(Duration::from_millis(600), c.push()).await {
+        match frame {
+            ServerFrame::Presence { room: r, users, .. } if r == room => {
+                present = users.into_iter().map(|e| e.user.handle).collect();
+                listed = true;
+            }
+            ServerFrame::PresenceDiff {
+                room: r,
+                joined,
+                left,
+                updated,
+                ..
+            } if r == room => {
+                assert!(listed, "a diff before the roster");
+                present.extend(joined.into_iter().map(|u| u.handle));
+                present.extend(updated.into_iter().map(|e| e.user.handle));
+                for user in left {
+                    present.remove(&names[&user]);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(listed, "every subscriber gets the roster");
+    present
+}
+
+#[tokio::test]
+async fn rosters_and_diffs_add_up_to_who_is_there() {
+    let app = spawn_app_with(|s| s.presence_grace_ms = 0).await;
+    let owner = app.user("owner").await;
+    let room = app.public_room(&owner, "lobby").await;
+    let mut first = Client::new(app.connect_as(&owner).await);
+    first.ok(subscribe(room, None)).await;
+    let mut people = Vec::new();
+    let mut clients = Vec::new();
+    for i in 0..8 {
+        let u = app.user(&format!("guest{i}")).await;
+        let mut c = Client::new(app.connect_as(&u).await);
+        c.ok(subscribe(room, None)).await;
+        clients.push((format!("guest{i}"), c));
+        people.push(u);
+        if i == 2 {
+            // A second device of someone already there, between two joins.
+            let mut again = Client::new(app.connect_as(&people[0]).await);
+            again.ok(subscribe(room, None)).await;
+            clients.push(("guest0, second device".into(), again));
+        }
+        if i == 5 {
+            // Someone leaves in the middle of the joins.
+            let (_, mut leaver) = clients.remove(3);
+            leaver
+                .ok(serde_json::json!({"type": "unsubscribe", "room": room}))
+                .await;
+        }
+        if i % 3 == 0 {
+            // Let a presence tick pass now and then, so rosters are kept across some
+            // changes and rebuilt after others.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+    let mut names: HashMap<UserId, String> = people
+        .iter()
+        .map(|p| (p.user.id, p.user.handle.to_string()))
+        .collect();
+    names.insert(owner.user.id, "owner".into());
+    let mut expected: BTreeSet<String> = (0..8).map(|i| format!("guest{i}")).collect();
+    expected.remove("guest3");
+    expected.insert("owner".into());
+    assert_eq!(
+        view(&mut first, room, &names).await,
+        expected,
+        "the first subscriber"
+    );
+    for (who, c) in &mut clients {
+        assert_eq!(view(c, room, &names).await, expected, "{who}");
+    }
+}
