@@ -2,8 +2,7 @@
 //!
 //! [`Presence`] is what the rest of the gateway talks to. It keeps this node's devices per
 //! room and user ([`local`]), everyone's status ([`statuses`]) and the changes waiting for
-//! the next `presence_diff` tick ([`diffs`]), on a single node each room's encoded roster
-//! until its next diff ([`rosters`]), and reaches beyond this node through one seam,
+//! the next `presence_diff` tick ([`diffs`]), and reaches beyond this node through one seam,
 //! [`Reach`]: [`NodeOnly`] on a single process, [`cluster::ClusterReach`] on a cluster
 //! (shared presence in Redis, [`redis`]). Typing (`gateway/typing.rs`) lives beside it.
 //!
@@ -15,7 +14,6 @@ pub mod cluster;
 pub mod diffs;
 pub mod local;
 pub mod redis;
-pub mod rosters;
 pub mod statuses;
 
 pub use diffs::Diff;
@@ -23,16 +21,13 @@ pub use redis::{HEARTBEAT, NODE_TTL, RedisPresence};
 pub use statuses::Statuses;
 
 use async_trait::async_trait;
-use confab_websocket::FrameText;
 use protocol::ids::{RoomId, UserId};
 use protocol::{PresenceEntry, ServerFrame, UserView};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::encode;
 use diffs::PresenceDiffs;
 use local::LocalPresence;
-use rosters::Rosters;
 
 /// How presence reaches past this node: the part that differs between one process and a
 /// cluster. Everything else about presence is the same code for both.
@@ -42,9 +37,9 @@ pub trait Reach: Send + Sync {
     fn joined(&self, room: RoomId, user: UserView, diffs: &PresenceDiffs);
     /// `user`'s last device here left `room` and the grace period passed.
     fn left(&self, room: RoomId, user: UserId, diffs: &PresenceDiffs);
-    /// Whether every change of a roster passes through this node's diffs, so that a
-    /// roster may be kept until the next diff ([`rosters`]).
-    fn rosters_are_local(&self) -> bool {
+    /// Whether this node's own presence is the whole roster (a single process), so that a
+    /// roster is read from it directly.
+    fn roster_is_local(&self) -> bool {
         false
     }
     /// `user`, present in `room` here, has a new status.
@@ -81,7 +76,7 @@ impl Reach for NodeOnly {
         diffs.left(room, user);
     }
 
-    fn rosters_are_local(&self) -> bool {
+    fn roster_is_local(&self) -> bool {
         true
     }
 
@@ -121,7 +116,6 @@ pub struct Presence {
     here: LocalPresence,
     statuses: Arc<Statuses>,
     diffs: Arc<PresenceDiffs>,
-    rosters: Rosters,
     reach: Box<dyn Reach>,
 }
 
@@ -142,7 +136,6 @@ impl Presence {
             here: LocalPresence::default(),
             statuses,
             diffs,
-            rosters: Rosters::default(),
             reach,
         }
     }
@@ -157,9 +150,6 @@ impl Presence {
     pub fn join(&self, room: RoomId, user: UserView) {
         if self.here.join(room, user.clone()) {
             self.reach.joined(room, user, &self.diffs);
-        } else {
-            // One more device: the roster's count changes, and no diff says so.
-            self.rosters.forget([room]);
         }
     }
 
@@ -167,8 +157,6 @@ impl Presence {
     /// leave after `grace`, unless they came back meanwhile.
     pub fn leave(self: &Arc<Self>, room: RoomId, user: UserId, grace: Duration) {
         let Some(pending) = self.here.leave(room, user) else {
-            // One device fewer, others remain: the roster's count changes.
-            self.rosters.forget([room]);
             return;
         };
         let presence = self.clone();
@@ -193,25 +181,23 @@ impl Presence {
         }
     }
 
-    /// The `presence` frame for `room`, encoded: everyone present with their statuses, or
-    /// the first `max` of them (by handle) in a bigger room. On a single node it is built
-    /// once per room until the room's next diff ([`rosters`]).
-    pub async fn frame(&self, room: RoomId, max: usize) -> Arc<FrameText> {
-        if self.reach.rosters_are_local() {
-            return self.rosters.get_or_build(room, max, || {
-                let (total, listed) = self.here.first_members(room, max);
-                let users = listed
-                    .into_iter()
-                    .map(|(user, devices)| Presence::entry(&self.statuses, user, devices))
-                    .collect();
-                Presence::roster_frame(room, total, users)
-            });
+    /// The `presence` frame for `room`: everyone present with their statuses, or the first
+    /// `max` of them (by handle) in a bigger room. On a single node only those listed are
+    /// copied (a room of n filling up would otherwise copy and sort O(n²) entries in all).
+    pub async fn frame(&self, room: RoomId, max: usize) -> ServerFrame {
+        if self.reach.roster_is_local() {
+            let (total, listed) = self.here.first_members(room, max);
+            let users = listed
+                .into_iter()
+                .map(|(user, devices)| Presence::entry(&self.statuses, user, devices))
+                .collect();
+            return Presence::roster_frame(room, total, users);
         }
         let here = self.here.members(room);
         let statuses = &self.statuses;
         let entry = move |user, devices| Presence::entry(statuses, user, devices);
         let (total, users) = self.reach.roster(room, &here, &entry, max).await;
-        Arc::new(encode::text(&Presence::roster_frame(room, total, users)))
+        Presence::roster_frame(room, total, users)
     }
 
     fn roster_frame(room: RoomId, total: usize, users: Vec<PresenceEntry>) -> ServerFrame {
@@ -230,13 +216,7 @@ impl Presence {
 
     /// The changes gathered since the last tick, one per room.
     pub fn drain(&self) -> Vec<Diff> {
-        let mut diffs = self.diffs.drain();
-        // Every room touched, changes that cancelled out included (a roster kept between
-        // a join and its leave would list someone gone); before the diffs are published
-        // (see `rosters`).
-        self.rosters.forget(diffs.iter().map(|d| d.room));
-        diffs.retain(|d| !d.is_empty());
-        diffs
+        self.diffs.drain()
     }
 
     /// Tells every room where `user` is present (their own connections included) about

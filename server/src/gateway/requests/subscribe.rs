@@ -78,7 +78,7 @@ impl Session {
             .presence()
             .frame(room, gw.settings().presence_roster_max as usize)
             .await;
-        self.handle.push(Outbound::Frame(list))?;
+        self.handle.push(Outbound::frame(text(&list)))?;
         // Read after registering: a marker that moves from now on arrives after this.
         if let Some(receipts) = gw.receipts_frame(room, self.me.id).await {
             self.handle.push(Outbound::frame(text(&receipts)))?;
