@@ -127,13 +127,23 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
             Inbound::Frame(frame) => {
                 metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
                 let posts = matches!(frame, ClientFrame::Send { .. } | ClientFrame::Reply { .. });
-                // Anything but a new message waits for the new messages before it.
-                if !posts && !settle(&mut in_flight, &handle).await {
-                    break Some(CloseCode::SlowConsumer);
-                }
-                // Boxed: a request's state exists only while it runs, instead of in every
-                // idle connection's task.
-                match Box::pin(session.handle(frame)).await {
+                // Boxed: a request's state (the frame included) exists only while it runs,
+                // instead of in every idle connection's task. Anything but a new message
+                // first waits for the new messages before it.
+                let handled = if posts || in_flight.is_empty() {
+                    Box::pin(session.handle(frame)).await
+                } else {
+                    let (in_flight, handle, session) = (&mut in_flight, &handle, &mut session);
+                    let waited = Box::pin(async move {
+                        if settle(in_flight, handle).await {
+                            session.handle(frame).await
+                        } else {
+                            Err(super::outbound::Stuck)
+                        }
+                    });
+                    waited.await
+                };
+                match handled {
                     Ok(Handled::Now(reply)) if in_flight.is_empty() => reply,
                     // A refusal keeps its place behind the acks still to come.
                     Ok(Handled::Now(reply)) => {
@@ -168,11 +178,13 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
             Inbound::Ignored => continue,
         };
         if let Some(reply) = reply {
-            // An `error` for a malformed frame, too, comes after the acks before it.
-            if !settle(&mut in_flight, &handle).await
-                || handle.push(Outbound::frame(text(&reply))).is_err()
-            {
-                break Some(CloseCode::SlowConsumer);
+            if in_flight.is_empty() {
+                if handle.push(Outbound::frame(text(&reply))).is_err() {
+                    break Some(CloseCode::SlowConsumer);
+                }
+            } else {
+                // An `error` for a malformed frame, too, comes after the acks before it.
+                in_flight.push_back(Box::pin(std::future::ready(reply)));
             }
         }
         // The last refusal of the burst is sent, then the close.
@@ -184,7 +196,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     // New messages still committing are answered before the close, as long as the socket
     // can take it: their writes land whatever happens to the connection.
     if matches!(close, Some(code) if code != CloseCode::SlowConsumer) {
-        let _ = tokio::time::timeout(CLOSE_LINGER, settle(&mut in_flight, &handle)).await;
+        let _ = tokio::time::timeout(CLOSE_LINGER, Box::pin(settle(&mut in_flight, &handle))).await;
     }
 
     // Leave every room first, so that presence and typing are right whatever happens to
