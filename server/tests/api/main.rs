@@ -1,6 +1,30 @@
 //! Integration tests: each starts the real server on a random port and talks to it over
 //! real HTTP and WebSocket connections. One binary, one module per area.
 
+/// Cases that take a test server, run once on each backend.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let app = crate::helpers::spawn_app_on(crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$case(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(app) = crate::helpers::spawn_app_on(crate::helpers::Backend::Postgres).await else { return };
+                    super::$case(app).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Cases that start their own server with special settings take the backend.
 macro_rules! on_both_backends_with_settings {
     ($($case:ident),* $(,)?) => {

@@ -120,29 +120,6 @@ async fn sends_still_committing_at_a_close_are_acked_first(app: TestApp) {
     assert_eq!(c.events(room, BURST as usize).await.len() as u64, BURST);
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let app = crate::helpers::spawn_app_on(crate::helpers::Backend::Sqlite).await.unwrap();
-                    super::$case(app).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(app) = crate::helpers::spawn_app_on(crate::helpers::Backend::Postgres).await else { return };
-                    super::$case(app).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     pipelined_sends_commit_and_are_answered_in_request_order,
     sends_still_committing_at_a_close_are_acked_first,

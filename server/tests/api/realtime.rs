@@ -199,29 +199,6 @@ async fn edits_and_deletes_propagate_and_only_the_author_may_make_them(app: Test
     );
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let app = crate::helpers::spawn_app_on(crate::helpers::Backend::Sqlite).await.unwrap();
-                    super::$case(app).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(app) = crate::helpers::spawn_app_on(crate::helpers::Backend::Postgres).await else { return };
-                    super::$case(app).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     messages_reach_every_subscriber_in_order_with_acks,
     concurrent_senders_produce_one_gap_free_order,

@@ -83,13 +83,14 @@ impl Reach for ClusterReach {
     async fn roster(
         &self,
         room: RoomId,
-        here: &[(UserView, u32)],
+        here: &LocalPresence,
         entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
         max: usize,
     ) -> (usize, Vec<PresenceEntry>) {
         let mut all: Vec<PresenceEntry> = here
-            .iter()
-            .map(|(user, devices)| entry(user.clone(), *devices))
+            .members(room)
+            .into_iter()
+            .map(|(user, devices)| entry(user, devices))
             .collect();
         let mine: HashSet<UserId> = all.iter().map(|e| e.user.id).collect();
         all.extend(

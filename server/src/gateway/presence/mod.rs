@@ -37,19 +37,14 @@ pub trait Reach: Send + Sync {
     fn joined(&self, room: RoomId, user: UserView, diffs: &PresenceDiffs);
     /// `user`'s last device here left `room` and the grace period passed.
     fn left(&self, room: RoomId, user: UserId, diffs: &PresenceDiffs);
-    /// Whether this node's own presence is the whole roster (a single process), so that a
-    /// roster is read from it directly.
-    fn roster_is_local(&self) -> bool {
-        false
-    }
     /// `user`, present in `room` here, has a new status.
     fn restated(&self, room: RoomId, user: UserView);
-    /// Everyone present in `room` anywhere, given this node's entries (sorted by handle):
-    /// the total and the first `max` by handle.
+    /// Everyone present in `room` anywhere, given this node's presence: the total and the
+    /// first `max` by handle.
     async fn roster(
         &self,
         room: RoomId,
-        here: &[(UserView, u32)],
+        here: &LocalPresence,
         entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
         max: usize,
     ) -> (usize, Vec<PresenceEntry>);
@@ -76,26 +71,23 @@ impl Reach for NodeOnly {
         diffs.left(room, user);
     }
 
-    fn roster_is_local(&self) -> bool {
-        true
-    }
-
     fn restated(&self, _room: RoomId, _user: UserView) {}
 
+    /// This node is everyone: only the listed users are copied (a room of n filling up
+    /// would otherwise copy and sort O(n²) entries in all).
     async fn roster(
         &self,
-        _room: RoomId,
-        here: &[(UserView, u32)],
+        room: RoomId,
+        here: &LocalPresence,
         entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
         max: usize,
     ) -> (usize, Vec<PresenceEntry>) {
-        // Only the listed users need their entries built.
-        let listed = here
-            .iter()
-            .take(max)
-            .map(|(user, devices)| entry(user.clone(), *devices))
+        let (total, listed) = here.first_members(room, max);
+        let listed = listed
+            .into_iter()
+            .map(|(user, devices)| entry(user, devices))
             .collect();
-        (here.len(), listed)
+        (total, listed)
     }
 
     async fn total(&self, room: RoomId, here: &LocalPresence) -> u32 {
@@ -182,25 +174,11 @@ impl Presence {
     }
 
     /// The `presence` frame for `room`: everyone present with their statuses, or the first
-    /// `max` of them (by handle) in a bigger room. On a single node only those listed are
-    /// copied (a room of n filling up would otherwise copy and sort O(n²) entries in all).
+    /// `max` of them (by handle) in a bigger room.
     pub async fn frame(&self, room: RoomId, max: usize) -> ServerFrame {
-        if self.reach.roster_is_local() {
-            let (total, listed) = self.here.first_members(room, max);
-            let users = listed
-                .into_iter()
-                .map(|(user, devices)| Presence::entry(&self.statuses, user, devices))
-                .collect();
-            return Presence::roster_frame(room, total, users);
-        }
-        let here = self.here.members(room);
         let statuses = &self.statuses;
         let entry = move |user, devices| Presence::entry(statuses, user, devices);
-        let (total, users) = self.reach.roster(room, &here, &entry, max).await;
-        Presence::roster_frame(room, total, users)
-    }
-
-    fn roster_frame(room: RoomId, total: usize, users: Vec<PresenceEntry>) -> ServerFrame {
+        let (total, users) = self.reach.roster(room, &self.here, &entry, max).await;
         ServerFrame::Presence {
             room,
             truncated: users.len() < total,

@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
 use super::outbound::{ConnHandle, Outbound};
-use super::transport::Transport;
+use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
 
 /// Events read from the Store per query while replaying.
@@ -156,7 +156,17 @@ impl<S: Transport> Sender<S> {
             crate::metrics::delivery().events_out(self.unflushed_events);
             self.unflushed_events = 0;
         }
-        match tokio::time::timeout(stuck, self.transport.flush()).await {
+        let outcome = tokio::time::timeout(stuck, self.transport.flush()).await;
+        self.unless_stuck(outcome).await
+    }
+
+    /// The outcome of a write or flush bounded by `--stuck-secs`: one that stayed blocked
+    /// past it closes the connection as a slow consumer.
+    async fn unless_stuck(
+        &mut self,
+        outcome: Result<Result<(), TransportClosed>, tokio::time::error::Elapsed>,
+    ) -> Result<(), Stop> {
+        match outcome {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Stop::Transport),
             Err(_) => {
@@ -179,15 +189,8 @@ impl<S: Transport> Sender<S> {
     async fn write_counted(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), Stop> {
         let stuck = self.gateway.settings().stuck_after();
         self.unflushed = true;
-        match tokio::time::timeout(stuck, self.transport.write(text, seq)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::Transport),
-            Err(_) => {
-                tracing::info!("client stuck: closing as slow consumer");
-                self.send_close(CloseCode::SlowConsumer).await;
-                Err(Stop::Transport)
-            }
-        }
+        let outcome = tokio::time::timeout(stuck, self.transport.write(text, seq)).await;
+        self.unless_stuck(outcome).await
     }
 
     async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
