@@ -67,6 +67,16 @@ pub struct Report {
     pub storm_resume_s: Option<f64>,
     /// `reconnect-storm`: connections that reconnected and resumed.
     pub storm_resumed: Option<u64>,
+    /// `reconnect-storm`: resume attempts that failed and were tried again.
+    pub storm_retries: Option<u64>,
+    /// `reconnect-storm`: connections that gave up resuming within the bound.
+    pub storm_stranded: Option<u64>,
+    /// Connections that received fewer events than were acked in their room.
+    pub short_connections: u64,
+    /// Deliveries missing on connections that stayed (or came back): lost by the server.
+    pub short_deliveries_connected: u64,
+    /// Deliveries missing on connections that gave up: what stranding cost.
+    pub short_deliveries_stranded: u64,
     /// Sends sent again after a reconnect (their answer was lost with the connection).
     pub resent: u64,
     /// This generator's CPU over the run, in percent of one core.
@@ -88,6 +98,8 @@ impl Report {
             && self.dropped == 0
             && self.delivered == self.expected
             && self.storm_resumed.is_none_or(|n| n == self.clients as u64)
+            && self.storm_stranded.is_none_or(|n| n == 0)
+            && self.short_connections == 0
     }
 
     /// Human-readable lines, then the JSON summary line.
@@ -121,10 +133,17 @@ impl Report {
         );
         if let (Some(secs), Some(resumed)) = (self.storm_resume_s, self.storm_resumed) {
             println!(
-                "storm         {resumed} of {} connections resumed in {secs:.2} s, {} sends sent again",
-                self.clients, self.resent
+                "storm         {resumed} of {} connections resumed in {secs:.2} s ({} attempts retried, {} gave up), {} sends sent again",
+                self.clients,
+                self.storm_retries.unwrap_or(0),
+                self.storm_stranded.unwrap_or(0),
+                self.resent
             );
         }
+        println!(
+            "short         {} connections received less than was acked: {} deliveries missing on connections that stayed or resumed, {} on connections that gave up",
+            self.short_connections, self.short_deliveries_connected, self.short_deliveries_stranded
+        );
         let l = &self.latency_ms;
         println!(
             "latency ms    p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} samples)",

@@ -2,7 +2,8 @@
 //! message event against the send time written in its body, and checking the room's seq
 //! for gaps and repeats), publishes at its rate while the run is on, and pings so that a
 //! long idle run is not closed for silence. In a storm it drops its connection, opens a
-//! new one and resumes the room from the last seq it saw, as a real client would.
+//! new one and resumes the room from the last seq it saw, as a real client would: a
+//! failed attempt is tried again after a growing wait, for at most [`STORM_BOUND`].
 //! Every send is timed until its answer (send → ack). A closed-loop publisher (`sends`)
 //! has one send in flight and sends the next as soon as the answer comes.
 
@@ -101,6 +102,8 @@ pub struct Live {
     /// Sends whose connection dropped before their answer, sent again after the resume
     /// with the same client id (the server acks a stored one as a duplicate).
     pub resent: AtomicU64,
+    /// Resume attempts that failed and were tried again.
+    pub retries: AtomicU64,
 }
 
 /// What one connection saw.
@@ -118,6 +121,8 @@ pub struct Outcome {
     pub acked: u64,
     /// Whether the server closed the connection (or it failed) before the end.
     pub dropped: bool,
+    /// Whether it reconnected and resumed after a storm.
+    pub resumed: bool,
 }
 
 impl Outcome {
@@ -132,6 +137,7 @@ impl Outcome {
             duplicates: 0,
             acked: 0,
             dropped: false,
+            resumed: false,
         }
     }
 }
@@ -191,12 +197,13 @@ pub async fn run(
                 continue;
             };
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
-            match resume(r, plan.index, plan.room, last).await {
-                Ok(fresh) => {
+            match resume_until(r, &plan, last, &live).await {
+                Some(fresh) => {
                     ws = fresh;
+                    out.resumed = true;
                     live.resumed.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(_) => {
+                None => {
                     out.dropped = true;
                     break;
                 }
@@ -396,6 +403,43 @@ fn send_frame(req: u64, room: &str, cmid: &str, body: &str) -> String {
         "type": "send", "req": req, "room": room, "client_msg_id": cmid, "body": body,
     })
     .to_string()
+}
+
+/// How long a storm's client keeps trying to resume before it gives up (stranded).
+pub const STORM_BOUND: Duration = Duration::from_secs(60);
+/// A storm client's first wait after a failed attempt; doubled each time, to at most
+/// [`RETRY_MAX`], with jitter, as the browser client does.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(4);
+
+/// Resumes as a real client would: on a failed attempt (refused, closed, timed out) it
+/// waits and tries again, until [`STORM_BOUND`] has passed. `None`: it gave up.
+async fn resume_until(r: &Reconnect, plan: &Plan, last: Seq, live: &Live) -> Option<Ws> {
+    let give_up = Instant::now() + STORM_BOUND;
+    let mut wait = RETRY_FIRST;
+    loop {
+        let attempt = tokio::time::timeout_at(
+            give_up.into(),
+            resume(r, plan.index, plan.room, last),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(ws)) => return Some(ws),
+            Ok(Err(err)) => {
+                if live.retries.fetch_add(1, Ordering::Relaxed) == 0 {
+                    eprintln!("storm: a resume failed (retrying): {err:#}");
+                }
+            }
+            Err(_) => return None,
+        }
+        // Jitter from the connection's index: spread, but repeatable.
+        let jitter = wait.mul_f64((plan.index % 97) as f64 / 194.0);
+        if Instant::now() + wait + jitter >= give_up {
+            return None;
+        }
+        tokio::time::sleep(wait + jitter).await;
+        wait = (wait * 2).min(RETRY_MAX);
+    }
 }
 
 /// Opens a new connection and resumes `room` after `last`; the replay then arrives as

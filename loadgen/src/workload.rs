@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use crate::bots::Bot;
 use crate::conn::{Target, Ws, connect, next_frame, request};
 use crate::report::{Latency, Report};
-use crate::session::{self, Live, Pace, Phase, Plan, Reconnect};
+use crate::session::{self, Live, Pace, Phase, Plan, Reconnect, STORM_BOUND};
 use crate::sys;
 
 /// What to run.
@@ -52,9 +52,6 @@ pub struct Spec {
     pub server_pid: Option<u32>,
 }
 
-/// Longest a storm may take to resume every connection before the run goes on anyway
-/// (the ones still out show up as dropped).
-const STORM_BOUND: Duration = Duration::from_secs(60);
 
 /// Rooms needed for `clients` in rooms of `room_size`.
 pub fn room_count(clients: usize, room_size: usize) -> usize {
@@ -81,6 +78,33 @@ async fn subscribe(ws: &mut Ws, room: RoomId) -> anyhow::Result<Seq> {
     loop {
         if let ServerFrame::Snapshot { last_seq, .. } = next_frame(ws).await? {
             return Ok(last_seq);
+        }
+    }
+}
+
+/// Deliveries missing per connection, split by whether the connection was there to
+/// receive them: a resumed (or never dropped) connection that is short lost events; one
+/// that gave up was stranded.
+#[derive(Debug, Default)]
+struct LossSplit {
+    stranded: u64,
+    short_connections: u64,
+    short_connected: u64,
+    short_stranded: u64,
+}
+
+impl LossSplit {
+    fn add(&mut self, storm: bool, o: &session::Outcome, owed: u64) {
+        let short = owed.saturating_sub(o.received);
+        let stranded = storm && !o.resumed;
+        self.stranded += u64::from(stranded);
+        if short > 0 {
+            self.short_connections += 1;
+            if stranded {
+                self.short_stranded += short;
+            } else {
+                self.short_connected += short;
+            }
         }
     }
 }
@@ -259,6 +283,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let mut latency = session::latency_histogram();
     let mut ack_latency = session::latency_histogram();
     let (mut delivered, mut lost, mut duplicates, mut dropped) = (0, 0, 0, 0);
+    let mut split = LossSplit::default();
     for t in tasks {
         let o = t.await.context("a session task panicked")?;
         latency.add(&o.latency_us).expect("same bounds");
@@ -267,6 +292,11 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         lost += o.lost;
         duplicates += o.duplicates;
         dropped += usize::from(o.dropped);
+        let owed = room_ids
+            .iter()
+            .position(|r| *r == o.room)
+            .map_or(0, |r| live.acked_by_room[r].load(Ordering::Relaxed));
+        split.add(storm, &o, owed);
     }
     let expected = expected();
     // What never arrived counts as lost even when no later event showed the gap.
@@ -276,6 +306,11 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     Ok(Report {
         storm_resume_s: storm_resume.map(|d| d.as_secs_f64()),
         storm_resumed: storm.then(|| live.resumed.load(Ordering::Relaxed)),
+        storm_retries: storm.then(|| live.retries.load(Ordering::Relaxed)),
+        storm_stranded: storm.then_some(split.stranded),
+        short_connections: split.short_connections,
+        short_deliveries_connected: split.short_connected,
+        short_deliveries_stranded: split.short_stranded,
         resent: live.resent.load(Ordering::Relaxed),
         workload: spec.workload.clone(),
         clients: spec.clients,

@@ -2,7 +2,8 @@
 //! included); this module installs the process-wide recorder once and renders `/metrics`.
 //!
 //! Names (all prefixed `confab_`):
-//! - `connections_open` (gauge), `rooms_with_subscribers` (gauge, read at scrape time)
+//! - `connections_open` (gauge), `rooms_with_subscribers` and `recent_event_bytes`
+//!   (gauges, read at scrape time), `fills_total{from="memory"|"store"}`
 //! - `frames_in_total{type}` — client requests by frame type; `frames_out_total{type}` —
 //!   frames written to sockets and event streams, by frame type
 //! - `dropped_ephemeral_total`, `catch_ups_total`, `slow_consumer_disconnects_total`,

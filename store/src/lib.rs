@@ -37,6 +37,7 @@
 //!     differs;
 //!   - `sql/sqlite_sends.rs`: SQLite's send thread for batches of plain sends;
 //!   - `sql/store_impl.rs`: the one `impl Store` per backend, one line per method.
+//! - `token_uses.rs`: when each API token was last used, written in the background.
 //! - [`open`](open()): picks the backend from a URL and runs migrations.
 //! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
@@ -71,6 +72,7 @@ pub mod group_commit;
 pub mod model;
 mod open;
 mod sql;
+mod token_uses;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -146,7 +148,8 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &[u8; 32],
     ) -> StoreResult<ApiToken>;
 
-    /// The owner of an unrevoked token, by secret hash; records the use time.
+    /// The owner of an unrevoked token, by secret hash (a read: every lookup sees a
+    /// revocation as soon as it commits). The use time is recorded within about a second.
     async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>>;
 
     /// A user's tokens, newest first (revoked ones included, marked).

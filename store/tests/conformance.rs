@@ -106,8 +106,16 @@ async fn api_tokens_resolve_until_revoked(store: Arc<dyn Store>) {
         Some(ana.clone())
     );
     assert_eq!(store.user_by_token_hash(&[8u8; 32]).await.unwrap(), None);
-    let listed = store.api_tokens(ana.id).await.unwrap();
-    assert_eq!(listed.len(), 1);
+    // The use is written in the background, within about a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let listed = loop {
+        let listed = store.api_tokens(ana.id).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        if listed[0].last_used_at.is_some() || std::time::Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(listed[0].last_used_at.is_some(), "use time recorded");
     assert!(
         !store.revoke_api_token(bo.id, token.id).await.unwrap(),

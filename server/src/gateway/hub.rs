@@ -10,6 +10,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::RwLock;
 
 use super::outbound::{ConnHandle, RoomEvent};
+use super::recent::RecentEvents;
 use super::room_seqs::RoomSeqs;
 
 const SHARDS: usize = 32;
@@ -23,6 +24,8 @@ pub struct Hub {
     hasher: std::collections::hash_map::RandomState,
     /// The highest seq published here per room, subscribers or not.
     seqs: RoomSeqs,
+    /// Each active room's newest events published here, subscribers or not.
+    recent: RecentEvents,
 }
 
 impl Default for Hub {
@@ -32,6 +35,7 @@ impl Default for Hub {
             users: (0..SHARDS).map(|_| RwLock::default()).collect(),
             hasher: Default::default(),
             seqs: RoomSeqs::default(),
+            recent: RecentEvents::default(),
         }
     }
 }
@@ -141,6 +145,21 @@ impl Hub {
         self.seqs.get(room)
     }
 
+    /// The events of `room` published here after `cursor`, if this node still holds
+    /// `cursor + 1` (see [`RecentEvents::after`]).
+    pub fn recent_after(
+        &self,
+        room: RoomId,
+        cursor: Seq,
+    ) -> Option<Vec<std::sync::Arc<RoomEvent>>> {
+        self.recent.after(room, cursor)
+    }
+
+    /// Frame text held for resumes, in bytes.
+    pub fn recent_bytes(&self) -> usize {
+        self.recent.bytes()
+    }
+
     /// Offers a room event to every local subscriber of `room`.
     pub fn publish_event(&self, room: RoomId, seq: Seq, text: &FrameText) {
         self.seqs.saw(room, seq);
@@ -150,6 +169,7 @@ impl Hub {
             text: text.clone(),
             committed: std::time::Instant::now(),
         });
+        self.recent.push(&event);
         let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
         for conn in shard.get(&room).into_iter().flatten() {
             conn.offer_event(&event);

@@ -20,7 +20,8 @@
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
-//!   seq published here per room, which lets a resume skip the room lookup.
+//!   seq published here per room, which lets a resume skip the room lookup; `recent`:
+//!   each active room's newest events, which serve resumes and gap fills from memory.
 //! - `presence/`: presence behind one seam (one node or a cluster), and statuses;
 //!   `typing`: who is typing where, and how it is announced.
 //! - `receipts`: read receipts in small rooms.
@@ -52,6 +53,7 @@ mod members;
 mod outbound;
 pub mod presence;
 mod receipts;
+mod recent;
 mod requests;
 mod room_seqs;
 mod sender;
@@ -220,6 +222,11 @@ impl Gateway {
         self.inner.hub.rooms()
     }
 
+    /// Bytes of frame text held as rooms' recent events (for resumes).
+    pub fn recent_event_bytes(&self) -> usize {
+        self.inner.hub.recent_bytes()
+    }
+
     /// Closes every connection (if not already asked to) and waits at most `grace` for
     /// their tasks (and the periodic sweeps) to end. On a cluster the node first retires
     /// from shared presence, so its users leave elsewhere within a heartbeat.
@@ -252,6 +259,21 @@ impl Gateway {
 
     fn hub(&self) -> &hub::Hub {
         &self.inner.hub
+    }
+
+    /// Every event of `room` after `cursor` that will not reach this node's subscribers
+    /// live, from memory: `None` when the Store must be asked. Only on a node that sees
+    /// every room's events (one process): there the ring's newest is the room's last
+    /// published event, and whatever is committed later reaches every subscriber live.
+    fn recent_after(
+        &self,
+        room: protocol::ids::RoomId,
+        cursor: protocol::ids::Seq,
+    ) -> Option<Vec<Arc<outbound::RoomEvent>>> {
+        if !self.inner.broker.sees_every_room() {
+            return None;
+        }
+        self.hub().recent_after(room, cursor)
     }
 
     fn users(&self) -> &users::UserCache {

@@ -47,6 +47,7 @@ pub async fn metrics(
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     ::metrics::gauge!("confab_rooms_with_subscribers")
         .set(state.gateway.rooms_with_subscribers() as f64);
+    ::metrics::gauge!("confab_recent_event_bytes").set(state.gateway.recent_event_bytes() as f64);
     // Read at scrape time: a count that only grows over a long run is a task leak.
     ::metrics::gauge!("confab_runtime_alive_tasks").set(
         tokio::runtime::Handle::current()

@@ -9,6 +9,7 @@ use super::rows::{CredentialsRow, TokenRow, UserRow, user_cols};
 use super::{PgStore, SqliteStore};
 use crate::StoreResult;
 use crate::model::{ApiToken, Credentials, User, now_millis};
+use crate::token_uses::TokenUses;
 
 macro_rules! accounts {
     ($store:ident, $dialect:ident) => {
@@ -123,19 +124,43 @@ macro_rules! accounts {
                 Ok(token)
             }
 
+            /// A read: the use is noted for [`TokenUses`] to write later, so a storm of
+            /// reconnecting bots queues nothing on the writer.
             pub(super) async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>> {
-                let owner: Option<(Uuid,)> = sqlx::query_as(
-                    "update api_tokens set last_used_at = $2 \
-                     where token_hash = $1 and revoked_at is null returning user_id",
+                let owner = sqlx::query_as::<_, UserRow>(
+                    "select u.id, u.handle, u.display_name, u.created_at, u.deactivated_at \
+                     from api_tokens t join users u on u.id = t.user_id \
+                     where t.token_hash = $1 and t.revoked_at is null",
                 )
                 .bind(&secret_hash[..])
-                .bind(now_millis())
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?;
-                match owner {
-                    Some((id,)) => Ok(self.user(UserId(id)).await?.filter(User::is_active)),
-                    None => Ok(None),
-                }
+                let Some(owner) = owner else {
+                    return Ok(None);
+                };
+                self.token_uses.note(secret_hash);
+                Ok(Some(owner.into_user()?).filter(User::is_active))
+            }
+
+            /// The [`TokenUses`] of a store whose writes go to `write`.
+            pub(super) fn token_use_writer(write: sqlx::Pool<super::$dialect::Db>) -> TokenUses {
+                TokenUses::start(Box::new(move |hashes, at| {
+                    let write = write.clone();
+                    Box::pin(async move {
+                        let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
+                            "update api_tokens set last_used_at = ",
+                        );
+                        query.push_bind(at);
+                        query.push(" where token_hash in (");
+                        let mut list = query.separated(", ");
+                        for hash in &hashes {
+                            list.push_bind(hash.to_vec());
+                        }
+                        query.push(")");
+                        query.build().persistent(false).execute(&write).await?;
+                        Ok(())
+                    })
+                }))
             }
 
             pub(super) async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {

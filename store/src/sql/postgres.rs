@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::rows::seq_in;
 use crate::batch::Outcomes;
 use crate::model::{EventKind, Message, WriteCommand};
+use crate::token_uses::TokenUses;
 use crate::{LanePolicy, StoreResult};
 
 /// The Postgres backend.
@@ -16,6 +17,8 @@ use crate::{LanePolicy, StoreResult};
 pub struct PgStore {
     pub(super) read: sqlx::PgPool,
     pub(super) write: sqlx::PgPool,
+    /// Token uses, written by a background task (see [`TokenUses`]).
+    pub(super) token_uses: TokenUses,
 }
 
 /// The database type of the queries.
@@ -45,6 +48,7 @@ impl PgStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(PgStore {
             read: pool.clone(),
+            token_uses: PgStore::token_use_writer(pool.clone()),
             write: pool,
         })
     }

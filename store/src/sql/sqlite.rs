@@ -17,6 +17,7 @@ use super::sqlite_sends::SendThread;
 use crate::batch::Outcomes;
 use crate::error::StoreError;
 use crate::model::{EventKind, Message, WriteCommand};
+use crate::token_uses::TokenUses;
 use crate::{LanePolicy, StoreResult};
 
 /// The embedded default backend: one SQLite file.
@@ -27,6 +28,8 @@ pub struct SqliteStore {
     /// Batches of plain sends, applied in one hand-off (none for an in-memory database,
     /// which only its own connection sees).
     sends: Option<std::sync::Arc<SendThread>>,
+    /// Token uses, written by a background task (see [`TokenUses`]).
+    pub(super) token_uses: TokenUses,
 }
 
 /// The database type of the queries.
@@ -77,7 +80,13 @@ impl SqliteStore {
                 .await?;
             (read, Some(std::sync::Arc::new(sends)))
         };
-        Ok(SqliteStore { read, write, sends })
+        let token_uses = SqliteStore::token_use_writer(write.clone());
+        Ok(SqliteStore {
+            read,
+            write,
+            sends,
+            token_uses,
+        })
     }
 }
 

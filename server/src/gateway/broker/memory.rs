@@ -33,6 +33,10 @@ impl Broker for MemoryBroker {
         }
     }
 
+    fn sees_every_room(&self) -> bool {
+        true
+    }
+
     /// Every envelope is already local: nothing to subscribe to.
     fn subscribe_room(&self, _room: RoomId) {}
 

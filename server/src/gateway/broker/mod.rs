@@ -135,6 +135,11 @@ pub trait Broker: Send + Sync {
     /// blocks.
     fn publish(&self, envelope: Envelope);
 
+    /// Whether every envelope of every room reaches this node's handler, subscribed or
+    /// not (one process: every commit is made here). Then the highest seq this node has
+    /// seen of a room is the room's last, and its recent events are all there is.
+    fn sees_every_room(&self) -> bool;
+
     /// This node has a first local subscriber to `room`: receive its envelopes from other
     /// nodes. Once the subscription is in place the handler gets `Missed { room }`, which
     /// covers whatever was published before it.

@@ -184,6 +184,11 @@ impl Broker for RedisBroker {
         }
     }
 
+    /// Room envelopes arrive only while subscribed, and may be lost.
+    fn sees_every_room(&self) -> bool {
+        false
+    }
+
     fn subscribe_room(&self, room: RoomId) {
         let _ = self.control.send(Control::Subscribe(room));
     }

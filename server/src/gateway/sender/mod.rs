@@ -11,6 +11,10 @@
 //! published, whatever the queue missed is in the Store by the time it is looked for: no
 //! gap, no duplicate.
 //!
+//! A fill reads the node's recent events first (`gateway/recent.rs`, the same encoded
+//! events the fan-out offered) when they reach back to the cursor and the node sees every
+//! room's events; the Store only for what is older, or on a cluster.
+//!
 //! A socket write that stays blocked past the stuck bound closes the connection (4101):
 //! that client resumes on reconnect.
 //!
@@ -322,7 +326,8 @@ impl<S: Transport> Sender<S> {
         Ok(())
     }
 
-    /// Delivers every stored event of `room` after its cursor.
+    /// Delivers every stored event of `room` after its cursor: from the node's recent
+    /// events where they reach back far enough, from the Store before that.
     async fn fill(&mut self, room: RoomId) -> Result<(), Stop> {
         let store = self.gateway.store();
         let bound = self.gateway.settings().resume_max_events;
@@ -331,6 +336,19 @@ impl<S: Transport> Sender<S> {
             let Some(&cursor) = self.cursors.get(&room) else {
                 return Ok(());
             };
+            if let Some(recent) = self.gateway.recent_after(room, cursor) {
+                if replayed + recent.len() as u64 > bound {
+                    let last = recent.last().map_or(cursor, |e| e.seq);
+                    return self.snapshot(room, last, SnapshotReason::GapTooLarge).await;
+                }
+                metrics::counter!("confab_fills_total", "from" => "memory").increment(1);
+                for event in recent {
+                    self.write_at(event.text.clone(), Some(event.seq)).await?;
+                    self.cursors.insert(room, event.seq);
+                }
+                return Ok(());
+            }
+            metrics::counter!("confab_fills_total", "from" => "store").increment(1);
             let events = match store.events_after(room, cursor, REPLAY_PAGE).await {
                 Ok(e) => e,
                 Err(err) => return self.store_failed(err).await,

@@ -1,9 +1,9 @@
 //! The sender's delivery rules, on their own: a recording transport stands in for the
 //! socket, a fresh SQLite file is the Store, and events are committed through the real
 //! group-commit writer. What is checked is what "nothing lost" rests on: per-room cursors
-//! (no duplicate, no event of a room not delivered), gaps filled from the Store in order,
-//! a lagging queue caught up from the Store, the resume bound turning into a snapshot, and
-//! closes.
+//! (no duplicate, no event of a room not delivered), gaps filled in order, a lagging
+//! queue caught up, resumes served from the node's recent events and from the Store
+//! before them, the resume bound turning into a snapshot, and closes.
 
 use protocol::ids::{RoomId, Seq, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
@@ -267,7 +267,7 @@ async fn the_cursor_writes_each_event_once_and_only_its_successor() {
 }
 
 #[tokio::test]
-async fn a_gap_is_filled_from_the_store_before_the_event_that_revealed_it() {
+async fn a_gap_is_filled_before_the_event_that_revealed_it() {
     let mut f = Fixture::new(1_000).await;
     let rec = Recorder::open();
     let (conn, _done) = f.connect(rec.clone());
@@ -365,6 +365,51 @@ async fn a_resume_within_the_bound_replays_exactly_what_was_missed() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(rec.event_seqs(), vec![7, 8, 9, 10]);
     assert_eq!(snapshot_of(&rec.written()), None);
+}
+
+#[tokio::test]
+async fn a_resume_within_the_recent_events_is_served_from_memory() {
+    let mut f = Fixture::new(1_000).await;
+    let mut third = None;
+    for _ in 0..3 {
+        third = Some(f.commit().await);
+    }
+    // Seq 4 exists only in this node's recent events: the Store has no such event, so
+    // a resume that delivers it read memory, not the Store.
+    let third = third.unwrap();
+    let fourth: FrameText = third
+        .text
+        .as_str()
+        .replace("\"seq\":3", "\"seq\":4")
+        .replace("message 3", "only in memory")
+        .into();
+    f.gateway.hub().publish_event(f.room, 4, &fourth);
+    let rec = Recorder::open();
+    let (conn, _done) = f.connect(rec.clone());
+    conn.push(Outbound::resume(f.room, Some(1))).unwrap();
+    rec.until("events 2 to 4", |w| w.len() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rec.event_seqs(), vec![2, 3, 4]);
+    assert!(matches!(
+        &rec.written()[2],
+        Written::Frame { frame, .. } if matches!(&**frame, ServerFrame::Event { message, .. } if message.body == "only in memory")
+    ));
+}
+
+#[tokio::test]
+async fn a_resume_older_than_the_recent_events_reads_the_store_then_memory() {
+    let mut f = Fixture::new(1_000).await;
+    let total = crate::gateway::recent::RING_EVENTS as Seq + 20;
+    for _ in 0..total {
+        f.commit().await;
+    }
+    let rec = Recorder::open();
+    let (conn, _done) = f.connect(rec.clone());
+    conn.push(Outbound::resume(f.room, Some(3))).unwrap();
+    rec.until("every event after 3", |w| w.len() as Seq >= total - 3)
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rec.event_seqs(), (4..=total).collect::<Vec<Seq>>());
 }
 
 #[tokio::test]
