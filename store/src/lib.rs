@@ -37,6 +37,10 @@
 //!     differs;
 //!   - `sql/sqlite_sends.rs`: SQLite's send thread for batches of plain sends;
 //!   - `sql/store_impl.rs`: the one `impl Store` per backend, one line per method.
+//! - [`write_health`]: whether the store can write (readiness), kept from the writes'
+//!   ends and a small write probe.
+//! - [`backup`]: consistent copies of the SQLite database while it is in use, and
+//!   restoring one.
 //! - [`open`](open()): picks the backend from a URL and runs migrations.
 //! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
@@ -65,12 +69,14 @@
 //! meets a retried send it rolls back and the batch goes the general way.
 
 pub mod access;
+pub mod backup;
 mod batch;
 pub mod error;
 pub mod group_commit;
 pub mod model;
 mod open;
 mod sql;
+pub mod write_health;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -111,6 +117,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap reachability check (for readiness probes).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Whether the store can write (for readiness probes): known from the last write when
+    /// it is recent, otherwise found by a small real write; [`StoreError::Storage`] while
+    /// the database cannot write (disk full, read-only, I/O error). See [`write_health`].
+    async fn check_writes(&self) -> StoreResult<()>;
 
     // --- users -------------------------------------------------------------------------
 

@@ -124,14 +124,28 @@ macro_rules! accounts {
             }
 
             pub(super) async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>> {
-                let owner: Option<(Uuid,)> = sqlx::query_as(
+                let recorded: Result<Option<(Uuid,)>, sqlx::Error> = sqlx::query_as(
                     "update api_tokens set last_used_at = $2 \
                      where token_hash = $1 and revoked_at is null returning user_id",
                 )
                 .bind(&secret_hash[..])
                 .bind(now_millis())
                 .fetch_optional(&self.write)
-                .await?;
+                .await;
+                let owner = match recorded {
+                    // The use time is a convenience: a database that cannot write (disk
+                    // full) still lets token holders in to read.
+                    Err(err) if crate::error::storage_fault(&err) => {
+                        sqlx::query_as(
+                            "select user_id from api_tokens \
+                             where token_hash = $1 and revoked_at is null",
+                        )
+                        .bind(&secret_hash[..])
+                        .fetch_optional(&self.read)
+                        .await?
+                    }
+                    other => other?,
+                };
                 match owner {
                     Some((id,)) => Ok(self.user(UserId(id)).await?.filter(User::is_active)),
                     None => Ok(None),

@@ -16,6 +16,8 @@ use crate::{LanePolicy, StoreResult};
 pub struct PgStore {
     pub(super) read: sqlx::PgPool,
     pub(super) write: sqlx::PgPool,
+    /// Whether writes work (see [`crate::write_health`]).
+    pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
 
 /// The database type of the queries.
@@ -46,6 +48,7 @@ impl PgStore {
         Ok(PgStore {
             read: pool.clone(),
             write: pool,
+            health: Default::default(),
         })
     }
 }
@@ -55,7 +58,7 @@ impl PgStore {
     pub(super) async fn fast_sends(
         &self,
         _batches: &[(RoomId, &[WriteCommand])],
-    ) -> Option<Outcomes> {
+    ) -> Option<StoreResult<Outcomes>> {
         None
     }
 }

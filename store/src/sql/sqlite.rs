@@ -27,6 +27,8 @@ pub struct SqliteStore {
     /// Batches of plain sends, applied in one hand-off (none for an in-memory database,
     /// which only its own connection sees).
     sends: Option<std::sync::Arc<SendThread>>,
+    /// Whether writes work (see [`crate::write_health`]).
+    pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
 
 /// The database type of the queries.
@@ -77,17 +79,22 @@ impl SqliteStore {
                 .await?;
             (read, Some(std::sync::Arc::new(sends)))
         };
-        Ok(SqliteStore { read, write, sends })
+        Ok(SqliteStore {
+            read,
+            write,
+            sends,
+            health: Default::default(),
+        })
     }
 }
 
 impl SqliteStore {
     /// Applies a batch of plain sends through the send thread; `None` when the batch must
-    /// go the general way (see [`SendThread`]).
+    /// go the general way (see [`SendThread`]), an error when the database cannot write.
     pub(super) async fn fast_sends(
         &self,
         batches: &[(RoomId, &[WriteCommand])],
-    ) -> Option<Outcomes> {
+    ) -> Option<StoreResult<Outcomes>> {
         match &self.sends {
             Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
             _ => None,
@@ -243,7 +250,8 @@ mod tests {
         let outcomes = store
             .fast_sends(&batches)
             .await
-            .expect("the fast path took it");
+            .expect("the fast path took it")
+            .expect("it committed");
         let seqs = |i: usize| -> Vec<u64> {
             outcomes[i]
                 .iter()
