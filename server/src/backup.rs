@@ -61,3 +61,18 @@ fn describe(s: &store::backup::Summary) -> String {
         s.users, s.rooms, s.messages, s.schema, s.bytes
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn on_postgres_both_refuse_and_point_to_pg_dump() {
+        let mut settings = Settings::defaults();
+        settings.database_url = Some("postgres://127.0.0.1:1/none".into());
+        let err = backup(&settings, PathBuf::from("x.db")).await.unwrap_err();
+        assert!(err.to_string().contains("pg_dump"), "{err}");
+        let err = restore(&settings, PathBuf::from("x.db")).await.unwrap_err();
+        assert!(err.to_string().contains("pg_dump"), "{err}");
+    }
+}

@@ -377,7 +377,9 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["confab"]).unwrap().command.is_none());
         let cli = Cli::try_parse_from(["confab", "backup", "/tmp/b.db"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Backup { ref path }) if path.ends_with("b.db")));
+        assert!(
+            matches!(cli.command, Some(Command::Backup { ref path }) if path.ends_with("b.db"))
+        );
         assert!(Cli::try_parse_from(["confab", "restore"]).is_err());
     }
 

@@ -82,7 +82,10 @@ mod tests {
             std::process::id().to_string()
         );
         let refused = DataLock::acquire_file(&db).unwrap_err().to_string();
-        assert!(refused.contains("in use by another confab process"), "{refused}");
+        assert!(
+            refused.contains("in use by another confab process"),
+            "{refused}"
+        );
         drop(held);
         DataLock::acquire_file(&db).expect("free again once released");
     }

@@ -123,7 +123,10 @@ pub fn restore(backup: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>), B
     )))?;
     sync_file(&incoming)?;
     let moved = if db.exists() {
-        let aside = beside(db, &format!(".before-restore-{}", crate::model::now_millis()));
+        let aside = beside(
+            db,
+            &format!(".before-restore-{}", crate::model::now_millis()),
+        );
         // The WAL goes with its database (it may hold commits not yet in the file); the
         // shared-memory index is rebuilt from it.
         let wal = beside(db, "-wal");

@@ -249,13 +249,23 @@ mod tests {
     async fn sqlx_reports_a_full_sqlite_database_as_a_storage_fault() {
         // SQLITE_FULL for real: a database that may not grow past its pages.
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
-        sqlx::query("create table t (b blob)").execute(&mut conn).await.unwrap();
-        let pages: i64 = sqlx::query_scalar("pragma page_count").fetch_one(&mut conn).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("pragma max_page_count = {pages}")))
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("create table t (b blob)")
             .execute(&mut conn)
             .await
             .unwrap();
+        let pages: i64 = sqlx::query_scalar("pragma page_count")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "pragma max_page_count = {pages}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
         let err = sqlx::query("insert into t values (zeroblob(100000))")
             .execute(&mut conn)
             .await

@@ -63,3 +63,32 @@ pub async fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: Option<&str>) -> StoreConfig {
+        StoreConfig {
+            database_url: url.map(str::to_owned),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+
+    #[test]
+    fn the_sqlite_file_is_the_one_the_store_opens() {
+        assert_eq!(
+            config(None).sqlite_file().unwrap(),
+            Some(PathBuf::from("data/confab.db"))
+        );
+        assert_eq!(
+            config(Some("sqlite:///srv/chat/c.db"))
+                .sqlite_file()
+                .unwrap(),
+            Some(PathBuf::from("/srv/chat/c.db"))
+        );
+        assert_eq!(config(Some("postgres://h/db")).sqlite_file().unwrap(), None);
+        assert!(config(Some("sqlite::memory:")).sqlite_file().is_err());
+        assert!(config(Some("mysql://h/db")).sqlite_file().is_err());
+    }
+}

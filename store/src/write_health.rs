@@ -72,12 +72,12 @@ impl WriteHealth {
                 }
                 state.last_ok = Some(Instant::now());
             }
-            Err(err @ StoreError::Storage(_)) => {
+            Err(StoreError::Storage(cause)) => {
                 if state.failing.is_none() {
-                    tracing::error!(cause = %err, "the store cannot write");
+                    tracing::error!(%cause, "the store cannot write");
                 }
                 let since = state.failing.as_ref().map_or_else(Instant::now, |f| f.0);
-                state.failing = Some((since, err.to_string()));
+                state.failing = Some((since, cause.to_string()));
             }
             Err(_) => {}
         }

@@ -6,8 +6,8 @@
 //! the seq its ack named, no gap, none after; and that seq must be at least the acks in
 //! before the backup began. The restored server then takes new sends at the next seq.
 
-use protocol::ids::{RoomId, Seq};
 use protocol::ServerFrame;
+use protocol::ids::{RoomId, Seq};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -73,14 +73,20 @@ async fn round_trip() {
     assert!(said.contains("backed up to"), "{said}");
     // The copy is never overwritten.
     let again = confab(&["backup", copy.to_str().unwrap()], data.path()).await;
-    assert!(!again.status.success(), "a second backup to the same path must refuse");
+    assert!(
+        !again.status.success(),
+        "a second backup to the same path must refuse"
+    );
 
     let mark = acks.load(Ordering::SeqCst);
     wait_for(&acks, mark + ACKS_AFTER_BACKUP).await;
 
     // No restore over a database a server is using.
     let refused = confab(&["restore", copy.to_str().unwrap()], data.path()).await;
-    assert!(!refused.status.success(), "restore must refuse while the server runs");
+    assert!(
+        !refused.status.success(),
+        "restore must refuse while the server runs"
+    );
     let why = String::from_utf8_lossy(&refused.stderr).into_owned();
     assert!(why.contains("in use by another confab process"), "{why}");
 
@@ -109,7 +115,10 @@ async fn round_trip() {
         "the restored history is exactly the first {k} acked messages, seqs 1..={k}"
     );
     assert!(
-        restored.iter().enumerate().all(|(i, (_, seq))| *seq == i as u64 + 1),
+        restored
+            .iter()
+            .enumerate()
+            .all(|(i, (_, seq))| *seq == i as u64 + 1),
         "seqs are gap-free from 1"
     );
     // The restored server goes on from there.
@@ -152,7 +161,10 @@ async fn confab(args: &[&str], data: &Path) -> std::process::Output {
 }
 
 async fn expect_ack(client: &mut Client, room: RoomId, cmid: &str) -> Seq {
-    match client.request(send(room, cmid, &format!("message {cmid}"))).await {
+    match client
+        .request(send(room, cmid, &format!("message {cmid}")))
+        .await
+    {
         ServerFrame::Ack { info, .. } => info.seq.expect("a send's ack names its seq"),
         other => panic!("{cmid}: expected an ack, got {other:?}"),
     }

@@ -58,7 +58,14 @@ async fn a_full_disk_refuses_sends_keeps_reads_and_recovers_by_itself() {
 fn mount_namespace() -> Option<Vec<&'static str>> {
     [
         vec!["unshare", "--mount", "--propagation", "private"],
-        vec!["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"],
+        vec![
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "--propagation",
+            "private",
+        ],
     ]
     .into_iter()
     .find(|args| {
@@ -88,7 +95,11 @@ async fn full_disk(unshare: Vec<&'static str>) {
     wrapper.extend([mount_s.as_str(), stage_s.as_str()]);
     let server = ChildServer::start_wrapped(&wrapper, mount.path(), &FAST).await;
     let http = reqwest::Client::new();
-    assert_eq!(readyz(&http, &server).await.0, 200, "ready before the fault");
+    assert_eq!(
+        readyz(&http, &server).await.0,
+        200,
+        "ready before the fault"
+    );
 
     let mut writer = Client::new(connect_user(server.addr, &users[0]).await);
     writer.ok(subscribe(room, None)).await;
@@ -154,8 +165,7 @@ async fn full_disk(unshare: Vec<&'static str>) {
     );
     let during = api_history(&mut reader, room).await;
     assert_eq!(
-        during,
-        acked,
+        during, acked,
         "history during the fault is every acked message, in order"
     );
 
@@ -176,15 +186,24 @@ async fn full_disk(unshare: Vec<&'static str>) {
     }
 
     // The refused sends, retried with their ids, take the next seqs; new ones follow.
-    let mut next = acked.last().unwrap().1 + 1;
-    for cmid in refused.iter().cloned().chain((0..5).map(|i| format!("after-{i}"))) {
+    let first = acked.last().unwrap().1 + 1;
+    let retried = refused
+        .iter()
+        .cloned()
+        .chain((0..5).map(|i| format!("after-{i}")));
+    for (next, cmid) in (first..).zip(retried) {
         let seq = expect_ack(&mut writer, room, &cmid).await;
-        assert_eq!(seq, next, "{cmid} takes the next seq: nothing refused was stored");
+        assert_eq!(
+            seq, next,
+            "{cmid} takes the next seq: nothing refused was stored"
+        );
         acked.push((cmid, seq));
-        next += 1;
     }
     let after = api_history(&mut reader, room).await;
-    assert_eq!(after, acked, "the room's history is every acked message once");
+    assert_eq!(
+        after, acked,
+        "the room's history is every acked message once"
+    );
     eprintln!(
         "full disk: {acked_on_full} sends acked after the fill, {} refused, all retried and acked; {} messages gap-free",
         refused.len(),

@@ -24,8 +24,8 @@ mod seed;
 mod sender;
 mod watcher;
 
-mod churn;
 mod backup;
+mod churn;
 mod full_disk;
 mod kill9;
 mod postgres_restart;

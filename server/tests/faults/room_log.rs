@@ -99,10 +99,7 @@ pub fn assert_saw_exactly(who: &str, seen: &[Entry], log: &[Entry]) {
 }
 
 /// The room's whole history through the API, oldest first, as (client_msg_id, seq).
-pub async fn api_history(
-    client: &mut crate::wsclient::Client,
-    room: RoomId,
-) -> Vec<(String, Seq)> {
+pub async fn api_history(client: &mut crate::wsclient::Client, room: RoomId) -> Vec<(String, Seq)> {
     let mut out: Vec<(String, Seq)> = Vec::new();
     let mut before: Option<Seq> = None;
     loop {

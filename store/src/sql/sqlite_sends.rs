@@ -32,8 +32,8 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rows::seq_in;
-use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
 use crate::StoreResult;
+use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
 use crate::error::{StoreError, WriteError};
 use crate::model::{Message, WriteCommand, now_millis};
 
@@ -145,7 +145,9 @@ fn settle(conn: &mut Connection, path: &Path, busy_timeout: Duration) {
             // Closing the old connection ends its transaction.
             drop(std::mem::replace(conn, fresh));
         }
-        Err(err) => tracing::error!(cause = %err, "the send thread could not reopen its connection"),
+        Err(err) => {
+            tracing::error!(cause = %err, "the send thread could not reopen its connection")
+        }
     }
 }
 

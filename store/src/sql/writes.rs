@@ -64,7 +64,9 @@ macro_rules! writes {
                     .bind(vec![0u8; crate::write_health::PROBE_BYTES])
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("delete from write_probe").execute(&mut *tx).await?;
+                sqlx::query("delete from write_probe")
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
