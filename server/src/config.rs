@@ -13,7 +13,8 @@ use std::time::Duration;
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
 
 /// The `confab` command line: `confab` (or `confab serve`) runs the server; the other
-/// subcommands administer accounts against the configured database.
+/// subcommands administer accounts against the configured database, or back it up and
+/// restore it (SQLite).
 #[derive(Debug, Parser)]
 #[command(name = "confab", version, about = "Confab: real-time team chat server")]
 pub struct Cli {
@@ -34,6 +35,19 @@ pub enum Command {
     /// Manage API tokens (for bots and tools; sent as `Authorization: Bearer <token>`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the SQLite database to PATH while the server runs: consistent as of one
+    /// commit, integrity-checked, written to PATH.partial and renamed when whole. On
+    /// Postgres use pg_dump instead.
+    Backup {
+        /// Where to write the copy (must not exist).
+        path: std::path::PathBuf,
+    },
+    /// Put the backup at PATH in place of the SQLite database (the one there, if any, is
+    /// moved aside to <db>.before-restore-<ms>). Refuses while a server uses the database.
+    Restore {
+        /// A file written by `confab backup`.
+        path: std::path::PathBuf,
+    },
 }
 
 /// `confab user …`
@@ -362,6 +376,11 @@ mod tests {
             Some(Command::Token(TokenCommand::Create { ref user, ref name })) if user == "ana" && name == "cli"
         ));
         assert!(Cli::try_parse_from(["confab"]).unwrap().command.is_none());
+        let cli = Cli::try_parse_from(["confab", "backup", "/tmp/b.db"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Backup { ref path }) if path.ends_with("b.db"))
+        );
+        assert!(Cli::try_parse_from(["confab", "restore"]).is_err());
     }
 
     #[test]

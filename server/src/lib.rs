@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`admin`]: the `confab user` and `confab token` subcommands.
+//! - [`backup`]: the `confab backup` and `confab restore` subcommands (SQLite).
+//! - [`data_lock`]: the lock a serving process holds on its SQLite database.
 //! - [`config`]: the typed [`config::Settings`], from CLI flags with environment fallbacks.
 //! - [`telemetry`]: tracing subscriber set-up (human or JSON logs).
 //! - [`startup`]: [`startup::Application`]: binds, builds the state and router, runs.
@@ -18,7 +20,9 @@
 pub const SERVER_NAME: &str = concat!("confab/", env!("CARGO_PKG_VERSION"));
 
 pub mod admin;
+pub mod backup;
 pub mod config;
+pub mod data_lock;
 pub mod gateway;
 pub mod http;
 pub mod metrics;

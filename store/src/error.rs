@@ -2,6 +2,12 @@
 //! a batch. What a client is told about either is decided here, once:
 //! [`StoreError::client_error`] and [`WriteError::client_error`] give the protocol
 //! [`ErrorCode`] and message; the code gives the HTTP status ([`ErrorCode::http_status`]).
+//!
+//! A database that cannot write (disk full, read-only file system, I/O error; Postgres out
+//! of space or in recovery) is [`StoreError::Storage`], told apart here from every engine's
+//! codes ([`storage_fault`] for sqlx, [`StoreError::from_rusqlite`] for the SQLite send
+//! thread): it is `unavailable` to clients like a database that is down, and it is what
+//! makes the store report that it cannot write ([`crate::write_health`]).
 
 use protocol::errors::ErrorCode;
 use std::borrow::Cow;
@@ -31,6 +37,11 @@ pub enum StoreError {
     /// The database failed or is unreachable; nothing was written.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The database cannot write: disk full, read-only file system or an I/O error
+    /// (SQLite `SQLITE_FULL`/`SQLITE_IOERR`/`SQLITE_READONLY`; Postgres `53100`, `53000`,
+    /// `58030`, `25006`). Nothing of the failed transaction was written.
+    #[error("the database cannot write: {0}")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Stored data could not be read back (corrupt or from a newer version).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
@@ -42,7 +53,25 @@ pub enum StoreError {
 impl StoreError {
     /// Whether trying the same call later may succeed.
     pub fn is_temporary(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Storage(_))
+    }
+
+    /// Whether the database failed to write for lack of space or a storage fault.
+    pub fn is_storage_fault(&self) -> bool {
+        matches!(self, StoreError::Storage(_))
+    }
+
+    /// The error of the SQLite send thread's connection (rusqlite): a storage fault is
+    /// [`StoreError::Storage`]; anything else `None` (the caller retries the batch the
+    /// general way, which reports it through sqlx).
+    pub(crate) fn from_rusqlite(err: rusqlite::Error) -> Option<StoreError> {
+        use rusqlite::ErrorCode as C;
+        match err.sqlite_error_code() {
+            Some(C::DiskFull | C::SystemIoFailure | C::ReadOnly) => {
+                Some(StoreError::Storage(Box::new(err)))
+            }
+            _ => None,
+        }
     }
 
     /// What a client is told: the protocol code and a message that names no internals.
@@ -57,7 +86,9 @@ impl StoreError {
             }
             StoreError::Forbidden { reason } => (ErrorCode::Forbidden, (*reason).into()),
             StoreError::Invalid { reason } => (ErrorCode::InvalidField, (*reason).into()),
-            StoreError::Unavailable(_) => (ErrorCode::Unavailable, UNAVAILABLE_MESSAGE.into()),
+            StoreError::Unavailable(_) | StoreError::Storage(_) => {
+                (ErrorCode::Unavailable, UNAVAILABLE_MESSAGE.into())
+            }
             StoreError::Corrupt(_) | StoreError::Migrate(_) => {
                 (ErrorCode::Internal, "the server failed".into())
             }
@@ -81,9 +112,41 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 StoreError::Corrupt(err.to_string())
             }
+            _ if storage_fault(&err) => StoreError::Storage(Box::new(err)),
             _ => StoreError::Unavailable(err),
         }
     }
+}
+
+/// SQLite's primary result codes that mean the file cannot be written.
+const SQLITE_STORAGE_CODES: [i32; 3] = [
+    8,  // SQLITE_READONLY
+    10, // SQLITE_IOERR
+    13, // SQLITE_FULL
+];
+
+/// Postgres SQLSTATEs that mean the server cannot write: `53000` insufficient resources,
+/// `53100` disk full, `58030` I/O error, `25006` read-only transaction (a standby).
+const POSTGRES_STORAGE_STATES: [&str; 4] = ["53000", "53100", "58030", "25006"];
+
+/// Whether `err` says the database cannot write (for lack of space, a read-only file
+/// system or an I/O error), on either engine. An I/O error of the connection itself
+/// (a socket) is not one: that database is unreachable, not full.
+pub fn storage_fault(err: &sqlx::Error) -> bool {
+    use sqlx::error::DatabaseError;
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if let Some(lite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        return lite
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|code| SQLITE_STORAGE_CODES.contains(&(code & 0xff)));
+    }
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return POSTGRES_STORAGE_STATES.contains(&pg.code());
+    }
+    false
 }
 
 /// One write command was refused.
@@ -156,6 +219,61 @@ mod tests {
             WriteError::TooManyReactions.client_error().0,
             ErrorCode::Forbidden
         );
+    }
+
+    #[test]
+    fn a_database_that_cannot_write_is_unavailable_and_temporary() {
+        use rusqlite::ffi;
+        for (code, fault) in [
+            (ffi::SQLITE_FULL, true),
+            (ffi::SQLITE_IOERR_WRITE, true),
+            (ffi::SQLITE_IOERR_FSYNC, true),
+            (ffi::SQLITE_READONLY, true),
+            (ffi::SQLITE_CONSTRAINT_UNIQUE, false),
+            (ffi::SQLITE_BUSY, false),
+        ] {
+            let err = rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+            match StoreError::from_rusqlite(err) {
+                Some(e) => {
+                    assert!(fault, "code {code} is not a storage fault");
+                    assert!(e.is_storage_fault() && e.is_temporary());
+                    assert_eq!(e.client_error().0, ErrorCode::Unavailable);
+                }
+                None => assert!(!fault, "code {code} is a storage fault"),
+            }
+        }
+        assert!(!storage_fault(&sqlx::Error::PoolTimedOut));
+    }
+
+    #[tokio::test]
+    async fn sqlx_reports_a_full_sqlite_database_as_a_storage_fault() {
+        // SQLITE_FULL for real: a database that may not grow past its pages.
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("create table t (b blob)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let pages: i64 = sqlx::query_scalar("pragma page_count")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "pragma max_page_count = {pages}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let err = sqlx::query("insert into t values (zeroblob(100000))")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(storage_fault(&err), "{err}");
+        let err = StoreError::from(err);
+        assert!(err.is_storage_fault());
+        assert_eq!(err.client_error().0, ErrorCode::Unavailable);
     }
 
     #[test]

@@ -38,6 +38,10 @@
 //!   - `sql/sqlite_sends.rs`: SQLite's send thread for batches of plain sends;
 //!   - `sql/store_impl.rs`: the one `impl Store` per backend, one line per method.
 //! - `token_uses.rs`: when each API token was last used, written in the background.
+//! - [`write_health`]: whether the store can write (readiness), kept from the writes'
+//!   ends and a small write probe.
+//! - [`backup`]: consistent copies of the SQLite database while it is in use, and
+//!   restoring one.
 //! - [`open`](open()): picks the backend from a URL and runs migrations.
 //! - `testing` (feature `test-support`): fresh SQLite and Postgres databases for tests.
 //!
@@ -66,6 +70,7 @@
 //! meets a retried send it rolls back and the batch goes the general way.
 
 pub mod access;
+pub mod backup;
 mod batch;
 pub mod error;
 pub mod group_commit;
@@ -73,6 +78,7 @@ pub mod model;
 mod open;
 mod sql;
 mod token_uses;
+pub mod write_health;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -113,6 +119,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap reachability check (for readiness probes).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Whether the store can write (for readiness probes): known from the last write when
+    /// it is recent, otherwise found by a small real write; [`StoreError::Storage`] while
+    /// the database cannot write (disk full, read-only, I/O error). See [`write_health`].
+    async fn check_writes(&self) -> StoreResult<()>;
 
     // --- users -------------------------------------------------------------------------
 

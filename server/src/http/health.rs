@@ -13,18 +13,29 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// 200 when the store answers a trivial query and the broker answers, 503 otherwise.
+/// 200 when the store answers a trivial query and can write, and the broker answers;
+/// 503 otherwise. "Can write" is the store's own record ([`store::write_health`]): a
+/// recent commit with no storage fault since, or else a small write probe, so a full disk
+/// shows here (and its end too, with no one sending).
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.app.store.engine();
     let broker = state.gateway.broker_engine();
-    let (store_ok, broker_ok) = tokio::join!(state.app.store.ping(), state.gateway.broker_ping());
+    let (store_ok, writes_ok, broker_ok) = tokio::join!(
+        state.app.store.ping(),
+        state.app.store.check_writes(),
+        state.gateway.broker_ping()
+    );
     if let Err(err) = &store_ok {
         tracing::warn!(cause = %err, "readiness check failed: the store");
+    }
+    if let Err(err) = &writes_ok {
+        tracing::warn!(cause = %err, "readiness check failed: the store cannot write");
     }
     if let Err(err) = &broker_ok {
         tracing::warn!(cause = %err, "readiness check failed: the broker");
     }
-    let (status, word) = if store_ok.is_ok() && broker_ok.is_ok() {
+    let ready = store_ok.is_ok() && writes_ok.is_ok() && broker_ok.is_ok();
+    let (status, word) = if ready {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -35,6 +46,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             "status": word,
             "store": store,
             "store_ok": store_ok.is_ok(),
+            "store_writable": writes_ok.is_ok(),
             "broker": broker,
             "broker_ok": broker_ok.is_ok(),
         })),

@@ -227,6 +227,7 @@ on_both_backends!(
     sign_up_logs_in_and_log_out_ends_the_session,
     log_in_checks_the_password_and_cycles_the_session,
     sign_up_refuses_bad_fields_with_clear_messages,
+    readiness_reports_the_store_and_the_broker,
 );
 
 #[tokio::test]
@@ -342,15 +343,21 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_shown() {
     assert!(home.contains(r#"class="chat__who">Ivy<"#), "{home}");
 }
 
-#[tokio::test]
-async fn readiness_reports_the_store_and_the_broker() {
-    let app = spawn_app().await;
+/// Ready: the store answers and can write (a fresh store proves it with the write probe;
+/// a store that cannot write is `faults::full_disk`'s), and the broker answers.
+async fn readiness_reports_the_store_and_the_broker(app: TestApp) {
     let resp = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"].as_str(), Some("ready"), "{body}");
+    assert!(
+        matches!(body["store"].as_str(), Some("sqlite" | "postgres")),
+        "{body}"
+    );
     assert_eq!(
-        (body["status"].as_str(), body["store"].as_str()),
-        (Some("ready"), Some("sqlite"))
+        (body["store_ok"].as_bool(), body["store_writable"].as_bool()),
+        (Some(true), Some(true)),
+        "{body}"
     );
     assert_eq!(
         (body["broker"].as_str(), body["broker_ok"].as_bool()),

@@ -22,11 +22,30 @@ impl ChildServer {
     /// Starts `confab` on SQLite in `data_dir` with `env` on top of a quiet log, and waits
     /// until it answers `/healthz`.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> ChildServer {
+        ChildServer::start_wrapped(&[], data_dir, env).await
+    }
+
+    /// [`ChildServer::start`] with `confab` run by `wrapper` (a program and its arguments,
+    /// given the path of `confab` as its last argument, which it must `exec` so that the
+    /// child's pid is the server's); empty for none.
+    pub async fn start_wrapped(
+        wrapper: &[&str],
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> ChildServer {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let log_dir = tempfile::tempdir().unwrap();
         let log = log_dir.path().join("confab.log");
         let log_file = std::fs::File::create(&log).unwrap();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_confab"));
+        let confab = env!("CARGO_BIN_EXE_confab");
+        let mut command = match wrapper.split_first() {
+            None => std::process::Command::new(confab),
+            Some((program, args)) => {
+                let mut c = std::process::Command::new(program);
+                c.args(args).arg(confab);
+                c
+            }
+        };
         command
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
@@ -75,7 +94,7 @@ impl ChildServer {
         let _ = self.child.wait();
     }
 
-    fn log_text(&self) -> String {
+    pub fn log_text(&self) -> String {
         let mut text = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.log) {
             let _ = f.read_to_string(&mut text);

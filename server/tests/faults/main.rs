@@ -1,6 +1,7 @@
 //! Fault tests: a server SIGKILLed in the middle of a burst and restarted on its data, a
-//! Postgres crash and restart under a stream of sends, and a long run of reconnecting
-//! clients checked for leaks. A binary of its own, so that these slower tests run apart
+//! Postgres crash and restart under a stream of sends, a long run of reconnecting
+//! clients checked for leaks, a full disk under a running server, and a backup taken
+//! under sends and restored. A binary of its own, so that these slower tests run apart
 //! from the others.
 //!
 //! The shared pieces: `child` (the `confab` binary as a process), `own_postgres` (a
@@ -23,7 +24,9 @@ mod seed;
 mod sender;
 mod watcher;
 
+mod backup;
 mod churn;
+mod full_disk;
 mod kill9;
 mod postgres_restart;
 mod soak;

@@ -1,6 +1,7 @@
 //! A room's log as the store holds it after a fault, and the checks every fault test makes
 //! against it: seqs gap-free from 1, each client_msg_id stored once, every ack true to
-//! what is stored, every subscriber's view the log itself.
+//! what is stored, every subscriber's view the log itself; and the log as a client reads it
+//! through the API ([`api_history`]).
 
 use protocol::ids::{RoomId, Seq};
 use std::collections::{HashMap, HashSet};
@@ -95,4 +96,33 @@ pub fn assert_saw_exactly(who: &str, seen: &[Entry], log: &[Entry]) {
             log.get(first_difference)
         );
     }
+}
+
+/// The room's whole history through the API, oldest first, as (client_msg_id, seq).
+pub async fn api_history(client: &mut crate::wsclient::Client, room: RoomId) -> Vec<(String, Seq)> {
+    let mut out: Vec<(String, Seq)> = Vec::new();
+    let mut before: Option<Seq> = None;
+    loop {
+        let mut frame = serde_json::json!({"type": "history", "room": room, "limit": 100});
+        if let Some(b) = before {
+            frame["before_seq"] = b.into();
+        }
+        let protocol::ServerFrame::History {
+            messages, has_more, ..
+        } = client.request(frame).await
+        else {
+            panic!("history refused")
+        };
+        before = messages.first().map(|m| m.seq);
+        let mut page: Vec<(String, Seq)> = messages
+            .into_iter()
+            .map(|m| (m.client_msg_id, m.seq))
+            .collect();
+        page.append(&mut out);
+        out = page;
+        if !has_more || before.is_none() {
+            break;
+        }
+    }
+    out
 }

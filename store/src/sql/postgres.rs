@@ -19,6 +19,8 @@ pub struct PgStore {
     pub(super) write: sqlx::PgPool,
     /// Token uses, written by a background task (see [`TokenUses`]).
     pub(super) token_uses: TokenUses,
+    /// Whether writes work (see [`crate::write_health`]).
+    pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
 
 /// The database type of the queries.
@@ -50,6 +52,7 @@ impl PgStore {
             read: pool.clone(),
             token_uses: PgStore::token_use_writer(pool.clone()),
             write: pool,
+            health: Default::default(),
         })
     }
 }
@@ -59,7 +62,7 @@ impl PgStore {
     pub(super) async fn fast_sends(
         &self,
         _batches: &[(RoomId, &[WriteCommand])],
-    ) -> Option<Outcomes> {
+    ) -> Option<StoreResult<Outcomes>> {
         None
     }
 }

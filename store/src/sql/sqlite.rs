@@ -30,6 +30,8 @@ pub struct SqliteStore {
     sends: Option<std::sync::Arc<SendThread>>,
     /// Token uses, written by a background task (see [`TokenUses`]).
     pub(super) token_uses: TokenUses,
+    /// Whether writes work (see [`crate::write_health`]).
+    pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
 
 /// The database type of the queries.
@@ -86,17 +88,18 @@ impl SqliteStore {
             write,
             sends,
             token_uses,
+            health: Default::default(),
         })
     }
 }
 
 impl SqliteStore {
     /// Applies a batch of plain sends through the send thread; `None` when the batch must
-    /// go the general way (see [`SendThread`]).
+    /// go the general way (see [`SendThread`]), an error when the database cannot write.
     pub(super) async fn fast_sends(
         &self,
         batches: &[(RoomId, &[WriteCommand])],
-    ) -> Option<Outcomes> {
+    ) -> Option<StoreResult<Outcomes>> {
         match &self.sends {
             Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
             _ => None,
@@ -252,7 +255,8 @@ mod tests {
         let outcomes = store
             .fast_sends(&batches)
             .await
-            .expect("the fast path took it");
+            .expect("the fast path took it")
+            .expect("it committed");
         let seqs = |i: usize| -> Vec<u64> {
             outcomes[i]
                 .iter()

@@ -14,6 +14,13 @@
 //! handles both. Every write transaction on this database begins `IMMEDIATE`, so two
 //! write connections wait for each other (busy timeout) instead of failing on a stale
 //! snapshot.
+//!
+//! A database that cannot write (disk full, read-only file system, I/O error) is the one
+//! failure it reports rather than hands on: the general way would only fail the same way,
+//! later. The batch fails as a whole ([`StoreError::Storage`]; no send of it is acked), and
+//! after any failure the thread makes sure its connection is left in no transaction
+//! (rolling back, or opening a new connection if that fails), so the next batch starts
+//! clean once space returns.
 
 use protocol::ids::RoomId;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter, types::Value};
@@ -25,13 +32,14 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rows::seq_in;
+use crate::StoreResult;
 use crate::batch::{Outcomes, ROWS_PER_INSERT, SendPlan};
-use crate::error::WriteError;
+use crate::error::{StoreError, WriteError};
 use crate::model::{Message, WriteCommand, now_millis};
 
 struct Job {
     batches: Vec<(RoomId, Vec<WriteCommand>)>,
-    reply: oneshot::Sender<Option<Outcomes>>,
+    reply: oneshot::Sender<Option<StoreResult<Outcomes>>>,
 }
 
 /// The thread that applies batches of sends; it ends when this is dropped.
@@ -46,15 +54,8 @@ impl SendThread {
         path: &Path,
         busy_timeout: Duration,
     ) -> Result<SendThread, Box<dyn std::error::Error + Send + Sync>> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(busy_timeout)?;
-        // The same durability as the sqlx connections (see `SqliteStore::open`).
-        conn.pragma_update(None, "journal_mode", "wal")?;
-        conn.pragma_update(None, "synchronous", "full")?;
-        conn.pragma_update(None, "foreign_keys", "on")?;
+        let conn = open(path, busy_timeout)?;
+        let path = path.to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("confab-sqlite-sends".into())
@@ -62,10 +63,17 @@ impl SendThread {
                 let mut conn = conn;
                 for job in queue {
                     let outcome = match apply(&mut conn, &job.batches) {
-                        Ok(outcome) => outcome,
+                        Ok(outcome) => outcome.map(Ok),
                         Err(err) => {
-                            tracing::warn!(cause = %err, "sqlite send batch failed; retrying it the general way");
-                            None
+                            settle(&mut conn, &path, busy_timeout);
+                            let cause = err.to_string();
+                            match StoreError::from_rusqlite(err) {
+                                Some(fault) => Some(Err(fault)),
+                                None => {
+                                    tracing::warn!(%cause, "sqlite send batch failed; retrying it the general way");
+                                    None
+                                }
+                            }
                         }
                     };
                     let _ = job.reply.send(outcome);
@@ -84,8 +92,12 @@ impl SendThread {
     }
 
     /// Applies `batches` (plain sends only) and commits; `None` when the caller must
-    /// apply them the general way (nothing of them was written).
-    pub(super) async fn apply(&self, batches: &[(RoomId, &[WriteCommand])]) -> Option<Outcomes> {
+    /// apply them the general way (nothing of them was written); a storage fault when the
+    /// database cannot write (nothing of them was written either).
+    pub(super) async fn apply(
+        &self,
+        batches: &[(RoomId, &[WriteCommand])],
+    ) -> Option<StoreResult<Outcomes>> {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             batches: batches
@@ -96,6 +108,46 @@ impl SendThread {
         };
         self.jobs.send(job).ok()?;
         outcome.await.ok().flatten()
+    }
+}
+
+/// The send thread's connection to the database file at `path` (already migrated).
+fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy_timeout)?;
+    // The same durability as the sqlx connections (see `SqliteStore::open`).
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(None, "synchronous", "full")?;
+    conn.pragma_update(None, "foreign_keys", "on")?;
+    Ok(conn)
+}
+
+/// After a failed batch: leaves `conn` in no transaction. Dropping the batch's transaction
+/// rolled it back unless the rollback failed too (SQLite may also have rolled back by
+/// itself, on a full disk); if a transaction is still open, roll it back, and if even that
+/// fails, replace the connection, so that no lock or half transaction outlives the fault.
+fn settle(conn: &mut Connection, path: &Path, busy_timeout: Duration) {
+    if conn.is_autocommit() {
+        return;
+    }
+    if let Err(err) = conn.execute_batch("rollback") {
+        tracing::warn!(cause = %err, "the send thread's rollback failed");
+    }
+    if conn.is_autocommit() {
+        return;
+    }
+    match open(path, busy_timeout) {
+        Ok(fresh) => {
+            tracing::warn!("the send thread's connection stayed in a transaction; replaced it");
+            // Closing the old connection ends its transaction.
+            drop(std::mem::replace(conn, fresh));
+        }
+        Err(err) => {
+            tracing::error!(cause = %err, "the send thread could not reopen its connection")
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! method of the same name that a concern file generates ([`super::accounts`],
 //! [`super::rooms`], [`super::reads`], [`super::search`], [`super::writes`]); inherent
 //! methods take precedence over trait methods, so `self.user(id)` here is the inherent
-//! one. Only `engine`, `ping` and `lane_policy` are written here.
+//! one. Only `engine`, `ping`, `check_writes` and `lane_policy` are written here.
 
 use async_trait::async_trait;
 use protocol::ids::{MessageId, RoomId, TokenId, UserId};
@@ -24,6 +24,10 @@ macro_rules! store_impl {
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("select 1").execute(&self.read).await?;
                 Ok(())
+            }
+
+            async fn check_writes(&self) -> StoreResult<()> {
+                self.health.check(self.probe_write()).await
             }
 
             fn lane_policy(&self) -> LanePolicy {

@@ -35,8 +35,9 @@ macro_rules! writes {
                 room: RoomId,
                 commands: &[WriteCommand],
             ) -> StoreResult<Vec<Result<WriteOutcome, WriteError>>> {
-                let mut results = self.write_all(&[(room, commands)]).await?;
-                Ok(results.pop().unwrap_or_default())
+                let written = self.write_all(&[(room, commands)]).await;
+                self.health.record(&written);
+                Ok(written?.pop().unwrap_or_default())
             }
 
             pub(super) async fn write_rooms(
@@ -47,10 +48,27 @@ macro_rules! writes {
                     .iter()
                     .map(|(room, commands)| (*room, commands.as_slice()))
                     .collect();
-                if let Some(outcomes) = self.fast_sends(&batches).await {
-                    return Ok(outcomes);
-                }
-                self.write_all(&batches).await
+                let written = match self.fast_sends(&batches).await {
+                    Some(written) => written,
+                    None => self.write_all(&batches).await,
+                };
+                self.health.record(&written);
+                written
+            }
+
+            /// The readiness write probe ([`crate::write_health`]): a row of more than a
+            /// page inserted and deleted in one committed write transaction.
+            pub(super) async fn probe_write(&self) -> StoreResult<()> {
+                let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
+                sqlx::query("insert into write_probe (filler) values ($1)")
+                    .bind(vec![0u8; crate::write_health::PROBE_BYTES])
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("delete from write_probe")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             /// Applies a whole group commit: tries [`Self::write_in`] in a transaction and,
