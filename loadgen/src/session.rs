@@ -418,11 +418,8 @@ async fn resume_until(r: &Reconnect, plan: &Plan, last: Seq, live: &Live) -> Opt
     let give_up = Instant::now() + STORM_BOUND;
     let mut wait = RETRY_FIRST;
     loop {
-        let attempt = tokio::time::timeout_at(
-            give_up.into(),
-            resume(r, plan.index, plan.room, last),
-        )
-        .await;
+        let attempt =
+            tokio::time::timeout_at(give_up.into(), resume(r, plan.index, plan.room, last)).await;
         match attempt {
             Ok(Ok(ws)) => return Some(ws),
             Ok(Err(err)) => {

@@ -52,7 +52,6 @@ pub struct Spec {
     pub server_pid: Option<u32>,
 }
 
-
 /// Rooms needed for `clients` in rooms of `room_size`.
 pub fn room_count(clients: usize, room_size: usize) -> usize {
     clients.div_ceil(room_size.max(1))

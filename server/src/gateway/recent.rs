@@ -137,7 +137,11 @@ impl RecentEvents {
     /// Keeps `event` as its room's newest.
     pub fn push(&self, event: &Arc<RoomEvent>) {
         let mut shard = self.shard(&event.room).lock().expect("recent events lock");
-        let grew = shard.rings.entry(event.room).or_insert_with(Ring::new).push(event);
+        let grew = shard
+            .rings
+            .entry(event.room)
+            .or_insert_with(Ring::new)
+            .push(event);
         shard.bytes = (shard.bytes as isize + grew) as usize;
         if shard.bytes > SHARD_BYTES {
             shard.trim(event.room);
@@ -219,7 +223,10 @@ mod tests {
         }
         let first = total - RING_EVENTS as Seq + 1;
         assert_eq!(seqs(recent.after(room, first - 2)), None);
-        assert_eq!(recent.after(room, first - 1).map(|e| e.len()), Some(RING_EVENTS));
+        assert_eq!(
+            recent.after(room, first - 1).map(|e| e.len()),
+            Some(RING_EVENTS)
+        );
         assert_eq!(recent.bytes(), RING_EVENTS * 10);
     }
 
@@ -233,8 +240,16 @@ mod tests {
         }
         assert!(recent.bytes() <= SHARDS * SHARD_BYTES, "{}", recent.bytes());
         let newest = RoomId(Uuid::from_u128(3_999));
-        assert_eq!(seqs(recent.after(newest, 0)), Some(vec![1]), "the newest stays");
+        assert_eq!(
+            seqs(recent.after(newest, 0)),
+            Some(vec![1]),
+            "the newest stays"
+        );
         let oldest = RoomId(Uuid::from_u128(0));
-        assert_eq!(seqs(recent.after(oldest, 0)), None, "the quietest went first");
+        assert_eq!(
+            seqs(recent.after(oldest, 0)),
+            None,
+            "the quietest went first"
+        );
     }
 }
