@@ -456,11 +456,29 @@ pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
 
 /// [`spawn_cluster`] on the Redis at `redis_url`.
 pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
+    spawn_cluster_on_with(n, redis_url, |_| {}).await
+}
+
+/// [`spawn_cluster`] after letting the test adjust every node's settings.
+pub async fn spawn_cluster_with(
+    n: usize,
+    adjust: impl Fn(&mut Settings) + Clone + Send + 'static,
+) -> Option<Cluster> {
+    let redis_url = test_redis_url().await?;
+    spawn_cluster_on_with(n, redis_url, adjust).await
+}
+
+async fn spawn_cluster_on_with(
+    n: usize,
+    redis_url: String,
+    adjust: impl Fn(&mut Settings) + Clone + Send + 'static,
+) -> Option<Cluster> {
     let db = store::testing::postgres().await?;
     let prefix = format!("confab-test-{}", uuid::Uuid::now_v7().simple());
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
         let (url, redis, prefix) = (db.url.clone(), redis_url.clone(), prefix.clone());
+        let adjust = adjust.clone();
         nodes.push(
             spawn_app_with(move |s| {
                 s.database_url = Some(url);
@@ -469,6 +487,7 @@ pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
                 // Cluster tests send in bursts; the per-connection limit is tested elsewhere.
                 s.rate_per_sec = 10_000;
                 s.rate_burst = 10_000;
+                adjust(s);
             })
             .await,
         );
@@ -535,9 +554,15 @@ pub struct ChildNode {
 impl ChildNode {
     /// Starts a node of `cluster` and waits until it answers `/healthz`.
     pub async fn start(cluster: &Cluster) -> ChildNode {
+        ChildNode::start_with(cluster, &[]).await
+    }
+
+    /// [`ChildNode::start`] with extra environment (the server's flags, `CONFAB_…`).
+    pub async fn start_with(cluster: &Cluster, env: &[(&str, &str)]) -> ChildNode {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let data = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_confab"))
+            .envs(env.iter().copied())
             .env("CONFAB_BIND", addr.to_string())
             .env("CONFAB_DATA_DIR", data.path())
             .env("DATABASE_URL", &cluster.db_url)
@@ -565,6 +590,16 @@ impl ChildNode {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Sends the process `signal` (`STOP`, `CONT`) with `kill(1)`.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill(1)");
+        assert!(status.success(), "kill -{signal} failed");
     }
 
     /// Kills the process with SIGKILL (no clean-up of any kind) and reaps it.
