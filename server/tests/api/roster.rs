@@ -15,6 +15,8 @@ pub struct View {
     pub room: RoomId,
     pub present: BTreeSet<UserId>,
     pub total: u32,
+    /// Every user a diff announced as joining, in order (for checking who reappeared).
+    pub joins: Vec<UserId>,
 }
 
 impl View {
@@ -23,6 +25,7 @@ impl View {
             room,
             present: BTreeSet::new(),
             total: 0,
+            joins: Vec::new(),
         }
     }
 
@@ -43,6 +46,7 @@ impl View {
                 ..
             } if *room == self.room => {
                 self.present.extend(joined.iter().map(|u| u.id));
+                self.joins.extend(joined.iter().map(|u| u.id));
                 for user in left {
                     self.present.remove(user);
                 }

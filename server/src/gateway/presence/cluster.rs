@@ -8,11 +8,12 @@
 //!
 //! A node taken for dead while it lives (paused with SIGSTOP, or cut from Redis, past
 //! [`super::NODE_TTL`]) finds out at its next heartbeat: the others have removed its entries
-//! and announced its users' leaves. It rejoins cleanly: it records everyone present here
-//! again and announces them as joins, so every node's clients list them again, once each
-//! (entries are per node and user). Users whose connections died meanwhile are among
-//! them only until this node sees the connection gone and their grace period ends; then
-//! their leave is announced as any other.
+//! and announced its users' leaves. It rejoins cleanly: it records everyone still
+//! connected here again and announces them as joins, so every node's clients list them
+//! again, once each (entries are per node and user). Users inside a grace period are not
+//! among them: their connections are gone (those that died during a pause end as soon as
+//! the node runs again, before its first heartbeat's answer comes back from Redis), their
+//! leave was announced already, and coming back is a join like any other.
 
 use async_trait::async_trait;
 use protocol::ids::{RoomId, UserId};
@@ -127,8 +128,8 @@ impl Reach for ClusterReach {
         if self.redis.heartbeat().await {
             tracing::warn!("this node was taken for dead: recording its presence again");
             // Its users' leaves were announced everywhere (here too, through the broker):
-            // they are announced again as joins.
-            for (room, user) in here.all() {
+            // those still connected are announced again as joins.
+            for (room, user) in here.rejoin() {
                 let _ = self.ops.send(Op::Join(room, user.clone()));
                 diffs.joined(room, user);
             }
