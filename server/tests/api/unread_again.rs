@@ -17,7 +17,10 @@ use std::time::Duration;
 use crate::helpers::{TestApp, TestUser};
 use crate::wsclient::{Client, send, subscribe};
 
-on_both_backends!(a_send_acked_as_a_duplicate_sends_its_unread_notice_again);
+on_both_backends!(
+    a_send_acked_as_a_duplicate_sends_its_unread_notice_again,
+    the_event_stream_writes_a_notice_sent_again_once,
+);
 
 fn ack(frame: &ServerFrame) -> AckInfo {
     match frame {
@@ -110,4 +113,36 @@ async fn a_send_acked_as_a_duplicate_sends_its_unread_notice_again(app: TestApp)
     let on_server = bo_rooms(&app, &bo).await;
     let on_server = on_server.iter().find(|r| r.id == room).unwrap().unread;
     assert_eq!((counted_here, on_server), (2, 2));
+}
+
+/// The personal event stream (`GET /api/events`) is a consumer of notices too: it writes
+/// each `(room, seq)` once, however often the notice comes.
+async fn the_event_stream_writes_a_notice_sent_again_once(app: TestApp) {
+    let ana = app.user("us-ana").await;
+    let bo = app.user("us-bo").await;
+    let room = app.public_room(&ana, "unread-stream").await;
+    app.store.join_public(room, bo.user.id).await.unwrap();
+    let mut a = Client::new(app.connect_as(&ana).await);
+    a.ok(subscribe(room, None)).await;
+    let mut stream = crate::sse::open(&app, "/api/events", &[crate::sse::bearer(&bo)])
+        .await
+        .unwrap();
+
+    let first = ack(&a.ok(send(room, "in-doubt-s", "once?")).await);
+    for _ in 0..2 {
+        let retry = ack(&a.ok(send(room, "in-doubt-s", "once?")).await);
+        assert!(retry.duplicate);
+    }
+    let next = ack(&a.ok(send(room, "fresh-s", "and then")).await);
+    let mut seqs = Vec::new();
+    while seqs.len() < 2 {
+        if let ServerFrame::Personal {
+            event: PersonalEvent::Unread { room: r, seq, .. },
+        } = stream.expect().await.frame()
+        {
+            assert_eq!(r, room);
+            seqs.push(seq);
+        }
+    }
+    assert_eq!(seqs, [first.seq.unwrap(), next.seq.unwrap()]);
 }
