@@ -7,7 +7,8 @@
 use confab::gateway::presence::{HEARTBEAT, NODE_TTL};
 use std::time::Duration;
 
-use crate::helpers::{ChildNode, WAIT, connect_user, spawn_cluster_with};
+use crate::child_node::ChildNode;
+use crate::helpers::{WAIT, connect_user, spawn_cluster_with};
 use crate::roster::View;
 use crate::wsclient::{Client, send, subscribe};
 

@@ -51,6 +51,7 @@ mod abuse;
 mod accounts;
 mod broker_contract;
 mod chat_pages;
+mod child_node;
 mod cluster;
 mod cluster_pause;
 mod conformance;
