@@ -97,10 +97,9 @@ pub(super) async fn run<S: Transport>(
     done: CancellationToken,
 ) {
     let _running = Running::start(&gateway);
-    let cancelled = done.clone();
     tokio::select! {
         () = deliver(transport, queue, handle, gateway, &done) => {}
-        () = cancelled.cancelled() => {}
+        () = done.cancelled() => {}
     }
     done.cancel();
 }
