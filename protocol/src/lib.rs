@@ -19,6 +19,8 @@
 //!   server's unread counts and the browser's highlighting.
 //! - [`search`]: the words of a message search (shared by the server's query and the
 //!   browser's highlighting).
+//! - [`unread`]: counting `unread` notices once per `(room, seq)` (a notice may come
+//!   again).
 //!
 //! `docs/protocol.md` describes every frame with an example; keep the two in step.
 
@@ -31,6 +33,7 @@ pub mod ids;
 pub mod mentions;
 pub mod names;
 pub mod search;
+pub mod unread;
 
 pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};

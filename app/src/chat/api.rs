@@ -56,6 +56,10 @@ pub struct RoomItem {
     /// Those of the unread messages that mention the reader (`@handle`, `@room`).
     #[serde(default)]
     pub mentions: u64,
+    /// The room's last seq when the list was read: `unread` covers it and everything
+    /// before it, so a notice at or below it is not counted again ([`super::unread`]).
+    #[serde(default)]
+    pub last_seq: Seq,
 }
 
 /// A room as first shown: its latest page and its members.

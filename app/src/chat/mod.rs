@@ -21,7 +21,7 @@
 //!   writes what arrives into the state. Dependencies go one way: views → state →
 //!   link, and live_socket → state.
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
-//!   [`typists`] (who is typing, with expiry), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
+//!   [`typists`] (who is typing, with expiry), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
 //!   logic, but for the browser calls.
 //! - [`view`]: the components.
@@ -41,6 +41,7 @@ pub mod state;
 pub mod text;
 pub mod timeline;
 pub mod typists;
+pub mod unread;
 pub mod view;
 
 /// Creates the chat state and puts it in context (once, in the root component). In the

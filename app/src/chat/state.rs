@@ -173,7 +173,7 @@ impl Chat {
                 );
             });
         }
-        self.set_unread(room, 0);
+        self.read_through(room, page.last_seq);
         self.thread_reads.update(|held| {
             for (root, seq) in &page.thread_reads {
                 let at = held.entry(*root).or_default();
@@ -292,6 +292,15 @@ impl Chat {
     pub fn fresh_client_msg_id(&self) -> protocol::names::ClientMsgId {
         let raw = self.live.new_client_msg_id();
         protocol::names::ClientMsgId::parse(&raw).expect("generated ids are valid")
+    }
+
+    /// The reader has read `room` through `seq` (here or on another device).
+    pub(crate) fn read_through(&self, room: RoomId, seq: protocol::ids::Seq) {
+        self.rooms.update(|rooms| {
+            if let Some(rooms) = rooms {
+                super::unread::read_through(rooms, room, seq);
+            }
+        });
     }
 
     pub(crate) fn set_unread(&self, room: RoomId, unread: u64) {

@@ -2,7 +2,11 @@
 //!
 //! The group commit calls [`Gateway::on_commit`] for each committed event, in seq
 //! order per room. It encodes the event once and publishes it to the [`Broker`](super::Broker)
-//! (with, for a new message, an unread notice for members who are not watching). Every
+//! (with, for a new message, an unread notice for members who are not watching). A send
+//! retried after an outcome in doubt and acked as a duplicate is announced again, notice
+//! included ([`Gateway::announce_again`]): its first announcement may never have happened,
+//! and everyone downstream takes each seq once (senders by cursor, clients by
+//! [`protocol::unread`]). Every
 //! node's broker handler, [`Gateway::deliver`], hands the bytes to its hub, which offers
 //! them to each local subscriber's queue; the connection's sender writes them in seq order.
 //! Personal events, ephemeral frames (typing, presence diffs) and membership changes take
@@ -33,6 +37,23 @@ impl Gateway {
     /// messages).
     pub(super) fn on_commit(&self, event: &store::Event) {
         self.publish_event(event);
+        self.publish_unread(event);
+    }
+
+    /// Announces a stored event again: the retry of a send whose commit was in doubt
+    /// found it stored (`WriteOutcome::Duplicate`), and whether it was announced when it
+    /// committed is unknown (the store may have failed during the commit). Subscribers
+    /// skip what they have by seq; clients count a notice once per seq.
+    pub(super) fn announce_again(&self, event: &store::Event) {
+        self.publish_event(event);
+        if !event.message.deleted {
+            self.publish_unread(event);
+        }
+    }
+
+    /// For a new message, an unread notice for the room's members who are not watching
+    /// it (of a thread reply, for those it mentions).
+    fn publish_unread(&self, event: &store::Event) {
         if event.kind == store::EventKind::Message {
             let mentions = protocol::mentions::scan(&event.message.body);
             // A thread reply is news in its thread, not in the room: only those it

@@ -100,6 +100,8 @@ struct Inner {
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
     catch_ups: Arc<AtomicU64>,
+    /// Sender tasks running: each holds its connection's queue and socket until it ends.
+    senders: std::sync::atomic::AtomicUsize,
     /// Open connections per peer address.
     addr_limit: Arc<addr_limit::AddrLimit>,
 }
@@ -156,6 +158,7 @@ impl Gateway {
                 members: members::Members::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
+                senders: Default::default(),
                 addr_limit: Arc::default(),
             }
         });
@@ -215,6 +218,12 @@ impl Gateway {
     /// Times a slow connection was switched to catch-up from the Store.
     pub fn catch_ups(&self) -> u64 {
         self.inner.catch_ups.load(Ordering::Relaxed)
+    }
+
+    /// Sender tasks running, one per open connection or stream: a connection's queued
+    /// frames and its socket are freed when its sender ends.
+    pub fn senders_running(&self) -> usize {
+        self.inner.senders.load(Ordering::Relaxed)
     }
 
     /// Number of rooms with at least one local subscriber.

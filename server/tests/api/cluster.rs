@@ -339,7 +339,7 @@ async fn a_node_killed_with_sigkill_loses_its_users_elsewhere_and_they_resume_on
         return;
     };
     let a = &cluster.nodes[0];
-    let mut b = crate::helpers::ChildNode::start(&cluster).await;
+    let mut b = crate::child_node::ChildNode::start(&cluster).await;
     let ana = a.user("ck-ana").await;
     let bo = a.user("ck-bo").await;
     let room = a.public_room(&ana, "cluster-kill").await;

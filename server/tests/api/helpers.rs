@@ -456,11 +456,29 @@ pub async fn spawn_cluster(n: usize) -> Option<Cluster> {
 
 /// [`spawn_cluster`] on the Redis at `redis_url`.
 pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
+    spawn_cluster_on_with(n, redis_url, |_| {}).await
+}
+
+/// [`spawn_cluster`] after letting the test adjust every node's settings.
+pub async fn spawn_cluster_with(
+    n: usize,
+    adjust: impl Fn(&mut Settings) + Clone + Send + 'static,
+) -> Option<Cluster> {
+    let redis_url = test_redis_url().await?;
+    spawn_cluster_on_with(n, redis_url, adjust).await
+}
+
+async fn spawn_cluster_on_with(
+    n: usize,
+    redis_url: String,
+    adjust: impl Fn(&mut Settings) + Clone + Send + 'static,
+) -> Option<Cluster> {
     let db = store::testing::postgres().await?;
     let prefix = format!("confab-test-{}", uuid::Uuid::now_v7().simple());
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
         let (url, redis, prefix) = (db.url.clone(), redis_url.clone(), prefix.clone());
+        let adjust = adjust.clone();
         nodes.push(
             spawn_app_with(move |s| {
                 s.database_url = Some(url);
@@ -469,6 +487,7 @@ pub async fn spawn_cluster_on(n: usize, redis_url: String) -> Option<Cluster> {
                 // Cluster tests send in bursts; the per-connection limit is tested elsewhere.
                 s.rate_per_sec = 10_000;
                 s.rate_burst = 10_000;
+                adjust(s);
             })
             .await,
         );
@@ -521,61 +540,5 @@ pub async fn connect_user(addr: SocketAddr, user: &TestUser) -> Ws {
     match next_frame(&mut ws).await {
         ServerFrame::Welcome { .. } => ws,
         other => panic!("expected welcome, got {other:?}"),
-    }
-}
-
-/// A cluster node run as a process of its own (the real `confab` binary), so that it can
-/// be killed with SIGKILL.
-pub struct ChildNode {
-    pub addr: SocketAddr,
-    child: std::process::Child,
-    _data: tempfile::TempDir,
-}
-
-impl ChildNode {
-    /// Starts a node of `cluster` and waits until it answers `/healthz`.
-    pub async fn start(cluster: &Cluster) -> ChildNode {
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_confab"))
-            .env("CONFAB_BIND", addr.to_string())
-            .env("CONFAB_DATA_DIR", data.path())
-            .env("DATABASE_URL", &cluster.db_url)
-            .env("REDIS_URL", &cluster.redis_url)
-            .env("CONFAB_REDIS_PREFIX", &cluster.prefix)
-            .env("CONFAB_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start a confab process");
-        let node = ChildNode {
-            addr,
-            child,
-            _data: data,
-        };
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await
-                && r.status().is_success()
-            {
-                return node;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the node did not come up"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Kills the process with SIGKILL (no clean-up of any kind) and reaps it.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ChildNode {
-    fn drop(&mut self) {
-        self.kill();
     }
 }

@@ -12,14 +12,14 @@ use crate::wsclient::{Client, send, subscribe};
 
 /// One event as the stream framed it.
 #[derive(Debug)]
-struct SseEvent {
+pub(crate) struct SseEvent {
     id: Option<String>,
     data: String,
     retry: Option<u64>,
 }
 
 impl SseEvent {
-    fn frame(&self) -> ServerFrame {
+    pub(crate) fn frame(&self) -> ServerFrame {
         serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("{e}: {}", self.data))
     }
 
@@ -29,7 +29,7 @@ impl SseEvent {
 }
 
 /// A minimal `text/event-stream` reader over a streaming response.
-struct EventStream {
+pub(crate) struct EventStream {
     resp: reqwest::Response,
     buf: String,
 }
@@ -80,12 +80,12 @@ impl EventStream {
     }
 
     /// The next event; fails the test when the stream ends.
-    async fn expect(&mut self) -> SseEvent {
+    pub(crate) async fn expect(&mut self) -> SseEvent {
         self.next().await.expect("the stream ended early")
     }
 }
 
-async fn open(
+pub(crate) async fn open(
     app: &TestApp,
     path: &str,
     headers: &[(&str, String)],
@@ -112,7 +112,7 @@ async fn open(
     })
 }
 
-fn bearer(user: &TestUser) -> (&'static str, String) {
+pub(crate) fn bearer(user: &TestUser) -> (&'static str, String) {
     ("authorization", format!("Bearer {}", user.token))
 }
 

@@ -108,5 +108,6 @@ pub fn item_of(room: &store::Room, peer: Option<&store::User>, unread: u64) -> s
         peer: peer.map(store::User::view),
         unread,
         mentions: 0,
+        last_seq: room.last_seq,
     }
 }

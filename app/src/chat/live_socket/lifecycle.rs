@@ -44,6 +44,7 @@ pub(super) fn start(chat: Chat) {
         last_ping_ms: Cell::new(now_ms()),
         typing_sent: RefCell::new(HashMap::new()),
         read_sent: RefCell::new(HashMap::new()),
+        counted: RefCell::new(Default::default()),
         stopped: Cell::new(false),
         handlers: RefCell::new(Vec::new()),
     });

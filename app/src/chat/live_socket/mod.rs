@@ -100,6 +100,8 @@ struct SocketState {
     last_ping_ms: Cell<f64>,
     typing_sent: RefCell<HashMap<RoomId, f64>>,
     read_sent: RefCell<HashMap<RoomId, Seq>>,
+    /// The messages counted as unread, by seq, so that a notice sent again counts once.
+    counted: RefCell<protocol::unread::NoticeSeqs>,
     stopped: Cell<bool>,
     /// The current socket's handlers, dropped with it.
     handlers: RefCell<Vec<Box<dyn std::any::Any>>>,

@@ -4,29 +4,35 @@
 
 use leptos::prelude::*;
 use protocol::PersonalEvent;
-use protocol::ids::RoomId;
+use protocol::ids::{RoomId, Seq};
 
 use super::SocketState;
 use super::browser::is_visible;
-use crate::chat::notify;
+use crate::chat::{notify, unread};
 
 impl SocketState {
     /// An event for the reader alone.
     pub(super) fn personal(&self, event: PersonalEvent) {
         let chat = self.chat;
         match event {
-            PersonalEvent::Unread { room, mention, .. } => {
-                if chat.open_room.get_untracked() != Some(room) {
-                    self.count_unread(room, mention);
+            // A notice may come again for the same seq (a retried send acked as a
+            // duplicate): it counts and alerts once.
+            PersonalEvent::Unread { room, seq, mention } => {
+                let news = if chat.open_room.get_untracked() != Some(room) {
+                    self.count_unread(room, seq, mention)
+                } else {
+                    self.counted.borrow_mut().first_time(room, seq)
+                };
+                if news {
+                    self.alert(room, mention, None, None);
                 }
-                self.alert(room, mention, None, None);
             }
             PersonalEvent::Read { room, seq } => {
                 let newest = chat
                     .timelines
                     .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
                 match newest {
-                    Some(n) if seq >= n => chat.set_unread(room, 0),
+                    Some(n) if seq >= n => chat.read_through(room, seq),
                     // Read part of the way (or of a room this page does not hold) on
                     // some device: the server's count is the exact one.
                     _ => chat.refresh_rooms(),
@@ -34,6 +40,7 @@ impl SocketState {
             }
             PersonalEvent::Membership { room, joined } => {
                 if !joined {
+                    self.counted.borrow_mut().forget(room);
                     self.watched.borrow_mut().remove(&room);
                     self.live.borrow_mut().remove(&room);
                     chat.timelines.update(|t| {
@@ -52,16 +59,17 @@ impl SocketState {
         }
     }
 
-    /// One more unread message in `room` (and one more mention, if it is one).
-    pub(super) fn count_unread(&self, room: RoomId, mention: bool) {
-        self.chat.rooms.update(|rooms| {
-            if let Some(item) = rooms.iter_mut().flatten().find(|r| r.id == room) {
-                item.unread += 1;
-                if mention {
-                    item.mentions += 1;
-                }
+    /// One more unread message in `room` at `seq` (and one more mention, if it is one),
+    /// unless it was counted already. True when it counted.
+    pub(super) fn count_unread(&self, room: RoomId, seq: Seq, mention: bool) -> bool {
+        let mut counted = false;
+        self.chat.rooms.maybe_update(|rooms| {
+            if let Some(rooms) = rooms {
+                counted = unread::count(rooms, &mut self.counted.borrow_mut(), room, seq, mention);
             }
+            counted
         });
+        counted
     }
 
     /// Shows a browser notification for someone else's new message in `room` when one is

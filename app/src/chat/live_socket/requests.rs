@@ -324,7 +324,7 @@ impl SocketState {
         else {
             return;
         };
-        self.chat.set_unread(room, 0);
+        self.chat.read_through(room, seq);
         let before = self.read_sent.borrow().get(&room).copied().unwrap_or(0);
         if seq <= before || seq == 0 {
             return;

@@ -66,7 +66,7 @@ impl SocketState {
                 }
                 if let Some((mention, author, body)) = arrival {
                     if !reading {
-                        self.count_unread(room, mention);
+                        self.count_unread(room, seq, mention);
                     }
                     self.alert(room, mention, Some(&author), Some(&body));
                 }
@@ -80,7 +80,7 @@ impl SocketState {
                 }
                 if let Some((true, author, body)) = arrival {
                     if !reading {
-                        self.count_unread(room, true);
+                        self.count_unread(room, seq, true);
                     }
                     self.alert(room, true, Some(&author), Some(&body));
                 }

@@ -3,9 +3,17 @@
 //!
 //! This node's writes (joins, status rewrites, leaves) are applied in order by one task,
 //! so a join is never overtaken by the leave that follows it; a leave is announced here
-//! only when the user is gone from every node. The heartbeat keeps this node registered,
-//! registers its presence again if it was taken for dead, and announces the leaves of the
-//! users of nodes that died.
+//! only when the user is gone from every node. The heartbeat keeps this node registered
+//! and announces the leaves of the users of nodes that died.
+//!
+//! A node taken for dead while it lives (paused with SIGSTOP, or cut from Redis, past
+//! [`super::NODE_TTL`]) finds out at its next heartbeat: the others have removed its entries
+//! and announced its users' leaves. It rejoins cleanly: it records everyone still
+//! connected here again and announces them as joins, so every node's clients list them
+//! again, once each (entries are per node and user). Users inside a grace period are not
+//! among them: their connections are gone (those that died during a pause end as soon as
+//! the node runs again, before its first heartbeat's answer comes back from Redis), their
+//! leave was announced already, and coming back is a join like any other.
 
 use async_trait::async_trait;
 use protocol::ids::{RoomId, UserId};
@@ -119,8 +127,11 @@ impl Reach for ClusterReach {
     async fn heartbeat(&self, here: &LocalPresence, diffs: &PresenceDiffs) {
         if self.redis.heartbeat().await {
             tracing::warn!("this node was taken for dead: recording its presence again");
-            for (room, user) in here.all() {
-                let _ = self.ops.send(Op::Join(room, user));
+            // Its users' leaves were announced everywhere (here too, through the broker):
+            // those still connected are announced again as joins.
+            for (room, user) in here.rejoin() {
+                let _ = self.ops.send(Op::Join(room, user.clone()));
+                diffs.joined(room, user);
             }
         }
         for (room, user) in self.redis.reap().await {

@@ -133,9 +133,16 @@ impl LocalPresence {
         rooms.get(&room).map_or(0, |m| m.len())
     }
 
-    /// Every (room, user) present here, for registering it all again in the cluster.
-    pub fn all(&self) -> Vec<(RoomId, UserView)> {
-        let rooms = self.rooms.lock().expect("presence lock");
+    /// This node was taken for dead, and every leave of its users announced elsewhere: the
+    /// users inside a grace period are dropped at once (their leave is known; coming back
+    /// is a join again), and every (room, user) still connected here is returned, to be
+    /// recorded and announced again.
+    pub fn rejoin(&self) -> Vec<(RoomId, UserView)> {
+        let mut rooms = self.rooms.lock().expect("presence lock");
+        rooms.retain(|_, m| {
+            m.retain(|_, e| e.devices > 0);
+            !m.is_empty()
+        });
         rooms
             .iter()
             .flat_map(|(room, m)| m.values().map(|e| (*room, e.user.clone())))
@@ -184,6 +191,23 @@ mod tests {
         let pending = p.leave(room, user(1).id).expect("last tab left");
         assert!(p.finish_leave(pending));
         assert!(p.members(room).is_empty());
+    }
+
+    #[test]
+    fn a_rejoin_keeps_the_connected_and_drops_those_in_their_grace_period() {
+        let p = LocalPresence::default();
+        let (a, b) = (RoomId(Uuid::from_u128(1)), RoomId(Uuid::from_u128(2)));
+        p.join(a, user(1));
+        p.join(a, user(2));
+        p.join(b, user(2));
+        let pending = p.leave(a, user(2).id).unwrap();
+        let mut back = p.rejoin();
+        back.sort_by_key(|(room, u)| (room.0, u.id.0));
+        assert_eq!(back, vec![(a, user(1)), (b, user(2))]);
+        // The leave held for the grace period is not announced again...
+        assert!(!p.finish_leave(pending));
+        // ...and coming back is a join to announce.
+        assert!(p.join(a, user(2)));
     }
 
     #[test]

@@ -185,9 +185,10 @@ impl Session {
     }
 }
 
-/// The ack of a committed write. A duplicate is offered to subscribers again: the original
-/// may have been committed by a write whose answer was lost (the store failed during its
-/// commit) and then never fanned out; subscribers that have it skip it by seq.
+/// The ack of a committed write. A duplicate is announced again, to subscribers and as an
+/// unread notice: the original may have been committed by a write whose answer was lost
+/// (the store failed during its commit) and then never fanned out; subscribers that have
+/// it skip it by seq, clients that counted its notice skip it by seq.
 fn ack_of(
     gateway: &Gateway,
     room: RoomId,
@@ -196,7 +197,7 @@ fn ack_of(
     let (event, duplicate) = match outcome? {
         WriteOutcome::Applied(e) => (e, false),
         WriteOutcome::Duplicate(e) => {
-            gateway.publish_event(&e);
+            gateway.announce_again(&e);
             (e, true)
         }
         WriteOutcome::Unchanged(message) => {

@@ -16,7 +16,10 @@
 //! room's events; the Store only for what is older, or on a cluster.
 //!
 //! A socket write that stays blocked past the stuck bound closes the connection (4101):
-//! that client resumes on reconnect.
+//! that client resumes on reconnect. Once the reader has given the connection up
+//! (`done`: a silent peer past the heartbeat deadline, or any close that did not get
+//! through in time), a write blocked on a peer that stopped reading is abandoned at once,
+//! so the queue and the socket are freed then, not at the stuck bound.
 //!
 //! Writes are corked for one turn of the runtime. When the queue runs empty with frames
 //! written but not yet sent, the sender yields once before it flushes: every other task
@@ -34,6 +37,7 @@ use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -70,14 +74,47 @@ struct Sender<S: Transport> {
     unflushed: bool,
 }
 
-/// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled.
-/// Cancels `done` when it stops, so the reader stops too.
+/// Counts a running sender for as long as it lives ([`Gateway::senders_running`]).
+struct Running(Gateway);
+
+impl Running {
+    fn start(gateway: &Gateway) -> Running {
+        gateway.inner.senders.fetch_add(1, Ordering::Relaxed);
+        Running(gateway.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.inner.senders.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled
+/// (even in the middle of a blocked write). Cancels `done` when it stops, so the reader
+/// stops too.
 pub(super) async fn run<S: Transport>(
+    transport: S,
+    queue: mpsc::Receiver<Outbound>,
+    handle: ConnHandle,
+    gateway: Gateway,
+    done: CancellationToken,
+) {
+    let _running = Running::start(&gateway);
+    tokio::select! {
+        () = deliver(transport, queue, handle, gateway, &done) => {}
+        () = done.cancelled() => {}
+    }
+    done.cancel();
+}
+
+/// The sender's loop (see [`run`]), which `run` drops as soon as `done` is cancelled.
+async fn deliver<S: Transport>(
     transport: S,
     mut queue: mpsc::Receiver<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
-    done: CancellationToken,
+    done: &CancellationToken,
 ) {
     let mut sender = Sender {
         transport,
@@ -86,16 +123,10 @@ pub(super) async fn run<S: Transport>(
         unflushed_events: 0,
         unflushed: false,
     };
-    // Made once: a fresh `cancelled()` future per item would register with the token
-    // (a lock and a list insert) and deregister again for every frame delivered.
-    let cancelled = done.cancelled();
-    tokio::pin!(cancelled);
-    loop {
-        let item = tokio::select! {
-            item = queue.recv() => item,
-            () = &mut cancelled => break,
-        };
-        let Some(item) = item else { break };
+    // `done` is watched by `run`, once for the connection's life: a `cancelled()` future
+    // per item would register with the token (a lock and a list insert) and deregister
+    // again for every frame delivered.
+    while let Some(item) = queue.recv().await {
         // Boxed, like the fills below: their state exists only while they run, instead
         // of in every idle connection's task.
         let result = Box::pin(sender.process(item)).await;

@@ -1,13 +1,16 @@
 //! `GET /api/events`: a user's personal events (unread notices, invitations and
 //! memberships, direct messages opened) as Server-Sent Events. Each `id` is the server's
 //! clock in Unix milliseconds; resuming with `Last-Event-ID` first sends, from the Store,
-//! what was missed since then.
+//! what was missed since then. An unread notice goes out once per `(room, seq)`: one the
+//! resume covered, or one sent again live (a retried send acked as a duplicate), is not
+//! written twice ([`protocol::unread`]).
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::response::sse::Event;
 use protocol::ids::{RoomId, Seq, UserId};
+use protocol::unread::NoticeSeqs;
 use protocol::{CloseCode, PersonalEvent, ServerFrame};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -57,7 +60,7 @@ pub async fn personal_events(
             let mut stream = PersonalStream {
                 tx,
                 last_id: 0,
-                seen: HashMap::new(),
+                seen: NoticeSeqs::default(),
             };
             let result = stream.run(&gateway, user.id, since, queue).await;
             if let Err(Ended::StoreFailed(err)) = result {
@@ -93,9 +96,9 @@ struct PersonalStream {
     tx: mpsc::Sender<Result<Event, Infallible>>,
     /// The last id written; ids never go back even if the clock does.
     last_id: i64,
-    /// The newest unread notice sent per room by the resume, so that the same notice
-    /// arriving live afterwards is not sent twice.
-    seen: HashMap<RoomId, Seq>,
+    /// The unread notices written, by room and seq (a resume covers each room through
+    /// the newest it read), so that the same notice arriving again is not written twice.
+    seen: NoticeSeqs,
 }
 
 impl PersonalStream {
@@ -109,12 +112,17 @@ impl PersonalStream {
         if let Some(since) = since {
             let handle = gateway.users().load(&*gateway.store(), user).await?.handle;
             let store = gateway.store();
+            let mut newest: HashMap<RoomId, Seq> = HashMap::new();
             for event in missed(&*store, user, &handle, since - RESUME_SLACK_MS).await? {
                 if let PersonalEvent::Unread { room, seq, .. } = event {
-                    let newest = self.seen.entry(room).or_default();
-                    *newest = (*newest).max(seq);
+                    let at = newest.entry(room).or_default();
+                    *at = (*at).max(seq);
                 }
                 self.send(&ServerFrame::Personal { event }).await?;
+            }
+            // What the resume read through is covered, sent or not (read, one's own).
+            for (room, seq) in newest {
+                self.seen.covered_through(room, seq);
             }
         }
         let shutdown = gateway.shutdown_token();
@@ -128,7 +136,7 @@ impl PersonalStream {
             match item {
                 None => return Ok(()),
                 Some(Outbound::Frame(text)) => {
-                    if self.already_sent(text.as_str()) {
+                    if self.repeated(text.as_str()) {
                         continue;
                     }
                     match tokio::time::timeout(stuck, self.write(text.as_str())).await {
@@ -158,15 +166,17 @@ impl PersonalStream {
         }
     }
 
-    /// Whether `text` is an unread notice the resume already sent.
-    fn already_sent(&self, text: &str) -> bool {
-        if self.seen.is_empty() {
+    /// Whether `text` is an unread notice already written (or covered by the resume);
+    /// a new one is recorded.
+    fn repeated(&mut self, text: &str) -> bool {
+        // Only an unread notice names its kind so; anything else is written unread.
+        if !text.contains(r#""unread""#) {
             return false;
         }
         match serde_json::from_str::<ServerFrame>(text) {
             Ok(ServerFrame::Personal {
                 event: PersonalEvent::Unread { room, seq, .. },
-            }) => self.seen.get(&room).is_some_and(|&newest| seq <= newest),
+            }) => !self.seen.first_time(room, seq),
             _ => false,
         }
     }
