@@ -36,6 +36,10 @@ busy_disk() { # a writer that keeps the disk busy with synced 64 MiB files, unti
   done
 }
 
+listen_drops() { # the kernel's count of handshakes dropped for a full accept queue
+  awk 'NR%2==1{split($0,h)} NR%2==0{for(i=1;i<=NF;i++) if (h[i]=="ListenDrops") print $i}' /proc/net/netstat
+}
+
 one_run() { # one_run ENGINE N
   local engine="$1" n="$2" data port server db="" rc=0
   data="$(mktemp -d)"
@@ -53,17 +57,20 @@ one_run() { # one_run ENGINE N
     taskset -c 0 "$BIN/confab" 2> "$OUT/$engine-$n.server.log" &
   server=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  local drops_before
+  drops_before="$(listen_drops)"
   taskset -c 1 "$BIN/confab-load" --server "127.0.0.1:$port" --bots "$data/bots.tsv" \
     --server-pid "$server" reconnect-storm --clients "$CLIENTS" --room-size 100 \
     --publishers 1 --rate 2 --seconds 20 > "$OUT/$engine-$n.txt" 2>&1 || rc=$?
+  local drops=$(( $(listen_drops) - drops_before ))
   kill "$server"; wait "$server" 2>/dev/null || true
   rm -rf "$data"
   [ -n "$db" ] && psql "$PG_ADMIN" -qc "drop database if exists $db" >/dev/null
   local summary
   summary="$(tail -n 1 "$OUT/$engine-$n.txt")"
-  python3 - "$engine" "$n" "$rc" "$summary" <<'EOF'
+  python3 - "$engine" "$n" "$rc" "$summary" "$drops" <<'EOF'
 import json, sys
-engine, n, rc, line = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+engine, n, rc, line, drops = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 try:
     r = json.loads(line)
 except ValueError:
@@ -72,7 +79,8 @@ print(f"{engine:6} run {n:>2}: resumed {r['storm_resumed']}/{r['clients']} in {r
       f"retried {r['storm_retries']}, gave up {r['storm_stranded']}, "
       f"short {r['short_connections']} conns ({r['short_deliveries_connected']} on resumed, "
       f"{r['short_deliveries_stranded']} on stranded), lost {r['lost']}, dup {r['duplicates']}, "
-      f"delivered {r['delivered']}/{r['expected']}, server CPU {r['server_cpu_pct'] or 0:.0f}% "
+      f"delivered {r['delivered']}/{r['expected']}, server CPU {r['server_cpu_pct'] or 0:.0f}%, "
+      f"handshakes dropped by the kernel {drops} "
       f"{'clean' if rc == 0 else 'NOT CLEAN'}")
 EOF
   return "$rc"

@@ -35,6 +35,28 @@ impl Target {
 
 /// Opens connection number `index` with `token` and reads its `welcome`.
 pub async fn connect(target: &Target, token: &str, index: usize) -> anyhow::Result<Ws> {
+    connect_timed(target, token, index).await.map(|(ws, _)| ws)
+}
+
+/// How long each step of opening a connection took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectSteps {
+    /// The TCP handshake.
+    pub tcp: std::time::Duration,
+    /// The HTTP upgrade until `101` (the server authenticates before answering).
+    pub upgrade: std::time::Duration,
+    /// From `101` to `welcome`.
+    pub welcome: std::time::Duration,
+}
+
+/// [`connect`], timing each step.
+pub async fn connect_timed(
+    target: &Target,
+    token: &str,
+    index: usize,
+) -> anyhow::Result<(Ws, ConnectSteps)> {
+    let began = std::time::Instant::now();
+    let mut steps = ConnectSteps::default();
     let socket = match target.server {
         SocketAddr::V4(_) => TcpSocket::new_v4()?,
         SocketAddr::V6(_) => TcpSocket::new_v6()?,
@@ -48,6 +70,7 @@ pub async fn connect(target: &Target, token: &str, index: usize) -> anyhow::Resu
     let stream = tokio::time::timeout(SETUP_WAIT, socket.connect(target.server))
         .await
         .context("connect timed out")??;
+    steps.tcp = began.elapsed();
     stream.set_nodelay(true)?;
     let mut request = target.ws_url().into_client_request()?;
     let headers = request.headers_mut();
@@ -65,8 +88,12 @@ pub async fn connect(target: &Target, token: &str, index: usize) -> anyhow::Resu
     )
     .await
     .context("WebSocket handshake timed out")??;
+    steps.upgrade = began.elapsed() - steps.tcp;
     match next_frame(&mut ws).await? {
-        ServerFrame::Welcome { .. } => Ok(ws),
+        ServerFrame::Welcome { .. } => {
+            steps.welcome = began.elapsed() - steps.tcp - steps.upgrade;
+            Ok((ws, steps))
+        }
         other => bail!("expected welcome, got {other:?}"),
     }
 }

@@ -26,6 +26,42 @@ impl Latency {
     }
 }
 
+/// Percentiles of one step's durations, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTimes {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl StepTimes {
+    pub fn of(mut times: Vec<std::time::Duration>) -> StepTimes {
+        times.sort_unstable();
+        let at = |q: f64| {
+            times
+                .get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        StepTimes {
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            max: times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        }
+    }
+}
+
+/// The steps of the resumes of a storm.
+#[derive(Debug, Clone, Serialize)]
+pub struct StormStepTimes {
+    pub close: StepTimes,
+    pub tcp: StepTimes,
+    pub upgrade: StepTimes,
+    pub welcome: StepTimes,
+    pub subscribe: StepTimes,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -69,6 +105,8 @@ pub struct Report {
     pub storm_resumed: Option<u64>,
     /// `reconnect-storm`: resume attempts that failed and were tried again.
     pub storm_retries: Option<u64>,
+    /// `reconnect-storm`: how long each step of a resume took, over the clients.
+    pub storm_steps_ms: Option<StormStepTimes>,
     /// `reconnect-storm`: connections that gave up resuming within the bound.
     pub storm_stranded: Option<u64>,
     /// Connections that received fewer events than were acked in their room.
@@ -139,6 +177,20 @@ impl Report {
                 self.storm_stranded.unwrap_or(0),
                 self.resent
             );
+        }
+        if let Some(st) = &self.storm_steps_ms {
+            for (name, t) in [
+                ("close", &st.close),
+                ("tcp", &st.tcp),
+                ("upgrade", &st.upgrade),
+                ("welcome", &st.welcome),
+                ("subscribe", &st.subscribe),
+            ] {
+                println!(
+                    "storm step    {name:<9} p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms",
+                    t.p50, t.p90, t.p99, t.max
+                );
+            }
         }
         println!(
             "short         {} connections received less than was acked: {} deliveries missing on connections that stayed or resumed, {} on connections that gave up",

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::conn::{Target, Ws, connect, request};
+use crate::conn::{ConnectSteps, Target, Ws, connect_timed, request};
 
 mod scan;
 #[cfg(test)]
@@ -123,6 +123,23 @@ pub struct Outcome {
     pub dropped: bool,
     /// Whether it reconnected and resumed after a storm.
     pub resumed: bool,
+    /// How long each step of its resume took (the last, successful attempt).
+    pub storm_steps: Option<StormSteps>,
+}
+
+/// The steps of one client's resume in a storm.
+#[derive(Debug, Clone, Copy)]
+pub struct StormSteps {
+    /// Closing the old connection (sending the close frame).
+    pub close: Duration,
+    /// The TCP handshake.
+    pub tcp: Duration,
+    /// The HTTP upgrade until `101` (the server authenticates first).
+    pub upgrade: Duration,
+    /// From `101` to `welcome`.
+    pub welcome: Duration,
+    /// The subscribe with `since_seq` until its ack.
+    pub subscribe: Duration,
 }
 
 impl Outcome {
@@ -138,6 +155,7 @@ impl Outcome {
             acked: 0,
             dropped: false,
             resumed: false,
+            storm_steps: None,
         }
     }
 }
@@ -196,10 +214,19 @@ pub async fn run(
             let Some(r) = &plan.reconnect else {
                 continue;
             };
+            let began = Instant::now();
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+            let closed = began.elapsed();
             match resume_until(r, &plan, last, &live).await {
-                Some(fresh) => {
+                Some((fresh, connected, subscribed)) => {
                     ws = fresh;
+                    out.storm_steps = Some(StormSteps {
+                        close: closed,
+                        tcp: connected.tcp,
+                        upgrade: connected.upgrade,
+                        welcome: connected.welcome,
+                        subscribe: subscribed,
+                    });
                     out.resumed = true;
                     live.resumed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -414,14 +441,19 @@ const RETRY_MAX: Duration = Duration::from_secs(4);
 
 /// Resumes as a real client would: on a failed attempt (refused, closed, timed out) it
 /// waits and tries again, until [`STORM_BOUND`] has passed. `None`: it gave up.
-async fn resume_until(r: &Reconnect, plan: &Plan, last: Seq, live: &Live) -> Option<Ws> {
+async fn resume_until(
+    r: &Reconnect,
+    plan: &Plan,
+    last: Seq,
+    live: &Live,
+) -> Option<(Ws, ConnectSteps, Duration)> {
     let give_up = Instant::now() + STORM_BOUND;
     let mut wait = RETRY_FIRST;
     loop {
         let attempt =
             tokio::time::timeout_at(give_up.into(), resume(r, plan.index, plan.room, last)).await;
         match attempt {
-            Ok(Ok(ws)) => return Some(ws),
+            Ok(Ok(resumed)) => return Some(resumed),
             Ok(Err(err)) => {
                 if live.retries.fetch_add(1, Ordering::Relaxed) == 0 {
                     eprintln!("storm: a resume failed (retrying): {err:#}");
@@ -446,9 +478,11 @@ async fn resume(
     index: usize,
     room: protocol::ids::RoomId,
     last: Seq,
-) -> anyhow::Result<Ws> {
-    let mut ws = connect(&r.target, &r.token, index).await?;
+) -> anyhow::Result<(Ws, ConnectSteps, Duration)> {
+    let began = Instant::now();
+    let (mut ws, steps) = connect_timed(&r.target, &r.token, index).await?;
+    let connected = began.elapsed();
     let frame = serde_json::json!({"type": "subscribe", "room": room, "since_seq": last});
     request(&mut ws, 1, frame).await?;
-    Ok(ws)
+    Ok((ws, steps, began.elapsed() - connected))
 }

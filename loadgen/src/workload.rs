@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 use crate::bots::Bot;
 use crate::conn::{Target, Ws, connect, next_frame, request};
-use crate::report::{Latency, Report};
+use crate::report::{Latency, Report, StepTimes, StormStepTimes};
 use crate::session::{self, Live, Pace, Phase, Plan, Reconnect, STORM_BOUND};
 use crate::sys;
 
@@ -283,6 +283,7 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
     let mut ack_latency = session::latency_histogram();
     let (mut delivered, mut lost, mut duplicates, mut dropped) = (0, 0, 0, 0);
     let mut split = LossSplit::default();
+    let mut steps: [Vec<Duration>; 5] = Default::default();
     for t in tasks {
         let o = t.await.context("a session task panicked")?;
         latency.add(&o.latency_us).expect("same bounds");
@@ -296,6 +297,13 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
             .position(|r| *r == o.room)
             .map_or(0, |r| live.acked_by_room[r].load(Ordering::Relaxed));
         split.add(storm, &o, owed);
+        if let Some(st) = o.storm_steps {
+            steps[0].push(st.close);
+            steps[1].push(st.tcp);
+            steps[2].push(st.upgrade);
+            steps[3].push(st.welcome);
+            steps[4].push(st.subscribe);
+        }
     }
     let expected = expected();
     // What never arrived counts as lost even when no later event showed the gap.
@@ -306,6 +314,16 @@ pub async fn run(target: &Target, bots: &[Bot], spec: &Spec) -> anyhow::Result<R
         storm_resume_s: storm_resume.map(|d| d.as_secs_f64()),
         storm_resumed: storm.then(|| live.resumed.load(Ordering::Relaxed)),
         storm_retries: storm.then(|| live.retries.load(Ordering::Relaxed)),
+        storm_steps_ms: storm.then(|| {
+            let [close, tcp, upgrade, welcome, subscribe] = steps.map(StepTimes::of);
+            StormStepTimes {
+                close,
+                tcp,
+                upgrade,
+                welcome,
+                subscribe,
+            }
+        }),
         storm_stranded: storm.then_some(split.stranded),
         short_connections: split.short_connections,
         short_deliveries_connected: split.short_connected,

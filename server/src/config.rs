@@ -221,6 +221,13 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_timeout_secs: u64,
 
+    /// Connections the kernel may hold completed but not yet accepted. A reconnect storm
+    /// opens thousands at once; past this queue the kernel drops handshakes and clients
+    /// wait out TCP retransmissions (seconds each). Capped by the kernel at
+    /// `net.core.somaxconn`.
+    #[arg(long, env = "CONFAB_LISTEN_BACKLOG", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    pub listen_backlog: u32,
+
     /// Seconds to wait for connections to close during a graceful shutdown.
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

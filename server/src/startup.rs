@@ -47,8 +47,7 @@ impl Application {
             .context("opening the store")?;
         tracing::info!(engine = store.engine(), "store ready");
 
-        let listener = TcpListener::bind(bind)
-            .await
+        let listener = crate::http::listener::bind(bind, settings.listen_backlog)
             .with_context(|| format!("binding {bind}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         leptos_options.site_addr = addr;

@@ -2,6 +2,7 @@
 //! WebSocket route. One router per resource lives in its own module.
 
 mod health;
+pub mod listener;
 pub mod origin;
 pub mod serve;
 
