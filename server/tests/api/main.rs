@@ -56,6 +56,7 @@ mod conformance;
 mod frame_sequences;
 mod gateway;
 mod helpers;
+mod leave;
 mod mentions;
 mod pages;
 mod pipelining;
