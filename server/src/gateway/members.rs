@@ -3,8 +3,10 @@
 //! watching the room — without a Store query per message. Loaded from the Store on first
 //! use; kept current by this process's joins, invitations and leaves.
 //!
-//! Memberships changed by another process are not seen until the entry is reloaded; the
-//! cluster issue will carry membership changes over the broker.
+//! On a cluster, changes made on another node arrive as `membership` envelopes through the
+//! broker (`fanout.rs`), so this node sees them a little later; a leave made here is
+//! recorded before it is acked. An envelope the broker loses (a dropped Redis link) is not
+//! recovered: the entry stays stale (docs/reliability.md, limits).
 
 use protocol::ids::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};

@@ -184,6 +184,9 @@ pub fn check_pushes(
                     r.and_then(|r| model.members_at.get(&(r, *seq)))
                 );
                 counts.notices.fetch_add(1, Ordering::Relaxed);
+                if r.is_some_and(|r| !model.may_receive_event(client, r, *seq)) {
+                    counts.joined_since.fetch_add(1, Ordering::Relaxed);
+                }
             }
             ServerFrame::Personal { .. } => {}
             ServerFrame::Error { req: None, .. } => {
