@@ -28,7 +28,8 @@
 //! - `sweeps`: every periodic task (typing expiry, idle statuses, deactivations, presence
 //!   ticks, the cluster heartbeat), spawned on the gateway's task tracker.
 //! - `users`: the cache of user views events are labelled with; `members`: the cache of
-//!   room memberships (subscribe's access check and unread notices go by it).
+//!   room memberships (subscribe's access check and unread notices go by it);
+//!   `recheck`: both read again from the Store after the broker may have lost envelopes.
 //! - `encode`: Store values → protocol frames.
 //! - `broker/`: the [`Broker`] seam between nodes and its engines ([`MemoryBroker`]).
 //!
@@ -54,6 +55,7 @@ mod outbound;
 pub mod presence;
 mod receipts;
 mod recent;
+mod recheck;
 mod requests;
 mod room_seqs;
 mod sender;
