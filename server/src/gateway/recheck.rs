@@ -1,19 +1,47 @@
-//! Memberships read again after the broker may have lost envelopes.
+//! Where the member cache may be behind the Store, the Store decides.
 //!
-//! Joins and leaves made on other nodes reach this one as `membership` envelopes; a
-//! networked broker loses what is published while its link is down, and then announces
-//! `Missed { room: None }`. Room events recover by themselves (the fill reads the Store),
-//! but a lost leave would leave this node's member cache saying "member" — the gate for
-//! sends, typing and re-subscribing here — and the user's connections here subscribed to a
-//! room they left. So on such a loss the node forgets its member cache and, for every room
-//! with local subscribers, reads the members from the Store and applies the leave it
-//! missed to each subscriber who is no longer one. The cache is consulted again right
-//! before each unsubscribe, so a join that lands meanwhile (and updates the cache) keeps
-//! its subscription.
+//! Joins and leaves made on other nodes reach this one as `membership` envelopes, a little
+//! later than they are acked, and a networked broker may lose some. Two rules make up for
+//! it:
+//!
+//! - **A refusal is confirmed by the Store.** The cache says "member" without a query
+//!   (the hot path: every send); when it says "not a member", the Store is asked, so a
+//!   user invited on another node a moment ago is not refused while the invitation's
+//!   envelope is on its way. (A leave made on another node is the other way round: until
+//!   its envelope arrives, the cache here still says "member" — docs/reliability.md.)
+//! - **After a broker loss, everything is read again.** When the broker announces
+//!   `Missed { room: None }`, a lost leave would leave the cache saying "member" and the
+//!   user's connections here subscribed to a room they left. So the node forgets its
+//!   member cache and, for every room with local subscribers, reads the members from the
+//!   Store and applies the leave it missed to each subscriber who is no longer one. The
+//!   cache is consulted again right before each unsubscribe, so a join that lands
+//!   meanwhile (and updates the cache) keeps its subscription.
+
+use protocol::ids::{RoomId, UserId};
 
 use super::Gateway;
 
 impl Gateway {
+    /// Whether `user` belongs to `room`: yes from the member cache (loaded once per room),
+    /// no only from the Store.
+    pub(super) async fn is_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<bool, store::StoreError> {
+        let store = self.store();
+        if self
+            .inner
+            .members
+            .load(&*store, room)
+            .await?
+            .contains(&user)
+        {
+            return Ok(true);
+        }
+        Ok(store.membership(room, user).await?.is_some())
+    }
+
     /// Forgets the member cache and ends the local subscriptions of users who are no
     /// longer members (in the background: it reads the Store).
     pub(super) fn recheck_memberships(&self) {
@@ -58,10 +86,59 @@ mod tests {
     use crate::gateway::Gateway;
     use crate::gateway::broker::{Delivery, Envelope};
     use crate::gateway::outbound::{ConnHandle, Outbound};
+    use protocol::ids::{RoomId, UserId};
     use protocol::names::{DisplayName, Handle, RoomName};
     use std::sync::Arc;
     use std::time::Duration;
     use store::RoomKind;
+
+    /// A join whose envelope has not come yet (written to the Store behind the gateway's
+    /// back, as an invitation made on another node is) already counts: a refusal asks the
+    /// Store. A non-member is still refused.
+    #[tokio::test]
+    async fn a_join_made_elsewhere_counts_before_its_envelope_arrives() {
+        let db = store::testing::sqlite().await;
+        let gateway = Gateway::new(Arc::new(Settings::defaults()), db.store.clone());
+        let [ana, bo, cy] = users(&db, ["ana", "bo", "cy"]).await;
+        let room = private_room(&db, ana).await;
+        assert!(
+            !gateway.is_member(room, bo).await.unwrap(),
+            "cached without Bo"
+        );
+        db.store.invite(room, ana, bo).await.unwrap();
+        assert!(gateway.is_member(room, bo).await.unwrap());
+        assert!(!gateway.is_member(room, cy).await.unwrap());
+    }
+
+    async fn users<const N: usize>(db: &store::testing::TestDb, handles: [&str; N]) -> [UserId; N] {
+        let mut ids = [UserId(uuid::Uuid::nil()); N];
+        for (id, handle) in ids.iter_mut().zip(handles) {
+            *id = db
+                .store
+                .create_user(
+                    &Handle::parse(handle).unwrap(),
+                    &DisplayName::parse(handle).unwrap(),
+                    "not a real hash",
+                )
+                .await
+                .unwrap()
+                .id;
+        }
+        ids
+    }
+
+    async fn private_room(db: &store::testing::TestDb, owner: UserId) -> RoomId {
+        db.store
+            .create_room(
+                owner,
+                RoomKind::Private,
+                &RoomName::parse("secret").unwrap(),
+                "",
+            )
+            .await
+            .unwrap()
+            .id
+    }
 
     /// A leave whose envelope never came (written to the Store behind the gateway's back,
     /// as another node's leave is when its envelope is lost) is applied after the broker
@@ -71,31 +148,8 @@ mod tests {
     async fn a_leave_lost_by_the_broker_is_applied_after_the_loss_is_announced() {
         let db = store::testing::sqlite().await;
         let gateway = Gateway::new(Arc::new(Settings::defaults()), db.store.clone());
-        let mut users = Vec::new();
-        for handle in ["ana", "bo"] {
-            let user = db
-                .store
-                .create_user(
-                    &Handle::parse(handle).unwrap(),
-                    &DisplayName::parse(handle).unwrap(),
-                    "not a real hash",
-                )
-                .await
-                .unwrap();
-            users.push(user.id);
-        }
-        let (ana, bo) = (users[0], users[1]);
-        let room = db
-            .store
-            .create_room(
-                ana,
-                RoomKind::Private,
-                &RoomName::parse("secret").unwrap(),
-                "",
-            )
-            .await
-            .unwrap()
-            .id;
+        let [ana, bo] = users(&db, ["ana", "bo"]).await;
+        let room = private_room(&db, ana).await;
         db.store.invite(room, ana, bo).await.unwrap();
         let (ana_conn, mut ana_rx) = ConnHandle::new(1, ana, 64, Default::default());
         let (bo_conn, mut bo_rx) = ConnHandle::new(2, bo, 64, Default::default());
