@@ -123,23 +123,34 @@ impl Gateway {
                 everyone,
                 mentions,
             } => self.unread_notices(room, seq, author, thread, everyone, mentions),
-            broker::Envelope::Missed { room } => self.hub().fill(room),
+            broker::Envelope::Missed { room } => {
+                self.hub().fill(room);
+                // Lost envelopes may have been joins or leaves too.
+                if room.is_none() {
+                    self.recheck_memberships();
+                }
+            }
             broker::Envelope::Ephemeral { room, frame, skip } => {
                 self.hub().publish_ephemeral(room, &frame, skip)
             }
             broker::Envelope::User { user, frame } => self.hub().to_user(user, &frame),
             broker::Envelope::Membership { room, user, joined } => {
                 self.inner.members.changed(room, user, joined);
-                // On a leave, their connections here stop receiving the room at once.
-                if !joined && self.hub().unsubscribe_user(room, user) {
-                    self.inner.broker.unsubscribe_room(room);
-                }
-                let frame = ServerFrame::Personal {
-                    event: PersonalEvent::Membership { room, joined },
-                };
-                self.hub().to_user(user, &text(&frame));
+                self.membership_here(room, user, joined);
             }
         }
+    }
+
+    /// Applies a membership change to this node's connections: on a leave, the user's
+    /// connections here stop receiving the room at once; all of them are told.
+    pub(super) fn membership_here(&self, room: RoomId, user: UserId, joined: bool) {
+        if !joined && self.hub().unsubscribe_user(room, user) {
+            self.inner.broker.unsubscribe_room(room);
+        }
+        let frame = ServerFrame::Personal {
+            event: PersonalEvent::Membership { room, joined },
+        };
+        self.hub().to_user(user, &text(&frame));
     }
 
     /// Tells this node's connections of `room`'s members (except the author) that are not

@@ -238,6 +238,20 @@ impl Hub {
         }
     }
 
+    /// Every room with local subscribers, and the users they belong to.
+    pub fn subscribed_users(&self) -> Vec<(RoomId, Vec<UserId>)> {
+        let mut out = Vec::new();
+        for shard in &self.rooms {
+            for (room, subs) in shard.read().expect("hub lock").iter() {
+                let mut users: Vec<UserId> = subs.iter().map(|c| c.user).collect();
+                users.sort();
+                users.dedup();
+                out.push((*room, users));
+            }
+        }
+        out
+    }
+
     /// Number of rooms with at least one local subscriber.
     pub fn rooms(&self) -> usize {
         self.rooms

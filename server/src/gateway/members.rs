@@ -3,8 +3,10 @@
 //! watching the room — without a Store query per message. Loaded from the Store on first
 //! use; kept current by this process's joins, invitations and leaves.
 //!
-//! Memberships changed by another process are not seen until the entry is reloaded; the
-//! cluster issue will carry membership changes over the broker.
+//! On a cluster, changes made on another node arrive as `membership` envelopes through the
+//! broker (`fanout.rs`), so this node sees them a little later; a leave made here is
+//! recorded before it is acked. When the broker says envelopes may have been lost (a
+//! dropped Redis link), every entry is forgotten and read again (`recheck.rs`).
 
 use protocol::ids::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};
@@ -59,6 +61,14 @@ impl Members {
                 return Ok(set);
             }
         }
+    }
+
+    /// Forgets every cached room (changes may have been missed): each is read from the
+    /// Store again on its next use.
+    pub fn forget_all(&self) {
+        let mut rooms = self.rooms.write().expect("members lock");
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        rooms.clear();
     }
 
     /// Records that `user` joined (`true`) or left `room`, if the room is cached.

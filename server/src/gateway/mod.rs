@@ -28,7 +28,9 @@
 //! - `sweeps`: every periodic task (typing expiry, idle statuses, deactivations, presence
 //!   ticks, the cluster heartbeat), spawned on the gateway's task tracker.
 //! - `users`: the cache of user views events are labelled with; `members`: the cache of
-//!   room memberships (subscribe's access check and unread notices go by it).
+//!   room memberships (subscribe's access check and unread notices go by it);
+//!   `recheck`: where that cache may be behind the Store (a refusal, a broker loss), the
+//!   Store decides.
 //! - `encode`: Store values → protocol frames.
 //! - `broker/`: the [`Broker`] seam between nodes and its engines ([`MemoryBroker`]).
 //!
@@ -54,6 +56,7 @@ mod outbound;
 pub mod presence;
 mod receipts;
 mod recent;
+mod recheck;
 mod requests;
 mod room_seqs;
 mod sender;
@@ -69,7 +72,6 @@ pub use broker::{Broker, MemoryBroker};
 pub use sse::{StreamError, personal_events, room_events};
 pub use upgrade::upgrade;
 
-use protocol::ids::{RoomId, UserId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -188,16 +190,6 @@ impl Gateway {
                 .increment(1);
         }
         slot
-    }
-
-    /// Whether `user` belongs to `room` (from the member cache, loaded once per room).
-    async fn is_member(&self, room: RoomId, user: UserId) -> Result<bool, store::StoreError> {
-        Ok(self
-            .inner
-            .members
-            .load(&*self.store(), room)
-            .await?
-            .contains(&user))
     }
 
     /// The engine of the broker, for `/readyz`.

@@ -58,6 +58,7 @@ mod conformance;
 mod frame_sequences;
 mod gateway;
 mod helpers;
+mod leave;
 mod mentions;
 mod pages;
 mod pipelining;

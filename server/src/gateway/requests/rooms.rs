@@ -4,7 +4,7 @@
 use protocol::ids::{RoomId, UserId};
 use protocol::names::RoomName;
 use protocol::{AckInfo, PersonalEvent, ServerFrame};
-use store::RoomKind;
+use store::{RoomKind, StoreError};
 
 use super::Session;
 use super::failure::Failure;
@@ -78,7 +78,19 @@ impl Session {
         })
     }
 
+    /// Leaves `room`. This connection stops delivering it before the Store forgets the
+    /// membership (no event acked after the leave reaches it), so a leave the Store would
+    /// refuse (a direct message, a room that does not exist) is refused first: a refused
+    /// request changes nothing.
     pub(super) async fn leave(&mut self, room: RoomId) -> Result<AckInfo, Failure> {
+        match self.gateway.store().room(room).await? {
+            None => return Err(StoreError::NotFound { what: "room" }.into()),
+            Some(r) if r.kind == RoomKind::Dm => {
+                let reason = "a direct message cannot be left";
+                return Err(StoreError::Forbidden { reason }.into());
+            }
+            Some(_) => {}
+        }
         if self.subscribed.contains(&room) {
             self.leave_room(room);
         }
