@@ -90,6 +90,13 @@ impl Gateway {
                 name: String::new(),
             });
         let frame = text(&encode::event_frame(event, author));
+        // A replay shows each message as it is now (docs/protocol.md). An edit, a delete, a
+        // reaction, or a reply (which moves its root's thread summary) changes an earlier
+        // message, so the earlier events this node holds in memory for resumes would replay
+        // it as it was: they are dropped, and the room's ring starts over with this event.
+        if event.kind != store::EventKind::Message || event.message.thread_root.is_some() {
+            self.hub().forget_recent(event.room_id);
+        }
         self.publish(broker::Envelope::Event {
             room: event.room_id,
             seq: event.seq,

@@ -155,6 +155,11 @@ impl Hub {
         self.recent.after(room, cursor)
     }
 
+    /// Drops `room`'s recent events (they no longer show its messages as they are).
+    pub fn forget_recent(&self, room: RoomId) {
+        self.recent.forget(room);
+    }
+
     /// Frame text held for resumes, in bytes.
     pub fn recent_bytes(&self) -> usize {
         self.recent.bytes()

@@ -14,6 +14,12 @@
 //! a shard over its budget drops the rings of the rooms published longest ago (down to
 //! three quarters of the budget, so the sort is paid rarely).
 //!
+//! A replay shows each message as it is now, and an event holds its message as it was
+//! when published: so an event that changes an earlier message (an edit, a delete, a
+//! reaction, a reply moving its root's thread summary) drops the room's ring and starts a
+//! new one (`Gateway::publish_event`). A ring thus never holds a message that changed
+//! after it was published; rooms where messages change often replay from the Store.
+//!
 //! The ring says what the room's events after a cursor are, not whether more exist: that
 //! is the caller's question (see `Gateway::recent_after`), answered differently on one
 //! node and on a cluster.
@@ -155,6 +161,14 @@ impl RecentEvents {
         shard.rings.get(&room)?.after(cursor)
     }
 
+    /// Drops `room`'s ring: its next event starts a new one.
+    pub fn forget(&self, room: RoomId) {
+        let mut shard = self.shard(&room).lock().expect("recent events lock");
+        if let Some(ring) = shard.rings.remove(&room) {
+            shard.bytes -= ring.bytes;
+        }
+    }
+
     /// Frame text held in all rings, in bytes.
     pub fn bytes(&self) -> usize {
         self.shards
@@ -211,6 +225,20 @@ mod tests {
         assert_eq!(seqs(recent.after(room, 3)), None, "4 is not held");
         assert_eq!(seqs(recent.after(room, 5)), Some(vec![6]));
         assert_eq!(recent.bytes(), 10);
+    }
+
+    #[test]
+    fn a_forgotten_ring_starts_over_with_the_next_event() {
+        let recent = RecentEvents::default();
+        let room = RoomId(Uuid::from_u128(1));
+        for seq in 1..=3 {
+            recent.push(&event(room, seq, 10));
+        }
+        recent.forget(room);
+        assert_eq!(recent.bytes(), 0);
+        recent.push(&event(room, 4, 10));
+        assert_eq!(seqs(recent.after(room, 2)), None, "3 is gone");
+        assert_eq!(seqs(recent.after(room, 3)), Some(vec![4]));
     }
 
     #[test]

@@ -413,6 +413,34 @@ async fn a_resume_older_than_the_recent_events_reads_the_store_then_memory() {
 }
 
 #[tokio::test]
+async fn a_replay_after_an_edit_shows_the_message_as_it_is_now() {
+    let mut f = Fixture::new(1_000).await;
+    let first = f.commit().await;
+    f.commit().await;
+    let ServerFrame::Event { message, .. } = serde_json::from_str(first.text.as_str()).unwrap()
+    else {
+        panic!("an event frame")
+    };
+    let edit = WriteCommand::Edit {
+        author: f.author,
+        message: message.id,
+        body: Body::parse("edited").unwrap(),
+    };
+    f.gateway.group_commit().write(f.room, edit).await.unwrap();
+    let rec = Recorder::open();
+    let (conn, _done) = f.connect(rec.clone());
+    conn.push(Outbound::resume(f.room, Some(0))).unwrap();
+    rec.until("events 1 to 3", |w| w.len() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rec.event_seqs(), vec![1, 2, 3]);
+    // Event 1 was published with its first body; replayed, it carries the edited one.
+    assert!(matches!(
+        &rec.written()[0],
+        Written::Frame { frame, .. } if matches!(&**frame, ServerFrame::Event { message, .. } if message.body == "edited")
+    ));
+}
+
+#[tokio::test]
 async fn no_seq_means_an_initial_snapshot() {
     let mut f = Fixture::new(1_000).await;
     for _ in 0..3 {
