@@ -13,6 +13,7 @@
 #   RUNS=3 ENGINES=sqlite scripts/bench-storm.sh
 #   CONFAB_BIN=/path/to/bin scripts/bench-storm.sh # use prebuilt confab + confab-load
 #   DISK_BUSY=1 scripts/bench-storm.sh             # a writer with fsync keeps the disk busy
+#   GEN_CPUS=0,1 scripts/bench-storm.sh            # the generator on both cores (is it the bound?)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -59,7 +60,7 @@ one_run() { # one_run ENGINE N
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local drops_before
   drops_before="$(listen_drops)"
-  taskset -c 1 "$BIN/confab-load" --server "127.0.0.1:$port" --bots "$data/bots.tsv" \
+  taskset -c "${GEN_CPUS:-1}" "$BIN/confab-load" --server "127.0.0.1:$port" --bots "$data/bots.tsv" \
     --server-pid "$server" reconnect-storm --clients "$CLIENTS" --room-size 100 \
     --publishers 1 --rate 2 --seconds 20 > "$OUT/$engine-$n.txt" 2>&1 || rc=$?
   local drops=$(( $(listen_drops) - drops_before ))
