@@ -98,12 +98,12 @@ pub async fn presence_converges(
 
 /// Checks a node's usage at the end against its baseline, allowing for the connections
 /// it holds more than then (clients of killed or paused nodes move): per extra connection
-/// 4 tasks and 2 descriptors, and 40 of each and 64 MiB of memory on top. `Err` says what
+/// 4 tasks and 2 descriptors, `slack` of each more and 64 MiB of memory. `Err` says what
 /// grew past its bound.
-pub fn no_leak(node: usize, base: Usage, end: Usage) -> Result<String, String> {
+pub fn no_leak(node: usize, base: Usage, end: Usage, slack: f64) -> Result<String, String> {
     let extra = (end.connections - base.connections).max(0.0);
-    let tasks_bound = base.tasks + 4.0 * extra + 40.0;
-    let fds_bound = base.fds as f64 + 2.0 * extra + 40.0;
+    let tasks_bound = base.tasks + 4.0 * extra + slack;
+    let fds_bound = base.fds as f64 + 2.0 * extra + slack;
     let rss_bound = base.rss_kib + 64 * 1024;
     let line = format!(
         "node {node}: connections {} -> {}, tasks {} -> {} (bound {tasks_bound}), fds {} -> {} (bound {fds_bound}), RSS {} -> {} KiB (bound {rss_bound})",

@@ -50,7 +50,19 @@ pub async fn run(
     let mut log = FaultLog::default();
     let started = Instant::now();
     'rounds: loop {
-        let mut order = KINDS.to_vec();
+        // `CONFAB_CHAOS_FAULTS` (by hand): only the kinds it names, e.g. `KillNode,PauseNode`.
+        let only = std::env::var("CONFAB_CHAOS_FAULTS").ok();
+        let mut order: Vec<Kind> = KINDS
+            .into_iter()
+            .filter(|k| {
+                only.as_ref()
+                    .is_none_or(|o| o.split(',').any(|n| n == format!("{k:?}")))
+            })
+            .collect();
+        if order.is_empty() {
+            tokio::time::sleep_until(until).await;
+            break;
+        }
         for i in (1..order.len()).rev() {
             order.swap(i, rng.range(0, i as u64 + 1) as usize);
         }
