@@ -23,6 +23,7 @@
 # SECONDS_PER_RUN (20), FANOUT_CLIENTS (6000), FANOUT_RATE (per room and s, 20),
 # BIGROOM_RATE (messages/s in the room of 5,000, 10), BIGROOM_CLIENTS (5000).
 # DATABASE_URL should name a fresh database (the bots and the rooms of every run go there).
+# With BIN set to a folder holding `confab` and `confab-load`, nothing is built.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -45,7 +46,13 @@ else
 fi
 OUT="${OUT:-$ROOT/bench-scaling-$(date -u +%Y%m%d-%H%M).md}"
 
-source "$ROOT/scripts/lib/bench-build.sh"
+if [ -n "${BIN:-}" ]; then
+  # Binaries built already (e.g. BIN=$CARGO_TARGET_DIR/release): no build step.
+  [ -x "$BIN/confab" ] && [ -x "$BIN/confab-load" ] || { echo "no confab or confab-load in $BIN"; exit 1; }
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+else
+  source "$ROOT/scripts/lib/bench-build.sh"
+fi
 command -v redis-server >/dev/null || { echo "redis-server is needed"; exit 1; }
 
 WORK="$(mktemp -d)"
@@ -111,7 +118,9 @@ CLUSTER_URL="$(printf 'redis://127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")"; CLUSTER_U
 
 # Bots for every client (the first start runs the migrations).
 BOTS=$(( FANOUT_CLIENTS > BIGROOM_CLIENTS ? FANOUT_CLIENTS : BIGROOM_CLIENTS ))
-DATABASE_URL="$DATABASE_URL" CONFAB_DATA_DIR="$WORK" "$BIN/confab" user bots --prefix sc --count "$BOTS" > "$WORK/bots.tsv"
+# (Only the handle<TAB>token lines: a log line on stdout would break the file.)
+DATABASE_URL="$DATABASE_URL" CONFAB_DATA_DIR="$WORK" CONFAB_LOG=warn \
+  "$BIN/confab" user bots --prefix "sc$RANDOM" --count "$BOTS" | grep $'\t' > "$WORK/bots.tsv"
 
 GW_PIDS=(); GW_PORTS=()
 start_gateways() { # start_gateways N REDIS_URL
@@ -140,16 +149,20 @@ cpu_of() { # CPU seconds (user + system) of the pids given, summed
   done
   echo "$total"
 }
-received_of() { # envelopes the gateways received from the broker (all kinds), summed
+received_of() { # envelopes the gateways received through Redis (all kinds), summed: what
+  # their handlers applied less what they published themselves (applied at once, locally)
   local total=0 port n
   for port in "${GW_PORTS[@]}"; do
-    n="$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^confab_broker_received_total/ { s += $2 } END { print s + 0 }')"
-    total=$(( total + ${n%.*} ))
+    n="$(curl -fs "http://127.0.0.1:$port/metrics" | awk '
+      /^confab_broker_received_total/ { s += $2 }
+      /^confab_broker_published_total/ { s -= $2 }
+      END { printf "%d", s }')"
+    total=$(( total + n ))
   done
   echo "$total"
 }
 
-echo "| setup | workload | deliveries/s | lost | p50 ms | p99 ms | gateway CPU µs/delivery | Redis CPU µs/delivery | Redis CPU µs/envelope received | envelopes received by the nodes |" | tee "$OUT"
+echo "| setup | workload | deliveries/s | lost | p50 ms | p99 ms | gateway CPU µs/delivery | Redis CPU µs/delivery | Redis CPU µs/envelope through Redis | envelopes through Redis |" | tee "$OUT"
 echo "|---|---|---|---|---|---|---|---|---|---|" | tee -a "$OUT"
 
 run() { # run SETUP NAME ARGS... (the Redis pids are those named by $REDIS_PIDS_NAME)
@@ -174,7 +187,7 @@ e0, e1 = map(int, sys.argv[8:10])
 r = json.loads(open(path).read().strip().splitlines()[-1])
 d = max(r["delivered"], 1)
 env = e1 - e0
-per = lambda cpu, n: f"{cpu * 1e6 / n:.2f}" if n > 0 else "-"
+per = lambda cpu, n: f"{cpu * 1e6 / n:.2f}" if n >= 100 else "-"  # one node: nothing crosses
 print(f"| {setup} | {name} | {r['deliveries_per_s']:.0f} | {r['lost']} | {r['latency_ms']['p50']:.2f} | "
       f"{r['latency_ms']['p99']:.2f} | {per(g1 - g0, d)} | {per(r1 - r0, d)} | {per(r1 - r0, env)} | {env} |")
 EOF

@@ -141,3 +141,25 @@ pub async fn request(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_spread_over_the_nodes_in_turn() {
+        let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let one = Target {
+            server: addr(1),
+            sources: Vec::new(),
+            spread: Vec::new(),
+        };
+        assert!((0..5).all(|i| one.server_for(i) == addr(1)));
+        let three = Target {
+            spread: vec![addr(2), addr(3)],
+            ..one
+        };
+        let got: Vec<SocketAddr> = (0..6).map(|i| three.server_for(i)).collect();
+        assert_eq!(got, [1, 2, 3, 1, 2, 3].map(addr));
+    }
+}

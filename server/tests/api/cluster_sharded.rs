@@ -111,10 +111,9 @@ async fn rooms_on_three_shards_are_followed_across_three_nodes() {
         wait_for_shard_subscribers(&redis, shard, &channel(&cluster, *room), 3).await;
     }
     let bodies: Vec<String> = (0..EACH).map(|i| format!("m {i}")).collect();
-    for i in 0..EACH {
+    for (i, body) in bodies.iter().enumerate() {
         for (k, w) in writers.iter_mut().enumerate() {
-            w.ok(send(rooms[k], &format!("sh-{k}-{i}"), &bodies[i]))
-                .await;
+            w.ok(send(rooms[k], &format!("sh-{k}-{i}"), body)).await;
         }
     }
     for (room, r) in &mut readers {

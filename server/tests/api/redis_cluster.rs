@@ -40,6 +40,19 @@ impl RedisCluster {
     /// Starts three masters and forms the cluster; `None` (said loudly) when that fails and
     /// CI is not set.
     pub async fn start() -> Option<RedisCluster> {
+        // A port found free may be taken by another test before redis-server binds it:
+        // such a start is tried again on other ports.
+        let mut why = String::new();
+        for _ in 0..3 {
+            match RedisCluster::try_start().await {
+                Ok(cluster) => return Some(cluster),
+                Err(e) => why = e,
+            }
+        }
+        fail_or_skip(why)
+    }
+
+    async fn try_start() -> Result<RedisCluster, String> {
         let dir = tempfile::tempdir().unwrap();
         let mut cluster = RedisCluster {
             ports: Vec::new(),
@@ -51,12 +64,17 @@ impl RedisCluster {
             cluster.ports.push(port);
             match cluster.spawn(port) {
                 Ok(child) => cluster.children.push(Some(child)),
-                Err(e) => return fail_or_skip(format!("redis-server: {e}")),
+                Err(e) => return Err(format!("redis-server: {e}")),
             }
         }
         for i in 0..3 {
-            if let Err(e) = cluster.wait_pong(i).await {
-                return fail_or_skip(e);
+            cluster.wait_pong(i).await?;
+            // Ours answered, not someone else's on a port taken meanwhile.
+            if let Some(Ok(Some(status))) = cluster.children[i].as_mut().map(Child::try_wait) {
+                return Err(format!(
+                    "redis-server on {} exited: {status}",
+                    cluster.ports[i]
+                ));
             }
         }
         let mut create = Command::new("redis-cli");
@@ -71,18 +89,16 @@ impl RedisCluster {
         match out {
             Ok(out) if out.status.success() => {}
             Ok(out) => {
-                return fail_or_skip(format!(
+                return Err(format!(
                     "redis-cli --cluster create: {}{}",
                     String::from_utf8_lossy(&out.stdout),
                     String::from_utf8_lossy(&out.stderr)
                 ));
             }
-            Err(e) => return fail_or_skip(format!("redis-cli: {e}")),
+            Err(e) => return Err(format!("redis-cli: {e}")),
         }
-        if let Err(e) = cluster.wait_ok().await {
-            return fail_or_skip(e);
-        }
-        Some(cluster)
+        cluster.wait_ok().await?;
+        Ok(cluster)
     }
 
     fn node_dir(&self, port: u16) -> PathBuf {
