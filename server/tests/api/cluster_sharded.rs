@@ -6,7 +6,7 @@
 use protocol::ids::RoomId;
 use std::time::Duration;
 
-use crate::helpers::{Cluster, TestApp, TestUser, WAIT, spawn_cluster_on};
+use crate::helpers::{Cluster, TestApp, TestUser, WAIT, spawn_cluster_on, spawn_cluster_on_with};
 use crate::redis_cluster::RedisCluster;
 use crate::wsclient::{Client, send, subscribe};
 
@@ -123,9 +123,21 @@ async fn rooms_on_three_shards_are_followed_across_three_nodes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster_presence_keeps_the_presence_contract_across_nodes() {
-    let Some((_redis, cluster)) = gateways(2).await else {
+    // One seed and `--redis-cluster` this time (the others name every node).
+    let Some(redis) = RedisCluster::start().await else {
         return;
     };
+    let Some(cluster) = spawn_cluster_on_with(2, redis.seeds()[1].clone(), |s| {
+        s.redis_cluster = true;
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        cluster.nodes[0].get_json("/readyz").await["broker"],
+        "redis-cluster"
+    );
     crate::cluster::presence_contract(&cluster.nodes[0], &cluster.nodes[1], "prc").await;
 }
 
