@@ -20,16 +20,23 @@ const SETUP_WAIT: Duration = Duration::from_secs(30);
 
 /// Where to connect, and from which local addresses. One address has about 28,000
 /// ephemeral ports; connection `i` binds to `sources[i % sources.len()]`, so several
-/// loopback addresses (127.0.0.1, 127.0.0.2, …) go past that.
+/// loopback addresses (127.0.0.1, 127.0.0.2, …) go past that. With `spread` (further
+/// nodes of one cluster), connection `i` goes to the `i mod (1 + spread.len())`-th of
+/// `server` and `spread`, so every room's members are spread over the nodes.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub server: SocketAddr,
     pub sources: Vec<IpAddr>,
+    pub spread: Vec<SocketAddr>,
 }
 
 impl Target {
-    fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.server, protocol::WS_PATH)
+    /// The server connection `index` goes to.
+    pub fn server_for(&self, index: usize) -> SocketAddr {
+        match index % (1 + self.spread.len()) {
+            0 => self.server,
+            k => self.spread[k - 1],
+        }
     }
 }
 
@@ -57,7 +64,8 @@ pub async fn connect_timed(
 ) -> anyhow::Result<(Ws, ConnectSteps)> {
     let began = std::time::Instant::now();
     let mut steps = ConnectSteps::default();
-    let socket = match target.server {
+    let server = target.server_for(index);
+    let socket = match server {
         SocketAddr::V4(_) => TcpSocket::new_v4()?,
         SocketAddr::V6(_) => TcpSocket::new_v6()?,
     };
@@ -67,12 +75,12 @@ pub async fn connect_timed(
             .bind(SocketAddr::new(source, 0))
             .with_context(|| format!("binding to {source}"))?;
     }
-    let stream = tokio::time::timeout(SETUP_WAIT, socket.connect(target.server))
+    let stream = tokio::time::timeout(SETUP_WAIT, socket.connect(server))
         .await
         .context("connect timed out")??;
     steps.tcp = began.elapsed();
     stream.set_nodelay(true)?;
-    let mut request = target.ws_url().into_client_request()?;
+    let mut request = format!("ws://{server}{}", protocol::WS_PATH).into_client_request()?;
     let headers = request.headers_mut();
     headers.insert(
         "sec-websocket-protocol",
@@ -131,5 +139,27 @@ pub async fn request(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_spread_over_the_nodes_in_turn() {
+        let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let one = Target {
+            server: addr(1),
+            sources: Vec::new(),
+            spread: Vec::new(),
+        };
+        assert!((0..5).all(|i| one.server_for(i) == addr(1)));
+        let three = Target {
+            spread: vec![addr(2), addr(3)],
+            ..one
+        };
+        let got: Vec<SocketAddr> = (0..6).map(|i| three.server_for(i)).collect();
+        assert_eq!(got, [1, 2, 3, 1, 2, 3].map(addr));
     }
 }

@@ -21,6 +21,11 @@ struct Cli {
     /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`.
     #[arg(long, value_delimiter = ',')]
     sources: Vec<IpAddr>,
+    /// Further nodes of the same cluster (comma-separated): connection `i` goes to the
+    /// `i mod n`-th of --server and these, so each room's members are spread over the
+    /// nodes and every delivery but a node's own crosses the broker.
+    #[arg(long, value_delimiter = ',')]
+    spread_over: Vec<SocketAddr>,
     /// The bots file: `handle<TAB>token` lines (not needed by `sink` and `selftest`).
     #[arg(long, default_value = "bots.tsv")]
     bots: PathBuf,
@@ -220,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
     let target = Target {
         server: cli.server,
         sources: cli.sources,
+        spread: cli.spread_over,
     };
     let spec = Spec {
         workload: workload.to_string(),

@@ -48,6 +48,7 @@ async fn server(bots: usize) -> Server {
         target: Target {
             server: addr,
             sources: vec!["127.0.0.1".parse().unwrap()],
+            spread: Vec::new(),
         },
         bots: list,
         stop,

@@ -131,9 +131,16 @@ pub struct Settings {
 
     /// Redis for the cluster broker: `redis://…` makes this process one node of a cluster
     /// (every node must share the same Redis, prefix and Postgres database); unset means
-    /// the in-process broker of a single node.
+    /// the in-process broker of a single node. Several URLs separated by commas are the
+    /// seed nodes of a Redis Cluster (sharded pub/sub, see `--redis-cluster`).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Take `REDIS_URL` as seed nodes of a Redis Cluster (7.0 or later) even when it names
+    /// one: room channels use sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`), presence keys carry
+    /// hash tags. Implied when `REDIS_URL` names several nodes.
+    #[arg(long, env = "CONFAB_REDIS_CLUSTER", default_value_t = false)]
+    pub redis_cluster: bool,
 
     /// Prefix of every Redis channel this cluster uses, so that several clusters (or test
     /// runs) can share one Redis.
@@ -296,6 +303,22 @@ impl Settings {
         }
     }
 
+    /// Which Redis this node uses, if any: one server, or the seed nodes of a Redis Cluster.
+    pub fn redis(&self) -> Option<RedisTarget> {
+        let url = self.redis_url.as_deref()?;
+        let seeds: Vec<String> = url
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if self.redis_cluster || seeds.len() > 1 {
+            Some(RedisTarget::Cluster(seeds))
+        } else {
+            Some(RedisTarget::Single(url.trim().to_string()))
+        }
+    }
+
     /// The heartbeat interval clients are asked to keep.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
@@ -333,9 +356,43 @@ impl Settings {
     }
 }
 
+/// The Redis a cluster of gateways shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// One Redis server (plain pub/sub).
+    Single(String),
+    /// The seed nodes of a Redis Cluster (sharded pub/sub).
+    Cluster(Vec<String>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_redis_urls_or_the_flag_mean_a_redis_cluster() {
+        let mut s = Settings::defaults();
+        assert_eq!(s.redis(), None);
+        assert!(!s.redis_cluster);
+        s.redis_url = Some("redis://a:1".into());
+        assert_eq!(s.redis(), Some(RedisTarget::Single("redis://a:1".into())));
+        s.redis_cluster = true;
+        assert_eq!(
+            s.redis(),
+            Some(RedisTarget::Cluster(vec!["redis://a:1".into()]))
+        );
+        s.redis_cluster = false;
+        s.redis_url = Some("redis://a:1, redis://b:2,".into());
+        assert_eq!(
+            s.redis(),
+            Some(RedisTarget::Cluster(vec![
+                "redis://a:1".into(),
+                "redis://b:2".into()
+            ]))
+        );
+        let cli = Cli::try_parse_from(["confab", "--redis-cluster"]).unwrap();
+        assert!(cli.settings.redis_cluster);
+    }
 
     #[test]
     fn defaults_are_the_documented_ones() {

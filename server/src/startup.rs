@@ -57,21 +57,35 @@ impl Application {
         ));
         let settings = Arc::new(settings);
         // The one place the broker engine is chosen.
-        let broker: Arc<dyn crate::gateway::Broker> = match &settings.redis_url {
+        use crate::config::RedisTarget;
+        let broker: Arc<dyn crate::gateway::Broker> = match settings.redis() {
             None => Arc::new(crate::gateway::MemoryBroker::default()),
-            Some(url) => Arc::new(
-                crate::gateway::broker::RedisBroker::connect(url, &settings.redis_prefix)
+            Some(RedisTarget::Single(url)) => Arc::new(
+                crate::gateway::broker::RedisBroker::connect(&url, &settings.redis_prefix)
                     .await
                     .context("connecting to Redis (REDIS_URL)")?,
             ),
+            Some(RedisTarget::Cluster(seeds)) => Arc::new(
+                crate::gateway::broker::RedisClusterBroker::connect(&seeds, &settings.redis_prefix)
+                    .await
+                    .context("connecting to the Redis Cluster (REDIS_URL)")?,
+            ),
         };
         tracing::info!(engine = broker.engine(), "broker ready");
-        let cluster_presence = match &settings.redis_url {
+        let cluster_presence = match settings.redis() {
             None => None,
-            Some(url) => Some(
-                crate::gateway::presence::RedisPresence::connect(url, &settings.redis_prefix)
+            Some(RedisTarget::Single(url)) => Some(
+                crate::gateway::presence::RedisPresence::connect(&url, &settings.redis_prefix)
                     .await
                     .context("connecting to Redis for presence (REDIS_URL)")?,
+            ),
+            Some(RedisTarget::Cluster(seeds)) => Some(
+                crate::gateway::presence::RedisPresence::connect_cluster(
+                    &seeds,
+                    &settings.redis_prefix,
+                )
+                .await
+                .context("connecting to the Redis Cluster for presence (REDIS_URL)")?,
             ),
         };
         let state = AppState {

@@ -1,14 +1,15 @@
-//! The Broker contract, run against every engine (the in-process one and Redis): what
-//! the gateway relies on, checked on the engine alone.
+//! The Broker contract, run against every engine (the in-process one, Redis, and Redis
+//! Cluster with sharded pub/sub): what the gateway relies on, checked on the engine alone.
 
 use confab::gateway::Broker;
-use confab::gateway::broker::{Delivery, Envelope, MemoryBroker, RedisBroker};
+use confab::gateway::broker::{Delivery, Envelope, MemoryBroker, RedisBroker, RedisClusterBroker};
 use protocol::ids::{RoomId, UserId};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
 use crate::helpers::{WAIT, test_redis_url};
+use crate::redis_cluster::RedisCluster;
 
 /// A broker with a handler that records what it is given.
 struct Recorded {
@@ -109,6 +110,19 @@ async fn the_redis_broker_keeps_the_contract() {
 }
 
 #[tokio::test]
+async fn the_redis_cluster_broker_keeps_the_contract() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    let prefix = format!("contract-{}", Uuid::now_v7().simple());
+    let broker = RedisClusterBroker::connect(&cluster.seeds(), &prefix)
+        .await
+        .unwrap();
+    assert_eq!(broker.engine(), "redis-cluster");
+    local_delivery_is_immediate_ordered_and_once(Arc::new(broker)).await;
+}
+
+#[tokio::test]
 async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() {
     let Some(url) = test_redis_url().await else {
         return;
@@ -116,6 +130,38 @@ async fn redis_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() 
     let prefix = format!("contract-{}", Uuid::now_v7().simple());
     let a = record(Arc::new(RedisBroker::connect(&url, &prefix).await.unwrap()));
     let b = record(Arc::new(RedisBroker::connect(&url, &prefix).await.unwrap()));
+    room_envelopes_reach_subscribed_nodes_and_the_rest_all(&a, &b).await;
+}
+
+#[tokio::test]
+async fn redis_cluster_carries_room_envelopes_to_subscribed_nodes_and_the_rest_to_all() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    let prefix = format!("contract-{}", Uuid::now_v7().simple());
+    let seeds = cluster.seeds();
+    let a = record(Arc::new(
+        RedisClusterBroker::connect(&seeds, &prefix).await.unwrap(),
+    ));
+    let b = record(Arc::new(
+        RedisClusterBroker::connect(&seeds, &prefix).await.unwrap(),
+    ));
+    room_envelopes_reach_subscribed_nodes_and_the_rest_all(&a, &b).await;
+
+    // Another cluster's prefix on the same Redis Cluster is never heard.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.take();
+    let theirs = RedisClusterBroker::connect(&seeds, &format!("{prefix}-other"))
+        .await
+        .unwrap();
+    theirs.publish(Envelope::Missed { room: None });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(a.take().is_empty());
+}
+
+/// The contract of a networked engine between two nodes: room envelopes reach the nodes
+/// subscribed to the room, in publish order, once; the others reach every node.
+async fn room_envelopes_reach_subscribed_nodes_and_the_rest_all(a: &Recorded, b: &Recorded) {
     let room = new_room();
 
     // B follows the room: once Redis confirms, B is told to check the Store for it.

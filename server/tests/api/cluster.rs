@@ -275,7 +275,7 @@ async fn diff_about(c: &mut Client, user: protocol::ids::UserId) -> (bool, u32) 
 /// The presence contract, with Ana on node `a` and Bo on node `b` (the same node for the
 /// in-process engine, two nodes for Redis): each sees the other, a second tab keeps Bo
 /// present, and closing his last one makes him leave for Ana.
-async fn presence_contract(a: &TestApp, b: &TestApp, tag: &str) {
+pub(crate) async fn presence_contract(a: &TestApp, b: &TestApp, tag: &str) {
     let ana = a.user(&format!("{tag}-ana")).await;
     let bo = a.user(&format!("{tag}-bo")).await;
     let room = a.public_room(&ana, &format!("{tag}-presence")).await;

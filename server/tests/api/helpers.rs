@@ -468,7 +468,8 @@ pub async fn spawn_cluster_with(
     spawn_cluster_on_with(n, redis_url, adjust).await
 }
 
-async fn spawn_cluster_on_with(
+/// [`spawn_cluster_on`] after letting the test adjust every node's settings.
+pub async fn spawn_cluster_on_with(
     n: usize,
     redis_url: String,
     adjust: impl Fn(&mut Settings) + Clone + Send + 'static,

@@ -27,10 +27,12 @@
 
 mod memory;
 mod redis;
+mod redis_cluster;
 pub mod wire;
 
 pub use memory::MemoryBroker;
 pub use redis::RedisBroker;
+pub use redis_cluster::{RedisClusterBroker, cluster_connection};
 
 use confab_websocket::FrameText;
 use protocol::ids::{RoomId, Seq, UserId};

@@ -13,9 +13,9 @@
 //!   jittered backoff, subscribes again to every wanted channel, and delivers
 //!   `Missed { room: None }`: whatever was published meanwhile is read from the Store.
 //!   A new room subscription delivers `Missed { room }` once Redis confirms it.
-//! - Plain `PUBLISH`/`SUBSCRIBE`, not Redis Cluster's sharded `SPUBLISH`/`SSUBSCRIBE`: the
-//!   redis crate's standalone pub/sub connection has no sharded subscribe, and one Redis
-//!   (with a replica for failover) carries far more than one cluster of gateways needs.
+//! - Plain `PUBLISH`/`SUBSCRIBE` on one Redis (with a replica for failover). Past one
+//!   Redis, [`super::RedisClusterBroker`] uses Redis Cluster's sharded
+//!   `SPUBLISH`/`SSUBSCRIBE` with the same envelopes and the same loss rule.
 
 use futures_util::StreamExt;
 use protocol::ids::RoomId;
@@ -56,32 +56,50 @@ pub struct RedisBroker {
     stop: CancellationToken,
 }
 
-struct Shared {
+/// What a Redis broker's tasks share (the Redis Cluster engine too).
+pub(super) struct Shared {
     /// This node's id in envelopes (random per process).
-    node: u64,
-    prefix: String,
-    handler: RwLock<Option<Handler>>,
+    pub(super) node: u64,
+    pub(super) prefix: String,
+    pub(super) handler: RwLock<Option<Handler>>,
     /// Envelopes were dropped since the last successful publish.
-    lost: AtomicBool,
+    pub(super) lost: AtomicBool,
+    /// Room channels carry the room in a hash tag (`{…}`), so that a room's channel and
+    /// its presence key hash to one Redis Cluster slot.
+    pub(super) tagged: bool,
 }
 
 impl Shared {
-    fn deliver(&self, delivery: Delivery) {
+    pub(super) fn new(prefix: &str, tagged: bool) -> Shared {
+        Shared {
+            node: rand::random(),
+            prefix: prefix.to_string(),
+            handler: RwLock::new(None),
+            lost: AtomicBool::new(false),
+            tagged,
+        }
+    }
+
+    pub(super) fn deliver(&self, delivery: Delivery) {
         let handler = self.handler.read().expect("broker lock").clone();
         if let Some(handler) = handler {
             handler(delivery);
         }
     }
 
-    fn all_channel(&self) -> String {
+    pub(super) fn all_channel(&self) -> String {
         format!("{}:all", self.prefix)
     }
 
-    fn room_channel(&self, room: RoomId) -> String {
-        format!("{}:room:{}", self.prefix, room.0)
+    pub(super) fn room_channel(&self, room: RoomId) -> String {
+        if self.tagged {
+            format!("{}:room:{{{}}}", self.prefix, room.0)
+        } else {
+            format!("{}:room:{}", self.prefix, room.0)
+        }
     }
 
-    fn channel_of(&self, envelope: &Envelope) -> String {
+    pub(super) fn channel_of(&self, envelope: &Envelope) -> String {
         match envelope.room_scope() {
             Some(room) => self.room_channel(room),
             None => self.all_channel(),
@@ -106,12 +124,7 @@ impl RedisBroker {
         .await
         .map_err(|_| BrokerError::Unreachable("connecting timed out".into()))?
         .map_err(unreachable)?;
-        let shared = Arc::new(Shared {
-            node: rand::random(),
-            prefix: prefix.to_string(),
-            handler: RwLock::new(None),
-            lost: AtomicBool::new(false),
-        });
+        let shared = Arc::new(Shared::new(prefix, false));
         let stop = CancellationToken::new();
         let (outgoing, queue) = mpsc::channel(PUBLISH_QUEUE);
         let (control, controls) = mpsc::unbounded_channel();
@@ -364,7 +377,7 @@ async fn subscriber(
     }
 }
 
-fn missed(room: Option<RoomId>) -> Delivery {
+pub(super) fn missed(room: Option<RoomId>) -> Delivery {
     Delivery {
         envelope: Envelope::Missed { room },
         published_at_ms: now_ms(),
@@ -372,7 +385,7 @@ fn missed(room: Option<RoomId>) -> Delivery {
 }
 
 /// Delivers one payload from another node (this node's own were delivered at publish).
-fn receive(shared: &Shared, payload: &[u8]) {
+pub(super) fn receive(shared: &Shared, payload: &[u8]) {
     match decode(payload) {
         Ok(received) if received.origin == shared.node => {}
         Ok(received) => shared.deliver(received.delivery),

@@ -3,7 +3,8 @@
 //! grace period before a leave). [`super::cluster`] drives it.
 //!
 //! Layout (all under the cluster's prefix):
-//! - `<p>:presence:<room>`: a hash, one field `<node>:<user>` per user present in the room
+//! - `<p>:presence:<room>` (on a Redis Cluster `<p>:presence:{<room>}`, whose hash tag puts
+//!   it in the slot of the room's sharded channel): a hash, one field `<node>:<user>` per user present in the room
 //!   through that node, valued with the user's presence entry as that node knows it (JSON:
 //!   the user's view, status and status line; rewritten when the status changes);
 //! - `<p>:nodes`: a sorted set of node ids scored with their last heartbeat (Unix ms);
@@ -16,13 +17,18 @@
 //! finds itself removed (its Redis link was down too long) registers its presence again.
 //! A node stopped gracefully retires at once, so its users leave within one heartbeat.
 //!
+//! On a Redis Cluster every command touches one key (or one key's slot), so each runs on
+//! the shard that owns it; the join's two writes are sent one after the other there.
+//!
 //! Writes of one node are applied in order by one task (a join can never be overtaken by
 //! the leave that follows it). Redis failures are logged and skipped: presence is
 //! ephemeral, and the next heartbeat repairs what a lost write left behind.
 
 use protocol::PresenceEntry;
 use protocol::ids::{RoomId, UserId};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -35,9 +41,44 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 /// How long a node may go without a heartbeat before it counts as dead.
 pub const NODE_TTL: Duration = Duration::from_secs(8);
 
+/// The connection presence uses: to one Redis, or to a Redis Cluster.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// One node's handle on the cluster's presence.
 pub struct RedisPresence {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     node: String,
     /// Set by [`RedisPresence::retire`]: no more heartbeats.
@@ -59,6 +100,20 @@ impl RedisPresence {
         .await
         .map_err(|_| BrokerError::Unreachable("connecting timed out".into()))?
         .map_err(unreachable)?;
+        Ok(RedisPresence::start(Conn::Single(conn), prefix).await)
+    }
+
+    /// Connects to the Redis Cluster through the seed nodes `seeds`; fails when it does
+    /// not answer now.
+    pub async fn connect_cluster(
+        seeds: &[String],
+        prefix: &str,
+    ) -> Result<RedisPresence, BrokerError> {
+        let conn = crate::gateway::broker::cluster_connection(seeds, None).await?;
+        Ok(RedisPresence::start(Conn::Cluster(conn), prefix).await)
+    }
+
+    async fn start(conn: Conn, prefix: &str) -> RedisPresence {
         let me = RedisPresence {
             conn,
             prefix: prefix.to_string(),
@@ -66,11 +121,14 @@ impl RedisPresence {
             retired: AtomicBool::new(false),
         };
         me.heartbeat().await;
-        Ok(me)
+        me
     }
 
     fn room_key(&self, room: RoomId) -> String {
-        format!("{}:presence:{}", self.prefix, room.0)
+        match self.conn {
+            Conn::Single(_) => format!("{}:presence:{}", self.prefix, room.0),
+            Conn::Cluster(_) => format!("{}:presence:{{{}}}", self.prefix, room.0),
+        }
     }
 
     fn nodes_key(&self) -> String {
@@ -81,24 +139,44 @@ impl RedisPresence {
         format!("{}:node:{node}:rooms", self.prefix)
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Conn {
         self.conn.clone()
     }
 
     /// `entry.user` is present in `room` through this node (or their status changed).
     pub async fn join(&self, room: RoomId, entry: &PresenceEntry) {
         let value = serde_json::to_string(entry).unwrap_or_default();
-        let result = redis::pipe()
-            .hset(
-                self.room_key(room),
-                format!("{}:{}", self.node, entry.user.id.0),
-                value,
-            )
-            .ignore()
-            .sadd(self.rooms_key(&self.node), room.0.to_string())
-            .ignore()
-            .query_async::<()>(&mut self.conn())
-            .await;
+        let field = format!("{}:{}", self.node, entry.user.id.0);
+        let result = match self.conn() {
+            mut conn @ Conn::Single(_) => {
+                redis::pipe()
+                    .hset(self.room_key(room), field, value)
+                    .ignore()
+                    .sadd(self.rooms_key(&self.node), room.0.to_string())
+                    .ignore()
+                    .query_async::<()>(&mut conn)
+                    .await
+            }
+            // Two keys in two slots: one command each (a cluster pipeline is one slot's).
+            mut conn @ Conn::Cluster(_) => {
+                let first = redis::cmd("HSET")
+                    .arg(self.room_key(room))
+                    .arg(field)
+                    .arg(value)
+                    .query_async::<()>(&mut conn)
+                    .await;
+                match first {
+                    Ok(()) => {
+                        redis::cmd("SADD")
+                            .arg(self.rooms_key(&self.node))
+                            .arg(room.0.to_string())
+                            .query_async::<()>(&mut conn)
+                            .await
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+        };
         if let Err(err) = result {
             tracing::warn!(cause = %err, "recording presence in Redis failed");
         }
