@@ -80,9 +80,12 @@ pub trait LiveLink: Send + Sync {
     fn mark_read(&self, room: RoomId);
     /// Sends whatever is queued, if connected.
     fn pump(&self);
+    /// During a reconnect wait, tries again at once.
+    fn reconnect_now(&self);
     /// Saves the outbox after a change made outside the socket.
     fn save_outbox(&self);
-    /// Sends a request whose answer `done` handles; without a connection it fails at once.
+    /// Sends a request whose answer `done` handles. Without a connection a reply or a
+    /// reaction waits in the outbox (`done` hears `Ok` at once); anything else fails.
     fn request(&self, kind: RequestKind, done: Box<dyn FnOnce(Reply)>);
     /// A fresh client id for a send or reply.
     fn new_client_msg_id(&self) -> String;
@@ -107,6 +110,7 @@ impl LiveLink for Idle {
     fn load_older(&self, _: RoomId) {}
     fn mark_read(&self, _: RoomId) {}
     fn pump(&self) {}
+    fn reconnect_now(&self) {}
     fn save_outbox(&self) {}
     fn request(&self, _: RequestKind, _: Box<dyn FnOnce(Reply)>) {}
     fn new_client_msg_id(&self) -> String {
@@ -166,6 +170,9 @@ impl Live {
     }
     pub fn pump(&self) {
         self.link().pump();
+    }
+    pub fn reconnect_now(&self) {
+        self.link().reconnect_now();
     }
     pub fn save_outbox(&self) {
         self.link().save_outbox();

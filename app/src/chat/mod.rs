@@ -7,8 +7,10 @@
 //!   and subscribes from the page's last seq, so nothing in between is missed or doubled.
 //! - One WebSocket per page ([`live_socket`], browser only) carries everything live. Sends go
 //!   through the [`outbox::Outbox`] (pending at once, acked into real messages, failed
-//!   with retry and discard; saved in `localStorage` so a reload sends them once). Edits
-//!   and deletes apply at once and roll back when refused.
+//!   with retry and discard; saved in `localStorage` so a reload sends them once), and so
+//!   do edits and deletes (applied at once, rolled back when refused) and, made while the
+//!   socket is down, replies and reactions. The page keeps the rooms it shows, and a few
+//!   recent ones, subscribed ([`watched`]).
 //! - Pure logic (timeline order and merges, the outbox, typing lines, links, formatting) is plain
 //!   Rust with unit tests; the views only render signals.
 //!
@@ -21,7 +23,7 @@
 //!   writes what arrives into the state. Dependencies go one way: views → state →
 //!   link, and live_socket → state.
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
-//!   [`typists`] (who is typing, with expiry), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
+//!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
 //!   logic, but for the browser calls.
 //! - [`view`]: the components.
@@ -43,6 +45,7 @@ pub mod timeline;
 pub mod typists;
 pub mod unread;
 pub mod view;
+pub mod watched;
 
 /// Creates the chat state and puts it in context (once, in the root component). In the
 /// browser its live side is the page's socket; on the server it stays idle.

@@ -23,6 +23,18 @@ use crate::live::Connection;
 pub struct RoomPresence {
     pub users: HashMap<UserId, PresenceEntry>,
     pub total: u32,
+    /// The connection dropped: this is the last known state, kept (and shown as such)
+    /// until the room's next `presence` frame replaces it.
+    pub stale: bool,
+}
+
+impl RoomPresence {
+    /// Marks every room's presence as last known (the connection dropped).
+    pub fn mark_stale(all: &mut HashMap<RoomId, RoomPresence>) {
+        for p in all.values_mut() {
+            p.stale = true;
+        }
+    }
 }
 
 /// A short message to the person (an edit refused, a room that could not be opened).
@@ -59,6 +71,8 @@ pub struct Chat {
     pub utc_offset_min: RwSignal<i64>,
     /// Whether browser notifications may be shown (`Unsupported` until hydrated).
     pub notifications: RwSignal<Permission>,
+    /// Whether the page applies incoming frames less often than it could (under load).
+    pub catching_up: RwSignal<bool>,
     /// The live connection (the browser's socket; on the server, a stand-in).
     pub live: Live,
     next_notice: StoredValue<u64>,
@@ -81,6 +95,7 @@ impl Chat {
             open_room: RwSignal::new(None),
             utc_offset_min: RwSignal::new(0),
             notifications: RwSignal::new(Permission::Unsupported),
+            catching_up: RwSignal::new(false),
             live: Live::idle(),
             next_notice: StoredValue::new(0),
         }
@@ -180,7 +195,40 @@ impl Chat {
                 *at = (*at).max(*seq);
             }
         });
+        self.show_pending_changes(room);
         self.live.watch(room);
+    }
+
+    /// Shows the edits and deletes of `room` still in the outbox (made offline, perhaps
+    /// before a reload) on its timeline, as they will be once sent.
+    pub(crate) fn show_pending_changes(&self, room: RoomId) {
+        let changes: Vec<_> = self
+            .outbox
+            .with_untracked(|o| o.changes_in_room(room).cloned().collect());
+        if changes.is_empty() {
+            return;
+        }
+        self.timelines.update(|t| {
+            let Some(tl) = t.get_mut(&room) else {
+                return;
+            };
+            for item in changes {
+                match item.change {
+                    super::outbox::Change::Edit { message } => {
+                        tl.begin_edit(message, &item.body);
+                    }
+                    super::outbox::Change::Delete { message } => {
+                        tl.begin_delete(message);
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// During a reconnect wait, tries again at once.
+    pub fn reconnect_now(&self) {
+        self.live.reconnect_now();
     }
 
     /// Posts a message (at once as pending; sent when connected).
@@ -233,6 +281,7 @@ impl Chat {
 
     /// Adds (`add`) or removes one's reaction on a message. The change shows when its
     /// event arrives (for everyone at once, oneself included); a refusal is a notice.
+    /// Made while disconnected, it waits in the outbox.
     pub fn react(
         &self,
         room: RoomId,

@@ -62,6 +62,11 @@ impl Typists {
         changed
     }
 
+    /// Forgets every indicator of `room` (the page no longer follows it). Whether any was shown.
+    pub fn clear_room(&mut self, room: RoomId) -> bool {
+        self.rooms.remove(&room).is_some()
+    }
+
     /// Removes every indicator that ended by `now_ms`. Whether any did.
     pub fn expire(&mut self, now_ms: f64) -> bool {
         let mut changed = false;
@@ -149,5 +154,14 @@ mod tests {
         assert!(t.stop_all(ROOM, &left));
         assert_eq!(t.names(ROOM), ["Cy"]);
         assert!(!t.stop_all(ROOM, &left), "nothing more to stop");
+    }
+
+    #[test]
+    fn a_room_no_longer_followed_forgets_its_typists() {
+        let mut t = Typists::default();
+        t.start(ROOM, user(1, "Bo"), 0.0, Some(5_000));
+        assert!(t.clear_room(ROOM));
+        assert!(t.names(ROOM).is_empty());
+        assert!(!t.clear_room(ROOM));
     }
 }

@@ -1,5 +1,8 @@
 //! Reconnect delays: exponential backoff with jitter, so that a server restart does not
-//! bring every client back in the same instant.
+//! bring every client back in the same instant; a close whose reason names a wait
+//! (`retry_after_ms=N`, sent with 1012 and 4102, docs/protocol.md) is waited exactly.
+
+use protocol::close::retry_after_ms;
 
 /// First delay before jitter, in milliseconds.
 const BASE_MS: u32 = 500;
@@ -18,6 +21,18 @@ pub fn backoff_delay(attempt: u32, unit_random: f64) -> u32 {
     half + jitter
 }
 
+/// The longest wait a close reason may impose (a broken server must not park the page).
+const MAX_ADVISED_MS: u64 = 600_000;
+
+/// The delay before reconnect attempt `attempt` after a close with `reason`: the wait the
+/// reason names, whatever the code, else [`backoff_delay`].
+pub fn reconnect_delay(reason: &str, attempt: u32, unit_random: f64) -> u32 {
+    match retry_after_ms(reason) {
+        Some(ms) => u32::try_from(ms.min(MAX_ADVISED_MS)).unwrap_or(u32::MAX),
+        None => backoff_delay(attempt, unit_random),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,6 +44,28 @@ mod tests {
         assert_eq!(backoff_delay(3, 0.0), 1000);
         assert_eq!(backoff_delay(40, 0.0), MAX_MS / 2);
         assert!(backoff_delay(40, 0.99) < MAX_MS);
+    }
+
+    #[test]
+    fn a_named_wait_is_honoured_for_every_code_that_carries_it() {
+        use protocol::close::{CloseCode, reason_with_wait};
+        for code in [CloseCode::ServiceRestart, CloseCode::Flooding] {
+            assert_eq!(
+                reconnect_delay(&reason_with_wait(code, 5_000), 1, 0.5),
+                5_000
+            );
+            assert_eq!(reconnect_delay(&reason_with_wait(code, 1234), 9, 0.0), 1234);
+        }
+        assert_eq!(
+            reconnect_delay("rate limit exceeded; retry_after_ms=99999999", 1, 0.0),
+            600_000,
+            "capped"
+        );
+        assert_eq!(reconnect_delay("", 3, 0.0), backoff_delay(3, 0.0));
+        assert_eq!(
+            reconnect_delay("slow consumer", 1, 0.0),
+            backoff_delay(1, 0.0)
+        );
     }
 
     #[test]

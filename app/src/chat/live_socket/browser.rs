@@ -1,4 +1,5 @@
-//! What the socket asks of the browser: the clock, whether the tab is visible, fresh
+//! What the socket asks of the browser: the clock, whether the tab is visible and the
+//! browser online, fresh
 //! client ids, the outbox's place in `localStorage` and the gateway's address.
 
 use leptos::prelude::*;
@@ -13,6 +14,19 @@ pub(super) fn is_visible() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
         .map(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+        .unwrap_or(true)
+}
+
+/// What the browser believes of its network (`navigator.onLine`; true if unknown). Read
+/// by reflection, which spares web-sys's `Navigator` bindings for one flag.
+pub(super) fn is_online() -> bool {
+    let Some(window) = web_sys::window() else {
+        return true;
+    };
+    js_sys::Reflect::get(&window, &"navigator".into())
+        .and_then(|nav| js_sys::Reflect::get(&nav, &"onLine".into()))
+        .ok()
+        .and_then(|v| v.as_bool())
         .unwrap_or(true)
 }
 

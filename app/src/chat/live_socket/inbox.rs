@@ -3,13 +3,13 @@
 //! (`welcome`, `pong`, `ack`, `error`) are handled here.
 
 use leptos::prelude::*;
-use protocol::ids::RoomId;
 use protocol::{ErrorCode, ReqId, ServerFrame};
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::browser::is_visible;
+use super::browser::{is_visible, now_ms};
 use super::{Pending, SocketState, with_socket};
+use crate::chat::outbox::{Change, Outgoing, Refusal};
 use crate::live::Connection;
 
 impl SocketState {
@@ -17,16 +17,80 @@ impl SocketState {
         if self.flush_scheduled.replace(true) {
             return;
         }
-        // An animation frame normally; a timeout too, because hidden tabs get no frames.
-        let _ = request_animation_frame_with_handle(|| with_socket(|c| c.flush()));
-        set_timeout(|| with_socket(|c| c.flush()), Duration::from_millis(200));
+        match self.pace.borrow().due(now_ms()) {
+            // An animation frame normally; a timeout too, because hidden tabs get no frames.
+            Ok(()) => {
+                self.frame_asked_ms.set(now_ms());
+                let _ = request_animation_frame_with_handle(|| with_socket(|c| c.on_frame()));
+                set_timeout(|| with_socket(|c| c.flush()), Duration::from_millis(200));
+            }
+            // Under pressure: the batch grows until the pace allows the next one.
+            Err(wait) => set_timeout(
+                || with_socket(|c| c.flush()),
+                Duration::from_millis(wait.ceil() as u64),
+            ),
+        }
     }
 
+    /// The animation frame asked for: how late it came says how busy the page is.
+    fn on_frame(self: &Rc<Self>) {
+        let late = now_ms() - self.frame_asked_ms.get() - 17.0;
+        self.apply(late.max(0.0));
+    }
+
+    /// Applies everything waiting now (a timeout, or a close).
     pub(super) fn flush(self: &Rc<Self>) {
+        self.apply(0.0);
+    }
+
+    /// Applies the inbox's batch, then resubscribes the rooms that fell behind, and
+    /// adjusts the pace by what it cost (`late`: how late the frame came, ms).
+    fn apply(self: &Rc<Self>, late: f64) {
         self.flush_scheduled.set(false);
-        let frames = std::mem::take(&mut *self.inbox.borrow_mut());
-        for frame in frames {
+        let batch = self.inbox.borrow_mut().take();
+        if batch.frames.is_empty() && batch.behind.is_empty() {
+            return;
+        }
+        let started = now_ms();
+        for frame in batch.frames {
             self.handle(frame);
+        }
+        for room in batch.behind {
+            let last = self
+                .chat
+                .timelines
+                .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
+            if let Some(last) = last
+                && self.live.borrow().contains(&room)
+            {
+                self.resubscribe(room, last);
+            }
+        }
+        let now = now_ms();
+        let catching_up = {
+            let mut pace = self.pace.borrow_mut();
+            pace.applied(now, (now - started).max(late));
+            pace.catching_up()
+        };
+        if self.chat.catching_up.get_untracked() != catching_up {
+            self.chat.catching_up.set(catching_up);
+        }
+        if !self.inbox.borrow().is_empty() {
+            self.schedule_flush();
+        } else if catching_up {
+            // If nothing more comes for a whole interval, the pressure is over.
+            let wait = self.pace.borrow().interval_ms();
+            set_timeout(
+                || {
+                    with_socket(|c| {
+                        if c.inbox.borrow().is_empty() && !c.flush_scheduled.get() {
+                            c.pace.borrow_mut().idle();
+                            c.chat.catching_up.set(false);
+                        }
+                    })
+                },
+                Duration::from_millis(wait as u64 + 1),
+            );
         }
     }
 
@@ -82,22 +146,15 @@ impl SocketState {
         }
     }
 
-    /// The server accepted the connection: resume every watched room, then the outbox.
+    /// The server accepted the connection: resume every watched room (the one on screen
+    /// first), then the outbox; the pacer keeps it all within the rate limit.
     fn welcome(&self, conn_id: String, heartbeat_ms: u64, user: protocol::UserView) {
         let chat = self.chat;
-        self.attempt.set(0);
+        self.dialer.borrow_mut().welcomed();
         self.heartbeat_ms.set(heartbeat_ms as f64);
         chat.me.set(Some(user));
         chat.connection.set(Connection::Connected { conn_id });
-        let rooms: Vec<RoomId> = {
-            let mut w = self.watched.borrow_mut();
-            chat.outbox
-                .with_untracked(|o| w.extend(o.items().iter().map(|i| i.room)));
-            w.iter().copied().collect()
-        };
-        for room in rooms {
-            self.subscribe(room);
-        }
+        self.subscribe_watched();
         self.pump();
     }
 
@@ -108,14 +165,7 @@ impl SocketState {
         // borrow the pending map again.
         let pending = self.pending.borrow_mut().remove(&req);
         match pending {
-            Some(Pending::Send) => self.sent(req, info),
-            Some(Pending::Edit { room, id } | Pending::Delete { room, id }) => {
-                chat.timelines.update(|t| {
-                    if let Some(tl) = t.get_mut(&room) {
-                        tl.settle(id);
-                    }
-                })
-            }
+            Some(Pending::Outbox) => self.sent(req, info),
             Some(Pending::Callback(done)) => done(Ok(info)),
             // The room on screen is read as far as the page goes (replayed events
             // after it mark themselves as they are applied).
@@ -137,27 +187,33 @@ impl SocketState {
         };
         let pending = self.pending.borrow_mut().remove(&req);
         match pending {
-            Some(Pending::Send) => {
-                if matches!(code, ErrorCode::Unavailable | ErrorCode::RateLimited) {
+            Some(Pending::Outbox) => {
+                let change = chat
+                    .outbox
+                    .with_untracked(|o| o.in_flight(req).map(|i| i.change.clone()));
+                match change.map(|c| c.refusal(code)) {
                     // Temporary: the next tick sends it again, with the same id.
-                    chat.outbox.update(|o| o.requeue_in_flight());
-                } else {
-                    chat.outbox.update(|o| {
-                        o.refused(req, &message);
-                    });
+                    Some(Refusal::Retry) => chat.outbox.update(|o| o.requeue_in_flight()),
+                    Some(Refusal::Done) => self.sent(req, protocol::AckInfo::default()),
+                    Some(Refusal::Final) => {
+                        let mut refused = None;
+                        chat.outbox.update(|o| refused = o.refused(req, &message));
+                        if let Some(item) = refused {
+                            self.undo(item, &message);
+                        }
+                    }
+                    None => {}
                 }
                 self.save_outbox();
             }
-            Some(Pending::Edit { room, id } | Pending::Delete { room, id }) => {
-                chat.timelines.update(|t| {
-                    if let Some(tl) = t.get_mut(&room) {
-                        tl.roll_back(id);
-                    }
-                });
-                chat.notify(format!("Your change was refused: {message}"));
+            Some(Pending::Subscribe { room })
+                if matches!(code, ErrorCode::Unavailable | ErrorCode::RateLimited) =>
+            {
+                // Temporary: the next tick subscribes again.
+                self.live.borrow_mut().remove(&room);
             }
             Some(Pending::Subscribe { room }) => {
-                self.watched.borrow_mut().remove(&room);
+                self.watched.borrow_mut().forget(room);
                 self.live.borrow_mut().remove(&room);
                 if matches!(code, ErrorCode::Forbidden | ErrorCode::NotFound) {
                     chat.outbox.update(|o| o.drop_room(room));
@@ -173,11 +229,43 @@ impl SocketState {
         }
     }
 
-    /// Our send `req` was acked: it leaves the outbox and shows as confirmed.
+    /// The server refused the outbox's `item`: a message shows as failed (it stays, for
+    /// retry or discard); an edit or delete rolls back; each says why.
+    fn undo(&self, item: Outgoing, reason: &str) {
+        let chat = self.chat;
+        let what = match item.change {
+            Change::Message => return,
+            Change::Edit { message } | Change::Delete { message } => {
+                chat.timelines.update(|t| {
+                    if let Some(tl) = t.get_mut(&item.room) {
+                        tl.roll_back(message);
+                    }
+                });
+                "Your change was refused"
+            }
+            Change::Reply { .. } => "Your reply was not sent",
+            Change::React { .. } => "Your reaction was refused",
+        };
+        chat.notify(format!("{what}: {reason}"));
+    }
+
+    /// The outbox's `req` was acked: it leaves the outbox; a message shows as confirmed,
+    /// an edit or delete as settled.
     fn sent(&self, req: ReqId, info: protocol::AckInfo) {
         let mut done = None;
         self.chat.outbox.update(|o| done = o.acked(req));
         self.save_outbox();
+        if let Some(item) = &done
+            && let Change::Edit { message } | Change::Delete { message } = item.change
+        {
+            self.chat.timelines.update(|t| {
+                if let Some(tl) = t.get_mut(&item.room) {
+                    tl.settle(message);
+                }
+            });
+            return;
+        }
+        let done = done.filter(Outgoing::is_message);
         let (Some(item), Some(me), Some(seq), Some(id)) = (
             done,
             self.chat.me.get_untracked(),

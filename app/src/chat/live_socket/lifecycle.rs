@@ -1,12 +1,10 @@
 //! The socket's life: starting once per page, opening a socket (again), what a close
-//! means (reconnect after a backoff, or stop), stopping for good, and the housekeeping
-//! tick (heartbeat, dead links, send timeouts).
+//! means, stopping for good, the browser's `offline`/`online` events, "Reconnect now",
+//! and the housekeeping tick (heartbeat, dead links, the connect timeout, send
+//! timeouts). When to connect is the [`Dialer`]'s decision; this file carries it out.
 
 use leptos::prelude::*;
-use protocol::{
-    ClientFrame, ReconnectAdvice, ServerFrame,
-    close::{CloseCode, advice_for, retry_after_ms},
-};
+use protocol::{ClientFrame, ReconnectAdvice, ServerFrame};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -14,10 +12,12 @@ use std::time::Duration;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::browser::{now_ms, outbox_key, socket_url, storage_get};
+use super::browser::{is_online, now_ms, outbox_key, socket_url, storage_get};
 use super::{PAGE_HOOKS, Pending, SEND_TIMEOUT_MS, SOCKET_STATE, SocketState, TICK, with_socket};
-use crate::chat::state::Chat;
-use crate::live::{Connection, backoff_delay};
+use crate::chat::state::{Chat, RoomPresence};
+use crate::live::Connection;
+use crate::live::dialer::{Dialer, Next};
+use crate::live::pacer::Pacer;
 
 /// Starts the socket (once per page), first reading the browser's clock offset and
 /// notification permission for the views.
@@ -32,13 +32,17 @@ pub(super) fn start(chat: Chat) {
         chat,
         ws: RefCell::new(None),
         generation: Cell::new(0),
-        attempt: Cell::new(0),
+        dialer: RefCell::new(Dialer::new(is_online())),
+        pacer: RefCell::new(Pacer::new(now_ms())),
+        pace_scheduled: Cell::new(false),
         next_req: Cell::new(1),
         pending: RefCell::new(HashMap::new()),
-        watched: RefCell::new(HashSet::new()),
+        watched: RefCell::new(Default::default()),
         live: RefCell::new(HashSet::new()),
-        inbox: RefCell::new(Vec::new()),
+        inbox: RefCell::new(Default::default()),
         flush_scheduled: Cell::new(false),
+        frame_asked_ms: Cell::new(0.0),
+        pace: RefCell::new(Default::default()),
         last_heard_ms: Cell::new(now_ms()),
         heartbeat_ms: Cell::new(25_000.0),
         last_ping_ms: Cell::new(now_ms()),
@@ -52,37 +56,42 @@ pub(super) fn start(chat: Chat) {
         chat.outbox
             .set(crate::chat::outbox::Outbox::restore(&saved));
     }
-    // Rooms opened before the client started (the server-rendered one) are followed too.
-    chat.timelines
-        .with_untracked(|t| client.watched.borrow_mut().extend(t.keys().copied()));
+    // Rooms opened before the client started (the server-rendered one) are followed
+    // too, and show the changes still waiting in the outbox.
+    let held: Vec<_> = chat
+        .timelines
+        .with_untracked(|t| t.keys().copied().collect());
+    for room in held {
+        client.watched.borrow_mut().show(room, |_| true);
+        chat.show_pending_changes(room);
+    }
     SOCKET_STATE.with(|c| *c.borrow_mut() = Some(client.clone()));
-    client.open();
+    if client.dialer.borrow().may_open() {
+        client.open();
+    } else {
+        chat.connection.set(Connection::NoNetwork);
+    }
     if PAGE_HOOKS.with(|h| h.replace(true)) {
         return;
     }
     let _ = set_interval_with_handle(|| with_socket(|c| c.tick()), TICK);
-    // Back online: try at once instead of waiting out the backoff.
-    let online = Closure::<dyn FnMut()>::new(|| {
-        with_socket(|c| {
-            if !matches!(
-                c.chat.connection.get_untracked(),
-                Connection::Connected { .. }
-            ) {
-                c.attempt.set(0);
-                c.open();
-            }
-        })
-    });
+    // The browser's word on its network: gone means the socket is down now (it may take
+    // minutes to notice by itself); back means try at once instead of waiting.
+    let online = Closure::<dyn FnMut()>::new(|| with_socket(|c| c.network_back()));
+    let offline = Closure::<dyn FnMut()>::new(|| with_socket(|c| c.network_lost()));
     if let Some(w) = web_sys::window() {
         let _ = w.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        let _ = w.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
     }
     online.forget();
+    offline.forget();
 }
 
 /// Closes the connection for good (the user signed out).
 pub(super) fn stop() {
     if let Some(c) = SOCKET_STATE.with(|c| c.borrow_mut().take()) {
         c.stopped.set(true);
+        c.dialer.borrow_mut().stop();
         c.generation.set(c.generation.get() + 1);
         if let Some(ws) = c.ws.borrow_mut().take() {
             ws.set_onmessage(None);
@@ -106,6 +115,8 @@ impl SocketState {
             let _ = old.close();
         }
         self.handlers.borrow_mut().clear();
+        self.dialer.borrow_mut().opening(now_ms());
+        self.pacer.borrow_mut().reset(now_ms());
         self.chat.connection.set(Connection::Connecting);
         let Some(url) = socket_url() else {
             self.chat.connection.set(Connection::Offline {
@@ -142,7 +153,7 @@ impl SocketState {
         *self.ws.borrow_mut() = Some(ws);
     }
 
-    /// The socket of `generation` closed with `code` and `reason`.
+    /// The socket of `generation` closed with `code` and `reason` (or was given up).
     pub(super) fn closed(self: &Rc<Self>, generation: u32, code: u16, reason: &str) {
         if self.generation.get() != generation {
             return;
@@ -150,48 +161,49 @@ impl SocketState {
         // Apply whatever arrived before the close, then forget the connection.
         self.flush();
         self.generation.set(generation + 1);
-        self.ws.borrow_mut().take();
+        if let Some(ws) = self.ws.borrow_mut().take() {
+            // Given up rather than closed (no network, a connect timeout): let it go.
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+        }
+        self.handlers.borrow_mut().clear();
         self.live.borrow_mut().clear();
-        self.chat.presence.set(HashMap::new());
+        // The member lists keep what they last knew, marked stale, until resubscribed.
+        self.chat.presence.update(RoomPresence::mark_stale);
         self.chat
             .typing
             .set(crate::chat::typists::Typists::default());
         self.chat.loading_older.set(Vec::new());
+        // Whatever was in flight goes out again, in order, with the same ids.
         self.chat.outbox.update(|o| o.requeue_in_flight());
+        self.save_outbox();
         let pending: Vec<Pending> = self.pending.borrow_mut().drain().map(|(_, p)| p).collect();
         for p in pending {
-            match p {
-                Pending::Edit { room, id } | Pending::Delete { room, id } => {
-                    // It may or may not have been applied: the resume replays the truth.
-                    self.chat.timelines.update(|t| {
-                        if let Some(tl) = t.get_mut(&room) {
-                            tl.roll_back(id);
-                        }
-                    });
-                }
-                Pending::Callback(done) => done(Err("The connection was lost.".into())),
-                _ => {}
+            if let Pending::Callback(done) = p {
+                done(Err("The connection was lost.".into()));
             }
         }
-        match advice_for(code) {
-            ReconnectAdvice::Reconnect => {
-                let attempt = self.attempt.get() + 1;
-                self.attempt.set(attempt);
-                // A restarting server spreads its clients' returns: wait as told.
-                let delay_ms = match retry_after_ms(reason) {
-                    Some(ms) if code == CloseCode::ServiceRestart.code() => {
-                        u32::try_from(ms.min(600_000)).unwrap_or(600_000)
-                    }
-                    _ => backoff_delay(attempt, js_sys::Math::random()),
-                };
+        let next = self
+            .dialer
+            .borrow_mut()
+            .closed(code, reason, js_sys::Math::random());
+        self.follow(next);
+    }
+
+    /// Carries out the dialer's decision.
+    fn follow(self: &Rc<Self>, next: Next) {
+        match next {
+            Next::Open => self.open(),
+            Next::Retry { attempt, delay_ms } => {
                 self.chat
                     .connection
                     .set(Connection::Reconnecting { attempt, delay_ms });
-                let next = self.generation.get();
+                let waiting = self.generation.get();
                 set_timeout(
                     move || {
                         with_socket(|c| {
-                            if c.generation.get() == next {
+                            if c.generation.get() == waiting {
                                 c.open();
                             }
                         })
@@ -199,27 +211,59 @@ impl SocketState {
                     Duration::from_millis(u64::from(delay_ms)),
                 );
             }
-            ReconnectAdvice::Reauthenticate => {
+            Next::AwaitNetwork => self.chat.connection.set(Connection::NoNetwork),
+            Next::Stop(ReconnectAdvice::Reauthenticate) => {
                 self.stopped.set(true);
                 self.chat.connection.set(Connection::Offline {
                     reason: "sign in again".into(),
                 });
             }
-            ReconnectAdvice::Stop => {
+            Next::Stop(_) => {
                 self.stopped.set(true);
                 self.chat.connection.set(Connection::Offline {
-                    reason: format!("closed by the server ({code})"),
+                    reason: "closed by the server".into(),
                 });
             }
+            Next::Stay => {}
         }
+    }
+
+    /// The browser lost its network: the socket is down now.
+    pub(super) fn network_lost(self: &Rc<Self>) {
+        if self.dialer.borrow_mut().network_lost() {
+            let generation = self.generation.get();
+            self.closed(generation, 1006, "");
+        } else if !self.stopped.get() {
+            // During a wait: no attempt until the network returns.
+            self.generation.set(self.generation.get() + 1);
+            self.chat.connection.set(Connection::NoNetwork);
+        }
+    }
+
+    /// The browser's network is back: reconnect at once.
+    pub(super) fn network_back(self: &Rc<Self>) {
+        let next = self.dialer.borrow_mut().network_back();
+        self.follow(next);
+    }
+
+    /// "Reconnect now" during a wait.
+    pub(super) fn reconnect_now(self: &Rc<Self>) {
+        let next = self.dialer.borrow_mut().reconnect_now();
+        self.follow(next);
     }
 
     /// Every [`TICK`]: heartbeat, dead-link detection, send timeouts and retries.
     pub(super) fn tick(self: &Rc<Self>) {
+        let now = now_ms();
+        if self.dialer.borrow().timed_out(now) {
+            // Opened but never welcomed: the browser's own timeout can take minutes.
+            let generation = self.generation.get();
+            self.closed(generation, 1006, "");
+            return;
+        }
         if !self.is_connected() {
             return;
         }
-        let now = now_ms();
         let beat = self.heartbeat_ms.get();
         if now - self.last_heard_ms.get() > 2.0 * beat {
             // Nothing heard for two heartbeats: the link is dead even if the socket
@@ -239,6 +283,7 @@ impl SocketState {
         if expired {
             self.save_outbox();
         }
+        self.subscribe_watched();
         self.pump();
     }
 }

@@ -5,19 +5,33 @@
 //! - **Requests.** Every frame carries a fresh `req`; [`Pending`] remembers what each
 //!   was for, so its ack or error lands in the right place (the outbox, a timeline, a
 //!   dialog's callback). A dropped connection fails or requeues whatever was pending.
-//! - **Resume.** The socket remembers the rooms it watches. On every `welcome` it
-//!   subscribes to each with `since_seq` = the last seq its timeline applied, then sends
-//!   the outbox in order. A gap in seqs resubscribes the room from its last seq.
-//! - **Batching.** Incoming frames are queued and applied together on the next animation
-//!   frame (or after a short timeout in a background tab), so a burst re-renders once.
+//! - **Resume.** The socket remembers the rooms it watches (those shown, a few recent
+//!   ones warm: [`crate::chat::watched`]; a room that falls out is unsubscribed). On
+//!   every `welcome` it subscribes to each with `since_seq` = the last seq its timeline
+//!   applied, then sends the outbox in order. A gap in seqs resubscribes the room from
+//!   its last seq.
+//! - **Pacing.** Every frame but a ping goes through a [`Pacer`], which keeps the page
+//!   under the server's rate limit however many rooms and queued changes a reconnect
+//!   replays.
+//! - **When to connect.** A [`Dialer`] decides (backoff, waits named by the server, the
+//!   connect timeout, the browser's `offline`/`online` events, "Reconnect now"); while
+//!   disconnected the member lists keep their last known state, marked stale.
+//! - **Batching.** Incoming frames wait in a bounded [`Inbox`] (coalesced per key; a room
+//!   too far behind is resubscribed) and are applied together on an animation frame (or
+//!   after a short timeout in a background tab), so a burst re-renders once; under
+//!   pressure [`RenderPace`] applies them less often, in larger batches.
 //! - **Heartbeat.** A ping every `heartbeat_ms`; a link silent for twice that long is
 //!   treated as dead and replaced.
-//! - **Outbox.** Saved to `localStorage` on every change and restored on start, so a
-//!   message written offline survives a reload and is sent once (by its client id).
+//! - **Outbox.** Messages, edits and deletes (and replies and reactions made while
+//!   disconnected) wait there in order; saved to `localStorage` on every change and
+//!   restored on start, so a change made offline survives a reload and is sent once.
 //!
 //! # Layout
 //! - [`lifecycle`]: start, stop, opening and closing sockets, reconnects, the tick.
-//! - [`requests`]: the frames the page sends and the bookkeeping of their answers.
+//! - [`requests`]: the frames the page sends, pacing them, and the bookkeeping of their
+//!   answers.
+//! - [`sending`]: the outbox on the wire (queue, send in order, save).
+//! - [`subscriptions`]: which rooms the connection follows.
 //! - [`inbox`]: batching incoming frames and dispatching them by family; the answers to
 //!   requests (`welcome`, `ack`, `error`).
 //! - [`room_events`]: a room's messages (`event`, `history`, `snapshot`).
@@ -33,9 +47,11 @@ mod personal;
 mod presence;
 mod requests;
 mod room_events;
+mod sending;
+mod subscriptions;
 
+use protocol::ReqId;
 use protocol::ids::{MessageId, RoomId, Seq};
-use protocol::{ReqId, ServerFrame};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -47,6 +63,11 @@ use web_sys::WebSocket;
 use super::link::{LiveLink, Reply, RequestKind};
 use super::notify::Permission;
 use super::state::Chat;
+use super::watched::Watched;
+use crate::live::buffer::Inbox;
+use crate::live::dialer::Dialer;
+use crate::live::pacer::Pacer;
+use crate::live::render_pace::RenderPace;
 
 /// How long a send may wait for its ack before it is shown as failed.
 const SEND_TIMEOUT_MS: f64 = 10_000.0;
@@ -59,15 +80,8 @@ const HISTORY_PAGE: u32 = 50;
 
 /// What a request in flight was for.
 enum Pending {
-    Send,
-    Edit {
-        room: RoomId,
-        id: MessageId,
-    },
-    Delete {
-        room: RoomId,
-        id: MessageId,
-    },
+    /// An item of the outbox (a message, reply, edit, delete or reaction).
+    Outbox,
     Subscribe {
         room: RoomId,
     },
@@ -85,16 +99,23 @@ struct SocketState {
     ws: RefCell<Option<WebSocket>>,
     /// Bumped for every new socket; handlers of an older socket do nothing.
     generation: Cell<u32>,
-    /// Failed attempts since the last `welcome`.
-    attempt: Cell<u32>,
+    /// When to (re)connect.
+    dialer: RefCell<Dialer>,
+    /// Frames waiting for their turn under the rate limit (serialized).
+    pacer: RefCell<Pacer<String>>,
+    /// Whether a timer will let the pacer's next frames out.
+    pace_scheduled: Cell<bool>,
     next_req: Cell<ReqId>,
     pending: RefCell<HashMap<ReqId, Pending>>,
     /// Rooms this page follows; resubscribed on every connection.
-    watched: RefCell<HashSet<RoomId>>,
+    watched: RefCell<Watched>,
     /// Rooms subscribed on the current connection.
     live: RefCell<HashSet<RoomId>>,
-    inbox: RefCell<Vec<ServerFrame>>,
+    inbox: RefCell<Inbox>,
     flush_scheduled: Cell<bool>,
+    /// When the pending animation frame was asked for (page clock), to tell a busy page.
+    frame_asked_ms: Cell<f64>,
+    pace: RefCell<RenderPace>,
     last_heard_ms: Cell<f64>,
     heartbeat_ms: Cell<f64>,
     last_ping_ms: Cell<f64>,
@@ -163,6 +184,9 @@ impl LiveLink for Socket {
     }
     fn pump(&self) {
         with_socket(|c| c.pump());
+    }
+    fn reconnect_now(&self) {
+        with_socket(|c| c.reconnect_now());
     }
     fn save_outbox(&self) {
         with_socket(|c| c.save_outbox());

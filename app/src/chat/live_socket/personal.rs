@@ -41,7 +41,7 @@ impl SocketState {
             PersonalEvent::Membership { room, joined } => {
                 if !joined {
                     self.counted.borrow_mut().forget(room);
-                    self.watched.borrow_mut().remove(&room);
+                    self.watched.borrow_mut().forget(room);
                     self.live.borrow_mut().remove(&room);
                     chat.timelines.update(|t| {
                         t.remove(&room);

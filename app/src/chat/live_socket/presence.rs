@@ -20,6 +20,7 @@ impl SocketState {
                 RoomPresence {
                     users: users.into_iter().map(|e| (e.user.id, e)).collect(),
                     total,
+                    stale: false,
                 },
             );
         });

@@ -1,26 +1,27 @@
-//! The frames the page sends: messages (through the outbox), edits and deletes (applied
-//! at once, settled or rolled back by the answer), typing, history pages, read markers,
-//! subscriptions, and the dialogs' requests; each remembered as [`Pending`] until its
-//! answer.
+//! The frames the page sends: messages, edits and deletes (queued in the outbox, see
+//! `sending.rs`; edits and deletes applied at once, settled or rolled back by the
+//! answer), typing, history pages, read markers, and the dialogs' requests (replies and
+//! reactions through the outbox while disconnected); each remembered as [`Pending`]
+//! until its answer, and each (but pings) let out by the pacer.
 
 use leptos::prelude::*;
 use protocol::ClientFrame;
 use protocol::ReqId;
-use protocol::ids::{MessageId, RoomId, Seq};
-use protocol::names::{Body, ClientMsgId};
+use protocol::ids::{MessageId, RoomId};
+use protocol::names::Body;
 use web_sys::WebSocket;
 
-use super::browser::{new_client_msg_id, now_ms, outbox_key, storage_set};
+use super::browser::{new_client_msg_id, now_ms};
 use super::{HISTORY_PAGE, Pending, SocketState, TYPING_EVERY_MS, with_socket};
 use crate::chat::link::{Reply, RequestKind};
-use crate::chat::outbox::{Outgoing, SendState};
-use crate::chat::timeline::Timeline;
+use crate::chat::outbox::{Change, SendState};
 use crate::live::Connection;
 
-/// Follows a room: subscribes now if connected, and after every reconnect.
+/// Follows a room: subscribes now if connected, and after every reconnect. Rooms that
+/// fall out of the watched set are unsubscribed.
 pub(super) fn watch(room: RoomId) {
     with_socket(|c| {
-        c.watched.borrow_mut().insert(room);
+        c.keep_watching(room);
         if c.is_connected() && !c.live.borrow().contains(&room) {
             c.subscribe(room);
         }
@@ -31,25 +32,13 @@ pub(super) fn watch(room: RoomId) {
 /// Queues a message and sends it when possible.
 pub(super) fn send(room: RoomId, body: String) {
     with_socket(|c| {
-        let Some(_) = c.chat.me.get_untracked() else {
-            return;
-        };
-        let item = Outgoing {
-            room,
-            client_msg_id: new_client_msg_id(),
-            body,
-            created_at: now_ms() as i64,
-            state: SendState::Queued,
-        };
-        c.chat.outbox.update(|o| o.push(item));
+        c.queue(room, new_client_msg_id(), body, Change::Message);
         // A send ends one's typing on the server: the next keystroke announces anew.
         c.typing_sent.borrow_mut().remove(&room);
-        c.watched.borrow_mut().insert(room);
-        c.pump();
     });
 }
 
-/// Edits one's own message, showing the change at once.
+/// Edits one's own message, showing the change at once; sent through the outbox.
 pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
     with_socket(|c| {
         let Ok(valid) = Body::parse(&body) else {
@@ -57,33 +46,28 @@ pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
                 .notify("A message needs some text, and at most 4000 characters.");
             return;
         };
-        c.change(
-            room,
-            |tl| tl.begin_edit(id, valid.as_ref()),
-            Pending::Edit { room, id },
-            |req| ClientFrame::Edit {
-                req,
+        if c.change(room, |tl| tl.begin_edit(id, valid.as_ref())) {
+            c.queue(
                 room,
-                message_id: id,
-                body: valid.clone(),
-            },
-        );
+                new_client_msg_id(),
+                valid.as_ref().to_string(),
+                Change::Edit { message: id },
+            );
+        }
     });
 }
 
-/// Deletes one's own message, showing the tombstone at once.
+/// Deletes one's own message, showing the tombstone at once; sent through the outbox.
 pub(super) fn delete(room: RoomId, id: MessageId) {
     with_socket(|c| {
-        c.change(
-            room,
-            |tl| tl.begin_delete(id),
-            Pending::Delete { room, id },
-            |req| ClientFrame::Delete {
-                req,
+        if c.change(room, |tl| tl.begin_delete(id)) {
+            c.queue(
                 room,
-                message_id: id,
-            },
-        );
+                new_client_msg_id(),
+                String::new(),
+                Change::Delete { message: id },
+            );
+        }
     });
 }
 
@@ -128,12 +112,64 @@ pub(super) fn load_older(room: RoomId) {
     });
 }
 
-/// Sends a dialog's request; `done` gets its answer (at once, a failure, when not connected).
+/// Sends a dialog's request; `done` gets its answer. When not connected (or while the
+/// outbox still holds changes, which go first) a reply, a reaction or the delete of a
+/// reply waits in the outbox and `done` hears `Ok` at once; anything else fails at once.
 pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
     with_socket(move |c| {
-        if !c.is_connected() {
-            done(Err("Not connected; try again in a moment.".into()));
-            return;
+        let behind = c
+            .chat
+            .outbox
+            .with_untracked(|o| o.items().iter().any(|i| i.state == SendState::Queued));
+        if !c.is_connected() || behind {
+            let queued = match &kind {
+                RequestKind::Reply {
+                    room,
+                    root,
+                    client_msg_id,
+                    body,
+                } => Some((
+                    *room,
+                    client_msg_id.as_ref().to_string(),
+                    body.as_ref().to_string(),
+                    Change::Reply { root: *root },
+                )),
+                RequestKind::React {
+                    room,
+                    message,
+                    emoji,
+                    add,
+                } => Some((
+                    *room,
+                    new_client_msg_id(),
+                    String::new(),
+                    Change::React {
+                        message: *message,
+                        emoji: emoji.as_ref().to_string(),
+                        add: *add,
+                    },
+                )),
+                RequestKind::DeleteReply { room, message } => Some((
+                    *room,
+                    new_client_msg_id(),
+                    String::new(),
+                    Change::Delete { message: *message },
+                )),
+                _ => None,
+            };
+            if let Some((room, id, body, change)) = queued {
+                if !c.is_connected() {
+                    c.chat
+                        .notify("Saved: it will be sent when the connection is back.");
+                }
+                c.queue(room, id, body, change);
+                done(Ok(protocol::AckInfo::default()));
+                return;
+            }
+            if !c.is_connected() {
+                done(Err("Not connected; try again in a moment.".into()));
+                return;
+            }
         }
         c.request(Pending::Callback(done), |req| match kind {
             RequestKind::CreateRoom { name, private } => {
@@ -181,7 +217,7 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 emoji,
             },
             RequestKind::Leave { room } => {
-                c.watched.borrow_mut().remove(&room);
+                c.watched.borrow_mut().forget(room);
                 c.live.borrow_mut().remove(&room);
                 ClientFrame::Leave { req, room }
             }
@@ -211,106 +247,48 @@ impl SocketState {
         )
     }
 
+    /// Sends `frame`: a ping at once, anything else through the pacer, in order.
     pub(super) fn transmit(&self, frame: &ClientFrame) {
+        let Ok(text) = serde_json::to_string(frame) else {
+            return;
+        };
+        if matches!(frame, ClientFrame::Ping { .. }) {
+            self.write(&text);
+            return;
+        }
+        let ready = self.pacer.borrow_mut().push(text, now_ms());
+        self.let_out(ready);
+    }
+
+    /// Writes what the pacer let out, and sets a timer for what still waits.
+    fn let_out(&self, ready: Vec<String>) {
+        for text in ready {
+            self.write(&text);
+        }
+        let Some(wait) = self.pacer.borrow().wait_ms() else {
+            return;
+        };
+        if self.pace_scheduled.replace(true) {
+            return;
+        }
+        set_timeout(
+            || {
+                with_socket(|c| {
+                    c.pace_scheduled.set(false);
+                    let ready = c.pacer.borrow_mut().ready(now_ms());
+                    c.let_out(ready);
+                })
+            },
+            std::time::Duration::from_millis(wait as u64),
+        );
+    }
+
+    fn write(&self, text: &str) {
         if let Some(ws) = self.ws.borrow().as_ref()
             && ws.ready_state() == WebSocket::OPEN
-            && let Ok(text) = serde_json::to_string(frame)
         {
-            let _ = ws.send_with_str(&text);
+            let _ = ws.send_with_str(text);
         }
-    }
-
-    /// Applies a change to one's own message at once (`begin` says whether it could
-    /// start), then asks the server; the reply confirms or rolls it back.
-    pub(super) fn change(
-        &self,
-        room: RoomId,
-        begin: impl FnOnce(&mut Timeline) -> bool,
-        pending: Pending,
-        frame: impl FnOnce(ReqId) -> ClientFrame,
-    ) {
-        let mut started = false;
-        self.chat.timelines.update(|t| {
-            if let Some(tl) = t.get_mut(&room) {
-                started = begin(tl);
-            }
-        });
-        if !started {
-            return;
-        }
-        self.request(pending, frame);
-    }
-
-    pub(super) fn subscribe(&self, room: RoomId) {
-        let since = self
-            .chat
-            .timelines
-            .with_untracked(|t| t.get(&room).map(|tl| tl.last_seq));
-        self.live.borrow_mut().insert(room);
-        self.request(Pending::Subscribe { room }, |req| ClientFrame::Subscribe {
-            req,
-            room,
-            since_seq: since,
-        });
-    }
-
-    /// Repairs a gap: unsubscribe, then subscribe again from `last_seq`.
-    pub(super) fn resubscribe(&self, room: RoomId, last_seq: Seq) {
-        self.request(Pending::Quiet, |req| ClientFrame::Unsubscribe { req, room });
-        self.request(Pending::Subscribe { room }, |req| ClientFrame::Subscribe {
-            req,
-            room,
-            since_seq: Some(last_seq),
-        });
-    }
-
-    /// Sends the queued messages, in order (subscribing to their rooms first).
-    pub(super) fn pump(&self) {
-        if !self.is_connected() {
-            self.save_outbox();
-            return;
-        }
-        let rooms: Vec<RoomId> = self.chat.outbox.with_untracked(|o| {
-            o.items()
-                .iter()
-                .filter(|i| i.state == SendState::Queued)
-                .map(|i| i.room)
-                .collect()
-        });
-        for room in rooms {
-            if !self.live.borrow().contains(&room) {
-                self.watched.borrow_mut().insert(room);
-                self.subscribe(room);
-            }
-        }
-        let mut batch = Vec::new();
-        self.chat
-            .outbox
-            .update(|o| batch = o.take_queued(now_ms(), || self.req()));
-        for (req, item) in batch {
-            let (Ok(cmid), Ok(body)) = (
-                ClientMsgId::parse(&item.client_msg_id),
-                Body::parse(&item.body),
-            ) else {
-                self.chat.outbox.update(|o| {
-                    o.refused(req, "This message cannot be sent.");
-                });
-                continue;
-            };
-            self.pending.borrow_mut().insert(req, Pending::Send);
-            self.transmit(&ClientFrame::Send {
-                req,
-                room: item.room,
-                client_msg_id: cmid,
-                body,
-            });
-        }
-        self.save_outbox();
-    }
-
-    pub(super) fn save_outbox(&self) {
-        let json = self.chat.outbox.with_untracked(|o| o.to_json());
-        storage_set(&outbox_key(&self.chat), &json);
     }
 
     pub(super) fn mark_read(&self, room: RoomId) {

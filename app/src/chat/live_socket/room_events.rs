@@ -35,8 +35,9 @@ impl SocketState {
             });
             (mention, message.author.name.clone(), message.body.clone())
         });
-        if is_new_message && mine {
-            // Stored: its pending copy goes, even if the ack is still on its way.
+        if (is_new_message || is_reply) && mine {
+            // Stored: its pending copy (or queued reply) goes, even if the ack is still
+            // on its way.
             let mut stored = None;
             chat.outbox
                 .update(|o| stored = o.stored(room, &message.client_msg_id));

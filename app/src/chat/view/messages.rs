@@ -333,11 +333,11 @@ fn MessageRow(
 fn PendingRow(item: Outgoing) -> impl IntoView {
     let chat = use_chat();
     let me = chat.me.get_untracked().map(|m| m.name).unwrap_or_default();
-    let (state, status) = match &item.state {
-        SendState::Failed { reason } => ("failed", format!("Not sent: {reason}")),
-        _ => ("pending", "Sending…".to_string()),
-    };
+    let (state, _) = item.status(false);
     let failed = state == "failed";
+    // Without a network a queued message says it waits for one.
+    let shown = item.clone();
+    let status = move || shown.status(chat.connection.with(|c| c.no_network())).1;
     let cmid = item.client_msg_id.clone();
     let cmid2 = cmid.clone();
     let cmid_attr = cmid.clone();

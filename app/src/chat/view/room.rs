@@ -162,10 +162,17 @@ fn Members(
         });
         (total as usize).max(known.with_value(|k| k.len()) + newcomers)
     };
+    // While reconnecting the list is the last known one, marked as such.
+    let stale = move || {
+        chat.presence
+            .with(|p| p.get(&room).is_some_and(|r| r.stale))
+    };
     view! {
-        <aside class="members" class:members--shown=move || shown.get() aria-label="Members" data-testid="members">
+        <aside class="members" class:members--shown=move || shown.get() aria-label="Members" data-testid="members"
+            class:members--stale=stale data-stale=move || stale().to_string()>
             <h2 class="members__title">"Members"
                 <span class="members__count">{move || format!(" · {} online of {}", online_count(room), listed())}</span>
+                {move || stale().then(|| view! { <span class="members__stale" data-testid="members-stale">" (last known)"</span> })}
             </h2>
             <ul>
                 <For each=rows key=|(u, on)| (u.id, *on) let:row>

@@ -33,7 +33,8 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
         <div class="chat" class:chat--room-open=move || room.get().is_some() data-testid="chat">
             <header class="chat__top">
                 <a class="brand" href="/">"Confab"</a>
-                <ConnectionBadge state=connection />
+                <ConnectionBadge state=connection reconnect=Callback::new(move |_| chat.reconnect_now())
+                    catching_up=chat.catching_up />
                 <button class="button button--quiet chat__search" data-testid="open-search"
                     on:click=move |_| dialog.set(Some(Dialog::Search))>"Search"</button>
                 <NotificationsToggle />
