@@ -76,13 +76,25 @@ mod tests {
 
     #[test]
     fn a_bundle_under_hashed_names_is_immutable() {
-        assert_eq!(cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.wasm"), IMMUTABLE);
-        assert_eq!(cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.js"), IMMUTABLE);
-        assert_eq!(cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.css"), IMMUTABLE);
+        assert_eq!(
+            cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.wasm"),
+            IMMUTABLE
+        );
+        assert_eq!(
+            cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.js"),
+            IMMUTABLE
+        );
+        assert_eq!(
+            cache_policy("/pkg/confab.Xk3_9aQ-lPz0Wm2bVn7cRt.css"),
+            IMMUTABLE
+        );
         // Too short to be a digest, or no stem: revalidated as before.
         assert_eq!(cache_policy("/pkg/confab.min.js"), "no-cache");
         assert_eq!(cache_policy("/pkg/.Xk3_9aQ-lPz0Wm2bVn7cRt.js"), "no-cache");
-        assert_eq!(cache_policy("/pkg/confab.Xk3_9aQ+lPz0Wm2bVn7cRt.js"), "no-cache");
+        assert_eq!(
+            cache_policy("/pkg/confab.Xk3_9aQ+lPz0Wm2bVn7cRt.js"),
+            "no-cache"
+        );
         // Only the bundle's folder: a hashed-looking name elsewhere is a plain asset.
         assert_eq!(
             cache_policy("/img/shot.Xk3_9aQ-lPz0Wm2bVn7cRt.png"),
