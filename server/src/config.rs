@@ -116,7 +116,8 @@ pub struct Settings {
     pub bind: Option<SocketAddr>,
 
     /// Folder holding the built site (pkg/ and public assets). Falls back to
-    /// LEPTOS_SITE_ROOT, then target/site.
+    /// LEPTOS_SITE_ROOT, then target/site. A release build's bundle names carry content
+    /// hashes, listed in hash.txt beside this binary: keep the two together.
     #[arg(long, env = "CONFAB_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 

@@ -40,6 +40,11 @@ impl Application {
         if let Some(root) = &settings.site_root {
             leptos_options.site_root = root.to_string_lossy().into_owned().into();
         }
+        // The bundle's names are hashed exactly when the build left its hash file beside
+        // this binary (a release build), whatever the environment says.
+        leptos_options.hash_files = std::env::current_exe().is_ok_and(|exe| {
+            crate::http::assets::hash_file_beside(&exe, &leptos_options.hash_file).is_some()
+        });
 
         crate::metrics::install();
         let store = store::open(&settings.store_config())

@@ -1,6 +1,7 @@
 //! The HTTP surface: Leptos pages and server functions, static files, health, and the
 //! WebSocket route. One router per resource lives in its own module.
 
+pub mod assets;
 mod health;
 pub mod listener;
 pub mod origin;
@@ -96,47 +97,13 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// The caching rule for a path. The wasm bundle, its JavaScript and the stylesheet under
-/// `/pkg/` keep their names from build to build, so a browser must revalidate them (the
-/// file server answers `304` from `Last-Modified`). Other static files (favicon, images)
-/// may be cached for an hour. Pages and API answers are per user: never shared, always
-/// revalidated.
-fn cache_policy(path: &str) -> &'static str {
-    if path.starts_with("/pkg/") {
-        "no-cache"
-    } else if path
-        .rsplit('/')
-        .next()
-        .is_some_and(|file| file.contains('.'))
-    {
-        "public, max-age=3600"
-    } else {
-        "private, no-cache"
-    }
-}
-
-/// Sets `Cache-Control` by [`cache_policy`] unless the handler set one (event streams do).
+/// Sets `Cache-Control` by [`assets::cache_policy`] unless the handler set one (event streams do).
 async fn cache_control(request: Request, next: Next) -> Response {
-    let policy = cache_policy(request.uri().path());
+    let policy = assets::cache_policy(request.uri().path());
     let mut response = next.run(request).await;
     response
         .headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static(policy));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cache_policy;
-
-    #[test]
-    fn static_files_pages_and_bundles_are_cached_differently() {
-        assert_eq!(cache_policy("/pkg/confab_bg.wasm"), "no-cache");
-        assert_eq!(cache_policy("/pkg/confab.css"), "no-cache");
-        assert_eq!(cache_policy("/favicon.ico"), "public, max-age=3600");
-        assert_eq!(cache_policy("/"), "private, no-cache");
-        assert_eq!(cache_policy("/r/0199f5c5-aaaa"), "private, no-cache");
-        assert_eq!(cache_policy("/api/chat/rooms"), "private, no-cache");
-    }
 }
