@@ -31,9 +31,12 @@ test("without JavaScript the chat reads, and says what needs JavaScript", async 
     // The rooms list: dialogs need JavaScript, and it says so.
     await expect(page.getByRole("button", { name: "Browse rooms" }).first()).toBeDisabled();
     await expect(page.getByRole("button", { name: "Create a room" }).first()).toBeDisabled();
-    // (Playwright's text locators skip <noscript>, so these are found by test id.)
+    // (Playwright's text locators and text assertions skip <noscript>, so these are
+    // found by test id and read with textContent.)
     await expect(page.getByTestId("rooms-nojs")).toBeVisible();
-    await expect(page.getByTestId("rooms-nojs")).toHaveText("Creating and browsing rooms and starting direct messages need JavaScript.");
+    expect(await page.getByTestId("rooms-nojs").textContent()).toBe(
+      "Creating and browsing rooms and starting direct messages need JavaScript.",
+    );
     await expect(page.getByTestId("empty-nojs")).toBeVisible();
 
     await page.goto(room);
@@ -41,7 +44,7 @@ test("without JavaScript the chat reads, and says what needs JavaScript", async 
     // No badge saying "Connecting…" forever: a line says live updates need JavaScript.
     await expect(page.getByTestId("connection")).toBeHidden();
     await expect(page.getByTestId("nojs")).toBeVisible();
-    await expect(page.getByTestId("nojs")).toHaveText("Live updates and sending need JavaScript.");
+    expect(await page.getByTestId("nojs").textContent()).toBe("Live updates and sending need JavaScript.");
 
     // Sending: Send is disabled and says why; Enter does not submit the form anywhere, so
     // the text stays where it was typed.
@@ -49,7 +52,7 @@ test("without JavaScript the chat reads, and says what needs JavaScript", async 
     await box.fill("please do not lose me");
     await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
     await expect(page.getByTestId("composer-nojs")).toBeVisible();
-    await expect(page.getByTestId("composer-nojs")).toContainText("Sending messages needs JavaScript");
+    expect(await page.getByTestId("composer-nojs").textContent()).toContain("Sending messages needs JavaScript");
     await box.press("Enter");
     await page.waitForTimeout(500);
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(room);

@@ -12,8 +12,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
-use super::confirm::{Deletion, use_confirm};
 use super::composer::Editing;
+use super::confirm::{Deletion, use_confirm};
 use super::formatted::Formatted;
 use super::jump::jump_target;
 use super::reactions::Reactions;

@@ -4,14 +4,14 @@
 //! state, which subscribes from the page's last seq.
 
 use leptos::prelude::*;
-use protocol::{Status, UserView};
 use protocol::ids::RoomId;
+use protocol::{Status, UserView};
 
 use super::composer::{Composer, Editing};
-use super::status::{describe, status_key, status_label};
 use super::dialogs::Dialog;
 use super::jump::jump_target;
 use super::messages::MessageList;
+use super::status::{describe, status_key, status_label};
 use super::thread::ThreadPane;
 use crate::chat::api::{RoomKind, RoomPage, load_room};
 use crate::chat::link::RequestKind;

@@ -8,9 +8,9 @@ use protocol::ids::RoomId;
 
 use super::confirm::{ConfirmDelete, provide_confirm};
 use super::dialogs::{Dialog, Dialogs};
-use super::status::{my_status, status_key, status_label};
 use super::room::RoomView;
 use super::sidebar::Sidebar;
+use super::status::{my_status, status_key, status_label};
 use crate::auth::Me;
 use crate::chat::state::use_chat;
 use crate::hydration::use_hydrated;

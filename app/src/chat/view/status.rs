@@ -123,7 +123,9 @@ mod tests {
 
     fn ana() -> UserView {
         UserView {
-            id: "0199f5c4-e3d2-7c1c-8a7f-3b9d2e4a6c01".parse::<UserId>().unwrap(),
+            id: "0199f5c4-e3d2-7c1c-8a7f-3b9d2e4a6c01"
+                .parse::<UserId>()
+                .unwrap(),
             handle: "ana".into(),
             name: "Ana Lima".into(),
         }
