@@ -127,6 +127,9 @@ fn online_count(room: RoomId) -> usize {
         .with(|p| p.get(&room).map(|r| r.total as usize).unwrap_or(0))
 }
 
+/// A member's status and status line while they are online.
+type Here = (Status, Option<String>);
+
 /// Members, online first; "online" means connected to this room right now. The list
 /// starts from the page's members; anyone seen present since (a public room is joined by
 /// opening it) is added and stays listed, offline, after they go.
@@ -169,7 +172,7 @@ fn Members(
             }
         });
         // Each member, with their status and status line while online.
-        let mut list: Vec<(UserView, Option<(Status, Option<String>)>)> = known.with_value(|k| {
+        let mut list: Vec<(UserView, Option<Here>)> = known.with_value(|k| {
             k.iter()
                 .map(|u| {
                     let here = online.get(&u.id).map(|e| (e.status, e.text.clone()));
