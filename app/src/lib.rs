@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`pages`]: one module per page.
 //! - [`chat`]: the chat client: state, live connection, server functions, components.
+//! - [`hydration`]: whether the page is hydrated yet.
 //! - [`live`]: the visible connection state and the reconnect backoff.
 //! - [`status`]: the `server_status` server function.
 //! - [`auth`]: account server functions (sign up, log in, log out, current user).
@@ -21,6 +22,7 @@ use leptos_router::{
 
 pub mod auth;
 pub mod chat;
+pub mod hydration;
 pub mod live;
 pub mod pages;
 pub mod session_ui;
@@ -58,10 +60,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     session_ui::provide_session();
     chat::provide_chat();
-    // Effects run only in the browser, so this flips once hydration has happened; tests
-    // wait for `data-hydrated="true"` before relying on client-side behaviour.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = hydration::provide_hydrated();
 
     view! {
         <Title text="Confab" />

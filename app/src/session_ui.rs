@@ -84,7 +84,7 @@ pub fn AccountMenu() -> impl IntoView {
                     .into_any(),
                     _ => view! {
                         <nav class="account" data-testid="account">
-                            <a href="/login">"Log in"</a>
+                            <a class="button button--quiet" href="/login">"Log in"</a>
                             <a class="button" href="/signup">"Sign up"</a>
                         </nav>
                     }

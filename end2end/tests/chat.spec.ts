@@ -85,6 +85,7 @@ test("edits and deletes reach others live, and an edit the server refuses rolls 
     await expect(oops).toHaveAttribute("data-state", "sent");
     await oops.hover();
     await oops.getByRole("button", { name: "Delete message" }).click();
+    await ana.page.getByRole("alertdialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
     await expect(ana.page.getByText("This message was deleted.")).toBeVisible();
     await expect(bo.page.getByText("This message was deleted.")).toBeVisible();
     await expect(bo.page.getByText("oops, wrong room")).toHaveCount(0);

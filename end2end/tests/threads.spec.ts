@@ -71,6 +71,7 @@ test("replies live in a thread beside the room, counted on their root, with thei
   await expect(boPane.getByTestId("reply")).toHaveCount(3);
   await boPane.getByTestId("reply").first().hover();
   await boPane.getByTestId("reply").first().getByRole("button", { name: "Delete reply" }).click();
+  await bo.page.getByRole("alertdialog", { name: "Delete this reply?" }).getByRole("button", { name: "Delete" }).click();
   await expect(boPane.getByTestId("reply").first()).toContainText("This reply was deleted.");
   await expect(boLink).toContainText("2 replies");
   await expect(row(ana.page, "who is on call?").getByTestId("thread-link")).toContainText("2 replies");

@@ -47,6 +47,11 @@ pub enum RequestKind {
         room: RoomId,
         message: MessageId,
     },
+    /// Set one's status on all devices; `Active` with no line hands it back to automatic.
+    SetStatus {
+        status: protocol::Status,
+        text: Option<protocol::names::StatusText>,
+    },
     /// Add or remove one's reaction.
     React {
         room: RoomId,

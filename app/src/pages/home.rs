@@ -1,12 +1,10 @@
-//! `/`: the chat for a signed-in person; for everyone else, the landing page, which also
-//! proves the whole chain (server rendering, hydration, client-side state, a server
-//! function round trip).
+//! `/`: the chat for a signed-in person; for everyone else, the landing page: what
+//! Confab is, a picture of the chat, and the ways in (sign up, log in).
 
 use leptos::prelude::*;
 
 use crate::chat::view::ChatScreen;
 use crate::session_ui::{AccountMenu, use_session};
-use crate::status::StatusReport;
 
 /// The chat, or the landing page.
 #[component]
@@ -24,66 +22,66 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
+/// What Confab does, in a few lines each.
+const FEATURES: [(&str, &str); 4] = [
+    (
+        "Rooms, direct messages and threads",
+        "Public rooms anyone can join, private rooms by invitation, one-to-one \
+         conversations, replies in threads, reactions, mentions and search.",
+    ),
+    (
+        "Live, and it tells you so",
+        "Messages, typing, read receipts and who is online arrive as they happen; the \
+         badge at the top says whether you are connected.",
+    ),
+    (
+        "Nothing lost",
+        "A message is confirmed only once it is stored. Lose the network and Confab keeps \
+         what you wrote, reconnects and catches up where you left off.",
+    ),
+    (
+        "Yours to run",
+        "One program with its own database, or several behind a load balancer sharing \
+         Postgres and Redis.",
+    ),
+];
+
 /// The landing page for visitors.
 #[component]
 fn Landing() -> impl IntoView {
     view! {
-        <main class="page">
-            <header class="topbar">
-                <h1 class="brand">"Confab"</h1>
+        <div class="landing" data-testid="landing">
+            <header class="topbar landing__top">
+                <a class="brand" href="/">"Confab"</a>
                 <AccountMenu />
             </header>
-            <p class="lede">"Real-time team chat. One binary, nothing lost."</p>
-            <section class="card" aria-labelledby="counter-title">
-                <h2 id="counter-title">"Client-side state"</h2>
-                <Counter />
-            </section>
-            <section class="card" aria-labelledby="server-title">
-                <h2 id="server-title">"Server function"</h2>
-                <StatusReportProbe />
-            </section>
-        </main>
+            <main>
+                <section class="hero" aria-labelledby="hero-title">
+                    <div class="hero__text">
+                        <h1 id="hero-title" class="hero__title">"Team chat that keeps up."</h1>
+                        <p class="lede">
+                            "Confab is real-time chat for teams: rooms, direct messages and \
+                             threads that stay in step on every screen, and never drop a message."
+                        </p>
+                        <div class="hero__actions">
+                            <a class="button button--big" href="/signup">"Create an account"</a>
+                            <a class="button button--quiet button--big" href="/login">"I already have an account"</a>
+                        </div>
+                    </div>
+                    <figure class="hero__picture">
+                        <img src="/screenshots/chat.png" width="1280" height="800"
+                            alt="The Confab chat: the room list on the left, a conversation in the middle with its composer, and the room's members on the right." />
+                    </figure>
+                </section>
+                <section class="features" aria-label="What Confab does">
+                    {FEATURES.into_iter().map(|(title, text)| view! {
+                        <article class="feature">
+                            <h2>{title}</h2>
+                            <p>{text}</p>
+                        </article>
+                    }).collect_view()}
+                </section>
+            </main>
+        </div>
     }
-}
-
-/// A button whose count lives only in the browser.
-#[component]
-fn Counter() -> impl IntoView {
-    let count = RwSignal::new(0u32);
-    view! {
-        <button class="button" data-testid="counter" on:click=move |_| *count.write() += 1>
-            "Clicked " {count} " times"
-        </button>
-    }
-}
-
-/// Asks the server for its status through a server function.
-#[component]
-fn StatusReportProbe() -> impl IntoView {
-    let ask = Action::new(|_: &()| crate::status::server_status());
-    let answer = move || match ask.value().get() {
-        None => "Not asked yet.".to_string(),
-        Some(Ok(status)) => describe(&status),
-        Some(Err(err)) => format!("The server did not answer: {err}"),
-    };
-    view! {
-        <button
-            class="button"
-            data-testid="ask-server"
-            disabled=move || ask.pending().get()
-            on:click=move |_| {
-                ask.dispatch(());
-            }
-        >
-            "Ask the server"
-        </button>
-        <p data-testid="server-answer" aria-live="polite">{answer}</p>
-    }
-}
-
-fn describe(status: &StatusReport) -> String {
-    format!(
-        "{} answered; up for {} s.",
-        status.server, status.uptime_secs
-    )
 }

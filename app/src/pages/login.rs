@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::password::PasswordField;
 use crate::auth::LogIn;
 use crate::session_ui::{FormError, use_session};
 
@@ -22,19 +23,10 @@ pub fn LoginPage() -> impl IntoView {
                     "Handle"
                     <input name="handle" autocomplete="username" required maxlength="64" />
                 </label>
-                <label>
-                    "Password"
-                    <input
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                        maxlength="256"
-                    />
-                </label>
+                <PasswordField autocomplete="current-password" />
                 <button type="submit" class="button">"Log in"</button>
             </ActionForm>
-            <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
+            <p class="muted">"New here? " <a class="text-link" href="/signup">"Create an account"</a></p>
         </main>
     }
 }

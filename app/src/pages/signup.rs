@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use protocol::names::{DISPLAY_NAME_MAX_CHARS, HANDLE_CHARS, PASSWORD_CHARS};
 
+use super::password::PasswordField;
 use crate::auth::SignUp;
 use crate::session_ui::{FormError, use_session};
 
@@ -37,14 +38,11 @@ pub fn SignupPage() -> impl IntoView {
                         {format!("Up to {DISPLAY_NAME_MAX_CHARS} characters.")}
                     </small>
                 </label>
-                <label>
-                    "Password"
-                    <input name="password" type="password" autocomplete="new-password" required />
-                    <small class="muted">{format!("At least {} characters.", PASSWORD_CHARS.0)}</small>
-                </label>
+                <PasswordField autocomplete="new-password"
+                    hint=format!("At least {} characters.", PASSWORD_CHARS.0) />
                 <button type="submit" class="button">"Sign up"</button>
             </ActionForm>
-            <p class="muted">"Already have an account? " <a href="/login">"Log in"</a></p>
+            <p class="muted">"Already have an account? " <a class="text-link" href="/login">"Log in"</a></p>
         </main>
     }
 }

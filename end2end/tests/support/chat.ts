@@ -1,7 +1,7 @@
 // Helpers for the chat suites: people with their own browser context, and the few
 // gestures every test repeats (open a room, send, read the list).
 
-import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery";
 
@@ -18,9 +18,16 @@ export interface Person {
   problems: string[];
 }
 
-/** Signs a new person up in a context of their own and opens the chat. */
-export async function person(browser: Browser, baseURL: string, prefix: string, name: string): Promise<Person> {
-  const context = await browser.newContext({ baseURL });
+/** Signs a new person up in a context of their own (with `options`, e.g. a viewport) and
+ * opens the chat. */
+export async function person(
+  browser: Browser,
+  baseURL: string,
+  prefix: string,
+  name: string,
+  options: BrowserContextOptions = {},
+): Promise<Person> {
+  const context = await browser.newContext({ ...options, baseURL });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));

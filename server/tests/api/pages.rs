@@ -28,8 +28,10 @@ async fn home_page_is_rendered_on_the_server() {
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(html.contains("<title>Confab</title>"), "{html}");
-    assert!(html.contains("data-testid=\"counter\""), "{html}");
-    assert!(html.contains("Clicked "), "{html}");
+    // The landing page for visitors: what Confab is, and its picture.
+    assert!(html.contains("data-testid=\"landing\""), "{html}");
+    assert!(html.contains("Team chat that keeps up."), "{html}");
+    assert!(html.contains("src=\"/screenshots/chat.png\""), "{html}");
     assert!(
         html.contains("Sign up"),
         "an anonymous visitor is offered an account: {html}"

@@ -194,6 +194,7 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 body,
             },
             RequestKind::Invite { room, user } => ClientFrame::Invite { req, room, user },
+            RequestKind::SetStatus { status, text } => ClientFrame::SetStatus { req, status, text },
             RequestKind::React {
                 room,
                 message,

@@ -6,6 +6,9 @@
 //! Typing `@` opens a list of the room's members that fits what follows it
 //! ([`crate::chat::autocomplete`]): Up and Down move in it, Enter or Tab picks, Esc
 //! closes it, and a click picks too.
+//!
+//! Sending needs the live connection, so without JavaScript Send stays disabled and a
+//! `<noscript>` line says that JavaScript is needed.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
@@ -15,6 +18,7 @@ use protocol::names::Body;
 
 use crate::chat::autocomplete::{self, Suggestion, Typed};
 use crate::chat::state::use_chat;
+use crate::hydration::use_hydrated;
 
 /// The message being edited in the composer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +36,7 @@ pub fn Composer(
     members: Vec<UserView>,
 ) -> impl IntoView {
     let chat = use_chat();
+    let hydrated = use_hydrated();
     let text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let input = NodeRef::<Textarea>::new();
@@ -203,6 +208,9 @@ pub fn Composer(
                     }).collect_view()}
                 </ul>
             })}
+            // Without JavaScript nothing can be sent (Send stays disabled, so the form never
+            // submits and typed text is never thrown away); this says so.
+            <noscript class="nojs" data-testid="composer-nojs">"Sending messages needs JavaScript. Turn it on to take part; reading works without it."</noscript>
             <div class="composer__row">
                 <textarea
                     node_ref=input
@@ -211,14 +219,15 @@ pub fn Composer(
                     aria-label="Message"
                     placeholder=placeholder
                     aria-autocomplete="list"
-                    aria-controls=format!("mentions-{room}")
+                    aria-controls=move || suggest.with(|s| s.is_some()).then(|| format!("mentions-{room}"))
                     aria-activedescendant=move || suggest.with(|s| s.is_some()).then(|| format!("mention-{room}-{}", active.get()))
                     on:keydown=on_keydown
                     on:input=on_input
                     on:blur=move |_| suggest.set(None)
                     prop:value=move || text.get()
                 ></textarea>
-                <button type="submit" class="button" aria-label=move || if editing.get().is_some() { "Save edit" } else { "Send" }>
+                <button type="submit" class="button" disabled=move || !hydrated.get()
+                    aria-label=move || if editing.get().is_some() { "Save edit" } else { "Send" }>
                     {move || if editing.get().is_some() { "Save" } else { "Send" }}
                 </button>
             </div>

@@ -1,11 +1,15 @@
 //! The dialogs: create a room, browse public rooms, start a direct message, invite
-//! someone to a room, search messages ([`super::search`]). One at a time; Esc or "Close" dismisses it.
+//! someone to a room, search messages ([`super::search`]), set one's status
+//! ([`super::status`]). One at a time, in a [`Modal`] (focus kept inside, given back on
+//! close); Esc or "Close" dismisses it.
 
 use leptos::prelude::*;
 use protocol::UserView;
 use protocol::ids::RoomId;
 use protocol::names::RoomName;
 
+use super::modal::Modal;
+use super::status::StatusForm;
 use crate::chat::api::{find_users, public_rooms};
 use crate::chat::link::RequestKind;
 use crate::chat::state::use_chat;
@@ -18,6 +22,7 @@ pub enum Dialog {
     NewDm,
     Invite(RoomId),
     Search,
+    Status,
 }
 
 #[component]
@@ -31,20 +36,9 @@ pub fn Dialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 Dialog::NewDm => ("New direct message", view! { <PickUser close action=PickAction::Dm /> }.into_any()),
                 Dialog::Invite(room) => ("Invite someone", view! { <PickUser close action=PickAction::Invite(room) /> }.into_any()),
                 Dialog::Search => ("Search messages", view! { <super::search::Search close /> }.into_any()),
+                Dialog::Status => ("Set your status", view! { <StatusForm close /> }.into_any()),
             };
-            view! {
-                <div class="dialog-backdrop" on:click=move |_| close()>
-                    <div class="dialog" role="dialog" aria-modal="true" aria-label=title data-testid="dialog"
-                        on:click=|ev| ev.stop_propagation()
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
-                        <header class="dialog__header">
-                            <h2>{title}</h2>
-                            <button class="button button--quiet" on:click=move |_| close()>"Close"</button>
-                        </header>
-                        {body}
-                    </div>
-                </div>
-            }
+            view! { <Modal title close>{body}</Modal> }
         })}
     }
 }
@@ -89,7 +83,7 @@ fn NewRoom(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
         <form class="form" on:submit=submit>
             <label class="field">
                 <span>"Name"</span>
-                <input type="text" required autofocus maxlength="48"
+                <input type="text" required data-autofocus="true" maxlength="48"
                     on:input=move |ev| name.set(event_target_value(&ev)) prop:value=move || name.get() />
             </label>
             <label class="check">
@@ -182,7 +176,7 @@ fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction)
     view! {
         <label class="field">
             <span>"Find people by handle"</span>
-            <input type="search" autofocus placeholder="@handle" data-testid="user-search"
+            <input type="search" data-autofocus="true" placeholder="@handle" data-testid="user-search"
                 on:input=move |ev| query.set(event_target_value(&ev)) />
         </label>
         <Show when=move || problem.get().is_some()>

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use protocol::ids::RoomId;
 
 use super::composer::Editing;
+use super::confirm::{Deletion, use_confirm};
 use super::formatted::Formatted;
 use super::jump::jump_target;
 use super::reactions::Reactions;
@@ -264,6 +265,7 @@ fn MessageRow(
                     .is_some_and(|me| mentions.as_ref().is_some_and(|m| m.includes(&me.handle)))
             })
     };
+    let confirm = use_confirm();
     let tools = move || {
         let body = body.clone();
         (!deleted && settled).then(|| {
@@ -275,7 +277,7 @@ fn MessageRow(
                         <button class="tool" aria-label="Edit message"
                             on:click=move |_| editing.set(Some(Editing { id, body: body.clone() }))>"Edit"</button>
                         <button class="tool" aria-label="Delete message"
-                            on:click=move |_| chat.delete(room, id)>"Delete"</button>
+                            on:click=move |_| confirm.ask(Deletion::Message { room, message: id })>"Delete"</button>
                     })}
                 </div>
             }

@@ -3,22 +3,28 @@
 //! counts, and the buttons that open the dialogs), [`room`] (header, members, typing
 //! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
 //! the picker), [`composer`] (writing and editing) and
-//! [`dialogs`] (new room, browse rooms, new direct message, invite, search),
+//! [`dialogs`] (new room, browse rooms, new direct message, invite, search, status),
+//! [`modal`] (the frame they share, with [`focus`] keeping focus inside),
+//! [`confirm`] (asking before a delete), [`status`] (statuses: names and the picker),
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
 //! room). Pieces that several of them show are in their own files, which they import and
 //! which import none of them: [`formatted`] (a message body) and [`jump`] (the `?at=`
 //! message).
 
 pub mod composer;
+pub mod confirm;
 pub mod dialogs;
+pub mod focus;
 pub mod formatted;
 pub mod jump;
 pub mod messages;
+pub mod modal;
 pub mod reactions;
 pub mod room;
 pub mod screen;
 pub mod search;
 pub mod sidebar;
+pub mod status;
 pub mod thread;
 
 pub use screen::ChatScreen;

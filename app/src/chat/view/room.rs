@@ -4,13 +4,14 @@
 //! state, which subscribes from the page's last seq.
 
 use leptos::prelude::*;
-use protocol::UserView;
 use protocol::ids::RoomId;
+use protocol::{Status, UserView};
 
 use super::composer::{Composer, Editing};
 use super::dialogs::Dialog;
 use super::jump::jump_target;
 use super::messages::MessageList;
+use super::status::{describe, status_key, status_label};
 use super::thread::ThreadPane;
 use crate::chat::api::{RoomKind, RoomPage, load_room};
 use crate::chat::link::RequestKind;
@@ -59,6 +60,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let kind = page.room.kind;
     let title = page.room.title.clone();
     let show_members = RwSignal::new(false);
+    let members_toggle = NodeRef::<leptos::html::Button>::new();
     let editing = RwSignal::new(None::<Editing>);
     // The thread open beside the room, by its root.
     let thread = RwSignal::new(None::<protocol::ids::MessageId>);
@@ -88,7 +90,12 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 <a class="room__back" href="/" aria-label="All rooms">"←"</a>
                 <h1 class="room__title" data-testid="room-title">{prefix}{title.clone()}</h1>
                 <div class="room__actions">
-                    <button class="button button--quiet" aria-expanded=move || show_members.get().to_string()
+                    // Below desktop widths the member list is a drawer this opens (CSS hides
+                    // the toggle where the list is always beside the room).
+                    <button class="button button--quiet room__members-toggle" data-testid="members-toggle"
+                        node_ref=members_toggle
+                        aria-controls=format!("members-{room}")
+                        aria-expanded=move || show_members.get().to_string()
                         on:click=move |_| show_members.update(|s| *s = !*s)>
                         {move || format!("Members ({})", online_count(room))}
                     </button>
@@ -105,18 +112,23 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     <Composer room title=title.clone() editing members=page.members.clone() />
                 </div>
                 {move || thread.get().map(|root| view! { <ThreadPane room root open=thread /> })}
-                <Members room members=page.members.clone() total=page.member_count shown=show_members />
+                <Members room members=page.members.clone() total=page.member_count shown=show_members toggle=members_toggle />
             </div>
         </section>
     }
     .into_any()
 }
 
+/// How many are online in `room`: the server's `total`, which counts everyone present
+/// even when the roster it sends names only the first of them.
 fn online_count(room: RoomId) -> usize {
     use_chat()
         .presence
-        .with(|p| p.get(&room).map(|r| r.users.len()).unwrap_or(0))
+        .with(|p| p.get(&room).map(|r| r.total as usize).unwrap_or(0))
 }
+
+/// A member's status and status line while they are online.
+type Here = (Status, Option<String>);
 
 /// Members, online first; "online" means connected to this room right now. The list
 /// starts from the page's members; anyone seen present since (a public room is joined by
@@ -127,9 +139,27 @@ fn Members(
     members: Vec<UserView>,
     total: u32,
     shown: RwSignal<bool>,
+    /// The button that opens the drawer: focus goes back to it when the drawer closes.
+    toggle: NodeRef<leptos::html::Button>,
 ) -> impl IntoView {
     let chat = use_chat();
     let known = StoredValue::new(members);
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    // Opening the drawer moves focus into it; closing it gives focus back to the toggle
+    // (where the list is always shown the close button is hidden, and focus stays put).
+    Effect::new(move |was_open: Option<bool>| {
+        let open = shown.get();
+        if open {
+            if let Some(b) = close_button.get_untracked() {
+                let _ = b.focus();
+            }
+        } else if was_open == Some(true)
+            && let Some(t) = toggle.get_untracked()
+        {
+            let _ = t.focus();
+        }
+        open
+    });
     let rows = move || {
         let online = chat
             .presence
@@ -141,12 +171,20 @@ fn Members(
                 }
             }
         });
-        let mut list: Vec<(UserView, bool)> = known.with_value(|k| {
+        // Each member, with their status and status line while online.
+        let mut list: Vec<(UserView, Option<Here>)> = known.with_value(|k| {
             k.iter()
-                .map(|u| (u.clone(), online.contains_key(&u.id)))
+                .map(|u| {
+                    let here = online.get(&u.id).map(|e| (e.status, e.text.clone()));
+                    (u.clone(), here)
+                })
                 .collect()
         });
-        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.handle.cmp(&b.0.handle)));
+        list.sort_by(|a, b| {
+            b.1.is_some()
+                .cmp(&a.1.is_some())
+                .then_with(|| a.0.handle.cmp(&b.0.handle))
+        });
         list
     };
     let listed = move || {
@@ -169,19 +207,41 @@ fn Members(
     };
     view! {
         <aside class="members" class:members--shown=move || shown.get() aria-label="Members" data-testid="members"
-            class:members--stale=stale data-stale=move || stale().to_string()>
-            <h2 class="members__title">"Members"
-                <span class="members__count">{move || format!(" · {} online of {}", online_count(room), listed())}</span>
-                {move || stale().then(|| view! { <span class="members__stale" data-testid="members-stale">" (last known)"</span> })}
-            </h2>
+            class:members--stale=stale data-stale=move || stale().to_string()
+            id=format!("members-{room}")
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && shown.get_untracked() {
+                shown.set(false)
+            }>
+            <div class="members__head">
+                <h2 class="members__title">"Members"
+                    <span class="members__count">{move || format!(" · {} online of {}", online_count(room), listed())}</span>
+                    {move || stale().then(|| view! { <span class="members__stale" data-testid="members-stale">" (last known)"</span> })}
+                </h2>
+                <button class="tool members__close" data-testid="members-close" aria-label="Close the member list"
+                    node_ref=close_button on:click=move |_| shown.set(false)>"✕"</button>
+            </div>
             <ul>
-                <For each=rows key=|(u, on)| (u.id, *on) let:row>
-                    <li class="member" data-testid="member" data-handle=row.0.handle.clone() data-online=row.1.to_string()>
-                        <span class="dot" class:dot--on=row.1 aria-hidden="true"></span>
-                        <span class="member__name">{row.0.name.clone()}</span>
-                        <span class="member__handle">"@"{row.0.handle.clone()}</span>
-                        <span class="visually-hidden">{if row.1 { " (online)" } else { " (offline)" }}</span>
-                    </li>
+                <For each=rows key=|(u, here)| (u.id, here.clone()) let:row>
+                    {
+                        let on = row.1.is_some();
+                        let status = row.1.as_ref().map(|(s, _)| *s);
+                        let line = row.1.as_ref().and_then(|(_, t)| t.clone());
+                        // Shown on hover of the name: who, and what they are up to.
+                        let hover = describe(&row.0, status, line.as_deref());
+                        view! {
+                            <li class="member" data-testid="member" data-handle=row.0.handle.clone()
+                                data-online=on.to_string() data-status=status.map(status_key) title=hover>
+                                <span class="dot" class:dot--on=on data-status=status.map(status_key) aria-hidden="true"></span>
+                                <span class="member__name">{row.0.name.clone()}</span>
+                                <span class="member__handle">"@"{row.0.handle.clone()}</span>
+                                <span class="visually-hidden">{match status {
+                                    None => " (offline)".to_string(),
+                                    Some(s) => format!(" ({})", status_label(s).to_lowercase()),
+                                }}</span>
+                                {line.map(|t| view! { <span class="member__status" data-testid="member-status">{t}</span> })}
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
         </aside>

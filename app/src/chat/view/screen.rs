@@ -1,14 +1,19 @@
 //! The chat screen: a top bar (brand, connection state, account), the sidebar, the open
-//! room, and the notices. Starts the live client once the page is hydrated.
+//! room, the dialogs (and the delete question) and the notices. Starts the live client
+//! once the page is hydrated. Without JavaScript the buttons that open dialogs stay
+//! disabled and a `<noscript>` line says that JavaScript is needed.
 
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
+use super::confirm::{ConfirmDelete, provide_confirm};
 use super::dialogs::{Dialog, Dialogs};
 use super::room::RoomView;
 use super::sidebar::Sidebar;
+use super::status::{my_status, status_key, status_label};
 use crate::auth::Me;
 use crate::chat::state::use_chat;
+use crate::hydration::use_hydrated;
 use crate::live::ConnectionBadge;
 
 /// The whole chat for a signed-in user; `room` is the open room, if any.
@@ -16,6 +21,8 @@ use crate::live::ConnectionBadge;
 pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
     let chat = use_chat();
     let dialog = RwSignal::new(None::<Dialog>);
+    let confirm = provide_confirm();
+    let hydrated = use_hydrated();
     if let Some(view) = me.view() {
         // Known while rendering (server and hydration alike), so one's own messages get
         // their tools from the first paint; the connection starts once hydrated.
@@ -35,8 +42,22 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
                 <a class="brand" href="/">"Confab"</a>
                 <ConnectionBadge state=connection reconnect=Callback::new(move |_| chat.reconnect_now())
                     catching_up=chat.catching_up />
+                <noscript class="nojs" data-testid="nojs">"Live updates and sending need JavaScript."</noscript>
                 <button class="button button--quiet chat__search" data-testid="open-search"
+                    disabled=move || !hydrated.get()
                     on:click=move |_| dialog.set(Some(Dialog::Search))>"Search"</button>
+                <button class="button button--quiet chat__status" data-testid="open-status"
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| dialog.set(Some(Dialog::Status))>
+                    {move || {
+                        let (s, _) = my_status();
+                        view! {
+                            <span class="dot dot--on" data-status=status_key(s) aria-hidden="true"></span>
+                            <span class="visually-hidden">"Status: "</span>
+                            {status_label(s)}
+                        }
+                    }}
+                </button>
                 <NotificationsToggle />
                 <div class="chat__account">
                     <span class="chat__who" data-testid="me">{me.display_name.clone()}</span>
@@ -55,6 +76,7 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
                 }}
             </main>
             <Dialogs dialog />
+            <ConfirmDelete confirm />
             <Notices />
         </div>
     }
@@ -64,14 +86,18 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
 /// Shown when no room is open.
 #[component]
 fn NoRoom(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+    let hydrated = use_hydrated();
     view! {
         <section class="empty" aria-labelledby="empty-title">
             <h2 id="empty-title">"Pick a room"</h2>
             <p>"Choose a room or a conversation on the left, or start something new."</p>
             <div class="empty__actions">
-                <button class="button" on:click=move |_| dialog.set(Some(Dialog::Browse))>"Browse rooms"</button>
-                <button class="button button--quiet" on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"Create a room"</button>
+                <button class="button" disabled=move || !hydrated.get()
+                    on:click=move |_| dialog.set(Some(Dialog::Browse))>"Browse rooms"</button>
+                <button class="button button--quiet" disabled=move || !hydrated.get()
+                    on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"Create a room"</button>
             </div>
+            <noscript class="nojs" data-testid="empty-nojs">"Browsing and creating rooms need JavaScript: turn it on to use them."</noscript>
         </section>
     }
 }

@@ -32,7 +32,7 @@ pub fn Search(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView 
     };
     view! {
         <form class="form search-form" role="search" on:submit=submit>
-            <input type="search" required autofocus maxlength="200" placeholder="Search messages"
+            <input type="search" required data-autofocus="true" maxlength="200" placeholder="Search messages"
                 aria-label="Search messages" data-testid="search-input"
                 on:input=move |ev| typed.set(event_target_value(&ev)) prop:value=move || typed.get() />
             <button type="submit" class="button">"Search"</button>

@@ -8,6 +8,7 @@ use protocol::ids::RoomId;
 use super::dialogs::Dialog;
 use crate::chat::api::{RoomItem, RoomKind, my_rooms};
 use crate::chat::state::use_chat;
+use crate::hydration::use_hydrated;
 
 #[component]
 pub fn Sidebar(open: Signal<Option<RoomId>>, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
@@ -46,6 +47,7 @@ fn RoomLinks(
     dialog: RwSignal<Option<Dialog>>,
 ) -> impl IntoView {
     let chat = use_chat();
+    let hydrated = use_hydrated();
     // The live list once the browser has it; the server-rendered one until then.
     let list = Memo::new(move |_| chat.rooms.get().unwrap_or_else(|| first.clone()));
     let rooms = move || {
@@ -65,6 +67,7 @@ fn RoomLinks(
             <div class="sidebar__heading">
                 <h2>"Rooms"</h2>
                 <button class="icon-button" aria-label="Create a room" title="Create a room"
+                    disabled=move || !hydrated.get()
                     on:click=move |_| dialog.set(Some(Dialog::NewRoom))>"+"</button>
             </div>
             <ul class="room-list" data-testid="rooms">
@@ -72,12 +75,15 @@ fn RoomLinks(
                     <RoomLink item=r open />
                 </For>
             </ul>
-            <button class="link-button" on:click=move |_| dialog.set(Some(Dialog::Browse))>"Browse rooms"</button>
+            <button class="link-button" disabled=move || !hydrated.get()
+                on:click=move |_| dialog.set(Some(Dialog::Browse))>"Browse rooms"</button>
+            <noscript class="nojs sidebar__nojs" data-testid="rooms-nojs">"Creating and browsing rooms and starting direct messages need JavaScript."</noscript>
         </div>
         <div class="sidebar__section">
             <div class="sidebar__heading">
                 <h2>"Direct messages"</h2>
                 <button class="icon-button" aria-label="New direct message" title="New direct message"
+                    disabled=move || !hydrated.get()
                     on:click=move |_| dialog.set(Some(Dialog::NewDm))>"+"</button>
             </div>
             <ul class="room-list" data-testid="dms">

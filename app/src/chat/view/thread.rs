@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
 
+use super::confirm::{Deletion, use_confirm};
 use super::formatted::Formatted;
 use crate::chat::link::RequestKind;
 use crate::chat::state::use_chat;
@@ -21,6 +22,7 @@ pub fn ThreadPane(
     open: RwSignal<Option<MessageId>>,
 ) -> impl IntoView {
     let chat = use_chat();
+    let confirm = use_confirm();
     let held = move || {
         chat.timelines.with(|t| {
             t.get(&room)
@@ -110,13 +112,7 @@ pub fn ThreadPane(
                         let id = m.id;
                         let own = !m.deleted
                             && chat.me.with_untracked(|me| me.as_ref().map(|me| me.id)) == Some(m.author.id);
-                        let delete = move |_| {
-                            chat.request(RequestKind::DeleteReply { room, message: id }, move |reply| {
-                                if let Err(e) = reply {
-                                    chat.notify(format!("Could not delete the reply: {e}"));
-                                }
-                            })
-                        };
+                        let delete = move |_| confirm.ask(Deletion::Reply { room, message: id });
                         view! {
                             <article class="message" class:message--deleted=m.deleted data-testid="reply" data-seq=m.seq>
                                 <header class="message__meta">

@@ -1,0 +1,54 @@
+//! The frame every dialog shares: a backdrop, a box with `role="dialog"` (or
+//! `alertdialog`) and `aria-modal`, its title and a Close button. While it is open focus
+//! stays inside it ([`super::focus`]); Esc, Close or a click on the backdrop closes it,
+//! and focus goes back to the control that opened it.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+
+#[component]
+pub fn Modal(
+    title: &'static str,
+    /// Closes the dialog (the owner clears its signal).
+    close: impl Fn() + Copy + Send + Sync + 'static,
+    /// `alertdialog` for a question that needs an answer; `dialog` otherwise.
+    #[prop(default = "dialog")]
+    role: &'static str,
+    /// The id of the text that describes the dialog, if any.
+    #[prop(optional)]
+    described_by: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let node = NodeRef::<Div>::new();
+    // Runs once the box is in the page: note who had focus, move it inside.
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            super::focus::remember_opener();
+            super::focus::focus_first(&el);
+        }
+    });
+    on_cleanup(|| {
+        #[cfg(feature = "hydrate")]
+        super::focus::return_focus();
+    });
+    view! {
+        <div class="dialog-backdrop" on:click=move |_| close()>
+            <div class="dialog" node_ref=node role=role aria-modal="true" aria-label=title
+                aria-describedby=described_by data-testid="dialog"
+                on:click=|ev| ev.stop_propagation()
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        close();
+                    } else if let Some(el) = node.get_untracked() {
+                        super::focus::trap_tab(&ev, &el);
+                    }
+                }>
+                <header class="dialog__header">
+                    <h2>{title}</h2>
+                    <button class="button button--quiet" on:click=move |_| close()>"Close"</button>
+                </header>
+                {children()}
+            </div>
+        </div>
+    }
+}
