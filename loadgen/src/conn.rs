@@ -121,9 +121,45 @@ pub async fn next_frame(ws: &mut Ws) -> anyhow::Result<ServerFrame> {
     }
 }
 
+/// [`request`], sent again while the server refuses it for a temporary reason
+/// (`unavailable`, `rate_limited`: a set-up burst of thousands of clients can meet them),
+/// after a growing wait, for at most the set-up wait; as a real client would.
+pub async fn request_until_taken(
+    ws: &mut Ws,
+    req: u64,
+    frame: serde_json::Value,
+) -> anyhow::Result<ServerFrame> {
+    let give_up = tokio::time::Instant::now() + SETUP_WAIT;
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match exchange(ws, req, frame.clone()).await? {
+            ServerFrame::Error { code, .. }
+                if code.is_temporary() && tokio::time::Instant::now() + wait < give_up =>
+            {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+            ServerFrame::Error { .. } => bail!("request {frame} refused"),
+            reply => return Ok(reply),
+        }
+    }
+}
+
 /// Sends `frame` (a JSON object) with request id `req` and returns the reply to it; other
 /// frames arriving meanwhile (a snapshot, presence) are skipped.
 pub async fn request(
+    ws: &mut Ws,
+    req: u64,
+    frame: serde_json::Value,
+) -> anyhow::Result<ServerFrame> {
+    match exchange(ws, req, frame.clone()).await? {
+        f @ ServerFrame::Error { .. } => bail!("request {frame} refused: {f:?}"),
+        f => Ok(f),
+    }
+}
+
+/// Sends `frame` with request id `req` and returns the ack or the error that answers it.
+async fn exchange(
     ws: &mut Ws,
     req: u64,
     mut frame: serde_json::Value,
@@ -134,9 +170,7 @@ pub async fn request(
         let f = next_frame(ws).await?;
         match &f {
             ServerFrame::Ack { req: r, .. } if *r == req => return Ok(f),
-            ServerFrame::Error { req: Some(r), .. } if *r == req => {
-                bail!("request {frame} refused: {f:?}")
-            }
+            ServerFrame::Error { req: Some(r), .. } if *r == req => return Ok(f),
             _ => {}
         }
     }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::bots::Bot;
-use crate::conn::{Target, Ws, connect, next_frame, request};
+use crate::conn::{Target, Ws, connect, next_frame, request, request_until_taken};
 use crate::report::{Latency, Report, StepTimes, StormStepTimes};
 use crate::session::{self, Live, Pace, Phase, Plan, Reconnect, STORM_BOUND};
 use crate::sys;
@@ -68,7 +68,7 @@ fn run_id() -> String {
 
 /// Subscribes and returns the room's seq from the snapshot that follows the ack.
 async fn subscribe(ws: &mut Ws, room: RoomId) -> anyhow::Result<Seq> {
-    request(
+    request_until_taken(
         ws,
         2,
         serde_json::json!({"type": "subscribe", "room": room}),
