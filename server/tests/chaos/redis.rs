@@ -1,6 +1,6 @@
 //! A `redis-server` process of the test's own on a free port, with nothing on disk, which
 //! the chaos run kills (SIGKILL: every subscription and message in it lost) and starts
-//! again on the same port. The same server as `cluster_faults.rs` runs.
+//! again on the same port. `cluster_faults.rs` uses it too.
 
 use std::time::Duration;
 

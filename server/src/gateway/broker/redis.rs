@@ -105,6 +105,36 @@ impl Shared {
             None => self.all_channel(),
         }
     }
+
+    /// `Broker::publish` of both Redis engines: delivers `envelope` on this node at once,
+    /// then queues it for the publisher task (a full queue drops it, counted, and marks a
+    /// loss to announce).
+    pub(super) fn publish(&self, envelope: Envelope, outgoing: &mpsc::Sender<(String, Vec<u8>)>) {
+        let published_at_ms = now_ms();
+        let payload = encode(self.node, published_at_ms, &envelope);
+        let channel = self.channel_of(&envelope);
+        self.deliver(Delivery {
+            envelope,
+            published_at_ms,
+        });
+        if outgoing.try_send((channel, payload)).is_err() {
+            metrics::counter!("confab_broker_dropped_total").increment(1);
+            self.lost.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `Broker::ping` of both Redis engines: a `PING` answered within [`COMMAND_TIMEOUT`].
+pub(super) async fn ping<T: redis::FromRedisValue>(
+    conn: &mut impl redis::aio::ConnectionLike,
+) -> Result<(), BrokerError> {
+    let pong =
+        tokio::time::timeout(COMMAND_TIMEOUT, redis::cmd("PING").query_async::<T>(conn)).await;
+    match pong {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(BrokerError::Unreachable(e.to_string())),
+        Err(_) => Err(BrokerError::Unreachable("PING timed out".into())),
+    }
 }
 
 impl RedisBroker {
@@ -184,17 +214,7 @@ impl Broker for RedisBroker {
     }
 
     fn publish(&self, envelope: Envelope) {
-        let published_at_ms = now_ms();
-        let payload = encode(self.shared.node, published_at_ms, &envelope);
-        let channel = self.shared.channel_of(&envelope);
-        self.shared.deliver(Delivery {
-            envelope,
-            published_at_ms,
-        });
-        if self.outgoing.try_send((channel, payload)).is_err() {
-            metrics::counter!("confab_broker_dropped_total").increment(1);
-            self.shared.lost.store(true, Ordering::Relaxed);
-        }
+        self.shared.publish(envelope, &self.outgoing);
     }
 
     /// Room envelopes arrive only while subscribed, and may be lost.
@@ -212,18 +232,7 @@ impl Broker for RedisBroker {
 
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<(), BrokerError>> {
         let mut conn = self.commands.clone();
-        Box::pin(async move {
-            let pong = tokio::time::timeout(
-                COMMAND_TIMEOUT,
-                redis::cmd("PING").query_async::<String>(&mut conn),
-            )
-            .await;
-            match pong {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(BrokerError::Unreachable(e.to_string())),
-                Err(_) => Err(BrokerError::Unreachable("PING timed out".into())),
-            }
-        })
+        Box::pin(async move { ping::<String>(&mut conn).await })
     }
 }
 

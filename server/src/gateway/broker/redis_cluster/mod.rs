@@ -49,14 +49,12 @@ use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{PushInfo, Value};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::redis::Shared;
-use super::wire::encode;
-use super::{Broker, BrokerError, Delivery, Envelope, Handler, now_ms};
+use super::redis::{Shared, ping};
+use super::{Broker, BrokerError, Envelope, Handler};
 
 mod publisher;
 mod subscriber;
@@ -193,17 +191,7 @@ impl Broker for RedisClusterBroker {
     }
 
     fn publish(&self, envelope: Envelope) {
-        let published_at_ms = now_ms();
-        let payload = encode(self.shared.node, published_at_ms, &envelope);
-        let channel = self.shared.channel_of(&envelope);
-        self.shared.deliver(Delivery {
-            envelope,
-            published_at_ms,
-        });
-        if self.outgoing.try_send((channel, payload)).is_err() {
-            metrics::counter!("confab_broker_dropped_total").increment(1);
-            self.shared.lost.store(true, Ordering::Relaxed);
-        }
+        self.shared.publish(envelope, &self.outgoing);
     }
 
     fn sees_every_room(&self) -> bool {
@@ -220,17 +208,6 @@ impl Broker for RedisClusterBroker {
 
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<(), BrokerError>> {
         let mut conn = self.commands.clone();
-        Box::pin(async move {
-            let pong = tokio::time::timeout(
-                COMMAND_TIMEOUT,
-                redis::cmd("PING").query_async::<Value>(&mut conn),
-            )
-            .await;
-            match pong {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(BrokerError::Unreachable(e.to_string())),
-                Err(_) => Err(BrokerError::Unreachable("PING timed out".into())),
-            }
-        })
+        Box::pin(async move { ping::<Value>(&mut conn).await })
     }
 }
