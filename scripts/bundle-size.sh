@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The browser bundle's size as a first visit downloads it: the JavaScript, wasm and CSS of the release
-# site's pkg/ folder (after `cargo leptos build --release`), raw and gzipped (level 6,
+# site's pkg/ folder (after `cargo leptos build --release --split`), raw and gzipped (level 6,
 # what the server's compression sends, and -9 for comparison), and the total.
 #   scripts/bundle-size.sh            # target/site/pkg
 #   scripts/bundle-size.sh DIR        # another pkg folder
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="${1:-$ROOT/target/site/pkg}"
-[ -d "$PKG" ] || { echo "no $PKG: run cargo leptos build --release first"; exit 1; }
+[ -d "$PKG" ] || { echo "no $PKG: run cargo leptos build --release --split first"; exit 1; }
 printf '%-48s %10s %10s %10s\n' file raw gzip-6 gzip-9
 raw=0; gz6=0; gz9=0
 for f in "$PKG"/*.js "$PKG"/*.wasm "$PKG"/*.css; do

@@ -9,7 +9,9 @@ cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/confab/target}"
 source "$ROOT/scripts/setup.sh"
 
+# --split: the chat's code is a separate part of the browser bundle (app/src/pages/split.rs);
+# a build without it leaves the bundle's split points unresolved.
 if [ "${1:-}" = "--dev" ]; then
-  exec cargo leptos watch
+  exec cargo leptos watch --split
 fi
-exec cargo leptos serve --release
+exec cargo leptos serve --release --split

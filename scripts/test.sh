@@ -108,7 +108,7 @@ run_fuzz() {
 }
 phase "fuzz" run_fuzz
 
-phase "cargo leptos build --release" cargo leptos build --release
+phase "cargo leptos build --release --split" cargo leptos build --release --split
 
 E2E_RC=0
 run_e2e() {

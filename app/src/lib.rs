@@ -69,10 +69,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 // In-order streaming: every suspense is resolved in the HTML as sent, so a
                 // page is complete before (and without) hydration.
-                <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::InOrder />
+                // The chat's routes load its code first (pages::split).
+                <Route path=StaticSegment("") view=pages::split::HomeRoute ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("signup") view=pages::signup::SignupPage ssr=SsrMode::InOrder />
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=pages::chat::RoomPage ssr=SsrMode::InOrder />
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=pages::split::RoomRoute ssr=SsrMode::InOrder />
             </Routes>
         </Router>
         </div>

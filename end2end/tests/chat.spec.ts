@@ -162,6 +162,30 @@ test("a direct message reaches only its two people, and private rooms stay priva
   await expect(row(bo.page, "for members only")).toBeVisible();
 });
 
+test("a room's topic, given when it is created, shows in its header and in Browse", async ({ browser }) => {
+  const ana = await person(browser, BASE, "ana", "Ana");
+  const bo = await person(browser, BASE, "bo", "Bo");
+  try {
+    const name = uniqueHandle("topical");
+    const room = await createRoom(ana.page, name, { topic: "  Where the spring release is planned  " });
+    await expect(ana.page.getByTestId("room-topic")).toHaveText("Where the spring release is planned");
+    await bo.page.getByRole("button", { name: "Browse rooms" }).first().click();
+    const browse = bo.page.getByRole("dialog", { name: "Browse rooms" });
+    const entry = browse.getByRole("link").filter({ hasText: name });
+    await expect(entry.getByTestId("public-room-topic")).toHaveText("Where the spring release is planned");
+    await entry.click();
+    await expect(bo.page).toHaveURL(new RegExp(`${room}$`));
+    await expect(bo.page.getByTestId("room-topic")).toHaveText("Where the spring release is planned");
+    // A room made without one shows none.
+    await createRoom(ana.page, uniqueHandle("plain"));
+    await expect(ana.page.getByTestId("room-topic")).toHaveCount(0);
+    expect(ana.problems.concat(bo.problems)).toEqual([]);
+  } finally {
+    await ana.context.close();
+    await bo.context.close();
+  }
+});
+
 test("message text is shown as text and never runs", async ({ browser }) => {
   const ana = await person(browser, BASE, "ana", "Ana");
   const bo = await person(browser, BASE, "bo", "Bo");

@@ -4,5 +4,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy: the chat pages' code is a separate part of the bundle (`cargo leptos build
+    // --split`), loaded before such a page hydrates (app::pages::split).
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -66,6 +66,9 @@ pub struct RoomItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPage {
     pub room: RoomItem,
+    /// The room's topic ("" if none).
+    #[serde(default)]
+    pub topic: String,
     /// Whether the reader is a member (a public room may be previewed before joining).
     pub member: bool,
     /// Oldest first.
@@ -206,6 +209,7 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
         let unread = 0;
         Ok(RoomPage {
             room: item_of(&found, peer.as_ref(), unread),
+            topic: found.topic.clone(),
             member: membership.is_some(),
             messages,
             last_seq: found.last_seq,

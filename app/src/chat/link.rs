@@ -24,6 +24,7 @@ pub enum RequestKind {
     CreateRoom {
         name: protocol::names::RoomName,
         private: bool,
+        topic: Option<protocol::names::RoomTopic>,
     },
     OpenDm {
         user: UserId,
@@ -126,24 +127,36 @@ impl LiveLink for Idle {
 }
 
 /// The handle on the live connection; `Copy`, so the chat state (and every closure)
-/// can hold one. It starts as [`Idle`]; the browser plugs its socket in.
+/// can hold one. It starts as [`Idle`]; the browser plugs its socket in when a chat page
+/// first shows (the socket's code is in the part of the bundle that only chat pages
+/// load: `crate::pages::split`).
 #[derive(Clone, Copy)]
-pub struct Live(StoredValue<Arc<dyn LiveLink>>);
+pub struct Live {
+    link: StoredValue<Arc<dyn LiveLink>>,
+    plugged: StoredValue<bool>,
+}
 
 impl Live {
     /// A handle that does nothing until something is plugged in.
     pub fn idle() -> Live {
-        Live(StoredValue::new(Arc::new(Idle)))
+        Live {
+            link: StoredValue::new(Arc::new(Idle)),
+            plugged: StoredValue::new(false),
+        }
     }
 
-    /// Makes `link` the live side of the page.
-    pub fn plug(&self, link: impl LiveLink + 'static) {
-        self.0.set_value(Arc::new(link));
+    /// Makes `make()` the live side of the page, unless one was plugged in already (a
+    /// chat page shown again).
+    pub fn plug_once<L: LiveLink + 'static>(&self, make: impl FnOnce() -> L) {
+        if !self.plugged.get_value() {
+            self.plugged.set_value(true);
+            self.link.set_value(Arc::new(make()));
+        }
     }
 
     /// The current link, taken out of the store so that a call may reach the handle again.
     fn link(&self) -> Arc<dyn LiveLink> {
-        self.0.try_get_value().unwrap_or_else(|| Arc::new(Idle))
+        self.link.try_get_value().unwrap_or_else(|| Arc::new(Idle))
     }
 
     pub fn start(&self) {

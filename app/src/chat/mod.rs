@@ -22,12 +22,14 @@
 //! - `live_socket`: the browser's WebSocket behind that handle (hydrate only); it
 //!   writes what arrives into the state. Dependencies go one way: views → state →
 //!   link, and live_socket → state.
+//! - [`announce`]: what a screen reader hears of the open room (new messages, politely).
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
 //!   logic, but for the browser calls.
 //! - [`view`]: the components.
 
+pub mod announce;
 pub mod api;
 pub mod autocomplete;
 pub mod format;
@@ -47,11 +49,18 @@ pub mod unread;
 pub mod view;
 pub mod watched;
 
-/// Creates the chat state and puts it in context (once, in the root component). In the
-/// browser its live side is the page's socket; on the server it stays idle.
+/// Creates the chat state and puts it in context (once, in the root component). Its live
+/// side stays idle until [`go_live`].
 pub fn provide_chat() -> state::Chat {
-    let chat = state::provide_chat();
+    state::provide_chat()
+}
+
+/// In the browser, plugs the page's socket into the chat state (once: the chat screen
+/// calls it each time it shows). On the server the state stays idle. Called from the chat
+/// screen, not the root, so that the socket's code is in the chat's part of the bundle.
+pub fn go_live(chat: state::Chat) {
     #[cfg(feature = "hydrate")]
-    chat.live.plug(live_socket::Socket::new(chat));
-    chat
+    chat.live.plug_once(|| live_socket::Socket::new(chat));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = chat;
 }

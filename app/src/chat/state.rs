@@ -73,6 +73,11 @@ pub struct Chat {
     pub notifications: RwSignal<Permission>,
     /// Whether the page applies incoming frames less often than it could (under load).
     pub catching_up: RwSignal<bool>,
+    /// What the screen reader's polite status line says of the open room ([`announce`]).
+    ///
+    /// [`announce`]: super::announce
+    pub announcement: RwSignal<String>,
+    pub announcer: StoredValue<super::announce::Announcer>,
     /// The live connection (the browser's socket; on the server, a stand-in).
     pub live: Live,
     next_notice: StoredValue<u64>,
@@ -96,9 +101,23 @@ impl Chat {
             utc_offset_min: RwSignal::new(0),
             notifications: RwSignal::new(Permission::Unsupported),
             catching_up: RwSignal::new(false),
+            announcement: RwSignal::new(String::new()),
+            announcer: StoredValue::new(Default::default()),
             live: Live::idle(),
             next_notice: StoredValue::new(0),
         }
+    }
+
+    /// Puts `text` in the screen reader's status line. The same words twice in a row
+    /// are made to differ (by a no-break space) so that they are said again.
+    pub fn announce(&self, text: String) {
+        self.announcement.update(|said| {
+            *said = if *said == text {
+                format!("{text}\u{a0}")
+            } else {
+                text
+            };
+        });
     }
 
     /// Shows a notice for a few seconds.
@@ -178,6 +197,9 @@ impl Chat {
     /// and subscribes from the page's last seq, so nothing between the two is missed.
     pub fn open(&self, page: &super::api::RoomPage) {
         let room = page.room.id;
+        if self.open_room.get_untracked() != Some(room) {
+            self.announcer.update_value(|a| a.clear());
+        }
         self.open_room.set(Some(room));
         let held = self.timelines.with_untracked(|t| t.contains_key(&room));
         if !held {

@@ -1,14 +1,16 @@
 //! `/`: the chat for a signed-in person; for everyone else, the landing page: what
-//! Confab is, a picture of the chat, and the ways in (sign up, log in).
+//! Confab is, a picture of the chat, and the ways in (sign up, log in). Which of the two
+//! is chosen when the route is entered ([`super::split::HomeRoute`]); after that the page
+//! follows the session (logging out shows the landing page).
 
 use leptos::prelude::*;
 
 use crate::chat::view::ChatScreen;
 use crate::session_ui::{AccountMenu, use_session};
 
-/// The chat, or the landing page.
+/// The chat, or (once signed out) the landing page.
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn ChatHome() -> impl IntoView {
     let session = use_session();
     view! {
         <Transition fallback=|| ()>
@@ -48,7 +50,7 @@ const FEATURES: [(&str, &str); 4] = [
 
 /// The landing page for visitors.
 #[component]
-fn Landing() -> impl IntoView {
+pub fn Landing() -> impl IntoView {
     view! {
         <div class="landing" data-testid="landing">
             <header class="topbar landing__top">

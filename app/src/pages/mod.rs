@@ -6,3 +6,4 @@ pub mod login;
 pub mod not_found;
 pub mod password;
 pub mod signup;
+pub mod split;

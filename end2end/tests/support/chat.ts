@@ -57,10 +57,15 @@ export async function ready(page: Page) {
 }
 
 /** Creates a room through the dialog and returns its address. */
-export async function createRoom(page: Page, name: string, opts: { private?: boolean } = {}): Promise<string> {
+export async function createRoom(
+  page: Page,
+  name: string,
+  opts: { private?: boolean; topic?: string } = {},
+): Promise<string> {
   await page.getByRole("button", { name: "Create a room" }).first().click();
   const dialog = page.getByRole("dialog", { name: "Create a room" });
   await dialog.getByLabel("Name").fill(name);
+  if (opts.topic) await dialog.getByLabel("Topic (optional)").fill(opts.topic);
   if (opts.private) await dialog.getByRole("checkbox").check();
   await dialog.getByRole("button", { name: "Create room" }).click();
   await expect(page).toHaveURL(/\/r\/[0-9a-f-]{36}$/);

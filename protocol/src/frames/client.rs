@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReqId, Status};
 use crate::ids::{MessageId, RoomId, Seq, UserId};
-use crate::names::{Body, ClientMsgId, Emoji, RoomName, StatusText};
+use crate::names::{Body, ClientMsgId, Emoji, RoomName, RoomTopic, StatusText};
 
 /// A frame sent by a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,13 +92,16 @@ pub enum ClientFrame {
     },
     /// Leave a room (not a direct message); also unsubscribes this connection.
     Leave { req: ReqId, room: RoomId },
-    /// Create a public (default) or private room with oneself as its first member; the
-    /// ack carries the new room's id. A taken name is refused with `invalid_field`.
+    /// Create a public (default) or private room with oneself as its first member, and
+    /// optionally a topic; the ack carries the new room's id. A taken name is refused
+    /// with `invalid_field`.
     CreateRoom {
         req: ReqId,
         name: RoomName,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         private: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<RoomTopic>,
     },
     /// Set one's own status (on all devices), with an optional status line. `active`
     /// without a line hands the status back to automatic (away when idle).

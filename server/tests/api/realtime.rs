@@ -890,6 +890,39 @@ async fn rooms_created_over_the_socket_belong_to_their_creator_on_every_device(b
         .request(serde_json::json!({"type": "create_room", "name": "x"}))
         .await;
     assert_error(&r, ErrorCode::InvalidField);
+
+    // A topic given at creation is stored (trimmed); a bad one is refused and nothing is
+    // created.
+    let topical = match b
+        .ok(serde_json::json!({"type": "create_room", "name": "roadmap", "topic": "  What ships when "}))
+        .await
+    {
+        ServerFrame::Ack { info, .. } => info.room.expect("the ack names the room"),
+        other => panic!("{other:?}"),
+    };
+    let stored = app.store.room(topical).await.unwrap().expect("stored");
+    assert_eq!(stored.topic, "What ships when");
+    for bad in [
+        serde_json::json!("two\nlines"),
+        serde_json::json!("t".repeat(251)),
+        serde_json::json!(""),
+    ] {
+        let r = b
+            .request(
+                serde_json::json!({"type": "create_room", "name": "no-topic-room", "topic": bad}),
+            )
+            .await;
+        assert_error(&r, ErrorCode::InvalidField);
+    }
+    assert!(
+        app.store
+            .public_rooms()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.name.as_ref().map(|n| n.as_str()) != Some("no-topic-room")),
+        "a refused create stores nothing"
+    );
 }
 
 #[tokio::test]

@@ -172,9 +172,16 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
             }
         }
         c.request(Pending::Callback(done), |req| match kind {
-            RequestKind::CreateRoom { name, private } => {
-                ClientFrame::CreateRoom { req, name, private }
-            }
+            RequestKind::CreateRoom {
+                name,
+                private,
+                topic,
+            } => ClientFrame::CreateRoom {
+                req,
+                name,
+                private,
+                topic,
+            },
             RequestKind::OpenDm { user } => ClientFrame::OpenDm { req, user },
             RequestKind::DeleteReply { room, message } => ClientFrame::Delete {
                 req,

@@ -8,7 +8,7 @@ use protocol::{EventKind, MessageView, ReqId};
 use std::rc::Rc;
 
 use super::SocketState;
-use super::browser::is_visible;
+use super::browser::{is_visible, now_ms};
 use crate::chat::timeline::{Applied, KEEP_AT_BOTTOM};
 
 impl SocketState {
@@ -66,6 +66,14 @@ impl SocketState {
                     self.mark_read(room);
                 }
                 if let Some((mention, author, body)) = arrival {
+                    if chat.open_room.get_untracked() == Some(room) {
+                        let mut said = None;
+                        chat.announcer
+                            .update_value(|a| said = a.arrive(&author, &body, now_ms()));
+                        if let Some(text) = said {
+                            chat.announce(text);
+                        }
+                    }
                     if !reading {
                         self.count_unread(room, seq, mention);
                     }

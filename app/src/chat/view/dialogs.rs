@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use protocol::UserView;
 use protocol::ids::RoomId;
-use protocol::names::RoomName;
+use protocol::names::{RoomName, RoomTopic};
 
 use super::modal::Modal;
 use super::status::StatusForm;
@@ -47,6 +47,7 @@ pub fn Dialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
 fn NewRoom(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let chat = use_chat();
     let name = RwSignal::new(String::new());
+    let topic = RwSignal::new(String::new());
     let private = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -57,12 +58,20 @@ fn NewRoom(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
             Ok(n) => n,
             Err(e) => return problem.set(Some(e.message)),
         };
+        let topic = match topic.get_untracked() {
+            t if t.trim().is_empty() => None,
+            t => match RoomTopic::parse(&t) {
+                Ok(t) => Some(t),
+                Err(e) => return problem.set(Some(e.message)),
+            },
+        };
         busy.set(true);
         let navigate = navigate.clone();
         chat.request(
             RequestKind::CreateRoom {
                 name: parsed,
                 private: private.get_untracked(),
+                topic,
             },
             move |reply| {
                 busy.set(false);
@@ -85,6 +94,11 @@ fn NewRoom(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
                 <span>"Name"</span>
                 <input type="text" required data-autofocus="true" maxlength="48"
                     on:input=move |ev| name.set(event_target_value(&ev)) prop:value=move || name.get() />
+            </label>
+            <label class="field">
+                <span>"Topic (optional)"</span>
+                <input type="text" maxlength="250" placeholder="What the room is for"
+                    on:input=move |ev| topic.set(event_target_value(&ev)) prop:value=move || topic.get() />
             </label>
             <label class="check">
                 <input type="checkbox" on:change=move |ev| private.set(event_target_checked(&ev)) />
@@ -112,6 +126,9 @@ fn Browse(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
                                 <li>
                                     <a class="pick" href=format!("/r/{}", r.id) on:click=move |_| close()>
                                         <span class="pick__name">"#"{r.name.clone()}</span>
+                                        {(!r.topic.is_empty()).then(|| view! {
+                                            <span class="pick__topic" data-testid="public-room-topic">{r.topic.clone()}</span>
+                                        })}
                                         <span class="pick__note">{if r.joined { "joined" } else { "join" }}</span>
                                     </a>
                                 </li>

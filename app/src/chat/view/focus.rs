@@ -1,6 +1,6 @@
 //! Keeping keyboard focus inside a modal dialog: focus its first control when it opens,
 //! wrap Tab and Shift+Tab around its controls, and give focus back to what had it before
-//! (the button that opened it) when it closes. Browser only: callers run these from
+//! (the button that opened it) when it closes. Also the arrow keys of a small menu. Browser only: callers run these from
 //! effects and event handlers.
 
 use wasm_bindgen::JsCast;
@@ -63,6 +63,28 @@ pub fn trap_tab(ev: &web_sys::KeyboardEvent, container: &Element) {
         ev.prevent_default();
         let _ = first.focus();
     }
+}
+
+/// In a menu: the arrow keys move focus to the next or previous item (wrapping), Home
+/// and End to the first or last. Returns whether `ev` was one of those keys (and was
+/// handled).
+pub fn move_in_menu(ev: &web_sys::KeyboardEvent, menu: &Element) -> bool {
+    let items = focusables(menu);
+    if items.is_empty() {
+        return false;
+    }
+    let at = focused().and_then(|f| items.iter().position(|i| *i == f));
+    let last = items.len() - 1;
+    let to = match ev.key().as_str() {
+        "ArrowRight" | "ArrowDown" => at.map_or(0, |i| if i == last { 0 } else { i + 1 }),
+        "ArrowLeft" | "ArrowUp" => at.map_or(last, |i| if i == 0 { last } else { i - 1 }),
+        "Home" => 0,
+        "End" => last,
+        _ => return false,
+    };
+    ev.prevent_default();
+    let _ = items[to].focus();
+    true
 }
 
 /// Marks the element that has focus now as the one to give focus back to.

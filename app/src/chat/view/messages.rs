@@ -185,7 +185,7 @@ pub fn MessageList(
 
     view! {
         <div class="messages" node_ref=scroller on:scroll=on_scroll data-testid="messages" tabindex="0"
-            role="log" aria-label="Messages" aria-live="polite">
+            role="region" aria-label="Messages">
             <p class="messages__start">
                 {move || if loading() {
                     "Loading older messages…"

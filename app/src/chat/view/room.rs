@@ -88,7 +88,12 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         <section class="room" data-testid="room" data-room=room.to_string() aria-label=title.clone()>
             <header class="room__header">
                 <a class="room__back" href="/" aria-label="All rooms">"←"</a>
-                <h1 class="room__title" data-testid="room-title">{prefix}{title.clone()}</h1>
+                <div class="room__heading">
+                    <h1 class="room__title" data-testid="room-title">{prefix}{title.clone()}</h1>
+                    {(!page.topic.is_empty()).then(|| view! {
+                        <p class="room__topic" data-testid="room-topic" title=page.topic.clone()>{page.topic.clone()}</p>
+                    })}
+                </div>
                 <div class="room__actions">
                     // Below desktop widths the member list is a drawer this opens (CSS hides
                     // the toggle where the list is always beside the room).
@@ -108,7 +113,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             <div class="room__body">
                 <div class="room__conversation">
                     <MessageList room page=page.clone() editing thread />
-                    <p class="typing" data-testid="typing" aria-live="polite">{typing}</p>
+                    <p class="typing" data-testid="typing">{typing}</p>
                     <Composer room title=title.clone() editing members=page.members.clone() />
                 </div>
                 {move || thread.get().map(|root| view! { <ThreadPane room root open=thread /> })}

@@ -20,6 +20,7 @@ use crate::live::ConnectionBadge;
 #[component]
 pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
     let chat = use_chat();
+    crate::chat::go_live(chat);
     let dialog = RwSignal::new(None::<Dialog>);
     let confirm = provide_confirm();
     let hydrated = use_hydrated();
@@ -136,5 +137,8 @@ fn Notices() -> impl IntoView {
                 <p class="notice">{n.text}</p>
             </For>
         </div>
+        // New messages in the open room, for screen readers only (crate::chat::announce).
+        <p class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"
+            data-testid="announcer">{move || chat.announcement.get()}</p>
     }
 }

@@ -171,7 +171,12 @@ impl Session {
             ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
             ClientFrame::Invite { room, user, .. } => self.invite(room, user).await,
             ClientFrame::Leave { room, .. } => self.leave(room).await,
-            ClientFrame::CreateRoom { name, private, .. } => self.create_room(name, private).await,
+            ClientFrame::CreateRoom {
+                name,
+                private,
+                topic,
+                ..
+            } => self.create_room(name, private, topic).await,
         };
         Ok(Handled::Now(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },

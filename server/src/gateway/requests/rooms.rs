@@ -2,7 +2,7 @@
 //! change is told to every node (member caches, the user's devices) through the gateway.
 
 use protocol::ids::{RoomId, UserId};
-use protocol::names::RoomName;
+use protocol::names::{RoomName, RoomTopic};
 use protocol::{AckInfo, PersonalEvent, ServerFrame};
 use store::{RoomKind, StoreError};
 
@@ -60,6 +60,7 @@ impl Session {
         &self,
         name: RoomName,
         private: bool,
+        topic: Option<RoomTopic>,
     ) -> Result<AckInfo, Failure> {
         let kind = if private {
             RoomKind::Private
@@ -69,7 +70,12 @@ impl Session {
         let room = self
             .gateway
             .store()
-            .create_room(self.me.id, kind, &name, "")
+            .create_room(
+                self.me.id,
+                kind,
+                &name,
+                topic.as_ref().map_or("", RoomTopic::as_str),
+            )
             .await?;
         self.gateway.membership_changed(room.id, self.me.id, true);
         Ok(AckInfo {

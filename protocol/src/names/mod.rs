@@ -9,7 +9,8 @@ use std::fmt;
 /// Why a value was refused; the message is fit to show next to the form field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
-    /// Which field: `handle`, `display_name`, `password`, `room_name`, `body`, `client_msg_id`.
+    /// Which field: `handle`, `display_name`, `password`, `room_name`, `topic`, `body`,
+    /// `client_msg_id`.
     pub field: &'static str,
     /// A sentence for the user.
     pub message: String,
@@ -43,6 +44,8 @@ pub const BODY_MAX_CHARS: usize = 4000;
 pub const CLIENT_MSG_ID_MAX: usize = 64;
 /// Largest status text, in characters.
 pub const STATUS_TEXT_MAX_CHARS: usize = 100;
+/// Longest room topic, in characters.
+pub const ROOM_TOPIC_MAX_CHARS: usize = 250;
 /// Largest reaction emoji, in bytes of UTF-8 (room for a family of four with joiners).
 pub const EMOJI_MAX_BYTES: usize = 32;
 
@@ -109,6 +112,11 @@ string_newtype!(
     /// A user's status line ("in a meeting"): 1–100 characters, no control characters,
     /// trimmed.
     StatusText
+);
+string_newtype!(
+    /// A room's topic, shown under its name and in Browse: 1–250 characters on one line,
+    /// no control characters, trimmed.
+    RoomTopic
 );
 string_newtype!(
     /// A reaction's emoji: 1–32 bytes of symbols, at least one of them not ASCII (so an
@@ -288,6 +296,26 @@ impl StatusText {
     }
 }
 
+impl RoomTopic {
+    /// Parses a room topic.
+    pub fn parse(raw: &str) -> Result<RoomTopic, InvalidValue> {
+        let text = raw.trim();
+        if text.is_empty() || text.chars().count() > ROOM_TOPIC_MAX_CHARS {
+            return Err(invalid(
+                "topic",
+                format!("A topic has 1 to {ROOM_TOPIC_MAX_CHARS} characters."),
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(invalid(
+                "topic",
+                "A topic is one line, without control characters.",
+            ));
+        }
+        Ok(RoomTopic(text.to_string()))
+    }
+}
+
 impl ClientMsgId {
     /// Parses a client message id.
     pub fn parse(raw: &str) -> Result<ClientMsgId, InvalidValue> {
@@ -354,112 +382,4 @@ impl Password {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handles_are_lower_cased_and_checked() {
-        assert_eq!(Handle::parse("  Ana ").unwrap().as_str(), "ana");
-        assert_eq!(Handle::parse("bo.r-2_x").unwrap().as_str(), "bo.r-2_x");
-        for bad in [
-            "a",
-            "",
-            "has space",
-            "émile",
-            "_lead",
-            &"x".repeat(33),
-            "semi;colon",
-            "Room",
-        ] {
-            assert!(Handle::parse(bad).is_err(), "{bad:?} should be refused");
-        }
-    }
-
-    #[test]
-    fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(
-            DisplayName::parse("  Ana Lima ").unwrap().as_str(),
-            "Ana Lima"
-        );
-        assert!(DisplayName::parse("   ").is_err());
-        assert!(DisplayName::parse(&"é".repeat(65)).is_err());
-        assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
-        assert!(DisplayName::parse("bell\u{7}").is_err());
-    }
-
-    #[test]
-    fn room_names_turn_spaces_into_dashes() {
-        assert_eq!(
-            RoomName::parse(" Team Chat ").unwrap().as_str(),
-            "team-chat"
-        );
-        assert!(RoomName::parse("x").is_err());
-        assert!(RoomName::parse("drop table;").is_err());
-    }
-
-    #[test]
-    fn bodies_keep_newlines_and_refuse_blank() {
-        assert_eq!(Body::parse("a\n b").unwrap().as_str(), "a\n b");
-        assert!(Body::parse(" \n\t").is_err());
-        assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS + 1)).is_err());
-        assert!(Body::parse(&"x".repeat(BODY_MAX_CHARS)).is_ok());
-        assert!(Body::parse("nul\0").is_err());
-        // docs/protocol.md: no carriage return, even as part of a CRLF line end.
-        assert!(Body::parse("line\r\nnext").is_err());
-        assert!(Body::parse("a\tb").is_ok());
-    }
-
-    #[test]
-    fn client_msg_ids_are_visible_ascii_without_spaces() {
-        // docs/protocol.md: `!` to `~` (0x21–0x7E); a space is refused.
-        assert!(ClientMsgId::parse("!~azAZ09-_.:").is_ok());
-        for bad in ["c 1", " ", "c-\u{7f}", "c-é", "c\t1"] {
-            assert!(ClientMsgId::parse(bad).is_err(), "{bad:?}");
-        }
-        assert!(ClientMsgId::parse(&"c".repeat(64)).is_ok());
-        assert!(ClientMsgId::parse(&"c".repeat(65)).is_err());
-    }
-
-    #[test]
-    fn emoji_take_symbols_with_their_modifiers_and_refuse_text() {
-        for good in ["👍", "❤️", "🎉", "👍🏽", "👨‍👩‍👧‍👦", "🇵🇹", "1️⃣", "#️⃣", "✅"]
-        {
-            assert_eq!(Emoji::parse(good).unwrap().as_str(), good);
-        }
-        for bad in [
-            "",
-            "a",
-            "ok",
-            "1",
-            "<b>",
-            " 👍",
-            "👍 ",
-            "👍\n",
-            "日本",
-            "é",
-            "٣",
-            "\u{202E}👍",
-            "\u{7}",
-            &"👍".repeat(9),
-        ] {
-            assert!(Emoji::parse(bad).is_err(), "{bad:?} should be refused");
-        }
-        assert!(serde_json::from_str::<Emoji>("\"x\"").is_err());
-    }
-
-    #[test]
-    fn passwords_have_bounds_and_hide_in_debug() {
-        assert!(Password::parse_new("short").is_err());
-        assert!(Password::parse_new(&"p".repeat(129)).is_err());
-        let p = Password::parse_new("correct horse").unwrap();
-        assert_eq!(format!("{p:?}"), "Password(…)");
-    }
-
-    #[test]
-    fn newtypes_validate_when_deserialised() {
-        assert!(serde_json::from_str::<Handle>("\"ok_name\"").is_ok());
-        assert!(serde_json::from_str::<Handle>("\"no way\"").is_err());
-        assert!(serde_json::from_str::<ClientMsgId>("\"\"").is_err());
-        assert!(serde_json::from_str::<ClientMsgId>("\"c-1\"").is_ok());
-    }
-}
+mod tests;
