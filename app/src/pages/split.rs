@@ -4,6 +4,11 @@
 //! and log-in pages never load it. The server renders the same views in full (and tells
 //! the page to fetch that part early), and the browser hydrates a chat page only once its
 //! code is there (`leptos::mount::hydrate_lazy`).
+//!
+//! The router awaits a route's `preload` before it hydrates (or shows) the route, but
+//! hydrates its `choose` synchronously: so `preload` loads the chat's part (and, for `/`,
+//! reads the session first), and `choose` then finds everything ready. On the server
+//! `preload` must finish at once, and does nothing.
 
 use leptos::prelude::*;
 use leptos_router::ChooseView;
@@ -41,7 +46,12 @@ impl ChooseView for HomeRoute {
         }
     }
 
-    async fn preload(&self) {}
+    async fn preload(&self) {
+        #[cfg(feature = "hydrate")]
+        if matches!(use_session().me.await, Ok(Some(_))) {
+            __preload_chat_page().await;
+        }
+    }
 }
 
 /// `/r/{room}`: a room (or, signed out, the way to log in).
@@ -53,5 +63,8 @@ impl ChooseView for RoomRoute {
         chat_page(ChatPage::Room).await
     }
 
-    async fn preload(&self) {}
+    async fn preload(&self) {
+        #[cfg(feature = "hydrate")]
+        __preload_chat_page().await;
+    }
 }
