@@ -60,7 +60,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     session_ui::provide_session();
     chat::provide_chat();
-    let hydrated = hydration::provide_hydrated();
+    let hydrated = hydration::use_hydrated();
 
     view! {
         <Title text="Confab" />
