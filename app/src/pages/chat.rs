@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use protocol::ids::RoomId;
 
-use crate::chat::view::ChatScreen;
+use super::split::chat_screen;
 use crate::session_ui::use_session;
 
 #[component]
@@ -21,7 +21,7 @@ pub fn RoomPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.me.await {
-                    Ok(Some(me)) => view! { <ChatScreen me room /> }.into_any(),
+                    Ok(Some(me)) => chat_screen(me, room).await,
                     _ => view! {
                         <main class="page page--narrow" data-testid="signed-out">
                             <h1>"Please log in"</h1>

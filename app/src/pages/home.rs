@@ -1,22 +1,21 @@
 //! `/`: the chat for a signed-in person; for everyone else, the landing page: what
-//! Confab is, a picture of the chat, and the ways in (sign up, log in). Which of the two
-//! is chosen when the route is entered ([`super::split::HomeRoute`]); after that the page
-//! follows the session (logging out shows the landing page).
+//! Confab is, a picture of the chat, and the ways in (sign up, log in). The chat's code is
+//! loaded only for the first ([`super::split`]).
 
 use leptos::prelude::*;
 
-use crate::chat::view::ChatScreen;
+use super::split::chat_screen;
 use crate::session_ui::{AccountMenu, use_session};
 
-/// The chat, or (once signed out) the landing page.
+/// The chat, or the landing page.
 #[component]
-pub fn ChatHome() -> impl IntoView {
+pub fn HomePage() -> impl IntoView {
     let session = use_session();
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.me.await {
-                    Ok(Some(me)) => view! { <ChatScreen me room=Signal::derive(|| None) /> }.into_any(),
+                    Ok(Some(me)) => chat_screen(me, Signal::derive(|| None)).await,
                     _ => view! { <Landing /> }.into_any(),
                 }
             })}
@@ -50,7 +49,7 @@ const FEATURES: [(&str, &str); 4] = [
 
 /// The landing page for visitors.
 #[component]
-pub fn Landing() -> impl IntoView {
+fn Landing() -> impl IntoView {
     view! {
         <div class="landing" data-testid="landing">
             <header class="topbar landing__top">
