@@ -11,6 +11,9 @@
 //!   when the room has been quiet for that long ("12 new messages, the latest from Ada: …");
 //! - one's own messages, presence, typing, receipts, edits and history: never.
 //!
+//! What was said is cleared from the line after [`HOLD_MS`]: a screen reader has read it
+//! by then, and a message deleted later should not linger in the page.
+//!
 //! Pure; the browser side calls [`Announcer::arrive`] as messages apply and
 //! [`Announcer::due`] on its housekeeping tick, and writes what they return into the
 //! status line.
@@ -18,6 +21,8 @@
 /// How long the room must be quiet before gathered messages are said, and the least time
 /// between two things said.
 pub const QUIET_MS: f64 = 1_500.0;
+/// How long what was said stays in the status line.
+pub const HOLD_MS: f64 = 5_000.0;
 /// The longest body said; longer ones are cut at a word with "…".
 pub const MAX_SAID_CHARS: usize = 160;
 
@@ -30,6 +35,8 @@ pub struct Announcer {
     /// Messages gathered since the last thing said, and the latest of them.
     gathered: u32,
     latest: Option<(String, String)>,
+    /// Whether the status line holds what was last said.
+    showing: bool,
 }
 
 impl Announcer {
@@ -43,6 +50,7 @@ impl Announcer {
             .is_none_or(|said| now_ms - said >= QUIET_MS);
         if quiet && self.gathered == 0 {
             self.last_said_ms = Some(now_ms);
+            self.showing = true;
             return Some(one(author, body));
         }
         self.gathered += 1;
@@ -63,11 +71,22 @@ impl Announcer {
         let (author, body) = self.latest.take()?;
         let n = std::mem::take(&mut self.gathered);
         self.last_said_ms = Some(now_ms);
+        self.showing = true;
         Some(if n == 1 {
             one(&author, &body)
         } else {
             format!("{n} new messages, the latest from {}", one(&author, &body))
         })
+    }
+
+    /// Whether the status line should be emptied at `now_ms` (once, [`HOLD_MS`] after
+    /// the last thing said).
+    pub fn clear_due(&mut self, now_ms: f64) -> bool {
+        let due = self.showing && self.last_said_ms.is_some_and(|s| now_ms - s >= HOLD_MS);
+        if due {
+            self.showing = false;
+        }
+        due
     }
 
     /// Forgets what was gathered (the reader switched rooms: old news of another room
@@ -146,6 +165,22 @@ mod tests {
             a.due(3_100.0).as_deref(),
             Some("2 new messages, the latest from Cy: three")
         );
+    }
+
+    #[test]
+    fn what_was_said_is_cleared_once_after_the_hold() {
+        let mut a = Announcer::default();
+        assert!(!a.clear_due(0.0), "nothing said yet");
+        assert!(a.arrive("Ada", "one", 0.0).is_some());
+        assert!(!a.clear_due(HOLD_MS - 1.0));
+        assert!(a.clear_due(HOLD_MS));
+        assert!(!a.clear_due(HOLD_MS + 2_000.0), "once");
+        // A burst said later is held from when it was said.
+        assert!(a.arrive("Bo", "two", 10_000.0).is_some());
+        assert_eq!(a.arrive("Cy", "three", 10_100.0), None);
+        assert!(a.due(12_000.0).is_some());
+        assert!(!a.clear_due(12_000.0 + HOLD_MS - 1.0));
+        assert!(a.clear_due(12_000.0 + HOLD_MS));
     }
 
     #[test]

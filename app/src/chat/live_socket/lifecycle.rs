@@ -255,10 +255,15 @@ impl SocketState {
     /// Every [`TICK`]: heartbeat, dead-link detection, send timeouts and retries.
     pub(super) fn tick(self: &Rc<Self>) {
         let now = now_ms();
-        let mut said = None;
-        self.chat.announcer.update_value(|a| said = a.due(now));
+        let (mut said, mut clear) = (None, false);
+        self.chat.announcer.update_value(|a| {
+            said = a.due(now);
+            clear = a.clear_due(now);
+        });
         if let Some(text) = said {
             self.chat.announce(text);
+        } else if clear {
+            self.chat.announcement.set(String::new());
         }
         if self.dialer.borrow().timed_out(now) {
             // Opened but never welcomed: the browser's own timeout can take minutes.
