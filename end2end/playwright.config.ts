@@ -6,7 +6,7 @@ const baseURL = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
-  testDir: process.env.PW_DIR ?? "./tests",
+  testDir: "./tests",
   // Chat flows wait on purpose (typing expiry, the presence grace, restarts).
   timeout: 90_000,
   expect: { timeout: 10_000 },
