@@ -27,6 +27,9 @@ use super::diffs::PresenceDiffs;
 use super::local::LocalPresence;
 use super::{HEARTBEAT, Presence, Reach, RedisPresence, Statuses};
 
+/// How long a node taken for dead waits before announcing its users again.
+const REJOIN_SETTLE: Duration = Duration::from_millis(500);
+
 /// A change of this node's presence, for the cluster.
 enum Op {
     Join(RoomId, UserView),
@@ -127,6 +130,11 @@ impl Reach for ClusterReach {
     async fn heartbeat(&self, here: &LocalPresence, diffs: &PresenceDiffs) {
         if self.redis.heartbeat().await {
             tracing::warn!("this node was taken for dead: recording its presence again");
+            // Taken for dead usually means this process did not run (paused, starved):
+            // the kernel holds what its sockets received meanwhile, closes included. Let
+            // the connections read that first, so that one which died in the pause is
+            // not announced again (a ghost) only to leave a moment later.
+            tokio::time::sleep(REJOIN_SETTLE).await;
             // Its users' leaves were announced everywhere (here too, through the broker):
             // those still connected are announced again as joins.
             for (room, user) in here.rejoin() {
