@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createRoom, member, openRoom, person, send, uniqueHandle } from "./support/chat";
+import { createRoom, member, openRoom, person, row, send, uniqueHandle } from "./support/chat";
 import { SIZES, expectAllOnScreen, screenshot, type SizeName } from "./support/viewport";
 
 // The layout at a phone (390×844), a tablet (768×1024) and a desktop (1280×800): on every
@@ -43,7 +43,7 @@ for (const size of Object.keys(SIZES) as SizeName[]) {
         await openRoom(bo.page, path);
         await send(page, "Hello from a small screen — does everything fit?");
         await send(bo.page, "It does, and Send is right there.");
-        await expect(page.getByText("It does, and Send is right there.")).toBeVisible();
+        await expect(row(page, "It does, and Send is right there.")).toBeVisible();
 
         // The room: its actions and the composer with Send in view.
         for (const name of ["Invite", "Leave", "Send"]) {
