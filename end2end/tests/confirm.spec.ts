@@ -50,7 +50,7 @@ test("delete asks for confirmation, traps focus and gives it back", async ({ bro
     await dialog.getByRole("button", { name: "Delete" }).click();
     await expect(ana.page.getByText("This message was deleted.")).toBeVisible();
     await expect(bo.page.getByText("This message was deleted.")).toBeVisible();
-    await expect(bo.page.getByText("think twice")).toHaveCount(0);
+    await expect(bo.page.getByTestId("messages").getByText("think twice")).toHaveCount(0);
     expect(ana.problems.concat(bo.problems)).toEqual([]);
   } finally {
     await ana.context.close();
