@@ -279,41 +279,48 @@ impl Emoji {
 impl StatusText {
     /// Parses a status line.
     pub fn parse(raw: &str) -> Result<StatusText, InvalidValue> {
-        let text = raw.trim();
-        if text.is_empty() || text.chars().count() > STATUS_TEXT_MAX_CHARS {
-            return Err(invalid(
-                "status_text",
-                format!("A status has 1 to {STATUS_TEXT_MAX_CHARS} characters."),
-            ));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(invalid(
-                "status_text",
-                "A status cannot contain control characters.",
-            ));
-        }
-        Ok(StatusText(text.to_string()))
+        one_line(
+            raw,
+            "status_text",
+            STATUS_TEXT_MAX_CHARS,
+            format!("A status has 1 to {STATUS_TEXT_MAX_CHARS} characters."),
+            "A status cannot contain control characters.",
+        )
+        .map(StatusText)
     }
 }
 
 impl RoomTopic {
     /// Parses a room topic.
     pub fn parse(raw: &str) -> Result<RoomTopic, InvalidValue> {
-        let text = raw.trim();
-        if text.is_empty() || text.chars().count() > ROOM_TOPIC_MAX_CHARS {
-            return Err(invalid(
-                "topic",
-                format!("A topic has 1 to {ROOM_TOPIC_MAX_CHARS} characters."),
-            ));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(invalid(
-                "topic",
-                "A topic is one line, without control characters.",
-            ));
-        }
-        Ok(RoomTopic(text.to_string()))
+        one_line(
+            raw,
+            "topic",
+            ROOM_TOPIC_MAX_CHARS,
+            format!("A topic has 1 to {ROOM_TOPIC_MAX_CHARS} characters."),
+            "A topic is one line, without control characters.",
+        )
+        .map(RoomTopic)
     }
+}
+
+/// A short text typed by a user: trimmed, 1 to `max` characters, no control characters
+/// (so one line). `too_long` and `control` are the messages for the two refusals.
+fn one_line(
+    raw: &str,
+    field: &'static str,
+    max: usize,
+    too_long: String,
+    control: &str,
+) -> Result<String, InvalidValue> {
+    let text = raw.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(invalid(field, too_long));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid(field, control));
+    }
+    Ok(text.to_string())
 }
 
 impl ClientMsgId {
