@@ -23,7 +23,7 @@ async function createRooms(page: Page, n: number): Promise<string[]> {
     const tag = Date.now().toString(36);
     const one = (s: number) =>
       new Promise<string[]>((resolve, reject) => {
-        const ws = new WebSocket(url);
+        const ws = new WebSocket(url, "confab.v1");
         const rooms: string[] = [];
         let req = 0;
         ws.onmessage = (m) => {
