@@ -14,6 +14,8 @@
 #   CONFAB_BIN=/path/to/bin scripts/bench-storm.sh # use prebuilt confab + confab-load
 #   DISK_BUSY=1 scripts/bench-storm.sh             # a writer with fsync keeps the disk busy
 #   GEN_CPUS=0,1 scripts/bench-storm.sh            # the generator on both cores (is it the bound?)
+#   SOURCES=127.0.0.1 scripts/bench-storm.sh       # one source address (the generator's default
+#                                                  # is 16 loopback ones; see its --sources)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -61,6 +63,7 @@ one_run() { # one_run ENGINE N
   local drops_before
   drops_before="$(listen_drops)"
   taskset -c "${GEN_CPUS:-1}" "$BIN/confab-load" --server "127.0.0.1:$port" --bots "$data/bots.tsv" \
+    ${SOURCES:+--sources "$SOURCES"} \
     --server-pid "$server" reconnect-storm --clients "$CLIENTS" --room-size 100 \
     --publishers 1 --rate 2 --seconds 20 > "$OUT/$engine-$n.txt" 2>&1 || rc=$?
   local drops=$(( $(listen_drops) - drops_before ))

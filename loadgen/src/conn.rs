@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use protocol::ServerFrame;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::Message;
@@ -30,7 +30,37 @@ pub struct Target {
     pub spread: Vec<SocketAddr>,
 }
 
+/// Loopback addresses the connections come from, in turn, when none are given and every
+/// server is on IPv4 loopback (127.0.0.1 to 127.0.0.16).
+///
+/// Linux picks an outgoing connection's ephemeral port by probing ports in turn for one
+/// whose (source, port, server) is not taken yet. With 10,000 connections from one address
+/// to one server (20,000 in a reconnect storm, while the old ones close) most probes fail:
+/// in a storm the generator spent half its core in that search (`__inet_check_established`,
+/// `__inet_hash_connect`), and the server waited for it. Real clients come from many
+/// addresses; spread over 16, each of ours holds a few hundred connections.
+pub const LOOPBACK_SOURCES: u8 = 16;
+
 impl Target {
+    /// A target; with no `sources` and every server on IPv4 loopback, the connections
+    /// come from [`LOOPBACK_SOURCES`] loopback addresses in turn.
+    pub fn new(server: SocketAddr, sources: Vec<IpAddr>, spread: Vec<SocketAddr>) -> Target {
+        let on_loopback = |a: &SocketAddr| matches!(a.ip(), IpAddr::V4(ip) if ip.is_loopback());
+        let sources =
+            if sources.is_empty() && on_loopback(&server) && spread.iter().all(on_loopback) {
+                (1..=LOOPBACK_SOURCES)
+                    .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
+                    .collect()
+            } else {
+                sources
+            };
+        Target {
+            server,
+            sources,
+            spread,
+        }
+    }
+
     /// The server connection `index` goes to.
     pub fn server_for(&self, index: usize) -> SocketAddr {
         match index % (1 + self.spread.len()) {
@@ -195,5 +225,29 @@ mod tests {
         };
         let got: Vec<SocketAddr> = (0..6).map(|i| three.server_for(i)).collect();
         assert_eq!(got, [1, 2, 3, 1, 2, 3].map(addr));
+    }
+
+    #[test]
+    fn connections_to_loopback_come_from_several_loopback_addresses_unless_told() {
+        let local = SocketAddr::from(([127, 0, 0, 1], 3000));
+        let spread = Target::new(local, Vec::new(), Vec::new());
+        assert_eq!(spread.sources.len(), LOOPBACK_SOURCES as usize);
+        assert_eq!(spread.sources[0], IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(spread.sources[15], IpAddr::from([127, 0, 0, 16]));
+
+        let told = vec![IpAddr::from([127, 0, 0, 9])];
+        assert_eq!(Target::new(local, told.clone(), Vec::new()).sources, told);
+
+        let remote = SocketAddr::from(([10, 0, 0, 5], 3000));
+        assert!(
+            Target::new(remote, Vec::new(), Vec::new())
+                .sources
+                .is_empty()
+        );
+        assert!(
+            Target::new(local, Vec::new(), vec![remote])
+                .sources
+                .is_empty()
+        );
     }
 }

@@ -18,7 +18,10 @@ struct Cli {
     #[arg(long, env = "CONFAB_LOAD_SERVER", default_value = "127.0.0.1:3000")]
     server: SocketAddr,
     /// Local addresses to connect from, in turn (comma-separated), to go past one
-    /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`.
+    /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`. Default:
+    /// 127.0.0.1 to 127.0.0.16 when every server is on IPv4 loopback (the kernel's port
+    /// search for thousands of connections from one address to one server is costly),
+    /// else the system's choice.
     #[arg(long, value_delimiter = ',')]
     sources: Vec<IpAddr>,
     /// Further nodes of the same cluster (comma-separated): connection `i` goes to the
@@ -222,11 +225,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("warning: the open-file limit is {limit}, too low for {clients} connections");
     }
     let bots = confab_load::bots::read(&cli.bots)?;
-    let target = Target {
-        server: cli.server,
-        sources: cli.sources,
-        spread: cli.spread_over,
-    };
+    let target = Target::new(cli.server, cli.sources, cli.spread_over);
     let spec = Spec {
         workload: workload.to_string(),
         clients,
