@@ -217,6 +217,9 @@ pub async fn run(
             let began = Instant::now();
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
             let closed = began.elapsed();
+            // The old connection is gone before the new one opens, as a dropped client's
+            // is: holding both, 10,000 clients would need 20,000 descriptors at once.
+            drop(ws);
             match resume_until(r, &plan, last, &live).await {
                 Some((fresh, connected, subscribed)) => {
                     ws = fresh;
@@ -232,7 +235,7 @@ pub async fn run(
                 }
                 None => {
                     out.dropped = true;
-                    break;
+                    return out;
                 }
             }
             // What was in flight goes again, in order, with the same client ids.
