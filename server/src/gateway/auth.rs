@@ -13,6 +13,7 @@ use store::User;
 use tower_sessions::Session;
 
 use super::Gateway;
+use super::store_retry::read_retrying;
 use crate::http::origin::origin_allowed;
 
 /// Why an upgrade is refused; the socket is closed with this code right after upgrading.
@@ -63,7 +64,8 @@ pub async fn authenticate(
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Refusal::Unauthorized)?;
         let hash = app::ssr::tokens::lookup_hash(secret.trim()).ok_or(Refusal::Unauthorized)?;
-        return match store.user_by_token_hash(&hash).await {
+        // A storm of reconnects can meet the pool's timeout: ask again rather than refuse.
+        return match read_retrying(|| store.user_by_token_hash(&hash)).await {
             Ok(Some(user)) => Ok(user),
             Ok(None) => Err(Refusal::Unauthorized),
             Err(err) => {

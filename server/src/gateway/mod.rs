@@ -62,6 +62,7 @@ mod room_seqs;
 mod sender;
 mod socket;
 mod sse;
+mod store_retry;
 mod sweeps;
 mod transport;
 mod typing;

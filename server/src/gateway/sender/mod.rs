@@ -44,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
 use super::outbound::{ConnHandle, Outbound};
+use super::store_retry::read_retrying;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
 
@@ -300,7 +301,7 @@ impl<S: Transport> Sender<S> {
             return self.fill(room).await;
         }
         let store = self.gateway.store();
-        let last = match store.room(room).await {
+        let last = match read_retrying(|| store.room(room)).await {
             Ok(Some(r)) => r.last_seq,
             Ok(None) => return Ok(()),
             Err(err) => return self.store_failed(err).await,
@@ -333,13 +334,14 @@ impl<S: Transport> Sender<S> {
         reason: SnapshotReason,
     ) -> Result<(), Stop> {
         let store = self.gateway.store();
-        let page = match store.latest(room, SNAPSHOT_PAGE).await {
+        let page = match read_retrying(|| store.latest(room, SNAPSHOT_PAGE)).await {
             Ok(p) => p,
             Err(err) => return self.store_failed(err).await,
         };
         let mut messages = Vec::with_capacity(page.messages.len());
         for m in &page.messages {
-            match self.gateway.users().load(&*store, m.author_id).await {
+            let users = self.gateway.users();
+            match read_retrying(|| users.load(&*store, m.author_id)).await {
                 Ok(author) => messages.push(message_view(m, author)),
                 Err(err) => return self.store_failed(err).await,
             }
@@ -380,14 +382,15 @@ impl<S: Transport> Sender<S> {
                 return Ok(());
             }
             metrics::counter!("confab_fills_total", "from" => "store").increment(1);
-            let events = match store.events_after(room, cursor, REPLAY_PAGE).await {
+            let events = match read_retrying(|| store.events_after(room, cursor, REPLAY_PAGE)).await
+            {
                 Ok(e) => e,
                 Err(err) => return self.store_failed(err).await,
             };
             let n = events.len();
             if replayed + n as u64 > bound {
                 // Too far behind to replay event by event: start over from a snapshot.
-                let last = match store.room(room).await {
+                let last = match read_retrying(|| store.room(room)).await {
                     Ok(Some(r)) => r.last_seq,
                     Ok(None) => return Ok(()),
                     Err(err) => return self.store_failed(err).await,
@@ -395,15 +398,12 @@ impl<S: Transport> Sender<S> {
                 return self.snapshot(room, last, SnapshotReason::GapTooLarge).await;
             }
             for event in events {
-                let author = match self
-                    .gateway
-                    .users()
-                    .load(&*store, event.message.author_id)
-                    .await
-                {
-                    Ok(a) => a,
-                    Err(err) => return self.store_failed(err).await,
-                };
+                let users = self.gateway.users();
+                let author =
+                    match read_retrying(|| users.load(&*store, event.message.author_id)).await {
+                        Ok(a) => a,
+                        Err(err) => return self.store_failed(err).await,
+                    };
                 self.write_at(text(&event_frame(&event, author)), Some(event.seq))
                     .await?;
                 self.cursors.insert(room, event.seq);
@@ -415,7 +415,8 @@ impl<S: Transport> Sender<S> {
         }
     }
 
-    /// The Store failed mid-delivery: the client must resume later; close with 1011.
+    /// The Store failed mid-delivery, for longer than reads are retried
+    /// ([`read_retrying`]) or for good: the client must resume later; close with 1011.
     async fn store_failed(&mut self, err: store::StoreError) -> Result<(), Stop> {
         tracing::warn!(cause = %err, "store failed while delivering; closing with 1011");
         self.send_close(CloseCode::InternalError).await;
