@@ -14,8 +14,8 @@
 #   CONFAB_BIN=/path/to/bin scripts/bench-storm.sh # use prebuilt confab + confab-load
 #   DISK_BUSY=1 scripts/bench-storm.sh             # a writer with fsync keeps the disk busy
 #   GEN_CPUS=0,1 scripts/bench-storm.sh            # the generator on both cores (is it the bound?)
-#   SOURCES=127.0.0.1 scripts/bench-storm.sh       # one source address (the generator's default
-#                                                  # is 16 loopback ones; see its --sources)
+#   SOURCES=127.0.0.2 scripts/bench-storm.sh       # the generator's source addresses (its
+#                                                  # default: 16 loopback ones; see --sources)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -33,12 +33,14 @@ pub struct Target {
 /// Loopback addresses the connections come from, in turn, when none are given and every
 /// server is on IPv4 loopback (127.0.0.1 to 127.0.0.16).
 ///
-/// Linux picks an outgoing connection's ephemeral port by probing ports in turn for one
-/// whose (source, port, server) is not taken yet. With 10,000 connections from one address
-/// to one server (20,000 in a reconnect storm, while the old ones close) most probes fail:
-/// in a storm the generator spent half its core in that search (`__inet_check_established`,
-/// `__inet_hash_connect`), and the server waited for it. Real clients come from many
-/// addresses; spread over 16, each of ours holds a few hundred connections.
+/// A socket bound to a source address before `connect` gets its port from `bind`, which
+/// finds a free one at once. Left unbound, the port is chosen inside `connect`, which
+/// probes ports in turn for one whose (source, port, server) is not taken yet; with
+/// 10,000 connections to one server (20,000 in a reconnect storm, while the old ones
+/// close) most probes fail, and in a storm the generator spent more than half its core
+/// there (`__inet_hash_connect`, `__inet_check_established`) while the server waited.
+/// Several addresses keep each far from its ~28,000 ports, as real clients' many
+/// addresses are.
 pub const LOOPBACK_SOURCES: u8 = 16;
 
 impl Target {

@@ -19,9 +19,9 @@ struct Cli {
     server: SocketAddr,
     /// Local addresses to connect from, in turn (comma-separated), to go past one
     /// address's ~28,000 ephemeral ports, e.g. `127.0.0.1,127.0.0.2,127.0.0.3`. Default:
-    /// 127.0.0.1 to 127.0.0.16 when every server is on IPv4 loopback (the kernel's port
-    /// search for thousands of connections from one address to one server is costly),
-    /// else the system's choice.
+    /// 127.0.0.1 to 127.0.0.16 when every server is on IPv4 loopback (a connection left
+    /// unbound has its port chosen inside `connect`, a search that thousands of
+    /// connections to one server make slow), else the system's choice.
     #[arg(long, value_delimiter = ',')]
     sources: Vec<IpAddr>,
     /// Further nodes of the same cluster (comma-separated): connection `i` goes to the
