@@ -26,6 +26,7 @@ async function createRooms(page: Page, n: number): Promise<string[]> {
         const ws = new WebSocket(url, "confab.v1");
         const rooms: string[] = [];
         let req = 0;
+        let done = false;
         ws.onmessage = (m) => {
           const f = JSON.parse(String(m.data));
           if (f.type === "welcome") {
@@ -39,6 +40,7 @@ async function createRooms(page: Page, n: number): Promise<string[]> {
           } else if (f.type === "ack" && f.room) {
             rooms.push(`/r/${f.room}`);
             if (rooms.length === Math.min(perSocket, n - s * perSocket)) {
+              done = true;
               ws.close(1000);
               resolve(rooms);
             }
@@ -46,7 +48,11 @@ async function createRooms(page: Page, n: number): Promise<string[]> {
             reject(new Error(JSON.stringify(f)));
           }
         };
-        ws.onerror = () => reject(new Error("socket error"));
+        // A close before the last room (a refused handshake, say) fails at once, not at
+        // the test's timeout.
+        ws.onclose = (e) => {
+          if (!done) reject(new Error(`socket ${s} closed ${e.code} "${e.reason}" after ${rooms.length} rooms`));
+        };
       });
     const all = await Promise.all(Array.from({ length: sockets }, (_, s) => one(s)));
     return all.flat();
