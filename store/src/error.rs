@@ -61,6 +61,26 @@ impl StoreError {
         matches!(self, StoreError::Storage(_))
     }
 
+    /// An error of the same kind and message, for when one failure answers several
+    /// callers (a batched read): `is_temporary`, `is_storage_fault` and what a client is
+    /// told are the same as for `self`.
+    pub(crate) fn same_kind(&self) -> StoreError {
+        match self {
+            StoreError::Conflict { what } => StoreError::Conflict { what },
+            StoreError::NotFound { what } => StoreError::NotFound { what },
+            StoreError::Forbidden { reason } => StoreError::Forbidden { reason },
+            StoreError::Invalid { reason } => StoreError::Invalid { reason },
+            StoreError::Unavailable(err) => {
+                StoreError::Unavailable(sqlx::Error::Protocol(err.to_string()))
+            }
+            StoreError::Storage(err) => {
+                StoreError::Storage(Box::new(std::io::Error::other(err.to_string())))
+            }
+            StoreError::Corrupt(what) => StoreError::Corrupt(what.clone()),
+            StoreError::Migrate(err) => StoreError::Corrupt(err.to_string()),
+        }
+    }
+
     /// The error of the SQLite send thread's connection (rusqlite): a storage fault is
     /// [`StoreError::Storage`]; anything else `None` (the caller retries the batch the
     /// general way, which reports it through sqlx).

@@ -38,6 +38,8 @@
 //!   - `sql/sqlite_sends.rs`: SQLite's send thread for batches of plain sends;
 //!   - `sql/store_impl.rs`: the one `impl Store` per backend, one line per method.
 //! - `token_uses.rs`: when each API token was last used, written in the background.
+//! - `batched_reads.rs`: point reads many callers make at once (authentication), asked
+//!   in one query per batch.
 //! - [`write_health`]: whether the store can write (readiness), kept from the writes'
 //!   ends and a small write probe.
 //! - [`backup`]: consistent copies of the SQLite database while it is in use, and
@@ -72,6 +74,7 @@
 pub mod access;
 pub mod backup;
 mod batch;
+mod batched_reads;
 pub mod error;
 pub mod group_commit;
 pub mod model;

@@ -58,104 +58,11 @@ fn applied(r: Result<WriteOutcome, WriteError>) -> Event {
     }
 }
 
+#[path = "conformance/accounts.rs"]
+mod accounts;
+use accounts::*;
+
 // --- cases ------------------------------------------------------------------------------
-
-async fn handles_are_unique_and_credentials_come_back(store: Arc<dyn Store>) {
-    let ana = user(&*store, "ana").await;
-    let err = store
-        .create_user(
-            &Handle::parse("ANA").unwrap(),
-            &DisplayName::parse("x").unwrap(),
-            "h",
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict { what: "handle" }),
-        "{err:?}"
-    );
-    let creds = store
-        .credentials(&Handle::parse("ana").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(creds.user, ana);
-    assert_eq!(creds.password_hash, "$argon2id$fake");
-    assert_eq!(store.user(ana.id).await.unwrap(), Some(ana.clone()));
-    assert_eq!(store.user_by_handle(&ana.handle).await.unwrap(), Some(ana));
-    assert_eq!(
-        store
-            .credentials(&Handle::parse("nobody").unwrap())
-            .await
-            .unwrap()
-            .map(|c| c.user),
-        None
-    );
-}
-
-async fn api_tokens_resolve_until_revoked(store: Arc<dyn Store>) {
-    let ana = user(&*store, "ana").await;
-    let bo = user(&*store, "bo").await;
-    let secret = [7u8; 32];
-    let token = store
-        .create_api_token(ana.id, "bot", &secret)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.user_by_token_hash(&secret).await.unwrap(),
-        Some(ana.clone())
-    );
-    assert_eq!(store.user_by_token_hash(&[8u8; 32]).await.unwrap(), None);
-    // The use is written in the background, within about a second.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let listed = loop {
-        let listed = store.api_tokens(ana.id).await.unwrap();
-        assert_eq!(listed.len(), 1);
-        if listed[0].last_used_at.is_some() || std::time::Instant::now() > deadline {
-            break listed;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert!(listed[0].last_used_at.is_some(), "use time recorded");
-    assert!(
-        !store.revoke_api_token(bo.id, token.id).await.unwrap(),
-        "not bo's token"
-    );
-    assert!(store.revoke_api_token(ana.id, token.id).await.unwrap());
-    assert!(
-        !store.revoke_api_token(ana.id, token.id).await.unwrap(),
-        "already revoked"
-    );
-    assert_eq!(store.user_by_token_hash(&secret).await.unwrap(), None);
-    assert!(
-        store.api_tokens(ana.id).await.unwrap()[0]
-            .revoked_at
-            .is_some()
-    );
-}
-
-async fn sessions_expire_and_ids_are_not_reused(store: Arc<dyn Store>) {
-    assert!(store.session_create("s1", b"one", 1_000).await.unwrap());
-    assert!(!store.session_create("s1", b"other", 1_000).await.unwrap());
-    assert_eq!(
-        store.session_load("s1", 999).await.unwrap(),
-        Some(b"one".to_vec())
-    );
-    assert_eq!(
-        store.session_load("s1", 1_000).await.unwrap(),
-        None,
-        "expired"
-    );
-    store.session_save("s1", b"two", 2_000).await.unwrap();
-    assert_eq!(
-        store.session_load("s1", 1_500).await.unwrap(),
-        Some(b"two".to_vec())
-    );
-    store.session_save("s2", b"x", 10).await.unwrap();
-    assert_eq!(store.session_delete_expired(1_500).await.unwrap(), 1);
-    store.session_delete("s1").await.unwrap();
-    assert_eq!(store.session_load("s1", 0).await.unwrap(), None);
-}
 
 async fn room_names_are_unique_and_only_public_rooms_are_listed(store: Arc<dyn Store>) {
     let ana = user(&*store, "ana").await;
@@ -1225,71 +1132,6 @@ async fn reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji(
 
 // --- one test per case and backend ---------------------------------------------------------
 
-async fn users_are_found_by_handle_prefix(store: Arc<dyn Store>) {
-    for h in ["ana", "anabel", "an_x", "anxious", "bo"] {
-        user(&*store, h).await;
-    }
-    let handles = |users: Vec<User>| -> Vec<String> {
-        users.into_iter().map(|u| u.handle.to_string()).collect()
-    };
-    assert_eq!(
-        handles(store.search_users("ana", 10).await.unwrap()),
-        ["ana", "anabel"]
-    );
-    // `_` is a literal underscore, not "any character".
-    assert_eq!(
-        handles(store.search_users("an_", 10).await.unwrap()),
-        ["an_x"]
-    );
-    assert_eq!(handles(store.search_users("an", 2).await.unwrap()).len(), 2);
-    assert_eq!(handles(store.search_users("", 10).await.unwrap()).len(), 5);
-    assert!(store.search_users("zed", 10).await.unwrap().is_empty());
-}
-
-async fn deactivated_accounts_lose_every_way_in_and_keep_their_messages(store: Arc<dyn Store>) {
-    let before = now_millis();
-    let ana = user(&*store, "ana").await;
-    let bo = user(&*store, "bo").await;
-    let general = room(&*store, ana.id, RoomKind::Public, "general").await;
-    applied(write_one(&*store, general.id, send(ana.id, "c1", "hello")).await);
-    let hash = [7u8; 32];
-    store.create_api_token(ana.id, "bot", &hash).await.unwrap();
-    assert!(store.deactivated_since(before).await.unwrap().is_empty());
-
-    assert!(store.deactivate_user(ana.id).await.unwrap());
-    assert!(!store.deactivate_user(ana.id).await.unwrap(), "only once");
-    let handle = Handle::parse("ana").unwrap();
-    assert!(
-        store.credentials(&handle).await.unwrap().is_none(),
-        "no log-in"
-    );
-    assert!(
-        store.user_by_token_hash(&hash).await.unwrap().is_none(),
-        "no token"
-    );
-    assert!(
-        store.api_tokens(ana.id).await.unwrap()[0]
-            .revoked_at
-            .is_some()
-    );
-    let found = store.search_users("a", 10).await.unwrap();
-    assert!(found.iter().all(|u| u.id != ana.id), "not in search");
-    // The account itself stays, marked, and so do its messages.
-    let stored = store.user(ana.id).await.unwrap().expect("still there");
-    assert!(!stored.is_active());
-    assert!(store.user(bo.id).await.unwrap().unwrap().is_active());
-    let page = store.latest(general.id, 10).await.unwrap();
-    assert_eq!(page.messages[0].author_id, ana.id);
-    assert_eq!(store.deactivated_since(before).await.unwrap(), vec![ana.id]);
-    assert!(
-        store
-            .deactivated_since(now_millis() + 60_000)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
 fn bodies(hits: &[Message]) -> Vec<&str> {
     hits.iter().map(|m| m.body.as_str()).collect()
 }
@@ -1460,6 +1302,7 @@ conformance!(
     users_are_found_by_handle_prefix,
     api_tokens_resolve_until_revoked,
     sessions_expire_and_ids_are_not_reused,
+    many_lookups_at_once_each_get_their_own_answer,
     room_names_are_unique_and_only_public_rooms_are_listed,
     private_rooms_admit_only_by_invitation_from_members,
     public_rooms_can_be_joined_once,

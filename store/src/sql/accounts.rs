@@ -55,15 +55,6 @@ macro_rules! accounts {
                 .transpose()
             }
 
-            pub(super) async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-                sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users where id = $1"))
-                    .bind(id.0)
-                    .fetch_optional(&self.read)
-                    .await?
-                    .map(UserRow::into_user)
-                    .transpose()
-            }
-
             pub(super) async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
                 let mut pattern = String::with_capacity(prefix.len() + 1);
                 for c in prefix.chars() {
@@ -122,24 +113,6 @@ macro_rules! accounts {
                 .execute(&self.write)
                 .await?;
                 Ok(token)
-            }
-
-            /// A read: the use is noted for [`TokenUses`] to write later, so a storm of
-            /// reconnecting bots queues nothing on the writer.
-            pub(super) async fn user_by_token_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<User>> {
-                let owner = sqlx::query_as::<_, UserRow>(
-                    "select u.id, u.handle, u.display_name, u.created_at, u.deactivated_at \
-                     from api_tokens t join users u on u.id = t.user_id \
-                     where t.token_hash = $1 and t.revoked_at is null",
-                )
-                .bind(&secret_hash[..])
-                .fetch_optional(&self.read)
-                .await?;
-                let Some(owner) = owner else {
-                    return Ok(None);
-                };
-                self.token_uses.note(secret_hash);
-                Ok(Some(owner.into_user()?).filter(User::is_active))
             }
 
             /// The [`TokenUses`] of a store whose writes go to `write`.
@@ -242,16 +215,6 @@ macro_rules! accounts {
                 .execute(&self.write)
                 .await?;
                 Ok(done.rows_affected() == 1)
-            }
-
-            pub(super) async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>> {
-                let row: Option<(Vec<u8>,)> =
-                    sqlx::query_as("select data from sessions where id = $1 and expiry_date > $2")
-                        .bind(id)
-                        .bind(now)
-                        .fetch_optional(&self.read)
-                        .await?;
-                Ok(row.map(|(data,)| data))
             }
 
             pub(super) async fn session_delete(&self, id: &str) -> StoreResult<()> {

@@ -19,6 +19,8 @@
 //! [`crate::batch`].
 //!
 //! - [`accounts`]: users, API tokens, deactivation, browser sessions.
+//! - [`account_reads`]: the reads that authenticate a connection (a token's owner, a
+//!   session, a user by id), asked in batches.
 //! - [`rooms`]: rooms, direct messages, membership, room lists, room read markers.
 //! - [`reads`]: message pages, events, one message, threads and thread read markers,
 //!   with reactions and thread summaries attached.
@@ -41,6 +43,7 @@ macro_rules! for_each_backend {
     };
 }
 
+mod account_reads;
 mod accounts;
 mod changes;
 mod postgres;

@@ -6,6 +6,7 @@
 use protocol::ids::RoomId;
 use uuid::Uuid;
 
+use super::account_reads::AccountReads;
 use super::rows::seq_in;
 use crate::batch::Outcomes;
 use crate::model::{EventKind, Message, WriteCommand};
@@ -19,6 +20,8 @@ pub struct PgStore {
     pub(super) write: sqlx::PgPool,
     /// Token uses, written by a background task (see [`TokenUses`]).
     pub(super) token_uses: TokenUses,
+    /// The reads that authenticate a connection, in batches (see [`AccountReads`]).
+    pub(super) account_reads: AccountReads,
     /// Whether writes work (see [`crate::write_health`]).
     pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
@@ -51,6 +54,7 @@ impl PgStore {
         Ok(PgStore {
             read: pool.clone(),
             token_uses: PgStore::token_use_writer(pool.clone()),
+            account_reads: PgStore::account_reads(pool.clone()),
             write: pool,
             health: Default::default(),
         })

@@ -12,6 +12,7 @@
 use protocol::ids::RoomId;
 use uuid::Uuid;
 
+use super::account_reads::AccountReads;
 use super::rows::seq_in;
 use super::sqlite_sends::SendThread;
 use crate::batch::Outcomes;
@@ -30,6 +31,8 @@ pub struct SqliteStore {
     sends: Option<std::sync::Arc<SendThread>>,
     /// Token uses, written by a background task (see [`TokenUses`]).
     pub(super) token_uses: TokenUses,
+    /// The reads that authenticate a connection, in batches (see [`AccountReads`]).
+    pub(super) account_reads: AccountReads,
     /// Whether writes work (see [`crate::write_health`]).
     pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
@@ -83,11 +86,13 @@ impl SqliteStore {
             (read, Some(std::sync::Arc::new(sends)))
         };
         let token_uses = SqliteStore::token_use_writer(write.clone());
+        let read_pool = read.clone();
         Ok(SqliteStore {
             read,
             write,
             sends,
             token_uses,
+            account_reads: SqliteStore::account_reads(read_pool),
             health: Default::default(),
         })
     }
