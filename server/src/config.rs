@@ -182,6 +182,11 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_PRESENCE_GRACE_MS", default_value_t = 3000)]
     pub presence_grace_ms: u64,
 
+    /// Seconds a cluster node keeps following a room's channel after its last local
+    /// subscriber leaves, so that clients reconnecting within it resume from memory.
+    #[arg(long, env = "CONFAB_CHANNEL_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub channel_grace_secs: u64,
+
     /// Most users listed in the `presence` frame of a room; a bigger room sends this many
     /// (by handle) plus the total.
     #[arg(long, env = "CONFAB_PRESENCE_ROSTER_MAX", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -331,6 +336,10 @@ impl Settings {
     }
 
     /// How long a leave is held before others see it.
+    pub fn channel_grace(&self) -> Duration {
+        Duration::from_secs(self.channel_grace_secs)
+    }
+
     pub fn presence_grace(&self) -> Duration {
         Duration::from_millis(self.presence_grace_ms)
     }

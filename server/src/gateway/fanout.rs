@@ -17,7 +17,7 @@ use protocol::{PersonalEvent, ServerFrame, UserView};
 use std::sync::Arc;
 
 use super::encode::{self, text};
-use super::{Gateway, broker, outbound};
+use super::{Gateway, broker, outbound, room_feeds};
 use confab_websocket::FrameText;
 
 /// The two unread notices of one message, and who gets the mention one. Each is shared by
@@ -92,15 +92,15 @@ impl Gateway {
         let frame = text(&encode::event_frame(event, author));
         // A replay shows each message as it is now (docs/protocol.md). An edit, a delete, a
         // reaction, or a reply (which moves its root's thread summary) changes an earlier
-        // message, so the earlier events this node holds in memory for resumes would replay
-        // it as it was: they are dropped, and the room's ring starts over with this event.
-        if event.kind != store::EventKind::Message || event.message.thread_root.is_some() {
-            self.hub().forget_recent(event.room_id);
-        }
+        // message, so the earlier events every node holds in memory for resumes would
+        // replay it as it was: each node drops them, and the room's ring starts over with
+        // this event.
+        let amends = event.kind != store::EventKind::Message || event.message.thread_root.is_some();
         self.publish(broker::Envelope::Event {
             room: event.room_id,
             seq: event.seq,
             frame,
+            amends,
         });
     }
 
@@ -119,9 +119,12 @@ impl Gateway {
         ::metrics::histogram!("confab_broker_lag_seconds", "kind" => kind)
             .record(lag_ms as f64 / 1000.0);
         match envelope {
-            broker::Envelope::Event { room, seq, frame } => {
-                self.hub().publish_event(room, seq, &frame)
-            }
+            broker::Envelope::Event {
+                room,
+                seq,
+                frame,
+                amends,
+            } => self.hub().publish_event(room, seq, &frame, amends),
             broker::Envelope::Unread {
                 room,
                 seq,
@@ -131,6 +134,12 @@ impl Gateway {
                 mentions,
             } => self.unread_notices(room, seq, author, thread, everyone, mentions),
             broker::Envelope::Missed { room } => {
+                // What arrives here no longer proves the rings complete until the rooms'
+                // last seqs are read again (`room_feeds.rs`).
+                self.read_floors(match room {
+                    Some(room) => self.inner.feeds.confirmed(room).into_iter().collect(),
+                    None => self.inner.feeds.lost_all(),
+                });
                 self.hub().fill(room);
                 // Lost envelopes may have been joins or leaves too.
                 if room.is_none() {
@@ -152,7 +161,7 @@ impl Gateway {
     /// connections here stop receiving the room at once; all of them are told.
     pub(super) fn membership_here(&self, room: RoomId, user: UserId, joined: bool) {
         if !joined && self.hub().unsubscribe_user(room, user) {
-            self.inner.broker.unsubscribe_room(room);
+            self.last_local_left(room);
         }
         let frame = ServerFrame::Personal {
             event: PersonalEvent::Membership { room, joined },
@@ -230,15 +239,76 @@ impl Gateway {
     /// any).
     pub(super) fn subscribe_local(&self, room: RoomId, conn: &outbound::ConnHandle) {
         if self.hub().subscribe(room, conn) {
-            self.inner.broker.subscribe_room(room);
+            self.inner.feeds.first_local(room, &*self.inner.broker);
         }
     }
 
     /// Ends connection `conn_id`'s subscription to `room` on this node.
     pub(super) fn unsubscribe_local(&self, room: RoomId, conn_id: u64) {
         if self.hub().unsubscribe(room, conn_id) {
-            self.inner.broker.unsubscribe_room(room);
+            self.last_local_left(room);
         }
+    }
+
+    /// `room` has no local subscriber left: the broker stops following it after the
+    /// grace period, if none has come back by then.
+    fn last_local_left(&self, room: RoomId) {
+        let Some(token) = self.inner.feeds.last_local(room) else {
+            return;
+        };
+        if self.inner.broker.sees_every_room() {
+            // One process follows no channels: nothing to keep.
+            let hub = self.hub();
+            let has_subscribers = || hub.has_subscribers(room);
+            self.inner
+                .feeds
+                .release_if_idle(room, token, has_subscribers, &*self.inner.broker);
+            return;
+        }
+        // A weak reference: a gateway dropped meanwhile has nothing to release.
+        let weak = Arc::downgrade(&self.inner);
+        let shutdown = self.inner.shutdown.clone();
+        let grace = self.settings().channel_grace();
+        self.inner.tasks.spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(grace) => {}
+                () = shutdown.cancelled() => return,
+            }
+            let Some(inner) = weak.upgrade() else { return };
+            let gateway = Gateway { inner };
+            let hub = gateway.hub();
+            gateway.inner.feeds.release_if_idle(
+                room,
+                token,
+                || hub.has_subscribers(room),
+                &*gateway.inner.broker,
+            );
+        });
+    }
+
+    /// Reads the last seq of each room in `reads` from the Store: the floor above which
+    /// this node receives all of the room's events (`room_feeds.rs`). One process sees
+    /// every event anyway, and needs none.
+    fn read_floors(&self, reads: Vec<room_feeds::FloorRead>) {
+        if reads.is_empty() || self.inner.broker.sees_every_room() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let store = self.store();
+        self.inner.tasks.spawn(async move {
+            for read in reads {
+                // Asked once: without a floor, resumes read the Store, as they may.
+                let found = store.room(read.room).await;
+                let Some(inner) = weak.upgrade() else { return };
+                match found {
+                    Ok(Some(room)) => inner.feeds.set_floor(read, room.last_seq),
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::debug!(cause = %err, room = %read.room, "reading a room's floor failed")
+                    }
+                }
+            }
+        });
     }
 
     /// Sends `frame` to every connection of `user`, on every node.

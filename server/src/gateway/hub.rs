@@ -155,19 +155,18 @@ impl Hub {
         self.recent.after(room, cursor)
     }
 
-    /// Drops `room`'s recent events (they no longer show its messages as they are).
-    pub fn forget_recent(&self, room: RoomId) {
-        self.recent.forget(room);
-    }
-
     /// Frame text held for resumes, in bytes.
     pub fn recent_bytes(&self) -> usize {
         self.recent.bytes()
     }
 
-    /// Offers a room event to every local subscriber of `room`.
-    pub fn publish_event(&self, room: RoomId, seq: Seq, text: &FrameText) {
+    /// Offers a room event to every local subscriber of `room`, and keeps it for resumes
+    /// (starting the room's recent events over when it `amends` an earlier message).
+    pub fn publish_event(&self, room: RoomId, seq: Seq, text: &FrameText, amends: bool) {
         self.seqs.saw(room, seq);
+        if amends {
+            self.recent.forget(room);
+        }
         let event = std::sync::Arc::new(RoomEvent {
             room,
             seq,
@@ -257,6 +256,14 @@ impl Hub {
         out
     }
 
+    /// Whether `room` has a local subscriber.
+    pub fn has_subscribers(&self, room: RoomId) -> bool {
+        self.shard(&self.rooms, &room)
+            .read()
+            .expect("hub lock")
+            .contains_key(&room)
+    }
+
     /// Number of rooms with at least one local subscriber.
     pub fn rooms(&self) -> usize {
         self.rooms
@@ -282,13 +289,13 @@ mod tests {
         hub.subscribe(room, &a);
         hub.subscribe(room, &b);
         let text: FrameText = "{}".into();
-        hub.publish_event(room, 1, &text);
+        hub.publish_event(room, 1, &text, false);
         for rx in [&mut ra, &mut rb] {
             assert!(matches!(rx.try_recv(), Ok(Outbound::Event(e)) if e.seq == 1));
             assert!(rx.try_recv().is_err(), "delivered once");
         }
         hub.unsubscribe(room, 1);
-        hub.publish_event(room, 2, &text);
+        hub.publish_event(room, 2, &text, false);
         assert!(ra.try_recv().is_err());
         assert!(rb.try_recv().is_ok());
         assert_eq!(hub.seen_seq(room), Some(2));
@@ -308,7 +315,7 @@ mod tests {
         hub.subscribe(room, &a);
         let text: FrameText = "{}".into();
         for seq in 1..=200 {
-            hub.publish_event(room, seq, &text);
+            hub.publish_event(room, seq, &text, false);
         }
         assert_eq!(a.shared.take_lagging(), vec![room]);
         // The reserve is still there for replies.

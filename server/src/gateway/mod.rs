@@ -21,7 +21,10 @@
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
 //!   seq published here per room, which lets a resume skip the room lookup; `recent`:
-//!   each active room's newest events, which serve resumes and gap fills from memory.
+//!   each active room's newest events, which serve resumes and gap fills from memory;
+//!   `room_feeds`: which rooms the broker follows here (kept for a grace period after
+//!   their last subscriber), and since when completely, which lets a cluster node's ring
+//!   serve resumes too.
 //! - `presence/`: presence behind one seam (one node or a cluster), and statuses;
 //!   `typing`: who is typing where, and how it is announced.
 //! - `receipts`: read receipts in small rooms.
@@ -58,6 +61,7 @@ mod receipts;
 mod recent;
 mod recheck;
 mod requests;
+mod room_feeds;
 mod room_seqs;
 mod sender;
 mod socket;
@@ -96,6 +100,8 @@ struct Inner {
     group_commit: GroupCommit,
     broker: Arc<dyn Broker>,
     hub: Arc<hub::Hub>,
+    /// Which rooms the broker follows here, and since when completely.
+    feeds: room_feeds::RoomFeeds,
     users: Arc<users::UserCache>,
     presence: Arc<presence::Presence>,
     typing: typing::Typing,
@@ -103,6 +109,8 @@ struct Inner {
     next_conn: AtomicU64,
     /// Times a connection was switched to catch-up from the Store.
     catch_ups: Arc<AtomicU64>,
+    /// Gap fills and resumes answered from memory, and from the Store.
+    fills: [AtomicU64; 2],
     /// Sender tasks running: each holds its connection's queue and socket until it ends.
     senders: std::sync::atomic::AtomicUsize,
     /// Open connections per peer address.
@@ -155,12 +163,14 @@ impl Gateway {
                 store,
                 broker,
                 hub: Arc::new(hub::Hub::default()),
+                feeds: room_feeds::RoomFeeds::default(),
                 users: Arc::new(users::UserCache::default()),
                 presence: Arc::new(presence::Presence::new(cluster)),
                 typing: typing::Typing::default(),
                 members: members::Members::default(),
                 next_conn: AtomicU64::new(1),
                 catch_ups: Arc::default(),
+                fills: Default::default(),
                 senders: Default::default(),
                 addr_limit: Arc::default(),
             }
@@ -211,6 +221,21 @@ impl Gateway {
     /// Times a slow connection was switched to catch-up from the Store.
     pub fn catch_ups(&self) -> u64 {
         self.inner.catch_ups.load(Ordering::Relaxed)
+    }
+
+    /// Gap fills and resumes answered so far from this node's memory and from the Store.
+    pub fn fills(&self) -> (u64, u64) {
+        let [memory, store] = &self.inner.fills;
+        (
+            memory.load(Ordering::Relaxed),
+            store.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The seq above which this node is known to receive every event of `room` (a
+    /// cluster node following the room; `room_feeds.rs`).
+    pub fn room_floor(&self, room: protocol::ids::RoomId) -> Option<protocol::ids::Seq> {
+        self.inner.feeds.floor(room)
     }
 
     /// Sender tasks running, one per open connection or stream: a connection's queued
@@ -264,18 +289,34 @@ impl Gateway {
     }
 
     /// Every event of `room` after `cursor` that will not reach this node's subscribers
-    /// live, from memory: `None` when the Store must be asked. Only on a node that sees
-    /// every room's events (one process): there the ring's newest is the room's last
-    /// published event, and whatever is committed later reaches every subscriber live.
+    /// live, from memory: `None` when the Store must be asked. On one process the ring's
+    /// newest is the room's last published event, and whatever is committed later
+    /// reaches every subscriber live. On a cluster node that holds only while the room's
+    /// channel is followed, and for a ring that reaches the room's floor
+    /// (`room_feeds.rs`): every later event is on its way here.
+    /// Counts a fill answered from memory (`true`) or from the Store.
+    fn count_fill(&self, from_memory: bool) {
+        let (counter, from) = if from_memory {
+            (&self.inner.fills[0], "memory")
+        } else {
+            (&self.inner.fills[1], "store")
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        ::metrics::counter!("confab_fills_total", "from" => from).increment(1);
+    }
+
     fn recent_after(
         &self,
         room: protocol::ids::RoomId,
         cursor: protocol::ids::Seq,
     ) -> Option<Vec<Arc<outbound::RoomEvent>>> {
-        if !self.inner.broker.sees_every_room() {
-            return None;
+        if self.inner.broker.sees_every_room() {
+            return self.hub().recent_after(room, cursor);
         }
-        self.hub().recent_after(room, cursor)
+        let floor = self.inner.feeds.floor(room)?;
+        let events = self.hub().recent_after(room, cursor)?;
+        let newest = events.last().map_or(cursor, |e| e.seq);
+        (newest >= floor).then_some(events)
     }
 
     fn users(&self) -> &users::UserCache {

@@ -56,6 +56,8 @@ fn event(room: RoomId, seq: u64) -> Envelope {
         room,
         seq,
         frame: format!("{{\"seq\":{seq}}}").into(),
+        // Every other one changes an earlier message: the mark travels with the event.
+        amends: seq % 2 == 0,
     }
 }
 

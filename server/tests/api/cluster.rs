@@ -6,7 +6,7 @@ use confab::config::Settings;
 use confab::startup::Application;
 use protocol::{PersonalEvent, ServerFrame};
 
-use crate::helpers::{TestApp, TestUser, WAIT, spawn_cluster};
+use crate::helpers::{TestApp, TestUser, WAIT, spawn_cluster, spawn_cluster_with};
 use crate::wsclient::{Client, send, subscribe};
 
 async fn client(node: &TestApp, user: &TestUser) -> Client {
@@ -158,7 +158,8 @@ async fn typing_dms_and_unread_notices_cross_nodes() {
 
 #[tokio::test]
 async fn a_room_is_followed_through_redis_only_while_it_has_local_subscribers() {
-    let Some(cluster) = spawn_cluster(2).await else {
+    // The channel outlives its last subscriber by the grace period: none here.
+    let Some(cluster) = spawn_cluster_with(2, |s| s.channel_grace_secs = 0).await else {
         return;
     };
     let [a, b] = &cluster.nodes[..] else {

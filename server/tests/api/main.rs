@@ -54,6 +54,7 @@ mod chat_pages;
 mod child_node;
 mod cluster;
 mod cluster_pause;
+mod cluster_resume;
 mod cluster_sharded;
 mod conformance;
 mod frame_sequences;

@@ -55,7 +55,7 @@ async fn a_full_disk_refuses_sends_keeps_reads_and_recovers_by_itself() {
 }
 
 /// The `unshare` arguments that give a private mount namespace here, if any.
-fn mount_namespace() -> Option<Vec<&'static str>> {
+pub(crate) fn mount_namespace() -> Option<Vec<&'static str>> {
     [
         vec!["unshare", "--mount", "--propagation", "private"],
         vec![
@@ -233,7 +233,7 @@ async fn readyz(http: &reqwest::Client, server: &ChildServer) -> (u16, serde_jso
 }
 
 /// Writes `path` until its file system has no byte left; returns how many it took.
-fn fill(path: &Path) -> u64 {
+pub(crate) fn fill(path: &Path) -> u64 {
     let mut file = std::fs::File::create(path).expect("create the filler");
     let mut written = 0u64;
     for chunk in [65536usize, 4096, 512, 1] {

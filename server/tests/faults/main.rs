@@ -1,6 +1,7 @@
 //! Fault tests: a server SIGKILLed in the middle of a burst and restarted on its data, a
 //! Postgres crash and restart under a stream of sends, a long run of reconnecting
-//! clients checked for leaks, a full disk under a running server, and a backup taken
+//! clients checked for leaks, a full disk under a running server (SQLite's data folder, and
+//! a Postgres tablespace), and a backup taken
 //! under sends and restored. A binary of its own, so that these slower tests run apart
 //! from the others.
 //!
@@ -28,5 +29,6 @@ mod backup;
 mod churn;
 mod full_disk;
 mod kill9;
+mod postgres_full;
 mod postgres_restart;
 mod soak;

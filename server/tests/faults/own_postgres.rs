@@ -1,7 +1,8 @@
 //! A PostgreSQL server of the test's own (initdb in a temporary folder, a free port, trust
 //! authentication), which the test may stop as a crash does (`-m immediate`) and start
 //! again on the same data. Run as the `postgres` OS user when the test runs as root,
-//! because initdb refuses root.
+//! because initdb refuses root. It can also run with a small tmpfs of its own mounted at
+//! a given path, in a mount namespace only it sees, for a tablespace to fill.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,8 @@ pub struct OwnPostgres {
     dir: tempfile::TempDir,
     as_postgres_user: bool,
     running: bool,
+    /// The server's own tmpfs, if any: `unshare` arguments, mount point, size.
+    tmpfs: Option<(Vec<&'static str>, String, String)>,
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin` with `pg_ctl`, or the folder of a
@@ -56,7 +59,23 @@ impl OwnPostgres {
     /// Creates and starts a cluster; `None` (said loudly) when that cannot be done and CI
     /// is not set. With CI set, it fails the test.
     pub async fn start() -> Option<OwnPostgres> {
-        match OwnPostgres::try_start().await {
+        OwnPostgres::report(OwnPostgres::try_start(None).await)
+    }
+
+    /// [`OwnPostgres::start`] with a tmpfs of `size` at `mount` that only the server sees
+    /// (its own mount namespace, made with `unshare`), holding a folder `ts` it owns, for
+    /// a tablespace. The test reaches the tmpfs through `/proc/<pid>/root`.
+    pub async fn start_with_tmpfs(
+        unshare: Vec<&'static str>,
+        mount: &str,
+        size: &str,
+    ) -> Option<OwnPostgres> {
+        let tmpfs = (unshare, mount.to_owned(), size.to_owned());
+        OwnPostgres::report(OwnPostgres::try_start(Some(tmpfs)).await)
+    }
+
+    fn report(started: Result<OwnPostgres, String>) -> Option<OwnPostgres> {
+        match started {
             Ok(pg) => Some(pg),
             Err(why) if std::env::var_os("CI").is_none() => {
                 eprintln!("SKIPPED: cannot run a PostgreSQL server of our own: {why}");
@@ -66,7 +85,9 @@ impl OwnPostgres {
         }
     }
 
-    async fn try_start() -> Result<OwnPostgres, String> {
+    async fn try_start(
+        tmpfs: Option<(Vec<&'static str>, String, String)>,
+    ) -> Result<OwnPostgres, String> {
         let bin = find_bin().ok_or("no PostgreSQL binaries (initdb, pg_ctl) found")?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut pg = OwnPostgres {
@@ -75,6 +96,7 @@ impl OwnPostgres {
             dir,
             as_postgres_user: running_as_root(),
             running: false,
+            tmpfs,
         };
         if pg.as_postgres_user {
             let path = pg.dir.path().to_string_lossy().to_string();
@@ -98,7 +120,40 @@ impl OwnPostgres {
     }
 
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        self.url_of("postgres")
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn url_of(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Runs `sql` on database `db` with `psql`; its output (unaligned, tuples only).
+    pub async fn psql(&self, db: &str, sql: &str) -> Result<String, String> {
+        let port = self.port.to_string();
+        let output = tokio::process::Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", db])
+            .args(["-v", "ON_ERROR_STOP=1", "-A", "-t", "-c", sql])
+            .output()
+            .await
+            .map_err(|e| format!("psql: {e}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        } else {
+            Err(format!(
+                "{sql}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
+    /// The postmaster's process id (from `postmaster.pid`).
+    pub fn pid(&self) -> u32 {
+        let pid_file = self.dir.path().join("data").join("postmaster.pid");
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+            .expect("a running server has a pid file")
     }
 
     fn data_dir(&self) -> String {
@@ -128,6 +183,40 @@ impl OwnPostgres {
         );
         let log = self.dir.path().join("postgres.log");
         let data = self.data_dir();
+        if let Some((unshare, mount, size)) = &self.tmpfs {
+            // The namespace outlives `unshare`: the postmaster pg_ctl starts stays in it.
+            let owner = if self.as_postgres_user {
+                "chown postgres:postgres \"$0/ts\" && exec runuser -u postgres -- \"$@\""
+            } else {
+                "exec \"$@\""
+            };
+            let script = format!(
+                "mkdir -p \"$0\" && mount -t tmpfs -o size={size} tmpfs \"$0\" && mkdir \"$0/ts\" && {owner}"
+            );
+            let pg_ctl = self.bin.join("pg_ctl").to_string_lossy().to_string();
+            let log = log.to_string_lossy().to_string();
+            let mut command = tokio::process::Command::new(unshare[0]);
+            command
+                .args(&unshare[1..])
+                .args(["sh", "-c", &script, mount]);
+            command.args([
+                pg_ctl.as_str(),
+                "-D",
+                &data,
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]);
+            command.current_dir(self.dir.path());
+            run(&mut command).await?;
+            self.running = true;
+            return Ok(());
+        }
         self.run_tool(
             "pg_ctl",
             &[

@@ -73,6 +73,7 @@ mod tests {
                 room,
                 seq,
                 frame: format!("{{\"seq\":{seq}}}").into(),
+                amends: false,
             });
         }
         let seqs: Vec<u64> = seen

@@ -47,6 +47,10 @@ pub enum Envelope {
         room: RoomId,
         seq: Seq,
         frame: FrameText,
+        /// The event changes an earlier message (an edit, a delete, a reaction, a reply
+        /// moving its root's thread summary): the earlier events a node holds for resumes
+        /// no longer show the room as it is.
+        amends: bool,
     },
     /// A new message by `author` in `room`: members who are connected but not watching
     /// the room get an unread notice (each node looks up its own connections), marked as

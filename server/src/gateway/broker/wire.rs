@@ -4,6 +4,7 @@
 //! ```text
 //! c1 <origin node, hex> <published at, Unix ms> <kind> <fields…>\n<frame>
 //! kinds: E room seq          a committed event
+//!        A room seq          a committed event that changes an earlier message
 //!        T room skip|-       an ephemeral room frame (typing, presence diff)
 //!        U user              a personal frame
 //!        M room user 0|1     a membership change (no frame)
@@ -33,7 +34,15 @@ pub struct Received {
 /// Encodes `envelope` as node `origin` publishes it at `published_at_ms`.
 pub fn encode(origin: u64, published_at_ms: i64, envelope: &Envelope) -> Vec<u8> {
     let (header, frame): (String, Option<&str>) = match envelope {
-        Envelope::Event { room, seq, frame } => (format!("E {} {seq}", room.0), Some(frame)),
+        Envelope::Event {
+            room,
+            seq,
+            frame,
+            amends,
+        } => {
+            let kind = if *amends { "A" } else { "E" };
+            (format!("{kind} {} {seq}", room.0), Some(frame))
+        }
         Envelope::Ephemeral { room, frame, skip } => (
             format!(
                 "T {} {}",
@@ -102,10 +111,11 @@ pub fn decode(payload: &[u8]) -> Result<Received, Malformed> {
     let kind = next("kind")?;
     let uuid = |s: &str, what: &'static str| Uuid::parse_str(s).map_err(|_| Malformed(what));
     let envelope = match kind {
-        "E" => Envelope::Event {
+        "E" | "A" => Envelope::Event {
             room: RoomId(uuid(next("room")?, "room")?),
             seq: next("seq")?.parse().map_err(|_| Malformed("seq"))?,
             frame: frame.into(),
+            amends: kind == "A",
         },
         "T" => Envelope::Ephemeral {
             room: RoomId(uuid(next("room")?, "room")?),
@@ -193,6 +203,13 @@ mod tests {
                 room: room(),
                 seq: 42,
                 frame: frame.into(),
+                amends: false,
+            },
+            Envelope::Event {
+                room: room(),
+                seq: 43,
+                frame: frame.into(),
+                amends: true,
             },
             Envelope::Ephemeral {
                 room: room(),

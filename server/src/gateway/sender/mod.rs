@@ -374,14 +374,14 @@ impl<S: Transport> Sender<S> {
                     let last = recent.last().map_or(cursor, |e| e.seq);
                     return self.snapshot(room, last, SnapshotReason::GapTooLarge).await;
                 }
-                metrics::counter!("confab_fills_total", "from" => "memory").increment(1);
+                self.gateway.count_fill(true);
                 for event in recent {
                     self.write_at(event.text.clone(), Some(event.seq)).await?;
                     self.cursors.insert(room, event.seq);
                 }
                 return Ok(());
             }
-            metrics::counter!("confab_fills_total", "from" => "store").increment(1);
+            self.gateway.count_fill(false);
             let events = match read_retrying(|| store.events_after(room, cursor, REPLAY_PAGE)).await
             {
                 Ok(e) => e,

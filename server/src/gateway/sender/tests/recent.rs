@@ -19,7 +19,7 @@ async fn a_resume_within_the_recent_events_is_served_from_memory() {
         .replace("\"seq\":3", "\"seq\":4")
         .replace("message 3", "only in memory")
         .into();
-    f.gateway.hub().publish_event(f.room, 4, &fourth);
+    f.gateway.hub().publish_event(f.room, 4, &fourth, false);
     let rec = Recorder::open();
     let (conn, _done) = f.connect(rec.clone());
     conn.push(Outbound::resume(f.room, Some(1))).unwrap();
