@@ -144,12 +144,15 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
+    /// The keys of each query made, in order.
+    type Queries = Arc<Mutex<Vec<Vec<u32>>>>;
+
     /// A lookup over a fixed table that records each query's keys and takes `delay`.
     fn table(
         rows: &[(u32, &'static str)],
         delay: Duration,
         fail: bool,
-    ) -> (Lookup<u32, &'static str>, Arc<Mutex<Vec<Vec<u32>>>>) {
+    ) -> (Lookup<u32, &'static str>, Queries) {
         let rows: HashMap<u32, &'static str> = rows.iter().copied().collect();
         let queries = Arc::new(Mutex::new(Vec::new()));
         let seen = queries.clone();

@@ -57,7 +57,7 @@ fn event(room: RoomId, seq: u64) -> Envelope {
         seq,
         frame: format!("{{\"seq\":{seq}}}").into(),
         // Every other one changes an earlier message: the mark travels with the event.
-        amends: seq % 2 == 0,
+        amends: seq.is_multiple_of(2),
     }
 }
 
