@@ -14,30 +14,24 @@
 //! needs `unshare` (root, or an unprivileged user namespace); where neither works the test
 //! says so and passes only outside CI (with `CI` set it fails).
 
-use protocol::ids::{RoomId, Seq};
-use protocol::{ErrorCode, ServerFrame};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::child::ChildServer;
-use crate::helpers::{WAIT, connect_user};
-use crate::room_log::api_history;
+use crate::helpers::connect_user;
 use crate::seed;
-use crate::wsclient::{Client, send, subscribe};
+use crate::storage_fault::{
+    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, refusals, start_writing,
+    until_ready,
+};
+use crate::wsclient::Client;
 
 /// The data folder's file system.
 const TMPFS_SIZE: &str = "4m";
 /// Sends tried after the disk filled before one must have been refused (the WAL may have
 /// room left inside its file for some).
 const MOST_SENDS_UNTIL_REFUSED: usize = 5000;
-/// Sends after the first refusal, each of which must be refused too.
-const REFUSED_AFTER: usize = 3;
-
-const FAST: [(&str, &str); 2] = [
-    ("CONFAB_RATE_PER_SEC", "100000"),
-    ("CONFAB_RATE_BURST", "100000"),
-];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_sends_keeps_reads_and_recovers_by_itself() {
@@ -101,14 +95,8 @@ async fn full_disk(unshare: Vec<&'static str>) {
         "ready before the fault"
     );
 
-    let mut writer = Client::new(connect_user(server.addr, &users[0]).await);
-    writer.ok(subscribe(room, None)).await;
-    let mut acked: Vec<(String, Seq)> = Vec::new();
-    for i in 0..10 {
-        let cmid = format!("before-{i}");
-        let seq = expect_ack(&mut writer, room, &cmid).await;
-        acked.push((cmid, seq));
-    }
+    let (mut writer, mut acked) =
+        start_writing(connect_user(server.addr, &users[0]).await, room).await;
 
     // Fill the file system the server writes to (its view of the mount point).
     let filler = PathBuf::from(format!("/proc/{}/root{}", server.pid(), mount_s)).join("filler");
@@ -116,94 +104,26 @@ async fn full_disk(unshare: Vec<&'static str>) {
     eprintln!("filled the data folder's tmpfs with {filled} bytes");
 
     // Send until a send is refused; every reply is an ack or `unavailable`.
-    let mut refused: Vec<String> = Vec::new();
-    for i in 0..MOST_SENDS_UNTIL_REFUSED {
-        let cmid = format!("full-{i}");
-        match writer.request(send(room, &cmid, &body(&cmid))).await {
-            ServerFrame::Ack { info, .. } => acked.push((cmid, info.seq.expect("a seq"))),
-            ServerFrame::Error { code, .. } => {
-                assert_eq!(code, ErrorCode::Unavailable, "a full disk is `unavailable`");
-                refused.push(cmid);
-                break;
-            }
-            other => panic!("a send answered {other:?}"),
-        }
-    }
-    assert_eq!(
-        refused.len(),
-        1,
-        "no send refused in {MOST_SENDS_UNTIL_REFUSED} after the disk filled:\n{}",
-        server.log_text()
-    );
+    let refused = refusals(
+        &mut writer,
+        room,
+        &mut acked,
+        MOST_SENDS_UNTIL_REFUSED,
+        || readyz(&http, &server),
+        || server.log_text(),
+    )
+    .await;
     let acked_on_full = acked.len() - 10;
-    for i in 0..REFUSED_AFTER {
-        let cmid = format!("refused-{i}");
-        match writer.request(send(room, &cmid, &body(&cmid))).await {
-            ServerFrame::Error { code, .. } => assert_eq!(code, ErrorCode::Unavailable),
-            other => panic!("a send on a full disk answered {other:?}"),
-        }
-        refused.push(cmid);
-    }
-    let (status, ready) = readyz(&http, &server).await;
-    assert_eq!(status, 503, "not ready while the disk is full: {ready}");
-    assert_eq!(ready["store_writable"], false, "{ready}");
-    assert_eq!(ready["store_ok"], true, "reads still work: {ready}");
 
     // Reads and presence during the fault: a new connection logs in (its token's use time
     // cannot be written), subscribes, sees who is here and reads the history.
     let mut reader = Client::new(connect_user(server.addr, &users[1]).await);
-    reader.ok(subscribe(room, None)).await;
-    let presence = reader
-        .push_where(|f| matches!(f, ServerFrame::Presence { .. }))
-        .await;
-    let ServerFrame::Presence { users: here, .. } = presence else {
-        unreachable!()
-    };
-    assert!(
-        here.iter().any(|p| p.user.id == users[0].user.id),
-        "the writer is present: {here:?}"
-    );
-    let during = api_history(&mut reader, room).await;
-    assert_eq!(
-        during, acked,
-        "history during the fault is every acked message, in order"
-    );
+    assert_reads_go_on(&mut reader, room, users[0].user.id, &acked).await;
 
     // Space returns; nobody sends. Readiness recovers by itself (the write probe).
     std::fs::remove_file(&filler).expect("remove the filler");
-    let deadline = tokio::time::Instant::now() + WAIT * 3;
-    loop {
-        let (status, ready) = readyz(&http, &server).await;
-        if status == 200 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "/readyz still {status} {ready} after space returned:\n{}",
-            server.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-
-    // The refused sends, retried with their ids, take the next seqs; new ones follow.
-    let first = acked.last().unwrap().1 + 1;
-    let retried = refused
-        .iter()
-        .cloned()
-        .chain((0..5).map(|i| format!("after-{i}")));
-    for (next, cmid) in (first..).zip(retried) {
-        let seq = expect_ack(&mut writer, room, &cmid).await;
-        assert_eq!(
-            seq, next,
-            "{cmid} takes the next seq: nothing refused was stored"
-        );
-        acked.push((cmid, seq));
-    }
-    let after = api_history(&mut reader, room).await;
-    assert_eq!(
-        after, acked,
-        "the room's history is every acked message once"
-    );
+    until_ready(|| readyz(&http, &server), || server.log_text()).await;
+    assert_retries_take_the_next_seqs(&mut writer, &mut reader, room, &mut acked, &refused).await;
     eprintln!(
         "full disk: {acked_on_full} sends acked after the fill, {} refused, all retried and acked; {} messages gap-free",
         refused.len(),
@@ -211,19 +131,11 @@ async fn full_disk(unshare: Vec<&'static str>) {
     );
 }
 
-fn body(cmid: &str) -> String {
-    format!("message {cmid}")
-}
-
-async fn expect_ack(client: &mut Client, room: RoomId, cmid: &str) -> Seq {
-    match client.request(send(room, cmid, &body(cmid))).await {
-        ServerFrame::Ack { info, .. } => info.seq.expect("a send's ack names its seq"),
-        other => panic!("{cmid}: expected an ack, got {other:?}"),
-    }
-}
-
 /// `/readyz`'s status and body.
-async fn readyz(http: &reqwest::Client, server: &ChildServer) -> (u16, serde_json::Value) {
+pub(crate) async fn readyz(
+    http: &reqwest::Client,
+    server: &ChildServer,
+) -> (u16, serde_json::Value) {
     let r = http
         .get(format!("http://{}/readyz", server.addr))
         .send()

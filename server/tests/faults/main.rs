@@ -7,7 +7,8 @@
 //!
 //! The shared pieces: `child` (the `confab` binary as a process), `own_postgres` (a
 //! PostgreSQL server of the test's own), `seed` (users and a room in a child's store),
-//! `peer` (a client that survives its server), `sender` and `watcher` (what clients were
+//! `peer` (a client that survives its server), `storage_fault` (the steps of the
+//! storage-fault tests), `sender` and `watcher` (what clients were
 //! told and what they saw) and `room_log` (the checks against the store).
 
 #[allow(dead_code)]
@@ -23,6 +24,7 @@ mod peer;
 mod room_log;
 mod seed;
 mod sender;
+mod storage_fault;
 mod watcher;
 
 mod backup;
@@ -31,4 +33,5 @@ mod full_disk;
 mod kill9;
 mod postgres_full;
 mod postgres_restart;
+mod read_only_fs;
 mod soak;

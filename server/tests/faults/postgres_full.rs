@@ -12,24 +12,22 @@
 //! The WAL stays on the ordinary disk: a full `pg_wal` makes Postgres PANIC and stop,
 //! which is a crash (the `postgres_restart` test's subject), not a refusal.
 
-use protocol::ids::{RoomId, Seq};
-use protocol::{ErrorCode, ServerFrame};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::full_disk::{fill, mount_namespace};
-use crate::helpers::{TestApp, WAIT, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 use crate::own_postgres::OwnPostgres;
-use crate::room_log::api_history;
-use crate::wsclient::{Client, send, subscribe};
+use crate::storage_fault::{
+    assert_reads_go_on, assert_retries_take_the_next_seqs, refusals, start_writing, until_ready,
+};
+use crate::wsclient::Client;
 
 /// The tablespace's file system.
 const TMPFS_SIZE: &str = "8m";
 /// Sends tried after the disk filled before one must have been refused (rows fit into
 /// the free space of pages already there until those are full).
 const MOST_SENDS_UNTIL_REFUSED: usize = 5000;
-/// Sends after the first refusal, each of which must be refused too.
-const REFUSED_AFTER: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_out_of_space_refuses_sends_keeps_reads_and_recovers_by_itself() {
@@ -89,51 +87,22 @@ async fn out_of_space(pg: &OwnPostgres, mount: &str) {
     );
     assert_eq!(readyz(&app).await.0, 200, "ready before the fault");
 
-    let mut writer = Client::new(app.connect_as(&writer_user).await);
-    writer.ok(subscribe(room, None)).await;
-    let mut acked: Vec<(String, Seq)> = Vec::new();
-    for i in 0..10 {
-        let cmid = format!("before-{i}");
-        let seq = expect_ack(&mut writer, room, &cmid).await;
-        acked.push((cmid, seq));
-    }
+    let (mut writer, mut acked) = start_writing(app.connect_as(&writer_user).await, room).await;
 
     let filler = PathBuf::from(format!("/proc/{}/root{mount}", pg.pid())).join("filler");
     let filled = fill(&filler);
     eprintln!("filled the tablespace's tmpfs with {filled} bytes");
 
-    let mut refused: Vec<String> = Vec::new();
-    for i in 0..MOST_SENDS_UNTIL_REFUSED {
-        let cmid = format!("full-{i}");
-        match writer.request(send(room, &cmid, &body(&cmid))).await {
-            ServerFrame::Ack { info, .. } => acked.push((cmid, info.seq.expect("a seq"))),
-            ServerFrame::Error { code, .. } => {
-                assert_eq!(code, ErrorCode::Unavailable, "a full disk is `unavailable`");
-                refused.push(cmid);
-                break;
-            }
-            other => panic!("a send answered {other:?}"),
-        }
-    }
-    assert_eq!(
-        refused.len(),
-        1,
-        "no send refused in {MOST_SENDS_UNTIL_REFUSED} after the disk filled:\n{}",
-        pg.log()
-    );
+    let refused = refusals(
+        &mut writer,
+        room,
+        &mut acked,
+        MOST_SENDS_UNTIL_REFUSED,
+        || readyz(&app),
+        || pg.log(),
+    )
+    .await;
     let acked_on_full = acked.len() - 10;
-    for i in 0..REFUSED_AFTER {
-        let cmid = format!("refused-{i}");
-        match writer.request(send(room, &cmid, &body(&cmid))).await {
-            ServerFrame::Error { code, .. } => assert_eq!(code, ErrorCode::Unavailable),
-            other => panic!("a send on a full disk answered {other:?}"),
-        }
-        refused.push(cmid);
-    }
-    let (status, ready) = readyz(&app).await;
-    assert_eq!(status, 503, "not ready while the disk is full: {ready}");
-    assert_eq!(ready["store_writable"], false, "{ready}");
-    assert_eq!(ready["store_ok"], true, "reads still work: {ready}");
     assert!(
         pg.log().contains("No space left on device"),
         "Postgres said why:\n{}",
@@ -142,73 +111,17 @@ async fn out_of_space(pg: &OwnPostgres, mount: &str) {
 
     // Reads and presence during the fault.
     let mut reader = Client::new(app.connect_as(&reader_user).await);
-    reader.ok(subscribe(room, None)).await;
-    let presence = reader
-        .push_where(|f| matches!(f, ServerFrame::Presence { .. }))
-        .await;
-    let ServerFrame::Presence { users: here, .. } = presence else {
-        unreachable!()
-    };
-    assert!(
-        here.iter().any(|p| p.user.id == writer_user.user.id),
-        "the writer is present: {here:?}"
-    );
-    assert_eq!(
-        api_history(&mut reader, room).await,
-        acked,
-        "history during the fault is every acked message, in order"
-    );
+    assert_reads_go_on(&mut reader, room, writer_user.user.id, &acked).await;
 
     // Space returns; nobody sends. Readiness recovers by itself (the write probe).
     std::fs::remove_file(&filler).expect("remove the filler");
-    let deadline = tokio::time::Instant::now() + WAIT * 3;
-    loop {
-        let (status, ready) = readyz(&app).await;
-        if status == 200 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "/readyz still {status} {ready} after space returned:\n{}",
-            pg.log()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-
-    let first = acked.last().unwrap().1 + 1;
-    let retried = refused
-        .iter()
-        .cloned()
-        .chain((0..5).map(|i| format!("after-{i}")));
-    for (next, cmid) in (first..).zip(retried) {
-        let seq = expect_ack(&mut writer, room, &cmid).await;
-        assert_eq!(
-            seq, next,
-            "{cmid} takes the next seq: nothing refused was stored"
-        );
-        acked.push((cmid, seq));
-    }
-    assert_eq!(
-        api_history(&mut reader, room).await,
-        acked,
-        "the room's history is every acked message once"
-    );
+    until_ready(|| readyz(&app), || pg.log()).await;
+    assert_retries_take_the_next_seqs(&mut writer, &mut reader, room, &mut acked, &refused).await;
     eprintln!(
         "Postgres out of space: {acked_on_full} sends acked after the fill, {} refused, all retried and acked; {} messages gap-free",
         refused.len(),
         acked.len()
     );
-}
-
-fn body(cmid: &str) -> String {
-    format!("message {cmid}")
-}
-
-async fn expect_ack(client: &mut Client, room: RoomId, cmid: &str) -> Seq {
-    match client.request(send(room, cmid, &body(cmid))).await {
-        ServerFrame::Ack { info, .. } => info.seq.expect("a send's ack names its seq"),
-        other => panic!("{cmid}: expected an ack, got {other:?}"),
-    }
 }
 
 async fn readyz(app: &TestApp) -> (u16, serde_json::Value) {
