@@ -288,12 +288,6 @@ impl Gateway {
         &self.inner.hub
     }
 
-    /// Every event of `room` after `cursor` that will not reach this node's subscribers
-    /// live, from memory: `None` when the Store must be asked. On one process the ring's
-    /// newest is the room's last published event, and whatever is committed later
-    /// reaches every subscriber live. On a cluster node that holds only while the room's
-    /// channel is followed, and for a ring that reaches the room's floor
-    /// (`room_feeds.rs`): every later event is on its way here.
     /// Counts a fill answered from memory (`true`) or from the Store.
     fn count_fill(&self, from_memory: bool) {
         let (counter, from) = if from_memory {
@@ -305,6 +299,12 @@ impl Gateway {
         ::metrics::counter!("confab_fills_total", "from" => from).increment(1);
     }
 
+    /// Every event of `room` after `cursor` that will not reach this node's subscribers
+    /// live, from memory: `None` when the Store must be asked. On one process the ring's
+    /// newest is the room's last published event, and whatever is committed later
+    /// reaches every subscriber live. On a cluster node that holds only while the room's
+    /// channel is followed, and for a ring that reaches the room's floor
+    /// (`room_feeds.rs`): every later event is on its way here.
     fn recent_after(
         &self,
         room: protocol::ids::RoomId,

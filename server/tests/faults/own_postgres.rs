@@ -181,8 +181,16 @@ impl OwnPostgres {
             self.port,
             self.dir.path().display()
         );
-        let log = self.dir.path().join("postgres.log");
+        let log = self
+            .dir
+            .path()
+            .join("postgres.log")
+            .to_string_lossy()
+            .to_string();
         let data = self.data_dir();
+        let start = [
+            "-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start",
+        ];
         if let Some((unshare, mount, size)) = &self.tmpfs {
             // The namespace outlives `unshare`: the postmaster pg_ctl starts stays in it.
             let owner = if self.as_postgres_user {
@@ -193,46 +201,17 @@ impl OwnPostgres {
             let script = format!(
                 "mkdir -p \"$0\" && mount -t tmpfs -o size={size} tmpfs \"$0\" && mkdir \"$0/ts\" && {owner}"
             );
-            let pg_ctl = self.bin.join("pg_ctl").to_string_lossy().to_string();
-            let log = log.to_string_lossy().to_string();
             let mut command = tokio::process::Command::new(unshare[0]);
             command
                 .args(&unshare[1..])
-                .args(["sh", "-c", &script, mount]);
-            command.args([
-                pg_ctl.as_str(),
-                "-D",
-                &data,
-                "-o",
-                &options,
-                "-l",
-                &log,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]);
-            command.current_dir(self.dir.path());
+                .args(["sh", "-c", &script, mount])
+                .arg(self.bin.join("pg_ctl"))
+                .args(start)
+                .current_dir(self.dir.path());
             run(&mut command).await?;
-            self.running = true;
-            return Ok(());
+        } else {
+            self.run_tool("pg_ctl", &start).await?;
         }
-        self.run_tool(
-            "pg_ctl",
-            &[
-                "-D",
-                &data,
-                "-o",
-                &options,
-                "-l",
-                &log.to_string_lossy(),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        )
-        .await?;
         self.running = true;
         Ok(())
     }

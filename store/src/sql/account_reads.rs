@@ -41,18 +41,15 @@ macro_rules! account_reads {
                 let token_owner = BatchedReads::start(Box::new(move |hashes: Vec<[u8; 32]>| {
                     let pool = pool.clone();
                     Box::pin(async move {
-                        let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
+                        let hashes = hashes.iter().map(|h| h.to_vec());
+                        let rows: Vec<TokenOwnerRow> = Self::select_in(
                             "select t.token_hash, u.id, u.handle, u.display_name, u.created_at, \
                              u.deactivated_at from api_tokens t join users u on u.id = t.user_id \
                              where t.revoked_at is null and t.token_hash in (",
-                        );
-                        let mut list = query.separated(", ");
-                        for hash in &hashes {
-                            list.push_bind(hash.to_vec());
-                        }
-                        query.push(")");
-                        let rows: Vec<TokenOwnerRow> =
-                            query.build_query_as().persistent(false).fetch_all(&pool).await?;
+                            hashes,
+                            &pool,
+                        )
+                        .await?;
                         let mut found = Vec::with_capacity(rows.len());
                         for row in rows {
                             let Ok(hash) = <[u8; 32]>::try_from(row.token_hash.as_slice()) else {
@@ -67,16 +64,12 @@ macro_rules! account_reads {
                 let session = BatchedReads::start(Box::new(move |ids: Vec<String>| {
                     let pool = pool.clone();
                     Box::pin(async move {
-                        let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
+                        let rows: Vec<(String, Vec<u8>, i64)> = Self::select_in(
                             "select id, data, expiry_date from sessions where id in (",
-                        );
-                        let mut list = query.separated(", ");
-                        for id in &ids {
-                            list.push_bind(id.clone());
-                        }
-                        query.push(")");
-                        let rows: Vec<(String, Vec<u8>, i64)> =
-                            query.build_query_as().persistent(false).fetch_all(&pool).await?;
+                            ids,
+                            &pool,
+                        )
+                        .await?;
                         Ok(rows.into_iter().map(|(id, data, expiry)| (id, (data, expiry))).collect())
                     })
                 }));
@@ -84,16 +77,12 @@ macro_rules! account_reads {
                 let user = BatchedReads::start(Box::new(move |ids: Vec<Uuid>| {
                     let pool = pool.clone();
                     Box::pin(async move {
-                        let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(concat!(
-                            "select ", user_cols!(), " from users where id in ("
-                        ));
-                        let mut list = query.separated(", ");
-                        for id in &ids {
-                            list.push_bind(*id);
-                        }
-                        query.push(")");
-                        let rows: Vec<UserRow> =
-                            query.build_query_as().persistent(false).fetch_all(&pool).await?;
+                        let rows: Vec<UserRow> = Self::select_in(
+                            concat!("select ", user_cols!(), " from users where id in ("),
+                            ids,
+                            &pool,
+                        )
+                        .await?;
                         let mut found = Vec::with_capacity(rows.len());
                         for row in rows {
                             let user = row.into_user()?;
@@ -103,6 +92,25 @@ macro_rules! account_reads {
                     })
                 }));
                 AccountReads { token_owner, session, user }
+            }
+
+            /// The rows `select` (a query ending in `in (`) finds for `keys`: one query.
+            async fn select_in<K, R>(
+                select: &'static str,
+                keys: impl IntoIterator<Item = K>,
+                pool: &sqlx::Pool<super::$dialect::Db>,
+            ) -> crate::StoreResult<Vec<R>>
+            where
+                K: for<'q> sqlx::Encode<'q, super::$dialect::Db> + sqlx::Type<super::$dialect::Db> + Send + 'static,
+                R: for<'r> sqlx::FromRow<'r, <super::$dialect::Db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(select);
+                let mut list = query.separated(", ");
+                for key in keys {
+                    list.push_bind(key);
+                }
+                query.push(")");
+                Ok(query.build_query_as().persistent(false).fetch_all(pool).await?)
             }
 
             /// The user `id`, active or not.

@@ -86,13 +86,13 @@ impl SqliteStore {
             (read, Some(std::sync::Arc::new(sends)))
         };
         let token_uses = SqliteStore::token_use_writer(write.clone());
-        let read_pool = read.clone();
+        let account_reads = SqliteStore::account_reads(read.clone());
         Ok(SqliteStore {
             read,
             write,
             sends,
             token_uses,
-            account_reads: SqliteStore::account_reads(read_pool),
+            account_reads,
             health: Default::default(),
         })
     }
