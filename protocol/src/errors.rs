@@ -36,11 +36,16 @@ pub enum ErrorCode {
     Unavailable,
     /// The server failed; the request may be retried.
     Internal,
+    /// An upload is larger than the server takes (`--max-upload-bytes`).
+    TooLarge,
+    /// An upload is not what it must be: an image that cannot be decoded, or one too big
+    /// in pixels to decode safely.
+    BadFile,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::InvalidField,
@@ -53,6 +58,8 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
+        ErrorCode::TooLarge,
+        ErrorCode::BadFile,
     ];
 
     /// The wire name of the code.
@@ -70,6 +77,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::BadFile => "bad_file",
         }
     }
 
@@ -85,6 +94,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::BadFile => 422,
         }
     }
 

@@ -45,6 +45,10 @@ id_type!(
     /// An API token (the record, not its secret).
     TokenId
 );
+id_type!(
+    /// An uploaded file.
+    FileId
+);
 
 /// A room's sequence number: 1 for its first event, then +1 per event, with no gaps.
 pub type Seq = u64;

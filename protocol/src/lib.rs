@@ -10,7 +10,7 @@
 //!   [`ServerFrame`] (replies and pushes) and the views both carry.
 //! - [`errors`]: [`ErrorCode`], the codes carried by `error` frames.
 //! - [`close`]: [`CloseCode`], WebSocket close codes and what a client must do after each.
-//! - [`ids`]: typed UUID ids (users, rooms, messages, tokens) and [`ids::Seq`].
+//! - [`ids`]: typed UUID ids (users, rooms, messages, tokens, files) and [`ids::Seq`].
 //! - [`names`]: validated user-typed values (handles, room names, bodies, …).
 //! - [`handles`]: what [`names`] and [`mentions`] both know of a handle (its length
 //!   bounds, the reserved `room`), so neither depends on the other.
@@ -39,9 +39,10 @@ pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
-    AckInfo, ClientFrame, EventKind, MessageView, PersonalEvent, PresenceEntry,
-    REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt,
-    ReqId, ServerFrame, SnapshotReason, Status, ThreadView, UserView,
+    AckInfo, ClientFrame, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize,
+    MessageView, PersonalEvent, PresenceEntry, REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED,
+    RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt, ReqId, ServerFrame, SnapshotReason, Status,
+    ThreadView, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

@@ -74,6 +74,7 @@ async fn burst(f: &Fixture) -> Duration {
                     client_msg_id: ClientMsgId::parse(&format!("b{n}")).unwrap(),
                     body: Body::parse("a typical short chat message, about sixty bytes long")
                         .unwrap(),
+                    files: Vec::new(),
                 };
                 writer.write(room, cmd).await.expect("append");
             }

@@ -72,6 +72,7 @@ impl SendPlan {
             reactions: Vec::new(),
             thread_root: None,
             thread: None,
+            files: Vec::new(),
         };
         self.known.insert(key, message.clone());
         self.new_rows.push(message.clone());

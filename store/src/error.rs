@@ -193,6 +193,10 @@ pub enum WriteError {
         protocol::REACTIONS_PER_MESSAGE_MAX
     )]
     TooManyReactions,
+    /// A file a message names is not the sender's own upload to this room waiting to be
+    /// attached (unknown, another person's or room's, removed, or attached already).
+    #[error("no such file to attach: upload it to this room first")]
+    NoSuchFile,
 }
 
 impl WriteError {
@@ -201,7 +205,9 @@ impl WriteError {
         let code = match self {
             WriteError::NotAuthor => ErrorCode::NotAuthor,
             WriteError::Deleted => ErrorCode::Deleted,
-            WriteError::NoSuchMessage | WriteError::NoSuchRoom => ErrorCode::NotFound,
+            WriteError::NoSuchMessage | WriteError::NoSuchRoom | WriteError::NoSuchFile => {
+                ErrorCode::NotFound
+            }
             WriteError::NotARoot => ErrorCode::InvalidField,
             WriteError::TooManyReactions => ErrorCode::Forbidden,
         };

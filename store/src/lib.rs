@@ -32,6 +32,8 @@
 //!   - `sql/search.rs`: full-text search;
 //!   - `sql/writes.rs`: the group-commit write path (`write_rooms` and its transaction);
 //!   - `sql/changes.rs`: replies, edits, deletes and reactions inside that path;
+//!   - `sql/files.rs`: uploaded files (records, attaching, purge); their bytes in
+//!     `sql/sqlite_files.rs` (on disk) or Postgres's `file_blobs`;
 //!   - `sql/rows.rs`: row types, column lists, seq and limit conversions;
 //!   - `sql/sqlite.rs`, `sql/postgres.rs`: the two backends and every way their SQL
 //!     differs;
@@ -94,7 +96,7 @@ pub use open::{StoreConfig, open};
 pub use sql::{PgStore, SqliteStore};
 
 use async_trait::async_trait;
-use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::ids::{FileId, MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};
 
 /// How [`GroupCommit`] batches writes for a backend.
@@ -323,4 +325,28 @@ pub trait Store: Send + Sync + 'static {
     /// reader is not in. A query without words finds nothing. Hits carry no reactions
     /// (the one read of messages that does not: a hit shows its text).
     async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>>;
+
+    // --- files -----------------------------------------------------------------------------
+
+    /// Stores an upload: its record and its bytes (and an image's thumbnail), durably,
+    /// before it returns. The file waits for the send that names it
+    /// ([`WriteCommand::Send`]'s `files`); one never attached is purged after a while.
+    async fn create_file(
+        &self,
+        file: &NewFile,
+        original: &[u8],
+        thumb: Option<&[u8]>,
+    ) -> StoreResult<StoredFile>;
+
+    /// A file's record; `None` if there is no such file or its message was deleted.
+    async fn file(&self, id: FileId) -> StoreResult<Option<StoredFile>>;
+
+    /// A file's bytes, or its thumbnail's; `None` where [`Store::file`] is `None` or the
+    /// file has no such part.
+    async fn file_bytes(&self, id: FileId, part: FilePart) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Removes, bytes and records, the files of deleted messages and the uploads created
+    /// before `stale_before` (Unix ms) that no message names; at most a few hundred a
+    /// call. Returns how many.
+    async fn purge_files(&self, stale_before: Millis) -> StoreResult<u64>;
 }

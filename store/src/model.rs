@@ -1,6 +1,6 @@
 //! Domain types taken and returned by the [`Store`](crate::Store).
 
-use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::ids::{FileId, MessageId, RoomId, TokenId, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Emoji, Handle, RoomName};
 
 /// Milliseconds since the Unix epoch.
@@ -151,6 +151,9 @@ pub struct Message {
     pub thread_root: Option<MessageId>,
     /// For a thread's root, its replies so far (attached by reads, like reactions).
     pub thread: Option<ThreadSummary>,
+    /// Its files, in the order the send named them (attached by reads, like reactions;
+    /// none once deleted).
+    pub files: Vec<protocol::FileView>,
 }
 
 /// A thread: its root and its newest replies, oldest first.
@@ -209,6 +212,7 @@ impl Message {
                 last_reply_seq: t.last_reply_seq,
                 last_reply_at: t.last_reply_at,
             }),
+            files: self.files.clone(),
         }
     }
 }
@@ -274,6 +278,8 @@ pub enum WriteCommand {
         author: UserId,
         client_msg_id: ClientMsgId,
         body: Body,
+        /// The author's uploads to the room to attach (usually none).
+        files: Vec<FileId>,
     },
     /// A reply in the thread of `root`, a message of the same room that is not itself a
     /// reply and not deleted. Idempotent on `(author, client_msg_id)` like a send.
@@ -282,6 +288,8 @@ pub enum WriteCommand {
         client_msg_id: ClientMsgId,
         body: Body,
         root: MessageId,
+        /// As for [`WriteCommand::Send`].
+        files: Vec<FileId>,
     },
     /// Replace the body of the author's own message.
     Edit {
@@ -343,6 +351,67 @@ impl WriteOutcome {
         match self {
             WriteOutcome::Applied(e) | WriteOutcome::Duplicate(e) => Some(e),
             WriteOutcome::Unchanged(_) => None,
+        }
+    }
+}
+
+/// A file being stored (`Store::create_file`): what the server found out about the
+/// upload before storing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub room: RoomId,
+    pub uploader: UserId,
+    /// The name it was uploaded with (already cleaned by the server).
+    pub name: String,
+    /// Sniffed from the bytes.
+    pub content_type: String,
+    /// For an image the server decoded: its width and height (it then has a thumbnail).
+    pub image: Option<protocol::ImageSize>,
+}
+
+/// A stored file's record (its bytes are read apart: `Store::file_bytes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub id: FileId,
+    pub room_id: RoomId,
+    pub uploader_id: UserId,
+    /// The message it is attached to; `None` while it waits for its message.
+    pub message_id: Option<MessageId>,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub image: Option<protocol::ImageSize>,
+    pub created_at: Millis,
+}
+
+impl StoredFile {
+    /// How messages carry it.
+    pub fn view(&self) -> protocol::FileView {
+        protocol::FileView {
+            id: self.id,
+            name: self.name.clone(),
+            size: self.size,
+            content_type: self.content_type.clone(),
+            image: self.image,
+        }
+    }
+}
+
+/// Which bytes of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilePart {
+    /// The file as uploaded.
+    Original,
+    /// An image's thumbnail.
+    Thumb,
+}
+
+impl FilePart {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilePart::Original => "original",
+            FilePart::Thumb => "thumb",
         }
     }
 }

@@ -35,6 +35,7 @@ fn send(author: UserId, cmid: &str, body: &str) -> WriteCommand {
         author,
         client_msg_id: ClientMsgId::parse(cmid).unwrap(),
         body: Body::parse(body).unwrap(),
+        files: Vec::new(),
     }
 }
 
@@ -61,6 +62,10 @@ fn applied(r: Result<WriteOutcome, WriteError>) -> Event {
 #[path = "conformance/accounts.rs"]
 mod accounts;
 use accounts::*;
+
+#[path = "conformance/files.rs"]
+mod files;
+use files::*;
 
 // --- cases ------------------------------------------------------------------------------
 
@@ -831,6 +836,7 @@ fn reply(author: UserId, cmid: &str, body: &str, root: MessageId) -> WriteComman
         client_msg_id: ClientMsgId::parse(cmid).unwrap(),
         body: Body::parse(body).unwrap(),
         root,
+        files: Vec::new(),
     }
 }
 
@@ -1329,6 +1335,11 @@ conformance!(
     reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji,
     search_matches_every_word_as_a_prefix_and_follows_edits_and_deletes,
     search_never_returns_a_message_of_a_room_the_reader_is_not_in,
+    uploads_are_stored_whole_and_attached_by_the_send_that_names_them,
+    a_send_may_attach_only_its_author_s_waiting_uploads_to_its_room,
+    every_read_of_messages_carries_their_files,
+    a_deleted_message_s_files_are_gone_at_once_and_purged_later,
+    uploads_never_attached_are_purged_after_a_while,
 );
 
 /// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a

@@ -34,6 +34,7 @@ async fn submitted_writes_commit_in_order_and_together(store: Arc<dyn Store>) {
             author: ana.id,
             client_msg_id: ClientMsgId::parse(&format!("s{i}")).unwrap(),
             body: Body::parse(&format!("message {i}")).unwrap(),
+            files: Vec::new(),
         };
         committing.push(writer.submit(hot.id, send).await);
     }

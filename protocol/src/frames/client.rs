@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ReqId, Status};
-use crate::ids::{MessageId, RoomId, Seq, UserId};
+use crate::ids::{FileId, MessageId, RoomId, Seq, UserId};
 use crate::names::{Body, ClientMsgId, Emoji, RoomName, RoomTopic, StatusText};
 
 /// A frame sent by a client.
@@ -29,6 +29,10 @@ pub enum ClientFrame {
         room: RoomId,
         client_msg_id: ClientMsgId,
         body: Body,
+        /// Files uploaded to the room beforehand (`POST /files`), at most
+        /// [`FILES_PER_MESSAGE_MAX`](crate::FILES_PER_MESSAGE_MAX).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<FileId>,
     },
     /// Reply in the thread of `thread`, a message of the room that is not itself a reply.
     /// Acked like a send (retrying with the same `client_msg_id` is safe); the reply is a
@@ -39,6 +43,9 @@ pub enum ClientFrame {
         thread: MessageId,
         client_msg_id: ClientMsgId,
         body: Body,
+        /// Files, as for `send`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<FileId>,
     },
     /// Replace the body of one's own message.
     Edit {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{MessageId, RoomId, Seq, UserId};
+use crate::ids::{FileId, MessageId, RoomId, Seq, UserId};
 
 /// A user as other users see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +66,53 @@ pub struct MessageView {
     /// the root itself: a client keeps the summary it holds and counts live replies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<ThreadView>,
+    /// The files attached to it, in the order they were named; absent when none (and on a
+    /// deleted message, always).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileView>,
 }
+
+/// Most files one message may carry.
+pub const FILES_PER_MESSAGE_MAX: usize = 10;
+
+/// An uploaded file as messages carry it: a reference, never its bytes. Its bytes are at
+/// [`FileView::url`], an image's thumbnail at [`FileView::thumb_url`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileView {
+    pub id: FileId,
+    /// The name it was uploaded with.
+    pub name: String,
+    /// Bytes.
+    pub size: u64,
+    /// Sniffed from the bytes by the server (never the uploader's word).
+    pub content_type: String,
+    /// For an image the server decoded: its size in pixels (it then has a thumbnail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSize>,
+}
+
+/// An image's width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl FileView {
+    /// Where the file's bytes are served.
+    pub fn url(&self) -> String {
+        format!("{}/{}", FILES_PATH, self.id)
+    }
+
+    /// Where an image's thumbnail is served (`None` for other files).
+    pub fn thumb_url(&self) -> Option<String> {
+        self.image
+            .map(|_| format!("{}/{}/thumb", FILES_PATH, self.id))
+    }
+}
+
+/// The HTTP path files are uploaded to (`POST`) and served under (`GET {FILES_PATH}/{id}`).
+pub const FILES_PATH: &str = "/files";
 
 /// A thread as its root shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! deletes and reactions, applied one by one inside a group commit's transaction
 //! ([`super::writes`]), each taking the room's next seq only when it is applied.
 
-use protocol::ids::{MessageId, RoomId, UserId};
+use protocol::ids::{FileId, MessageId, RoomId, UserId};
 use uuid::Uuid;
 
 use super::rows::{MessageRow, message_cols, seq_out};
@@ -10,6 +10,15 @@ use super::{PgStore, SqliteStore};
 use crate::StoreResult;
 use crate::error::WriteError;
 use crate::model::{Event, EventKind, Message, WriteCommand, WriteOutcome};
+
+/// A new message applied in its place: a reply (`root`), or a send with files.
+struct Post<'a> {
+    author: UserId,
+    client_msg_id: &'a str,
+    body: &'a str,
+    root: Option<MessageId>,
+    files: &'a [FileId],
+}
 
 macro_rules! changes {
     ($store:ident, $dialect:ident) => {
@@ -23,12 +32,14 @@ macro_rules! changes {
                 command: &WriteCommand,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
                 match command {
-                    WriteCommand::Send { .. } => {
-                        // Sends are planned by `write_in`, never applied here.
-                        Ok(Err(WriteError::NoSuchMessage))
+                    WriteCommand::Send { author, client_msg_id, body, files } => {
+                        // Plain sends are planned by `write_in`; one with files comes here.
+                        let post = Post { author: *author, client_msg_id: client_msg_id.as_str(), body: body.as_str(), root: None, files };
+                        Self::apply_post(tx, room, seq, now, post).await
                     }
-                    WriteCommand::Reply { author, client_msg_id, body, root } => {
-                        Self::apply_reply(tx, room, seq, now, *author, client_msg_id.as_str(), body.as_str(), *root).await
+                    WriteCommand::Reply { author, client_msg_id, body, root, files } => {
+                        let post = Post { author: *author, client_msg_id: client_msg_id.as_str(), body: body.as_str(), root: Some(*root), files };
+                        Self::apply_post(tx, room, seq, now, post).await
                     }
                     WriteCommand::Edit { author, message, body } => {
                         let row = match Self::own_live_message(tx, room, *author, *message).await? {
@@ -47,6 +58,7 @@ macro_rules! changes {
                         updated.body = body.as_str().to_string();
                         updated.edited_at = Some(now);
                         updated.reactions = Self::reactions_of(&mut **tx, *message).await?;
+                        updated.files = Self::files_of(&mut **tx, *message).await?;
                         Ok(Ok(WriteOutcome::Applied(Event {
                             room_id: room,
                             seq: seq_out(*seq),
@@ -69,6 +81,7 @@ macro_rules! changes {
                             .bind(message.0)
                             .execute(&mut **tx)
                             .await?;
+                        Self::remove_files_of(tx, *message, now).await?;
                         Self::append_event(tx, room, *seq, EventKind::Deleted, message.0, now).await?;
                         let mut tombstone = Message::from(row);
                         tombstone.body = String::new();
@@ -123,20 +136,18 @@ macro_rules! changes {
                 }
             }
 
-            /// A reply in the thread of `root`: the original if it is a retry, else a new
-            /// message (at the next seq) if `root` is a live message of the room that is
-            /// not itself a reply.
-            #[allow(clippy::too_many_arguments)]
-            async fn apply_reply(
+            /// A reply, or a send with files: the original if it is a retry, else a new
+            /// message (at the next seq) if its thread's `root` (for a reply) is a live
+            /// message of the room that is not itself a reply and its files can be
+            /// attached.
+            async fn apply_post(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 room: RoomId,
                 seq: &mut i64,
                 now: i64,
-                author: UserId,
-                client_msg_id: &str,
-                body: &str,
-                root: MessageId,
+                post: Post<'_>,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let Post { author, client_msg_id, body, root, files } = post;
                 let stored = sqlx::query_as::<_, MessageRow>(concat!("select ", message_cols!(), " from messages \
                      where room_id = $1 and author_id = $2 and client_msg_id = $3"))
                     .bind(room.0)
@@ -147,17 +158,25 @@ macro_rules! changes {
                 if let Some(row) = stored {
                     let mut message = Message::from(row);
                     message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                    message.files = Self::files_of(&mut **tx, message.id).await?;
                     return Ok(Ok(WriteOutcome::Duplicate(crate::batch::message_event(message))));
                 }
-                match Self::message_in_room(tx, room, root).await? {
-                    None => return Ok(Err(WriteError::NoSuchMessage)),
-                    Some(row) if row.thread_root_id.is_some() => return Ok(Err(WriteError::NotARoot)),
-                    Some(row) if row.deleted => return Ok(Err(WriteError::Deleted)),
-                    Some(_) => {}
+                if let Some(root) = root {
+                    match Self::message_in_room(tx, room, root).await? {
+                        None => return Ok(Err(WriteError::NoSuchMessage)),
+                        Some(row) if row.thread_root_id.is_some() => return Ok(Err(WriteError::NotARoot)),
+                        Some(row) if row.deleted => return Ok(Err(WriteError::Deleted)),
+                        Some(_) => {}
+                    }
                 }
+                let attached = match Self::attachable(tx, room, author, files).await? {
+                    Ok(views) => views,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let id = MessageId(Uuid::now_v7());
                 *seq += 1;
-                let message = Message {
-                    id: MessageId(Uuid::now_v7()),
+                let mut message = Message {
+                    id,
                     room_id: room,
                     seq: seq_out(*seq),
                     author_id: author,
@@ -167,8 +186,9 @@ macro_rules! changes {
                     edited_at: None,
                     deleted: false,
                     reactions: Vec::new(),
-                    thread_root: Some(root),
+                    thread_root: root,
                     thread: None,
+                    files: Vec::new(),
                 };
                 sqlx::query(
                     "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, thread_root_id) \
@@ -182,9 +202,11 @@ macro_rules! changes {
                 .bind(client_msg_id)
                 .bind(now)
                 .bind(false)
-                .bind(root.0)
+                .bind(root.map(|r| r.0))
                 .execute(&mut **tx)
                 .await?;
+                Self::attach(tx, id, files).await?;
+                message.files = attached;
                 Self::append_event(tx, room, *seq, EventKind::Message, message.id.0, now).await?;
                 Ok(Ok(WriteOutcome::Applied(Event {
                     room_id: room,
@@ -208,6 +230,7 @@ macro_rules! changes {
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
                 let mut message = Message::from(row);
                 message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                message.files = Self::files_of(&mut **tx, message.id).await?;
                 if !changed {
                     return Ok(Ok(WriteOutcome::Unchanged(message)));
                 }

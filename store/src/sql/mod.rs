@@ -29,9 +29,11 @@
 //!   `insert_sends`, `store_last_seqs`).
 //! - [`changes`]: replies, edits, deletes and reactions inside that path (`apply_change`,
 //!   `append_event`).
+//! - [`files`]: uploaded files: their records, attaching them to messages, the purge.
 //! - [`rows`]: row types, column lists, seq and limit conversions.
 //! - [`sqlite`], [`postgres`]: the backends and their dialects.
 //! - [`sqlite_sends`]: SQLite's send thread for batches of plain sends.
+//! - [`sqlite_files`]: SQLite's file bytes, on disk beside the database.
 //! - [`store_impl`]: `impl Store` for both backends.
 
 /// Expands a concern's macro once per backend: `(store type, backend module)`. The
@@ -46,12 +48,14 @@ macro_rules! for_each_backend {
 mod account_reads;
 mod accounts;
 mod changes;
+mod files;
 mod postgres;
 mod reads;
 mod rooms;
 mod rows;
 mod search;
 mod sqlite;
+mod sqlite_files;
 mod sqlite_sends;
 mod store_impl;
 mod writes;

@@ -3,13 +3,13 @@
 //! batch's rooms (row locks, in id order), and the statements whose SQL differs. Postgres
 //! has no send thread: every batch goes the general way. One pool serves reads and writes.
 
-use protocol::ids::RoomId;
+use protocol::ids::{FileId, RoomId};
 use uuid::Uuid;
 
 use super::account_reads::AccountReads;
 use super::rows::seq_in;
 use crate::batch::Outcomes;
-use crate::model::{EventKind, Message, WriteCommand};
+use crate::model::{EventKind, FilePart, Message, WriteCommand};
 use crate::token_uses::TokenUses;
 use crate::{LanePolicy, StoreResult};
 
@@ -121,6 +121,57 @@ pub async fn insert_message_events(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// File bytes are rows of `file_blobs`, written in the record's transaction and removed
+/// with the record (`on delete cascade`), so every node serves every file.
+impl PgStore {
+    pub(super) async fn put_parts_outside(
+        &self,
+        _id: FileId,
+        _original: &[u8],
+        _thumb: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    pub(super) async fn put_parts_inside(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        id: FileId,
+        original: &[u8],
+        thumb: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        let parts = [
+            (FilePart::Original, Some(original)),
+            (FilePart::Thumb, thumb),
+        ];
+        for (part, bytes) in parts {
+            let Some(bytes) = bytes else { continue };
+            sqlx::query("insert into file_blobs (file_id, part, data) values ($1, $2, $3)")
+                .bind(id.0)
+                .bind(part.as_str())
+                .bind(bytes)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn read_part(
+        &self,
+        id: FileId,
+        part: FilePart,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("select data from file_blobs where file_id = $1 and part = $2")
+                .bind(id.0)
+                .bind(part.as_str())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(data,)| data))
+    }
+
+    pub(super) async fn drop_parts(&self, _id: FileId) {}
 }
 
 /// Moves a read marker forward to $3, never back and never past the room's last seq

@@ -1,11 +1,12 @@
 //! Reads of messages and events, for both backends: pages (latest, scrollback), events
 //! after a seq (resume), one message, threads and thread read markers; every read gives
-//! each message its current reactions and each thread root its summary.
+//! each message its current reactions and files, and each thread root its summary.
 
 use protocol::ids::{MessageId, RoomId, UserId};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use super::files::attach_files;
 use super::rows::{
     EventRow, MessageRow, ReactionRow, attach_reactions, event_select, group_reactions, limit_in,
     message_cols, reaction_order, reaction_select, seq_in, seq_out,
@@ -73,6 +74,15 @@ macro_rules! reads {
                     .fetch_all(&self.read)
                     .await?;
                 attach_reactions(events.iter_mut().map(|e| &mut e.message), &group_reactions(rows));
+                let files = Self::files_where(
+                    &self.read,
+                    "select message_id from room_events where room_id = $1 and seq > $2 and seq <= $3",
+                    room,
+                    seq_in(after_seq),
+                    seq_in(last),
+                )
+                .await?;
+                attach_files(events.iter_mut().map(|e| &mut e.message), files);
                 self.with_threads(events.iter_mut().map(|e| &mut e.message)).await?;
                 Ok(events)
             }
@@ -87,6 +97,7 @@ macro_rules! reads {
                     return Ok(None);
                 };
                 message.reactions = Self::reactions_of(&self.read, id).await?;
+                message.files = Self::files_of(&self.read, id).await?;
                 self.with_threads(std::iter::once(&mut message)).await?;
                 Ok(Some(message))
             }
@@ -107,6 +118,7 @@ macro_rules! reads {
                 let mut replies: Vec<Message> = rows.into_iter().rev().map(Message::from).collect();
                 for m in &mut replies {
                     m.reactions = Self::reactions_of(&self.read, m.id).await?;
+                    m.files = Self::files_of(&self.read, m.id).await?;
                 }
                 Ok(Some(Thread { root, replies, has_more }))
             }
@@ -151,20 +163,29 @@ macro_rules! reads {
                 Ok(group_reactions(rows).remove(&message.0).unwrap_or_default())
             }
 
-            /// Gives a page's messages (consecutive in seq) their reactions.
+            /// Gives a page's messages (consecutive in seq) their reactions and files.
             async fn with_reactions(&self, room: RoomId, mut page: Page) -> StoreResult<Page> {
-                let (Some(first), Some(last)) = (page.messages.first(), page.messages.last()) else {
+                let (Some(first), Some(last)) = (page.messages.first().map(|m| m.seq), page.messages.last().map(|m| m.seq)) else {
                     return Ok(page);
                 };
                 let rows = sqlx::query_as::<_, ReactionRow>(concat!(reaction_select!(),
                     " where r.message_id in (select id from messages where room_id = $1 and seq >= $2 and seq <= $3)",
                     reaction_order!()))
                     .bind(room.0)
-                    .bind(seq_in(first.seq))
-                    .bind(seq_in(last.seq))
+                    .bind(seq_in(first))
+                    .bind(seq_in(last))
                     .fetch_all(&self.read)
                     .await?;
                 attach_reactions(page.messages.iter_mut(), &group_reactions(rows));
+                let files = Self::files_where(
+                    &self.read,
+                    "select id from messages where room_id = $1 and seq >= $2 and seq <= $3",
+                    room,
+                    seq_in(first),
+                    seq_in(last),
+                )
+                .await?;
+                attach_files(page.messages.iter_mut(), files);
                 Ok(page)
             }
 

@@ -143,6 +143,7 @@ impl From<MessageRow> for Message {
             reactions: Vec::new(),
             thread_root: r.thread_root_id.map(MessageId),
             thread: None,
+            files: Vec::new(),
         }
     }
 }

@@ -9,15 +9,16 @@
 //! ([`SendThread`]). Every SQLite write transaction begins `immediate`, so the two writers
 //! queue on the file's write lock (busy timeout) and never fail on a stale snapshot.
 
-use protocol::ids::RoomId;
+use protocol::ids::{FileId, RoomId};
 use uuid::Uuid;
 
 use super::account_reads::AccountReads;
 use super::rows::seq_in;
+use super::sqlite_files::FileFolder;
 use super::sqlite_sends::SendThread;
 use crate::batch::Outcomes;
 use crate::error::StoreError;
-use crate::model::{EventKind, Message, WriteCommand};
+use crate::model::{EventKind, FilePart, Message, WriteCommand};
 use crate::token_uses::TokenUses;
 use crate::{LanePolicy, StoreResult};
 
@@ -35,6 +36,8 @@ pub struct SqliteStore {
     pub(super) account_reads: AccountReads,
     /// Whether writes work (see [`crate::write_health`]).
     pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
+    /// Where the bytes of uploaded files live (see [`FileFolder`]).
+    files: FileFolder,
 }
 
 /// The database type of the queries.
@@ -67,6 +70,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = url.contains(":memory:");
+        let files = FileFolder::beside((!in_memory).then(|| options.get_filename()))
+            .map_err(|e| StoreError::Storage(Box::new(e)))?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -88,6 +94,7 @@ impl SqliteStore {
         let token_uses = SqliteStore::token_use_writer(write.clone());
         let account_reads = SqliteStore::account_reads(read.clone());
         Ok(SqliteStore {
+            files,
             read,
             write,
             sends,
@@ -109,6 +116,40 @@ impl SqliteStore {
             Some(sends) if SendThread::takes(batches) => sends.apply(batches).await,
             _ => None,
         }
+    }
+}
+
+/// File bytes are on disk ([`FileFolder`]): written before the record's transaction,
+/// removed by the purge sweep before the record.
+impl SqliteStore {
+    pub(super) async fn put_parts_outside(
+        &self,
+        id: FileId,
+        original: &[u8],
+        thumb: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        self.files.put(id, original, thumb).await
+    }
+
+    pub(super) async fn put_parts_inside(
+        _tx: &mut sqlx::Transaction<'static, Db>,
+        _id: FileId,
+        _original: &[u8],
+        _thumb: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    pub(super) async fn read_part(
+        &self,
+        id: FileId,
+        part: FilePart,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        self.files.read(id, part).await
+    }
+
+    pub(super) async fn drop_parts(&self, id: FileId) {
+        self.files.remove(id).await
     }
 }
 
@@ -209,6 +250,7 @@ mod tests {
             author,
             client_msg_id: ClientMsgId::parse(cmid).unwrap(),
             body: Body::parse("hello").unwrap(),
+            files: Vec::new(),
         }
     }
 

@@ -87,7 +87,7 @@ impl SendThread {
         batches.iter().all(|(_, commands)| {
             commands
                 .iter()
-                .all(|c| matches!(c, WriteCommand::Send { .. }))
+                .all(|c| matches!(c, WriteCommand::Send { files, .. } if files.is_empty()))
         })
     }
 
@@ -182,6 +182,7 @@ fn apply(
                     author,
                     client_msg_id,
                     body,
+                    files: _,
                 } => Ok(plan.send(
                     *room,
                     &mut next,

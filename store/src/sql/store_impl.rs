@@ -5,7 +5,7 @@
 //! one. Only `engine`, `ping`, `check_writes` and `lane_policy` are written here.
 
 use async_trait::async_trait;
-use protocol::ids::{MessageId, RoomId, TokenId, UserId};
+use protocol::ids::{FileId, MessageId, RoomId, TokenId, UserId};
 use protocol::names::{DisplayName, Handle, RoomName};
 
 use super::{PgStore, SqliteStore};
@@ -257,6 +257,27 @@ macro_rules! store_impl {
                 limit: u32,
             ) -> StoreResult<Vec<Message>> {
                 self.search(reader, query, limit).await
+            }
+
+            async fn create_file(
+                &self,
+                file: &NewFile,
+                original: &[u8],
+                thumb: Option<&[u8]>,
+            ) -> StoreResult<StoredFile> {
+                self.create_file(file, original, thumb).await
+            }
+
+            async fn file(&self, id: FileId) -> StoreResult<Option<StoredFile>> {
+                self.file(id).await
+            }
+
+            async fn file_bytes(&self, id: FileId, part: FilePart) -> StoreResult<Option<Vec<u8>>> {
+                self.file_bytes(id, part).await
+            }
+
+            async fn purge_files(&self, stale_before: Millis) -> StoreResult<u64> {
+                self.purge_files(stale_before).await
             }
         }
     };

@@ -130,11 +130,15 @@ macro_rules! writes {
                     let mut next = start;
                     let mut out = Vec::with_capacity(commands.len());
                     for command in commands {
+                        // A plain send is planned in memory; one with files is applied in
+                        // its place, like a reply, to attach them.
                         if let WriteCommand::Send {
                             author,
                             client_msg_id,
                             body,
+                            files,
                         } = command
+                            && files.is_empty()
                         {
                             out.push(Ok(plan.send(
                                 room,
@@ -197,6 +201,7 @@ macro_rules! writes {
                     if let Some(row) = row {
                         let mut message = Message::from(row);
                         message.reactions = Self::reactions_of(&mut **tx, message.id).await?;
+                        message.files = Self::files_of(&mut **tx, message.id).await?;
                         found.push(message);
                     }
                 }
