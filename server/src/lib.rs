@@ -12,6 +12,7 @@
 //! - [`http`]: the axum router: pages, server functions, static files, health, metrics.
 //! - [`metrics`]: the Prometheus recorder and the names of every metric.
 //! - [`gateway`]: the WebSocket endpoint: upgrade, framing, one task per connection.
+//! - [`files`]: files shared in rooms: uploads (`POST /files`) and downloads.
 //! - [`shutdown`]: the process's stop signal and the token every task watches.
 //!
 //! `main.rs` is a thin wrapper; tests build an [`startup::Application`] on port 0.
@@ -23,6 +24,7 @@ pub mod admin;
 pub mod backup;
 pub mod config;
 pub mod data_lock;
+pub mod files;
 pub mod gateway;
 pub mod http;
 pub mod metrics;

@@ -16,6 +16,7 @@
 //!   event committed → written to a subscriber; recorded for the first, oldest, event of
 //!   each socket write, so one write carrying many events counts once)
 //! - `streams_open` (gauge): Server-Sent Events streams open now
+//! - `files_uploaded_total`, `files_uploaded_bytes_total`, `files_purged_total` (counters)
 //! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
 //!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker;
 //!   from the Redis broker `broker_dropped_total`, `broker_publish_batch_size` (histogram),

@@ -47,7 +47,7 @@
 //! shutdown does not cover upgraded connections).
 
 mod addr_limit;
-mod auth;
+pub mod auth;
 pub mod broker;
 mod connection;
 pub(crate) mod encode;
@@ -272,11 +272,11 @@ impl Gateway {
         }
     }
 
-    fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         &self.inner.settings
     }
 
-    fn store(&self) -> Arc<dyn Store> {
+    pub(crate) fn store(&self) -> Arc<dyn Store> {
         self.inner.store.clone()
     }
 

@@ -24,7 +24,7 @@ use super::Gateway;
 impl Gateway {
     /// Whether `user` belongs to `room`: yes from the member cache (loaded once per room),
     /// no only from the Store.
-    pub(super) async fn is_member(
+    pub(crate) async fn is_member(
         &self,
         room: RoomId,
         user: UserId,

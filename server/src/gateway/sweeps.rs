@@ -1,5 +1,6 @@
 //! Every periodic task of the gateway, in one place: typing expiry, idle statuses,
-//! deactivated users, presence ticks and (on a cluster) the presence heartbeat.
+//! deactivated users, presence ticks, the purge of removed files and (on a cluster) the
+//! presence heartbeat.
 //!
 //! Each runs on the gateway's task tracker, holds only a weak reference to the gateway,
 //! and ends when the gateway is dropped or starts to shut down.
@@ -20,6 +21,8 @@ const DEACTIVATION_SWEEP: Duration = Duration::from_secs(2);
 const DEACTIVATION_MARGIN_MS: i64 = 60_000;
 /// How often gathered presence changes are sent.
 const PRESENCE_TICK: Duration = Duration::from_millis(100);
+/// How often the files of deleted messages and stale uploads are purged.
+const FILE_PURGE: Duration = Duration::from_secs(60);
 
 /// Starts every sweep of `gateway`.
 pub(super) fn spawn_all(gateway: &Gateway) {
@@ -31,6 +34,7 @@ pub(super) fn spawn_all(gateway: &Gateway) {
     });
     spawn_deactivation_sweep(gateway);
     every(gateway, PRESENCE_TICK, send_presence_diffs);
+    every(gateway, FILE_PURGE, purge_files);
     if let Some(heartbeat) = gateway.presence().heartbeat_every() {
         every(gateway, heartbeat, |gateway| async move {
             gateway.presence().heartbeat().await
@@ -124,4 +128,18 @@ fn spawn_deactivation_sweep(gateway: &Gateway) {
             }
         }
     });
+}
+
+/// Removes the bytes and records of deleted messages' files and of uploads no message
+/// named within [`crate::files::UNATTACHED_TTL_MS`] (a few hundred a sweep).
+async fn purge_files(gateway: Gateway) {
+    let stale_before = store::now_millis() - crate::files::UNATTACHED_TTL_MS;
+    match gateway.store().purge_files(stale_before).await {
+        Ok(0) => {}
+        Ok(n) => {
+            metrics::counter!("confab_files_purged_total").increment(n);
+            tracing::debug!(files = n, "purged removed files");
+        }
+        Err(err) => tracing::warn!(cause = %err, "purging files failed"),
+    }
 }

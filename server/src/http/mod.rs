@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route(protocol::WS_PATH, get(crate::gateway::upgrade))
         .route("/api/rooms/{room}/events", get(crate::gateway::room_events))
         .route("/api/events", get(crate::gateway::personal_events))
+        .merge(crate::files::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

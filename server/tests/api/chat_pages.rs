@@ -196,6 +196,7 @@ async fn say(
                 author,
                 client_msg_id: ClientMsgId::parse(cmid).unwrap(),
                 body: Body::parse(body).unwrap(),
+                files: Vec::new(),
             }],
         )
         .await

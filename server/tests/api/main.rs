@@ -57,6 +57,7 @@ mod cluster_pause;
 mod cluster_resume;
 mod cluster_sharded;
 mod conformance;
+mod files;
 mod frame_sequences;
 mod gateway;
 mod helpers;

@@ -84,6 +84,7 @@ async fn reactions_reach_every_subscriber_live_with_counts_and_who(backend: Back
                 author: dee.user.id,
                 client_msg_id: cmid,
                 body,
+                files: Vec::new(),
             }],
         )
         .await

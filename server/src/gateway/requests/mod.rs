@@ -107,12 +107,14 @@ impl Session {
                 room,
                 client_msg_id,
                 body,
+                files,
                 ..
             } => {
                 let send = WriteCommand::Send {
                     author: self.me.id,
                     client_msg_id,
                     body,
+                    files,
                 };
                 return Ok(self.post(req, room, send).await);
             }
@@ -121,6 +123,7 @@ impl Session {
                 thread,
                 client_msg_id,
                 body,
+                files,
                 ..
             } => {
                 let reply = WriteCommand::Reply {
@@ -128,6 +131,7 @@ impl Session {
                     client_msg_id,
                     body,
                     root: thread,
+                    files,
                 };
                 return Ok(self.post(req, room, reply).await);
             }
@@ -186,6 +190,15 @@ impl Session {
 
     /// A new message: queued for commit, or refused at once.
     async fn post(&mut self, req: protocol::ReqId, room: RoomId, command: WriteCommand) -> Handled {
+        if let WriteCommand::Send { files, .. } | WriteCommand::Reply { files, .. } = &command
+            && files.len() > protocol::FILES_PER_MESSAGE_MAX
+        {
+            let message = format!(
+                "a message takes at most {} files",
+                protocol::FILES_PER_MESSAGE_MAX
+            );
+            return Handled::Now(Some(error(req, fail(ErrorCode::InvalidField, message))));
+        }
         match self.begin_post(req, room, command).await {
             Ok(pending) => Handled::Committing(pending),
             Err(f) => Handled::Now(Some(error(req, f))),

@@ -181,6 +181,7 @@ impl Fixture {
             author: self.author,
             client_msg_id: ClientMsgId::parse(&format!("m{}", self.sent)).unwrap(),
             body: Body::parse(&format!("message {}", self.sent)).unwrap(),
+            files: Vec::new(),
         };
         let event = match self
             .gateway
