@@ -54,6 +54,7 @@ impl Template {
                 reactions: Vec::new(),
                 thread_root: None,
                 thread: None,
+                files: Vec::new(),
             },
         }
         .to_json();

@@ -27,6 +27,7 @@ fn event(kind: EventKind, seq: Seq, body: &str) -> String {
             reactions: Vec::new(),
             thread_root: None,
             thread: None,
+            files: Vec::new(),
         },
     }
     .to_json()
