@@ -36,6 +36,11 @@ const KNOWN_TYPES: &[&str] = &[
     "invite",
     "leave",
     "create_room",
+    "pin",
+    "unpin",
+    "remove_member",
+    "unban",
+    "set_role",
 ];
 
 /// Decodes one text frame sent by a client.

@@ -40,9 +40,9 @@ pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
     AckInfo, ClientFrame, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize,
-    MessageView, PersonalEvent, PresenceEntry, REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED,
-    RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt, ReqId, ServerFrame, SnapshotReason, Status,
-    ThreadView, UserView,
+    MessageView, NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX,
+    REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt, ReqId, RoleName, ServerFrame,
+    SnapshotReason, Status, ThreadView, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

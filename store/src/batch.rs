@@ -73,6 +73,9 @@ impl SendPlan {
             thread_root: None,
             thread: None,
             files: Vec::new(),
+            removed_by_admin: false,
+            pinned: None,
+            notice: None,
         };
         self.known.insert(key, message.clone());
         self.new_rows.push(message.clone());

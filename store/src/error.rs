@@ -197,6 +197,15 @@ pub enum WriteError {
     /// attached (unknown, another person's or room's, removed, or attached already).
     #[error("no such file to attach: upload it to this room first")]
     NoSuchFile,
+    /// Only the room's owner, its admins and site admins may do this.
+    #[error("only the room's owner and admins may do this")]
+    NotModerator,
+    /// The member to remove is not a member.
+    #[error("they are not a member of this room")]
+    NoSuchMember,
+    /// The owner cannot be removed, and an admin cannot remove another admin.
+    #[error("the owner cannot be removed, and admins are removed only by the owner")]
+    Protected,
 }
 
 impl WriteError {
@@ -205,9 +214,11 @@ impl WriteError {
         let code = match self {
             WriteError::NotAuthor => ErrorCode::NotAuthor,
             WriteError::Deleted => ErrorCode::Deleted,
-            WriteError::NoSuchMessage | WriteError::NoSuchRoom | WriteError::NoSuchFile => {
-                ErrorCode::NotFound
-            }
+            WriteError::NoSuchMessage
+            | WriteError::NoSuchRoom
+            | WriteError::NoSuchFile
+            | WriteError::NoSuchMember => ErrorCode::NotFound,
+            WriteError::NotModerator | WriteError::Protected => ErrorCode::Forbidden,
             WriteError::NotARoot => ErrorCode::InvalidField,
             WriteError::TooManyReactions => ErrorCode::Forbidden,
         };

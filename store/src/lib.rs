@@ -34,6 +34,7 @@
 //!   - `sql/changes.rs`: replies, edits, deletes and reactions inside that path;
 //!   - `sql/files.rs`: uploaded files (records, attaching, purge); their bytes in
 //!     `sql/sqlite_files.rs` (on disk) or Postgres's `file_blobs`;
+//!   - `sql/moderation.rs`: roles, pins, member removals, bans, site admins;
 //!   - `sql/rows.rs`: row types, column lists, seq and limit conversions;
 //!   - `sql/sqlite.rs`, `sql/postgres.rs`: the two backends and every way their SQL
 //!     differs;
@@ -325,6 +326,38 @@ pub trait Store: Send + Sync + 'static {
     /// reader is not in. A query without words finds nothing. Hits carry no reactions
     /// (the one read of messages that does not: a hit shows its text).
     async fn search(&self, reader: UserId, query: &str, limit: u32) -> StoreResult<Vec<Message>>;
+
+    // --- moderation (docs/moderation.md) ------------------------------------------------
+    // Pins and removals are write commands ([`WriteCommand::Pin`],
+    // [`WriteCommand::RemoveMember`]), in the room's order; a moderator's delete is
+    // [`WriteCommand::Delete`].
+
+    /// `actor` makes `member` an admin or a member again ([`Role::Owner`] is refused:
+    /// [`StoreError::Invalid`]). Any moderator makes admins; only the owner or a site
+    /// admin demotes one; nobody changes the owner ([`StoreError::Forbidden`]).
+    /// [`StoreError::NotFound`] if `member` is not a member. `false` if it was so already.
+    async fn set_role(
+        &self,
+        room: RoomId,
+        actor: UserId,
+        member: UserId,
+        role: Role,
+    ) -> StoreResult<bool>;
+
+    /// A moderator lets a banned user back. `false` if they were not banned.
+    async fn unban(&self, room: RoomId, actor: UserId, user: UserId) -> StoreResult<bool>;
+
+    /// Makes `user` a site admin or takes it back. `false` if it was so already.
+    async fn set_site_admin(&self, user: UserId, admin: bool) -> StoreResult<bool>;
+
+    /// Whether `user` is a site admin.
+    async fn is_site_admin(&self, user: UserId) -> StoreResult<bool>;
+
+    /// Every member's role in `room`.
+    async fn roles(&self, room: RoomId) -> StoreResult<Vec<(UserId, Role)>>;
+
+    /// The room's pinned messages (not deleted), newest pin first, at most 100.
+    async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>>;
 
     // --- files -----------------------------------------------------------------------------
 

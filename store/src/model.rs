@@ -113,6 +113,59 @@ pub struct Membership {
     pub user_id: UserId,
     pub joined_at: Millis,
     pub last_read_seq: u64,
+    pub role: Role,
+}
+
+/// What a member may do in their room (docs/moderation.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Created the room; moderates it, and only they (or a site admin) demote admins.
+    Owner,
+    /// Moderates the room.
+    Admin,
+    Member,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Whether the role moderates its room.
+    pub fn moderates(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// A message's pin: who pinned it and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pin {
+    pub by: UserId,
+    pub at: Millis,
+}
+
+/// What a notice message says (it has no body of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Its author, a moderator, removed `user` from the room.
+    MemberRemoved { user: UserId },
+    /// Removed and banned: `user` cannot come back until unbanned.
+    MemberBanned { user: UserId },
 }
 
 /// A room as listed for one member.
@@ -154,6 +207,13 @@ pub struct Message {
     /// Its files, in the order the send named them (attached by reads, like reactions;
     /// none once deleted).
     pub files: Vec<protocol::FileView>,
+    /// Deleted by a moderator rather than its author.
+    pub removed_by_admin: bool,
+    /// Pinned to its room, by whom and when.
+    pub pinned: Option<Pin>,
+    /// A notice of a moderation action (then `body` is empty and the author is the
+    /// moderator).
+    pub notice: Option<Notice>,
 }
 
 /// A thread: its root and its newest replies, oldest first.
@@ -213,6 +273,14 @@ impl Message {
                 last_reply_at: t.last_reply_at,
             }),
             files: self.files.clone(),
+            removed_by_admin: self.removed_by_admin,
+            pinned: self
+                .pinned
+                .map(|p| protocol::PinView { by: p.by, at: p.at }),
+            notice: self.notice.map(|n| match n {
+                Notice::MemberRemoved { user } => protocol::NoticeView::MemberRemoved { user },
+                Notice::MemberBanned { user } => protocol::NoticeView::MemberBanned { user },
+            }),
         }
     }
 }
@@ -225,6 +293,8 @@ pub enum EventKind {
     Deleted,
     /// A reaction was added to or removed from the message.
     Reaction,
+    /// The message was pinned or unpinned.
+    Pinned,
 }
 
 impl EventKind {
@@ -235,6 +305,7 @@ impl EventKind {
             EventKind::Edited => "edited",
             EventKind::Deleted => "deleted",
             EventKind::Reaction => "reaction",
+            EventKind::Pinned => "pinned",
         }
     }
 
@@ -245,6 +316,7 @@ impl EventKind {
             "edited" => Some(EventKind::Edited),
             "deleted" => Some(EventKind::Deleted),
             "reaction" => Some(EventKind::Reaction),
+            "pinned" => Some(EventKind::Pinned),
             _ => None,
         }
     }
@@ -297,9 +369,23 @@ pub enum WriteCommand {
         message: MessageId,
         body: Body,
     },
-    /// Delete the author's own message, leaving a tombstone that keeps its seq (and
-    /// dropping its reactions).
+    /// Delete a message, leaving a tombstone that keeps its seq (and dropping its
+    /// reactions, files and pin): `author`'s own, or, if `author` moderates the room,
+    /// anyone's (the tombstone then says `removed_by_admin`).
     Delete { author: UserId, message: MessageId },
+    /// A moderator pins (`pin`) or unpins a live message of the room.
+    Pin {
+        moderator: UserId,
+        message: MessageId,
+        pin: bool,
+    },
+    /// A moderator removes `member` from the room (and bans them with `ban`); a notice
+    /// message records it in the room's order.
+    RemoveMember {
+        moderator: UserId,
+        member: UserId,
+        ban: bool,
+    },
     /// `user` reacts to any live message of the room with `emoji`.
     AddReaction {
         user: UserId,

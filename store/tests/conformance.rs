@@ -67,6 +67,10 @@ use accounts::*;
 mod files;
 use files::*;
 
+#[path = "conformance/moderation.rs"]
+mod moderation;
+use moderation::*;
+
 // --- cases ------------------------------------------------------------------------------
 
 async fn room_names_are_unique_and_only_public_rooms_are_listed(store: Arc<dyn Store>) {
@@ -1340,6 +1344,11 @@ conformance!(
     every_read_of_messages_carries_their_files,
     a_deleted_message_s_files_are_gone_at_once_and_purged_later,
     uploads_never_attached_are_purged_after_a_while,
+    the_creator_owns_their_room_and_roles_change_as_the_rules_say,
+    moderators_delete_anyone_s_message_and_the_tombstone_says_so,
+    pins_are_events_and_only_moderators_pin,
+    a_removed_member_is_gone_and_a_banned_one_cannot_come_back,
+    site_admins_moderate_every_room,
 );
 
 /// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a

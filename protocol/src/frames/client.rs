@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ReqId, Status};
+use super::{ReqId, RoleName, Status};
 use crate::ids::{FileId, MessageId, RoomId, Seq, UserId};
 use crate::names::{Body, ClientMsgId, Emoji, RoomName, RoomTopic, StatusText};
 
@@ -110,6 +110,41 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<RoomTopic>,
     },
+    /// Moderators: pin a live message of the room (a `pinned` event).
+    Pin {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+    },
+    /// Moderators: unpin a message (a `pinned` event without a pin).
+    Unpin {
+        req: ReqId,
+        room: RoomId,
+        message_id: MessageId,
+    },
+    /// Moderators: remove a member from the room; with `ban`, they cannot rejoin or be
+    /// invited until unbanned. A notice message records it in the room's order.
+    RemoveMember {
+        req: ReqId,
+        room: RoomId,
+        user: UserId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ban: bool,
+    },
+    /// Moderators: let a banned user back (they may join or be invited again).
+    Unban {
+        req: ReqId,
+        room: RoomId,
+        user: UserId,
+    },
+    /// Make a member an admin, or an admin a member again (docs/moderation.md says who
+    /// may).
+    SetRole {
+        req: ReqId,
+        room: RoomId,
+        user: UserId,
+        role: RoleName,
+    },
     /// Set one's own status (on all devices), with an optional status line. `active`
     /// without a line hands the status back to automatic (away when idle).
     SetStatus {
@@ -140,7 +175,12 @@ impl ClientFrame {
             | ClientFrame::SetStatus { req, .. }
             | ClientFrame::Invite { req, .. }
             | ClientFrame::Leave { req, .. }
-            | ClientFrame::CreateRoom { req, .. } => *req,
+            | ClientFrame::CreateRoom { req, .. }
+            | ClientFrame::Pin { req, .. }
+            | ClientFrame::Unpin { req, .. }
+            | ClientFrame::RemoveMember { req, .. }
+            | ClientFrame::Unban { req, .. }
+            | ClientFrame::SetRole { req, .. } => *req,
         }
     }
 
@@ -164,6 +204,11 @@ impl ClientFrame {
             ClientFrame::Invite { .. } => "invite",
             ClientFrame::Leave { .. } => "leave",
             ClientFrame::CreateRoom { .. } => "create_room",
+            ClientFrame::Pin { .. } => "pin",
+            ClientFrame::Unpin { .. } => "unpin",
+            ClientFrame::RemoveMember { .. } => "remove_member",
+            ClientFrame::Unban { .. } => "unban",
+            ClientFrame::SetRole { .. } => "set_role",
         }
     }
 }

@@ -19,8 +19,9 @@ pub use client::ClientFrame;
 pub use server::ServerFrame;
 pub use views::{
     AckInfo, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize, MessageView,
-    PersonalEvent, PresenceEntry, REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, RECEIPTS_MEMBERS_MAX,
-    ReactionView, ReadReceipt, SnapshotReason, Status, ThreadView, UserView,
+    NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED,
+    RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt, RoleName, SnapshotReason, Status, ThreadView,
+    UserView,
 };
 
 /// A client-chosen request id, echoed in the reply to that request.

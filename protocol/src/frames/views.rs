@@ -22,6 +22,8 @@ pub enum EventKind {
     Deleted,
     /// Someone added or removed a reaction; the message carries its reactions now.
     Reaction,
+    /// A moderator pinned or unpinned the message; it carries its pin now.
+    Pinned,
 }
 
 /// Most different emoji one message can have as reactions.
@@ -70,6 +72,44 @@ pub struct MessageView {
     /// deleted message, always).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileView>,
+    /// On a deleted message: a moderator removed it, not its author.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed_by_admin: bool,
+    /// Pinned to the room: by whom and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<PinView>,
+    /// A notice of a moderation action, shown instead of a body (which is empty); its
+    /// author is the moderator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeView>,
+}
+
+/// A message's pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinView {
+    /// The moderator who pinned it.
+    pub by: UserId,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// What a notice message records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoticeView {
+    /// The author removed `user` from the room.
+    MemberRemoved { user: UserId },
+    /// The author removed `user` and banned them from coming back.
+    MemberBanned { user: UserId },
+}
+
+/// A member's role in a room (docs/moderation.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Owner,
+    Admin,
+    Member,
 }
 
 /// Most files one message may carry.

@@ -1,5 +1,6 @@
-//! The write commands other than plain sends, for both backends: replies, edits,
-//! deletes and reactions, applied one by one inside a group commit's transaction
+//! The write commands other than plain sends, for both backends: replies, sends with
+//! files, edits, deletes (a moderator's too), reactions, and the moderation commands
+//! (`super::moderation`), applied one by one inside a group commit's transaction
 //! ([`super::writes`]), each taking the room's next seq only when it is applied.
 
 use protocol::ids::{FileId, MessageId, RoomId, UserId};
@@ -70,13 +71,24 @@ macro_rules! changes {
                     WriteCommand::Delete { author, message } => {
                         let row = match Self::own_live_message(tx, room, *author, *message).await? {
                             Ok(row) => row,
+                            Err(WriteError::NotAuthor) if Self::moderates(tx, room, *author).await? => {
+                                match Self::message_in_room(tx, room, *message).await? {
+                                    Some(row) if !row.deleted => row,
+                                    _ => return Ok(Err(WriteError::Deleted)),
+                                }
+                            }
                             Err(refused) => return Ok(Err(refused)),
                         };
+                        let removed_by = (row.author_id != author.0).then_some(author.0);
                         *seq += 1;
-                        sqlx::query("update messages set body = '', deleted = true where id = $1")
-                            .bind(message.0)
-                            .execute(&mut **tx)
-                            .await?;
+                        sqlx::query(
+                            "update messages set body = '', deleted = true, removed_by = $2, pinned_by = null, pinned_at = null \
+                             where id = $1",
+                        )
+                        .bind(message.0)
+                        .bind(removed_by)
+                        .execute(&mut **tx)
+                        .await?;
                         sqlx::query("delete from reactions where message_id = $1")
                             .bind(message.0)
                             .execute(&mut **tx)
@@ -86,6 +98,8 @@ macro_rules! changes {
                         let mut tombstone = Message::from(row);
                         tombstone.body = String::new();
                         tombstone.deleted = true;
+                        tombstone.removed_by_admin = removed_by.is_some();
+                        tombstone.pinned = None;
                         Ok(Ok(WriteOutcome::Applied(Event {
                             room_id: room,
                             seq: seq_out(*seq),
@@ -93,6 +107,12 @@ macro_rules! changes {
                             created_at: now,
                             message: tombstone,
                         })))
+                    }
+                    WriteCommand::Pin { moderator, message, pin } => {
+                        Self::apply_pin(tx, room, seq, now, *moderator, *message, *pin).await
+                    }
+                    WriteCommand::RemoveMember { moderator, member, ban } => {
+                        Self::apply_remove_member(tx, room, seq, now, *moderator, *member, *ban).await
                     }
                     WriteCommand::AddReaction { user, message, emoji } => {
                         let row = match Self::reactable(tx, room, *message).await? {
@@ -189,6 +209,9 @@ macro_rules! changes {
                     thread_root: root,
                     thread: None,
                     files: Vec::new(),
+                    removed_by_admin: false,
+                    pinned: None,
+                    notice: None,
                 };
                 sqlx::query(
                     "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, thread_root_id) \
@@ -278,7 +301,7 @@ macro_rules! changes {
                 Ok(Ok(row))
             }
 
-            async fn message_in_room(
+            pub(super) async fn message_in_room(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 room: RoomId,
                 id: MessageId,
@@ -290,7 +313,7 @@ macro_rules! changes {
                 .await?)
             }
 
-            async fn append_event(
+            pub(super) async fn append_event(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 room: RoomId,
                 seq: i64,

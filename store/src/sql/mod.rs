@@ -30,6 +30,7 @@
 //! - [`changes`]: replies, edits, deletes and reactions inside that path (`apply_change`,
 //!   `append_event`).
 //! - [`files`]: uploaded files: their records, attaching them to messages, the purge.
+//! - [`moderation`]: roles, pins, member removals and bans, site admins.
 //! - [`rows`]: row types, column lists, seq and limit conversions.
 //! - [`sqlite`], [`postgres`]: the backends and their dialects.
 //! - [`sqlite_sends`]: SQLite's send thread for batches of plain sends.
@@ -49,6 +50,7 @@ mod account_reads;
 mod accounts;
 mod changes;
 mod files;
+mod moderation;
 mod postgres;
 mod reads;
 mod rooms;

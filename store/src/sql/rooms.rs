@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::rows::{MembershipRow, RoomRow, SummaryRow, UserRow, room_cols, seq_in, seq_out};
 use super::{PgStore, SqliteStore};
-use crate::model::{Membership, Room, RoomKind, RoomSummary, User, now_millis};
+use crate::model::{Membership, Role, Room, RoomKind, RoomSummary, User, now_millis};
 use crate::{StoreError, StoreResult};
 
 fn dm_key(a: UserId, b: UserId) -> String {
@@ -26,6 +26,9 @@ struct UnreadMentions {
 
 /// Most unread bodies with an `@` that [`Store::rooms_of`] reads to count mentions.
 const MENTION_SCAN_MAX: i64 = 10_000;
+
+/// Why a banned user may not join or be invited.
+const BANNED: &str = "banned from this room by its moderators";
 
 macro_rules! rooms {
     ($store:ident, $dialect:ident) => {
@@ -63,6 +66,11 @@ macro_rules! rooms {
                 .execute(&mut *tx)
                 .await?;
                 Self::insert_member(&mut *tx, room.id, creator).await?;
+                sqlx::query("update memberships set role = 'owner' where room_id = $1 and user_id = $2")
+                    .bind(room.id.0)
+                    .bind(creator.0)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(room)
             }
@@ -132,6 +140,9 @@ macro_rules! rooms {
                 if found.kind != RoomKind::Public {
                     return Err(StoreError::Forbidden { reason: "only public rooms can be joined freely" });
                 }
+                if Self::is_banned(&mut *tx, room, user).await? {
+                    return Err(StoreError::Forbidden { reason: BANNED });
+                }
                 let added = Self::insert_member(&mut *tx, room, user).await?;
                 tx.commit().await?;
                 Ok(added)
@@ -150,6 +161,9 @@ macro_rules! rooms {
                 }
                 if !Self::user_exists(&mut *tx, invitee).await? {
                     return Err(StoreError::NotFound { what: "user" });
+                }
+                if Self::is_banned(&mut *tx, room, invitee).await? {
+                    return Err(StoreError::Forbidden { reason: BANNED });
                 }
                 let added = Self::insert_member(&mut *tx, room, invitee).await?;
                 tx.commit().await?;
@@ -175,7 +189,7 @@ macro_rules! rooms {
 
             pub(super) async fn membership(&self, room: RoomId, user: UserId) -> StoreResult<Option<Membership>> {
                 let row = sqlx::query_as::<_, MembershipRow>(
-                    "select room_id, user_id, joined_at, last_read_seq from memberships \
+                    "select room_id, user_id, joined_at, last_read_seq, role from memberships \
                      where room_id = $1 and user_id = $2",
                 )
                 .bind(room.0)
@@ -187,6 +201,7 @@ macro_rules! rooms {
                     user_id: UserId(r.user_id),
                     joined_at: r.joined_at,
                     last_read_seq: seq_out(r.last_read_seq),
+                    role: Role::parse(&r.role).unwrap_or(Role::Member),
                 }))
             }
 
@@ -208,7 +223,7 @@ macro_rules! rooms {
                     "select r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
                        m.last_read_seq, \
                        (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
-                          and x.author_id <> $1 and not x.deleted and x.thread_root_id is null) as unread, \
+                          and x.author_id <> $1 and not x.deleted and x.thread_root_id is null and x.notice is null) as unread, \
                        pu.id as peer_id, pu.handle as peer_handle, pu.display_name as peer_display_name, \
                        pu.created_at as peer_created_at, pu.deactivated_at as peer_deactivated_at \
                      from memberships m join rooms r on r.id = m.room_id \

@@ -8,7 +8,9 @@ use sqlx::FromRow;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::model::{ApiToken, Event, EventKind, Message, Reaction, Room, RoomKind, User};
+use crate::model::{
+    ApiToken, Event, EventKind, Message, Notice, Pin, Reaction, Room, RoomKind, User,
+};
 use crate::{StoreError, StoreResult};
 
 #[derive(FromRow)]
@@ -112,6 +114,7 @@ pub(super) struct MembershipRow {
     pub(super) user_id: Uuid,
     pub(super) joined_at: i64,
     pub(super) last_read_seq: i64,
+    pub(super) role: String,
 }
 
 #[derive(FromRow)]
@@ -126,6 +129,11 @@ pub(super) struct MessageRow {
     pub(super) edited_at: Option<i64>,
     pub(super) deleted: bool,
     pub(super) thread_root_id: Option<Uuid>,
+    pub(super) removed_by: Option<Uuid>,
+    pub(super) pinned_by: Option<Uuid>,
+    pub(super) pinned_at: Option<i64>,
+    pub(super) notice: Option<String>,
+    pub(super) notice_user: Option<Uuid>,
 }
 
 impl From<MessageRow> for Message {
@@ -144,6 +152,20 @@ impl From<MessageRow> for Message {
             thread_root: r.thread_root_id.map(MessageId),
             thread: None,
             files: Vec::new(),
+            removed_by_admin: r.removed_by.is_some(),
+            pinned: match (r.pinned_by, r.pinned_at) {
+                (Some(by), Some(at)) => Some(Pin { by: UserId(by), at }),
+                _ => None,
+            },
+            notice: match (r.notice.as_deref(), r.notice_user) {
+                (Some("member_removed"), Some(user)) => {
+                    Some(Notice::MemberRemoved { user: UserId(user) })
+                }
+                (Some("member_banned"), Some(user)) => {
+                    Some(Notice::MemberBanned { user: UserId(user) })
+                }
+                _ => None,
+            },
         }
     }
 }
@@ -259,7 +281,8 @@ pub(super) use room_cols;
 
 macro_rules! message_cols {
     () => {
-        "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted, thread_root_id"
+        "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted, thread_root_id, \
+         removed_by, pinned_by, pinned_at, notice, notice_user"
     };
 }
 pub(super) use message_cols;
@@ -269,7 +292,7 @@ macro_rules! event_select {
     () => {
         "select e.seq as event_seq, e.kind as event_kind, e.created_at as event_created_at, \
          m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted, \
-         m.thread_root_id \
+         m.thread_root_id, m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user \
          from room_events e join messages m on m.id = e.message_id"
     };
 }

@@ -279,6 +279,36 @@ macro_rules! store_impl {
             async fn purge_files(&self, stale_before: Millis) -> StoreResult<u64> {
                 self.purge_files(stale_before).await
             }
+
+            async fn set_role(
+                &self,
+                room: RoomId,
+                actor: UserId,
+                member: UserId,
+                role: Role,
+            ) -> StoreResult<bool> {
+                self.set_role(room, actor, member, role).await
+            }
+
+            async fn unban(&self, room: RoomId, actor: UserId, user: UserId) -> StoreResult<bool> {
+                self.unban(room, actor, user).await
+            }
+
+            async fn set_site_admin(&self, user: UserId, admin: bool) -> StoreResult<bool> {
+                self.set_site_admin(user, admin).await
+            }
+
+            async fn is_site_admin(&self, user: UserId) -> StoreResult<bool> {
+                self.is_site_admin(user).await
+            }
+
+            async fn roles(&self, room: RoomId) -> StoreResult<Vec<(UserId, Role)>> {
+                self.roles(room).await
+            }
+
+            async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>> {
+                self.pins(room).await
+            }
         }
     };
 }
