@@ -55,6 +55,9 @@ impl Template {
                 thread_root: None,
                 thread: None,
                 files: Vec::new(),
+                removed_by_admin: false,
+                pinned: None,
+                notice: None,
             },
         }
         .to_json();

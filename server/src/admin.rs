@@ -44,6 +44,23 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
                 println!("@{handle} was deactivated already");
             }
         }
+        UserCommand::Admin { handle, revoke } => {
+            let handle = Handle::parse(&handle)?;
+            let Some(user) = store.user_by_handle(&handle).await? else {
+                bail!("no user @{handle}");
+            };
+            let changed = store.set_site_admin(user.id, !revoke).await?;
+            let now = if revoke {
+                "not a site admin"
+            } else {
+                "a site admin"
+            };
+            if changed {
+                println!("@{handle} is now {now}");
+            } else {
+                println!("@{handle} was {now} already");
+            }
+        }
         UserCommand::Bots { prefix, count } => {
             use std::io::Write;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

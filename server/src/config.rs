@@ -69,6 +69,15 @@ pub enum UserCommand {
         /// The user's handle.
         handle: String,
     },
+    /// Make a user a site admin, who moderates every room (docs/moderation.md); with
+    /// `--revoke`, take it back.
+    Admin {
+        /// The user's handle.
+        handle: String,
+        /// Take site admin away instead.
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Create COUNT bot users `<prefix>0`, `<prefix>1`, … that cannot log in, each with an
     /// API token; prints one `handle<TAB>token` line per bot (for the load generator).
     Bots {

@@ -28,6 +28,9 @@ fn event(kind: EventKind, seq: Seq, body: &str) -> String {
             thread_root: None,
             thread: None,
             files: Vec::new(),
+            removed_by_admin: false,
+            pinned: None,
+            notice: None,
         },
     }
     .to_json()

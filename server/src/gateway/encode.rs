@@ -24,6 +24,7 @@ pub fn event_frame(event: &Event, author: UserView) -> ServerFrame {
             store::EventKind::Edited => EventKind::Edited,
             store::EventKind::Deleted => EventKind::Deleted,
             store::EventKind::Reaction => EventKind::Reaction,
+            store::EventKind::Pinned => EventKind::Pinned,
         },
         message: message_view(&event.message, author),
     }

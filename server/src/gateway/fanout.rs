@@ -54,7 +54,8 @@ impl Gateway {
     /// For a new message, an unread notice for the room's members who are not watching
     /// it (of a thread reply, for those it mentions).
     fn publish_unread(&self, event: &store::Event) {
-        if event.kind == store::EventKind::Message {
+        // A notice (a member removed) is the room's record, not news for anyone.
+        if event.kind == store::EventKind::Message && event.message.notice.is_none() {
             let mentions = protocol::mentions::scan(&event.message.body);
             // A thread reply is news in its thread, not in the room: only those it
             // mentions hear of it.

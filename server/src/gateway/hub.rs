@@ -57,6 +57,15 @@ impl Hub {
         first
     }
 
+    /// Whether the connection `conn_id` is among `room`'s subscribers (a leave or a
+    /// removal on another device takes it out without its session knowing).
+    pub fn is_subscribed(&self, room: RoomId, conn_id: u64) -> bool {
+        let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
+        shard
+            .get(&room)
+            .is_some_and(|subs| subs.iter().any(|c| c.id == conn_id))
+    }
+
     /// Removes `conn` from `room`'s subscribers. True when that left the room without
     /// local subscribers.
     pub fn unsubscribe(&self, room: RoomId, conn_id: u64) -> bool {

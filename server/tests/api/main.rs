@@ -63,6 +63,7 @@ mod gateway;
 mod helpers;
 mod leave;
 mod mentions;
+mod moderation;
 mod pages;
 mod pipelining;
 mod presence;

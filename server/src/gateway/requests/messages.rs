@@ -94,19 +94,24 @@ impl Session {
         Ok(())
     }
 
+    /// Deletes one's own message, or, for a moderator, anyone's (the Store decides). A
+    /// site admin may do so in a room they are not a member of.
     pub(super) async fn delete(
         &self,
         room: RoomId,
         message: MessageId,
     ) -> Result<AckInfo, Failure> {
-        self.write(
-            room,
-            WriteCommand::Delete {
-                author: self.me.id,
-                message,
-            },
-        )
-        .await
+        let command = WriteCommand::Delete {
+            author: self.me.id,
+            message,
+        };
+        if let Err(refused) = self.member_here(room).await {
+            if !self.gateway.store().is_site_admin(self.me.id).await? {
+                return Err(refused);
+            }
+        }
+        let outcome = self.gateway.group_commit().write(room, command).await;
+        ack_of(&self.gateway, room, outcome)
     }
 
     /// Adds or removes one's reaction on any message of a room one may read (subscribed
@@ -189,7 +194,7 @@ impl Session {
 /// unread notice: the original may have been committed by a write whose answer was lost
 /// (the store failed during its commit) and then never fanned out; subscribers that have
 /// it skip it by seq, clients that counted its notice skip it by seq.
-fn ack_of(
+pub(super) fn ack_of(
     gateway: &Gateway,
     room: RoomId,
     outcome: Result<WriteOutcome, WriteFailure>,

@@ -6,10 +6,12 @@
 //! [`Session::handle`] rate-limits and dispatches; each family of requests has its file:
 //! `subscribe` (subscribe, resume, unsubscribe, the room access check), `messages`
 //! (send, reply, edit, delete, reactions, history, read markers), `rooms` (create, DMs,
-//! invite, leave), `status` (statuses and typing); `failure` is the `error` frame.
+//! invite, leave), `moderation` (pins, removals and bans, roles), `status` (statuses and
+//! typing); `failure` is the `error` frame.
 
 mod failure;
 mod messages;
+mod moderation;
 mod rooms;
 mod status;
 mod subscribe;
@@ -181,6 +183,19 @@ impl Session {
                 topic,
                 ..
             } => self.create_room(name, private, topic).await,
+            ClientFrame::Pin {
+                room, message_id, ..
+            } => self.pin(room, message_id, true).await,
+            ClientFrame::Unpin {
+                room, message_id, ..
+            } => self.pin(room, message_id, false).await,
+            ClientFrame::RemoveMember {
+                room, user, ban, ..
+            } => self.remove_member(room, user, ban).await,
+            ClientFrame::Unban { room, user, .. } => self.unban(room, user).await,
+            ClientFrame::SetRole {
+                room, user, role, ..
+            } => self.set_role(room, user, role).await,
         };
         Ok(Handled::Now(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },

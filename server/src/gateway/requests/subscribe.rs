@@ -54,7 +54,12 @@ impl Session {
             },
         };
         if self.subscribed.contains(&room) {
-            return Ok(Some(ack));
+            if self.gateway.hub().is_subscribed(room, self.handle.id) {
+                return Ok(Some(ack));
+            }
+            // A leave on another device or a moderator's removal cut this connection off
+            // the room: it subscribes afresh, if it still may.
+            self.leave_room(room);
         }
         if self.subscribed.len() >= self.gateway.settings().max_rooms as usize {
             let f = fail(
