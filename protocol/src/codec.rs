@@ -41,6 +41,7 @@ const KNOWN_TYPES: &[&str] = &[
     "remove_member",
     "unban",
     "set_role",
+    "update_room",
 ];
 
 /// Decodes one text frame sent by a client.

@@ -41,8 +41,8 @@ pub use errors::ErrorCode;
 pub use frames::{
     AckInfo, ClientFrame, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize,
     MessageView, NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX,
-    REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ReactionView, ReadReceipt, ReqId, RoleName, ServerFrame,
-    SnapshotReason, Status, ThreadView, UserView,
+    REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ROOM_DESCRIPTION_MAX_CHARS, ReactionView, ReadReceipt,
+    ReqId, RoleName, RoomChanges, ServerFrame, SnapshotReason, Status, ThreadView, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

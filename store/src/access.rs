@@ -71,9 +71,11 @@ mod tests {
             kind,
             name: None,
             topic: String::new(),
+            description: String::new(),
             created_by: UserId(uuid::Uuid::nil()),
             created_at: 0,
             last_seq: 0,
+            archived_at: None,
         }
     }
 

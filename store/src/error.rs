@@ -206,6 +206,18 @@ pub enum WriteError {
     /// The owner cannot be removed, and an admin cannot remove another admin.
     #[error("the owner cannot be removed, and admins are removed only by the owner")]
     Protected,
+    /// The room is archived: read-only until a moderator opens it again.
+    #[error("this room is archived: it is read-only")]
+    Archived,
+    /// A rename to a name another room has.
+    #[error("another room has that name")]
+    NameTaken,
+    /// A direct message has no settings to change.
+    #[error("a direct message has no name, topic or visibility to change")]
+    NotARoom,
+    /// A room update that would change nothing.
+    #[error("nothing to change: the room is already so")]
+    NothingToChange,
 }
 
 impl WriteError {
@@ -218,7 +230,12 @@ impl WriteError {
             | WriteError::NoSuchRoom
             | WriteError::NoSuchFile
             | WriteError::NoSuchMember => ErrorCode::NotFound,
-            WriteError::NotModerator | WriteError::Protected => ErrorCode::Forbidden,
+            WriteError::NotModerator | WriteError::Protected | WriteError::Archived => {
+                ErrorCode::Forbidden
+            }
+            WriteError::NameTaken | WriteError::NotARoom | WriteError::NothingToChange => {
+                ErrorCode::InvalidField
+            }
             WriteError::NotARoot => ErrorCode::InvalidField,
             WriteError::TooManyReactions => ErrorCode::Forbidden,
         };

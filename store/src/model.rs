@@ -100,10 +100,14 @@ pub struct Room {
     /// `None` for direct-message rooms.
     pub name: Option<RoomName>,
     pub topic: String,
+    /// A longer text about the room (empty when none).
+    pub description: String,
     pub created_by: UserId,
     pub created_at: Millis,
     /// Seq of the room's newest event (0 when it has none).
     pub last_seq: u64,
+    /// When it was archived (read-only, hidden from Browse); `None` while it is open.
+    pub archived_at: Option<Millis>,
 }
 
 /// A user's membership of a room.
@@ -160,12 +164,14 @@ pub struct Pin {
 }
 
 /// What a notice message says (it has no body of its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     /// Its author, a moderator, removed `user` from the room.
     MemberRemoved { user: UserId },
     /// Removed and banned: `user` cannot come back until unbanned.
     MemberBanned { user: UserId },
+    /// Its author, a moderator, changed the room's settings to these.
+    RoomUpdated(protocol::RoomChanges),
 }
 
 /// A room as listed for one member.
@@ -277,9 +283,14 @@ impl Message {
             pinned: self
                 .pinned
                 .map(|p| protocol::PinView { by: p.by, at: p.at }),
-            notice: self.notice.map(|n| match n {
-                Notice::MemberRemoved { user } => protocol::NoticeView::MemberRemoved { user },
-                Notice::MemberBanned { user } => protocol::NoticeView::MemberBanned { user },
+            notice: self.notice.as_ref().map(|n| match n {
+                Notice::MemberRemoved { user } => {
+                    protocol::NoticeView::MemberRemoved { user: *user }
+                }
+                Notice::MemberBanned { user } => protocol::NoticeView::MemberBanned { user: *user },
+                Notice::RoomUpdated(changes) => protocol::NoticeView::RoomUpdated {
+                    changes: changes.clone(),
+                },
             }),
         }
     }
@@ -378,6 +389,13 @@ pub enum WriteCommand {
         moderator: UserId,
         message: MessageId,
         pin: bool,
+    },
+    /// A moderator changes the room's settings (not a direct message's); a notice
+    /// message records the change. An archived room takes no other command until this
+    /// one opens it again.
+    UpdateRoom {
+        moderator: UserId,
+        changes: RoomUpdate,
     },
     /// A moderator removes `member` from the room (and bans them with `ban`); a notice
     /// message records it in the room's order.
@@ -498,6 +516,31 @@ impl FilePart {
         match self {
             FilePart::Original => "original",
             FilePart::Thumb => "thumb",
+        }
+    }
+}
+
+/// New values for a room's settings (`None`: unchanged), already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomUpdate {
+    pub name: Option<RoomName>,
+    /// Empty clears it.
+    pub topic: Option<String>,
+    /// Empty clears it.
+    pub description: Option<String>,
+    pub private: Option<bool>,
+    pub archived: Option<bool>,
+}
+
+impl RoomUpdate {
+    /// How the notice of this change records it.
+    pub fn changes(&self) -> protocol::RoomChanges {
+        protocol::RoomChanges {
+            name: self.name.as_ref().map(|n| n.to_string()),
+            topic: self.topic.clone(),
+            description: self.description.clone(),
+            private: self.private,
+            archived: self.archived,
         }
     }
 }

@@ -71,6 +71,10 @@ use files::*;
 mod moderation;
 use moderation::*;
 
+#[path = "conformance/room_settings.rs"]
+mod room_settings;
+use room_settings::*;
+
 // --- cases ------------------------------------------------------------------------------
 
 async fn room_names_are_unique_and_only_public_rooms_are_listed(store: Arc<dyn Store>) {
@@ -1349,6 +1353,8 @@ conformance!(
     pins_are_events_and_only_moderators_pin,
     a_removed_member_is_gone_and_a_banned_one_cannot_come_back,
     site_admins_moderate_every_room,
+    moderators_change_a_room_and_a_notice_records_it,
+    an_archived_room_is_read_only_and_hidden_until_opened,
 );
 
 /// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a

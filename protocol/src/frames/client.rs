@@ -145,6 +145,26 @@ pub enum ClientFrame {
         user: UserId,
         role: RoleName,
     },
+    /// Moderators: change the room's name, topic, description, visibility (`private`) or
+    /// archive it (read-only, hidden from Browse); a notice message records the change in
+    /// the room's order. Not for direct messages.
+    UpdateRoom {
+        req: ReqId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<RoomName>,
+        /// An empty topic clears it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+        /// At most [`ROOM_DESCRIPTION_MAX_CHARS`](crate::ROOM_DESCRIPTION_MAX_CHARS); empty
+        /// clears it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        private: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        archived: Option<bool>,
+    },
     /// Set one's own status (on all devices), with an optional status line. `active`
     /// without a line hands the status back to automatic (away when idle).
     SetStatus {
@@ -180,7 +200,8 @@ impl ClientFrame {
             | ClientFrame::Unpin { req, .. }
             | ClientFrame::RemoveMember { req, .. }
             | ClientFrame::Unban { req, .. }
-            | ClientFrame::SetRole { req, .. } => *req,
+            | ClientFrame::SetRole { req, .. }
+            | ClientFrame::UpdateRoom { req, .. } => *req,
         }
     }
 
@@ -209,6 +230,7 @@ impl ClientFrame {
             ClientFrame::RemoveMember { .. } => "remove_member",
             ClientFrame::Unban { .. } => "unban",
             ClientFrame::SetRole { .. } => "set_role",
+            ClientFrame::UpdateRoom { .. } => "update_room",
         }
     }
 }

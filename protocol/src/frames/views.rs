@@ -94,14 +94,42 @@ pub struct PinView {
 }
 
 /// What a notice message records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoticeView {
     /// The author removed `user` from the room.
     MemberRemoved { user: UserId },
     /// The author removed `user` and banned them from coming back.
     MemberBanned { user: UserId },
+    /// The author changed the room: what is set here is the new value.
+    RoomUpdated { changes: RoomChanges },
 }
+
+/// A change to a room's settings (`update_room`, and the notice recording it): each field
+/// present is set to its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+impl RoomChanges {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == RoomChanges::default()
+    }
+}
+
+/// Most characters a room's description has.
+pub const ROOM_DESCRIPTION_MAX_CHARS: usize = 1000;
 
 /// A member's role in a room (docs/moderation.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -154,7 +154,53 @@ async fn roles_change_as_the_rules_say(backend: Backend) {
     );
 }
 
+async fn a_room_s_settings_change_in_its_order_and_an_archive_is_read_only(backend: Backend) {
+    let Some(app) = spawn_app_on_with(backend, |_| {}).await else {
+        return;
+    };
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let room = app.public_room(&ana, "general").await;
+    let mut ana_ws = Client::new(app.connect_as(&ana).await);
+    let mut bo_ws = Client::new(app.connect_as(&bo).await);
+    ana_ws.ok(subscribe(room, None)).await;
+    bo_ws.ok(subscribe(room, None)).await;
+
+    let rename = serde_json::json!({"type": "update_room", "room": room, "name": "Design", "topic": "pixels"});
+    assert_error(&bo_ws.request(rename.clone()).await, ErrorCode::Forbidden);
+    ana_ws.ok(rename).await;
+    let notice = bo_ws.push_where(|f| event_of(f, room)).await;
+    let ServerFrame::Event { message, .. } = notice else {
+        unreachable!()
+    };
+    let Some(NoticeView::RoomUpdated { changes }) = message.notice else {
+        panic!("a notice: {message:?}");
+    };
+    assert_eq!(changes.name.as_deref(), Some("design"));
+    assert_eq!(changes.topic.as_deref(), Some("pixels"));
+    let stored = app.store.room(room).await.unwrap().unwrap();
+    assert_eq!(stored.name.unwrap().as_str(), "design");
+
+    let bad =
+        serde_json::json!({"type": "update_room", "room": room, "description": "x".repeat(1001)});
+    assert_error(&ana_ws.request(bad).await, ErrorCode::InvalidField);
+
+    ana_ws
+        .ok(serde_json::json!({"type": "update_room", "room": room, "archived": true}))
+        .await;
+    bo_ws.push_where(|f| event_of(f, room)).await;
+    assert_error(
+        &bo_ws.request(send(room, "b1", "anyone?")).await,
+        ErrorCode::Forbidden,
+    );
+    ana_ws
+        .ok(serde_json::json!({"type": "update_room", "room": room, "archived": false}))
+        .await;
+    bo_ws.ok(send(room, "b2", "back again")).await;
+}
+
 on_both_backends_with_settings!(
+    a_room_s_settings_change_in_its_order_and_an_archive_is_read_only,
     pins_and_a_moderator_s_delete_reach_every_subscriber,
     a_banned_member_is_cut_off_at_once_and_cannot_come_back,
     roles_change_as_the_rules_say,

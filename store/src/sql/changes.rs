@@ -111,6 +111,9 @@ macro_rules! changes {
                     WriteCommand::Pin { moderator, message, pin } => {
                         Self::apply_pin(tx, room, seq, now, *moderator, *message, *pin).await
                     }
+                    WriteCommand::UpdateRoom { moderator, changes } => {
+                        Self::apply_room_update(tx, room, seq, now, *moderator, changes).await
+                    }
                     WriteCommand::RemoveMember { moderator, member, ban } => {
                         Self::apply_remove_member(tx, room, seq, now, *moderator, *member, *ban).await
                     }

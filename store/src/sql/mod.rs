@@ -31,6 +31,8 @@
 //!   `append_event`).
 //! - [`files`]: uploaded files: their records, attaching them to messages, the purge.
 //! - [`moderation`]: roles, pins, member removals and bans, site admins.
+//! - [`room_settings`]: a moderator's change of a room's name, topic, description,
+//!   visibility or archive state.
 //! - [`rows`]: row types, column lists, seq and limit conversions.
 //! - [`sqlite`], [`postgres`]: the backends and their dialects.
 //! - [`sqlite_sends`]: SQLite's send thread for batches of plain sends.
@@ -53,6 +55,7 @@ mod files;
 mod moderation;
 mod postgres;
 mod reads;
+mod room_settings;
 mod rooms;
 mod rows;
 mod search;

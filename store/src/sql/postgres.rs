@@ -185,7 +185,7 @@ pub const MARK_READ: &str = "update memberships set last_read_seq = \
 /// $3 the limit. `simple` lower-cases and does not stem, as FTS5 here does.
 pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
      m.created_at, m.edited_at, m.deleted, m.thread_root_id, \
-     m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user \
+     m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user, m.notice_detail \
      from messages m \
      join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \
      where to_tsvector('simple', m.body) @@ to_tsquery('simple', $2) and not m.deleted \

@@ -48,9 +48,11 @@ macro_rules! rooms {
                     kind,
                     name: Some(name.clone()),
                     topic: topic.to_string(),
+                    description: String::new(),
                     created_by: creator,
                     created_at: now_millis(),
                     last_seq: 0,
+                    archived_at: None,
                 };
                 let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
                 sqlx::query(
@@ -124,7 +126,7 @@ macro_rules! rooms {
             }
 
             pub(super) async fn public_rooms(&self) -> StoreResult<Vec<Room>> {
-                sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where kind = 'public' order by name"))
+                sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where kind = 'public' and archived_at is null order by name"))
                 .fetch_all(&self.read)
                 .await?
                 .into_iter()
@@ -220,7 +222,7 @@ macro_rules! rooms {
 
             pub(super) async fn rooms_of(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
                 let rows = sqlx::query_as::<_, SummaryRow>(
-                    "select r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
+                    "select r.id, r.kind, r.name, r.topic, r.description, r.created_by, r.created_at, r.last_seq, r.archived_at, \
                        m.last_read_seq, \
                        (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
                           and x.author_id <> $1 and not x.deleted and x.thread_root_id is null and x.notice is null) as unread, \
@@ -318,7 +320,7 @@ macro_rules! rooms {
                 Ok(counts)
             }
 
-            async fn fetch_room_row<'e, E>(exec: E, id: RoomId) -> StoreResult<Option<Room>>
+            pub(super) async fn fetch_room_row<'e, E>(exec: E, id: RoomId) -> StoreResult<Option<Room>>
             where
                 E: sqlx::Executor<'e, Database = super::$dialect::Db>,
             {

@@ -70,9 +70,11 @@ pub(super) struct RoomRow {
     pub(super) kind: String,
     pub(super) name: Option<String>,
     pub(super) topic: String,
+    pub(super) description: String,
     pub(super) created_by: Uuid,
     pub(super) created_at: i64,
     pub(super) last_seq: i64,
+    pub(super) archived_at: Option<i64>,
 }
 
 impl RoomRow {
@@ -88,9 +90,11 @@ impl RoomRow {
                 .transpose()
                 .map_err(corrupt)?,
             topic: self.topic,
+            description: self.description,
             created_by: UserId(self.created_by),
             created_at: self.created_at,
             last_seq: seq_out(self.last_seq),
+            archived_at: self.archived_at,
         })
     }
 }
@@ -134,6 +138,7 @@ pub(super) struct MessageRow {
     pub(super) pinned_at: Option<i64>,
     pub(super) notice: Option<String>,
     pub(super) notice_user: Option<Uuid>,
+    pub(super) notice_detail: Option<String>,
 }
 
 impl From<MessageRow> for Message {
@@ -164,6 +169,12 @@ impl From<MessageRow> for Message {
                 (Some("member_banned"), Some(user)) => {
                     Some(Notice::MemberBanned { user: UserId(user) })
                 }
+                (Some("room_updated"), _) => Some(Notice::RoomUpdated(
+                    r.notice_detail
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str(d).ok())
+                        .unwrap_or_default(),
+                )),
                 _ => None,
             },
         }
@@ -274,7 +285,7 @@ pub(super) use user_cols;
 
 macro_rules! room_cols {
     () => {
-        "id, kind, name, topic, created_by, created_at, last_seq"
+        "id, kind, name, topic, description, created_by, created_at, last_seq, archived_at"
     };
 }
 pub(super) use room_cols;
@@ -282,7 +293,7 @@ pub(super) use room_cols;
 macro_rules! message_cols {
     () => {
         "id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted, thread_root_id, \
-         removed_by, pinned_by, pinned_at, notice, notice_user"
+         removed_by, pinned_by, pinned_at, notice, notice_user, notice_detail"
     };
 }
 pub(super) use message_cols;
@@ -292,7 +303,7 @@ macro_rules! event_select {
     () => {
         "select e.seq as event_seq, e.kind as event_kind, e.created_at as event_created_at, \
          m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, m.deleted, \
-         m.thread_root_id, m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user \
+         m.thread_root_id, m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user, m.notice_detail \
          from room_events e join messages m on m.id = e.message_id"
     };
 }

@@ -220,7 +220,7 @@ pub const MARK_READ: &str = "update memberships set last_read_seq = \
 /// `rank` is bm25, lower is better.
 pub const SEARCH: &str = "select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, \
      m.created_at, m.edited_at, m.deleted, m.thread_root_id, \
-     m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user \
+     m.removed_by, m.pinned_by, m.pinned_at, m.notice, m.notice_user, m.notice_detail \
      from message_search s \
      join messages m on m.rowid = s.rowid \
      join memberships ms on ms.room_id = m.room_id and ms.user_id = $1 \

@@ -157,7 +157,10 @@ fn apply(
     batches: &[(RoomId, Vec<WriteCommand>)],
 ) -> rusqlite::Result<Option<Outcomes>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut last = last_seqs(&tx, batches)?;
+    let Some(mut last) = last_seqs(&tx, batches)? else {
+        // An archived room refuses sends: the general path says so.
+        return Ok(None);
+    };
     let now = now_millis();
     let mut plan = SendPlan::new([]);
     let mut results: Outcomes = Vec::with_capacity(batches.len());
@@ -223,13 +226,14 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// The last seq of each of the batch's rooms that exists.
+/// The last seq of each of the batch's rooms that exists; `None` when one of them is
+/// archived.
 fn last_seqs(
     tx: &rusqlite::Transaction<'_>,
     batches: &[(RoomId, Vec<WriteCommand>)],
-) -> rusqlite::Result<HashMap<RoomId, u64>> {
+) -> rusqlite::Result<Option<HashMap<RoomId, u64>>> {
     let sql = format!(
-        "select id, last_seq from rooms where id in ({})",
+        "select id, case when archived_at is null then last_seq else -1 end from rooms where id in ({})",
         marks(batches.len())
     );
     let mut stmt = tx.prepare_cached(&sql)?;
@@ -247,9 +251,12 @@ fn last_seqs(
         let id = Uuid::from_slice(&id).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
         })?;
+        if last < 0 {
+            return Ok(None);
+        }
         out.insert(RoomId(id), u64::try_from(last).unwrap_or(0));
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Inserts `rows`, skipping any whose `(room, author, client_msg_id)` is stored; returns

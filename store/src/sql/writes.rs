@@ -113,7 +113,9 @@ macro_rules! writes {
             ) -> StoreResult<Attempt> {
                 let mut order: Vec<usize> = (0..batches.len()).collect();
                 order.sort_by_key(|&i| batches[i].0);
-                let mut last = Self::lock_rooms(tx, batches).await?;
+                let rooms = Self::lock_rooms(tx, batches).await?;
+                let mut last: std::collections::HashMap<RoomId, u64> =
+                    rooms.iter().map(|(room, (seq, _))| (*room, *seq)).collect();
                 let now = now_millis();
                 let mut plan = SendPlan::new(Self::stored_sends(tx, retries).await?);
                 let mut results = vec![Vec::new(); batches.len()];
@@ -129,7 +131,13 @@ macro_rules! writes {
                     };
                     let mut next = start;
                     let mut out = Vec::with_capacity(commands.len());
+                    // An archived room takes only the update that may open it again.
+                    let mut archived = rooms.get(&room).is_some_and(|(_, a)| *a);
                     for command in commands {
+                        if archived && !matches!(command, WriteCommand::UpdateRoom { .. }) {
+                            out.push(Err(WriteError::Archived));
+                            continue;
+                        }
                         // A plain send is planned in memory; one with files is applied in
                         // its place, like a reply, to attach them.
                         if let WriteCommand::Send {
@@ -157,6 +165,12 @@ macro_rules! writes {
                         }
                         let mut seq = seq_in(next);
                         let outcome = Self::apply_change(tx, room, &mut seq, now, command).await?;
+                        if let (WriteCommand::UpdateRoom { changes, .. }, Ok(_)) =
+                            (command, &outcome)
+                            && let Some(now_archived) = changes.archived
+                        {
+                            archived = now_archived;
+                        }
                         if let Some(event) = outcome.as_ref().ok().and_then(WriteOutcome::event) {
                             plan.changed(&event.message);
                         }
@@ -233,27 +247,28 @@ macro_rules! writes {
                 Ok(Vec::new())
             }
 
-            /// Locks the batch's rooms and reads their last seqs; unknown rooms are absent.
+            /// Locks the batch's rooms and reads their last seqs and whether each is
+            /// archived; unknown rooms are absent.
             async fn lock_rooms(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 batches: &[(RoomId, &[WriteCommand])],
-            ) -> StoreResult<std::collections::HashMap<RoomId, u64>> {
+            ) -> StoreResult<std::collections::HashMap<RoomId, (u64, bool)>> {
                 let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
-                    "select id, last_seq from rooms where id in (",
+                    "select id, last_seq, archived_at is not null from rooms where id in (",
                 );
                 let mut ids = query.separated(", ");
                 for (room, _) in batches {
                     ids.push_bind(room.0);
                 }
                 query.push(")").push(super::$dialect::LOCK_ROOMS_SUFFIX);
-                let rows: Vec<(Uuid, i64)> = query
+                let rows: Vec<(Uuid, i64, bool)> = query
                     .build_query_as()
                     .persistent(false)
                     .fetch_all(&mut **tx)
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, last)| (RoomId(id), seq_out(last)))
+                    .map(|(id, last, archived)| (RoomId(id), (seq_out(last), archived)))
                     .collect())
             }
 

@@ -8,8 +8,9 @@ use store::error::UNAVAILABLE_MESSAGE;
 use store::group_commit::WriteFailure;
 
 /// A request's failure.
+#[derive(Debug)]
 pub struct Failure {
-    code: ErrorCode,
+    pub(super) code: ErrorCode,
     message: String,
 }
 

@@ -196,6 +196,24 @@ impl Session {
             ClientFrame::SetRole {
                 room, user, role, ..
             } => self.set_role(room, user, role).await,
+            ClientFrame::UpdateRoom {
+                room,
+                name,
+                topic,
+                description,
+                private,
+                archived,
+                ..
+            } => {
+                let wanted = protocol::RoomChanges {
+                    name: name.map(|n| n.to_string()),
+                    topic,
+                    description,
+                    private,
+                    archived,
+                };
+                self.update_room(room, wanted).await
+            }
         };
         Ok(Handled::Now(Some(match result {
             Ok(info) => ServerFrame::Ack { req, info },
