@@ -13,6 +13,7 @@
 //! - [`metrics`]: the Prometheus recorder and the names of every metric.
 //! - [`gateway`]: the WebSocket endpoint: upgrade, framing, one task per connection.
 //! - [`files`]: files shared in rooms: uploads (`POST /files`) and downloads.
+//! - [`invites`]: invite links (`POST /invites`, `GET /join/{secret}`).
 //! - [`shutdown`]: the process's stop signal and the token every task watches.
 //!
 //! `main.rs` is a thin wrapper; tests build an [`startup::Application`] on port 0.
@@ -27,6 +28,7 @@ pub mod data_lock;
 pub mod files;
 pub mod gateway;
 pub mod http;
+pub mod invites;
 pub mod metrics;
 pub mod shutdown;
 pub mod startup;

@@ -35,6 +35,7 @@
 //!   - `sql/files.rs`: uploaded files (records, attaching, purge); their bytes in
 //!     `sql/sqlite_files.rs` (on disk) or Postgres's `file_blobs`;
 //!   - `sql/moderation.rs`: roles, pins, member removals, bans, site admins;
+//!   - `sql/invites.rs`: invite links;
 //!   - `sql/rows.rs`: row types, column lists, seq and limit conversions;
 //!   - `sql/sqlite.rs`, `sql/postgres.rs`: the two backends and every way their SQL
 //!     differs;
@@ -358,6 +359,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// The room's pinned messages (not deleted), newest pin first, at most 100.
     async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>>;
+
+    // --- invite links --------------------------------------------------------------------
+
+    /// A member of `room` (not a DM, not archived) makes an invite link whose secret has
+    /// this SHA-256, valid until `expires_at` (Unix ms).
+    async fn create_invite(
+        &self,
+        room: RoomId,
+        creator: UserId,
+        secret_hash: &[u8; 32],
+        expires_at: Millis,
+    ) -> StoreResult<()>;
+
+    /// `user` joins the room of the link whose secret has this SHA-256: the room, and
+    /// whether they were not a member yet. [`StoreError::NotFound`] for no such link;
+    /// [`StoreError::Forbidden`] when it expired before `now`, the room is archived or
+    /// the user is banned from it.
+    async fn redeem_invite(
+        &self,
+        secret_hash: &[u8; 32],
+        user: UserId,
+        now: Millis,
+    ) -> StoreResult<(Room, bool)>;
 
     // --- files -----------------------------------------------------------------------------
 

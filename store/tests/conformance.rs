@@ -1355,6 +1355,7 @@ conformance!(
     site_admins_moderate_every_room,
     moderators_change_a_room_and_a_notice_records_it,
     an_archived_room_is_read_only_and_hidden_until_opened,
+    invite_links_admit_until_they_expire,
 );
 
 /// SQLite cannot widen a check constraint, so migration 0003 rebuilds `room_events`: a

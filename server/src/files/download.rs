@@ -15,11 +15,11 @@ use store::FilePart;
 use store::access::decide;
 use tower_sessions::Session;
 
-use super::FileError;
 use super::disposition::content_disposition;
 use super::inspect::shown_inline;
 use crate::gateway::Gateway;
 use crate::gateway::auth::{CookieOrigin, authenticate};
+use crate::http::HttpError;
 
 /// The policy of every file response: a document opened from it runs nothing and has an
 /// opaque origin.
@@ -31,7 +31,7 @@ pub async fn original(
     Path(id): Path<String>,
     headers: HeaderMap,
     session: Session,
-) -> Result<Response, FileError> {
+) -> Result<Response, HttpError> {
     serve(&gateway, &id, &headers, &session, FilePart::Original).await
 }
 
@@ -41,7 +41,7 @@ pub async fn thumb(
     Path(id): Path<String>,
     headers: HeaderMap,
     session: Session,
-) -> Result<Response, FileError> {
+) -> Result<Response, HttpError> {
     serve(&gateway, &id, &headers, &session, FilePart::Thumb).await
 }
 
@@ -51,19 +51,19 @@ async fn serve(
     headers: &HeaderMap,
     session: &Session,
     part: FilePart,
-) -> Result<Response, FileError> {
+) -> Result<Response, HttpError> {
     let user = authenticate(gateway, headers, session, CookieOrigin::IfPresent).await?;
-    let id: FileId = id.parse().map_err(|_| FileError::NoSuchFile)?;
+    let id: FileId = id.parse().map_err(|_| HttpError::NoSuchFile)?;
     let store = gateway.store();
-    let file = store.file(id).await?.ok_or(FileError::NoSuchFile)?;
+    let file = store.file(id).await?.ok_or(HttpError::NoSuchFile)?;
     let room = store.room(file.room_id).await?;
     let member = gateway.is_member(file.room_id, user.id).await?;
     // Not allowed to read the room: the same answer as no such file.
-    decide(room.as_ref(), member).map_err(|_| FileError::NoSuchFile)?;
+    decide(room.as_ref(), member).map_err(|_| HttpError::NoSuchFile)?;
     let bytes = store
         .file_bytes(id, part)
         .await?
-        .ok_or(FileError::NoSuchFile)?;
+        .ok_or(HttpError::NoSuchFile)?;
     let (content_type, inline) = match part {
         FilePart::Thumb => (crate::files::inspect::sniff(&bytes), true),
         FilePart::Original if shown_inline(&file.content_type) => (file.content_type.clone(), true),

@@ -9,15 +9,13 @@
 //! - [`inspect`]: what an upload is (sniffed from its bytes), images decoded under
 //!   limits and thumbnailed; pure, no I/O.
 //! - [`disposition`]: a file's name, cleaned on upload and encoded for download.
-//! - [`error`]: [`FileError`], each refusal with its protocol code and HTTP status.
+//!
+//! Refusals are [`crate::http::HttpError`]s.
 
 pub mod disposition;
 pub mod download;
-pub mod error;
 pub mod inspect;
 pub mod upload;
-
-pub use error::FileError;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use store::NewFile;
 use tower_sessions::Session;
 
-use super::FileError;
 use super::disposition::clean_name;
 use super::inspect::inspect;
 use crate::gateway::Gateway;
 use crate::gateway::auth::{CookieOrigin, authenticate};
+use crate::http::HttpError;
 
 /// The query of an upload.
 #[derive(Debug, Deserialize)]
@@ -33,41 +33,41 @@ pub async fn upload(
     headers: HeaderMap,
     session: Session,
     body: Body,
-) -> Result<(StatusCode, Json<FileView>), FileError> {
+) -> Result<(StatusCode, Json<FileView>), HttpError> {
     let user = authenticate(&gateway, &headers, &session, CookieOrigin::IfPresent).await?;
     let room: RoomId = query
         .room
         .as_deref()
         .and_then(|r| r.parse().ok())
-        .ok_or(FileError::BadQuery)?;
-    let name = clean_name(query.name.as_deref().ok_or(FileError::BadQuery)?);
+        .ok_or(HttpError::BadQuery)?;
+    let name = clean_name(query.name.as_deref().ok_or(HttpError::BadQuery)?);
     let limit = gateway.settings().max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(FileError::TooLarge { limit });
+        return Err(HttpError::TooLarge { limit });
     }
     let store = gateway.store();
     if store.room(room).await?.is_none() {
-        return Err(FileError::NoSuchRoom);
+        return Err(HttpError::NoSuchRoom);
     }
     if !gateway.is_member(room, user.id).await? {
-        return Err(FileError::NotAMember);
+        return Err(HttpError::NotAMember);
     }
     let bytes = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await
-        .map_err(|_| FileError::TooLarge { limit })?;
+        .map_err(|_| HttpError::TooLarge { limit })?;
     if bytes.is_empty() {
-        return Err(FileError::Empty);
+        return Err(HttpError::Empty);
     }
     let inspected = {
         let bytes = bytes.clone();
         tokio::task::spawn_blocking(move || inspect(&bytes))
             .await
-            .map_err(|_| FileError::Unavailable)?
-            .map_err(FileError::BadImage)?
+            .map_err(|_| HttpError::Unavailable)?
+            .map_err(HttpError::BadImage)?
     };
     let (image, thumb) = match inspected.image {
         Some((size, thumb)) => (Some(size), Some(thumb)),

@@ -322,7 +322,7 @@ impl Gateway {
 
     /// Records a membership change and tells every node (member caches, `user`'s devices,
     /// and on a leave the end of their subscriptions).
-    pub(super) fn membership_changed(&self, room: RoomId, user: UserId, joined: bool) {
+    pub(crate) fn membership_changed(&self, room: RoomId, user: UserId, joined: bool) {
         self.publish(broker::Envelope::Membership { room, user, joined });
     }
 }

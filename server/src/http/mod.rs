@@ -2,6 +2,7 @@
 //! WebSocket route. One router per resource lives in its own module.
 
 pub mod assets;
+pub mod error;
 mod health;
 pub mod listener;
 pub mod origin;
@@ -19,6 +20,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+
+pub use error::HttpError;
 
 use crate::state::AppState;
 
@@ -68,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms/{room}/events", get(crate::gateway::room_events))
         .route("/api/events", get(crate::gateway::personal_events))
         .merge(crate::files::routes())
+        .route("/invites", axum::routing::post(crate::invites::create))
+        .route("/join/{secret}", get(crate::invites::join))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

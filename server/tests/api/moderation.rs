@@ -298,3 +298,78 @@ async fn a_site_admin_made_with_the_cli_moderates_rooms_they_are_not_in() {
     };
     assert!(message.removed_by_admin);
 }
+
+/// An invite link made over HTTP takes a signed-in person into a private room; a
+/// non-member cannot make one, and a signed-out visitor is asked to sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_link_takes_a_signed_in_person_into_a_private_room() {
+    let app = crate::helpers::spawn_app().await;
+    let ana = app.user("ana").await;
+    let bo = app.user("bo").await;
+    let room = app.room(&ana, RoomKind::Private, "secret").await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let refused = no_redirects
+        .post(app.url("/invites"))
+        .query(&[("room", room.to_string())])
+        .bearer_auth(&bo.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "only members make links");
+    let made = no_redirects
+        .post(app.url("/invites"))
+        .query(&[("room", room.to_string()), ("hours", "24".to_string())])
+        .bearer_auth(&ana.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let body: serde_json::Value = made.json().await.unwrap();
+    let url = body["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("/join/"), "{url}");
+    let expires = body["expires_at"].as_i64().unwrap();
+    let day = 24 * 3_600_000;
+    assert!(
+        (expires - store::now_millis() - day).abs() < 60_000,
+        "a day from now"
+    );
+
+    let signed_out = no_redirects.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(signed_out.status(), 401);
+    assert!(signed_out.text().await.unwrap().contains("Sign in to join"));
+    assert!(
+        app.store
+            .membership(room, bo.user.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let joined = no_redirects
+        .get(app.url(&url))
+        .bearer_auth(&bo.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 303);
+    assert_eq!(joined.headers()["location"], format!("/r/{room}").as_str());
+    assert!(
+        app.store
+            .membership(room, bo.user.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let mut bo_ws = Client::new(app.connect_as(&bo).await);
+    bo_ws.ok(subscribe(room, None)).await;
+    let bogus = no_redirects
+        .get(app.url("/join/cfb_not-a-link"))
+        .bearer_auth(&bo.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status(), 404);
+}

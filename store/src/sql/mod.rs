@@ -30,6 +30,7 @@
 //! - [`changes`]: replies, edits, deletes and reactions inside that path (`apply_change`,
 //!   `append_event`).
 //! - [`files`]: uploaded files: their records, attaching them to messages, the purge.
+//! - [`invites`]: invite links (made by members, redeemed by signed-in people).
 //! - [`moderation`]: roles, pins, member removals and bans, site admins.
 //! - [`room_settings`]: a moderator's change of a room's name, topic, description,
 //!   visibility or archive state.
@@ -52,6 +53,7 @@ mod account_reads;
 mod accounts;
 mod changes;
 mod files;
+mod invites;
 mod moderation;
 mod postgres;
 mod reads;

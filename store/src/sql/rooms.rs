@@ -357,7 +357,7 @@ macro_rules! rooms {
                 Ok(n > 0)
             }
 
-            async fn insert_member<'e, E>(exec: E, room: RoomId, user: UserId) -> StoreResult<bool>
+            pub(super) async fn insert_member<'e, E>(exec: E, room: RoomId, user: UserId) -> StoreResult<bool>
             where
                 E: sqlx::Executor<'e, Database = super::$dialect::Db>,
             {

@@ -309,6 +309,26 @@ macro_rules! store_impl {
             async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>> {
                 self.pins(room).await
             }
+
+            async fn create_invite(
+                &self,
+                room: RoomId,
+                creator: UserId,
+                secret_hash: &[u8; 32],
+                expires_at: Millis,
+            ) -> StoreResult<()> {
+                self.create_invite(room, creator, secret_hash, expires_at)
+                    .await
+            }
+
+            async fn redeem_invite(
+                &self,
+                secret_hash: &[u8; 32],
+                user: UserId,
+                now: Millis,
+            ) -> StoreResult<(Room, bool)> {
+                self.redeem_invite(secret_hash, user, now).await
+            }
         }
     };
 }

@@ -166,3 +166,71 @@ pub(crate) async fn an_archived_room_is_read_only_and_hidden_until_opened(store:
     assert_eq!(store.public_rooms().await.unwrap().len(), 1);
     applied(write_one(&*store, general.id, send(bo.id, "b4", "and on")).await);
 }
+
+pub(crate) async fn invite_links_admit_until_they_expire(store: Arc<dyn Store>) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    let cy = user(&*store, "cy").await;
+    let secret = room(&*store, ana.id, RoomKind::Private, "secret").await;
+    let link = [7u8; 32];
+    let soon = now_millis() + 60_000;
+    assert!(
+        matches!(
+            store.create_invite(secret.id, bo.id, &link, soon).await,
+            Err(StoreError::Forbidden { .. })
+        ),
+        "only members make links"
+    );
+    store
+        .create_invite(secret.id, ana.id, &link, soon)
+        .await
+        .unwrap();
+    let (room_of_link, joined) = store
+        .redeem_invite(&link, bo.id, now_millis())
+        .await
+        .unwrap();
+    assert_eq!(room_of_link.id, secret.id);
+    assert!(joined);
+    assert!(store.membership(secret.id, bo.id).await.unwrap().is_some());
+    let (_, again) = store
+        .redeem_invite(&link, bo.id, now_millis())
+        .await
+        .unwrap();
+    assert!(!again, "a member already");
+    assert!(matches!(
+        store.redeem_invite(&[8u8; 32], cy.id, now_millis()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        matches!(
+            store.redeem_invite(&link, cy.id, soon).await,
+            Err(StoreError::Forbidden { .. })
+        ),
+        "expired"
+    );
+    applied(
+        write_one(
+            &*store,
+            secret.id,
+            WriteCommand::RemoveMember {
+                moderator: ana.id,
+                member: bo.id,
+                ban: true,
+            },
+        )
+        .await,
+    );
+    assert!(
+        matches!(
+            store.redeem_invite(&link, bo.id, now_millis()).await,
+            Err(StoreError::Forbidden { .. })
+        ),
+        "a ban beats a link"
+    );
+    let dee = user(&*store, "dee").await;
+    let dm = store.open_dm(ana.id, dee.id).await.unwrap();
+    assert!(matches!(
+        store.create_invite(dm.id, ana.id, &[9u8; 32], soon).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+}

@@ -1,6 +1,7 @@
-//! Why a file request was refused: each variant has one protocol code, and its HTTP status
-//! is that code's ([`ErrorCode::http_status`], the one mapping); refused credentials
-//! answer as the event streams do. The body is `{"code": …, "message": …}`.
+//! Why a request to one of our JSON endpoints beside the socket (files, invite links) was
+//! refused: each variant has one protocol code, and its HTTP status is that code's
+//! ([`ErrorCode::http_status`], the one mapping); refused credentials answer as the event
+//! streams do. The body is `{"code": …, "message": …}`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -11,7 +12,7 @@ use store::StoreError;
 use crate::gateway::auth::Refusal;
 
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub enum HttpError {
     #[error("sign in, or send an API token as `Authorization: Bearer …`")]
     Unauthorized,
     #[error("the session cookie may only be used by this site's own pages")]
@@ -23,6 +24,9 @@ pub enum FileError {
     NoSuchRoom,
     #[error("only members of the room may share files in it")]
     NotAMember,
+    /// Refused by the Store's rules, with its reason.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("`room` must be a room id and `name` a file name")]
     BadQuery,
     #[error("a file may be at most {limit} bytes")]
@@ -35,19 +39,19 @@ pub enum FileError {
     Unavailable,
 }
 
-impl FileError {
+impl HttpError {
     /// The protocol code of the refusal; `None` for the two refusals of the credentials
     /// themselves, which answer as the event streams do (`unauthorized`,
     /// `forbidden_origin`).
     pub fn protocol_code(&self) -> Option<ErrorCode> {
         Some(match self {
-            FileError::Unauthorized | FileError::ForeignOrigin => return None,
-            FileError::NotAMember => ErrorCode::Forbidden,
-            FileError::NoSuchFile | FileError::NoSuchRoom => ErrorCode::NotFound,
-            FileError::BadQuery | FileError::Empty => ErrorCode::InvalidField,
-            FileError::TooLarge { .. } => ErrorCode::TooLarge,
-            FileError::BadImage(_) => ErrorCode::BadFile,
-            FileError::Unavailable => ErrorCode::Unavailable,
+            HttpError::Unauthorized | HttpError::ForeignOrigin => return None,
+            HttpError::NotAMember | HttpError::Forbidden(_) => ErrorCode::Forbidden,
+            HttpError::NoSuchFile | HttpError::NoSuchRoom => ErrorCode::NotFound,
+            HttpError::BadQuery | HttpError::Empty => ErrorCode::InvalidField,
+            HttpError::TooLarge { .. } => ErrorCode::TooLarge,
+            HttpError::BadImage(_) => ErrorCode::BadFile,
+            HttpError::Unavailable => ErrorCode::Unavailable,
         })
     }
 
@@ -60,30 +64,30 @@ impl FileError {
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 code.as_str(),
             ),
-            (FileError::ForeignOrigin, None) => (StatusCode::FORBIDDEN, "forbidden_origin"),
+            (HttpError::ForeignOrigin, None) => (StatusCode::FORBIDDEN, "forbidden_origin"),
             (_, None) => (StatusCode::UNAUTHORIZED, "unauthorized"),
         }
     }
 }
 
-impl From<Refusal> for FileError {
+impl From<Refusal> for HttpError {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Unauthorized => FileError::Unauthorized,
-            Refusal::ForeignOrigin => FileError::ForeignOrigin,
-            Refusal::Unavailable | Refusal::TooManyConnections => FileError::Unavailable,
+            Refusal::Unauthorized => HttpError::Unauthorized,
+            Refusal::ForeignOrigin => HttpError::ForeignOrigin,
+            Refusal::Unavailable | Refusal::TooManyConnections => HttpError::Unavailable,
         }
     }
 }
 
-impl From<StoreError> for FileError {
+impl From<StoreError> for HttpError {
     fn from(err: StoreError) -> Self {
-        tracing::warn!(cause = %err, "file request: store failed");
-        FileError::Unavailable
+        tracing::warn!(cause = %err, "request: store failed");
+        HttpError::Unavailable
     }
 }
 
-impl IntoResponse for FileError {
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let body = serde_json::json!({"code": code, "message": self.to_string()});
@@ -98,14 +102,14 @@ mod tests {
     #[test]
     fn each_refusal_has_the_status_of_its_code() {
         let cases = [
-            (FileError::Unauthorized, 401, "unauthorized"),
-            (FileError::ForeignOrigin, 403, "forbidden_origin"),
-            (FileError::NoSuchFile, 404, "not_found"),
-            (FileError::NotAMember, 403, "forbidden"),
-            (FileError::TooLarge { limit: 1 }, 413, "too_large"),
-            (FileError::BadImage("x"), 422, "bad_file"),
-            (FileError::BadQuery, 400, "invalid_field"),
-            (FileError::Unavailable, 503, "unavailable"),
+            (HttpError::Unauthorized, 401, "unauthorized"),
+            (HttpError::ForeignOrigin, 403, "forbidden_origin"),
+            (HttpError::NoSuchFile, 404, "not_found"),
+            (HttpError::NotAMember, 403, "forbidden"),
+            (HttpError::TooLarge { limit: 1 }, 413, "too_large"),
+            (HttpError::BadImage("x"), 422, "bad_file"),
+            (HttpError::BadQuery, 400, "invalid_field"),
+            (HttpError::Unavailable, 503, "unavailable"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code().0.as_u16(), status, "{err}");
