@@ -189,11 +189,37 @@ pub trait Store: Send + Sync + 'static {
 
     // --- browser sessions (the tower-sessions store) -------------------------------------
 
-    /// Inserts or replaces a session record. `expires_at` is in Unix seconds.
-    async fn session_save(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<()>;
+    /// Inserts or replaces a session record, signed in as `user` or not. `expires_at` is
+    /// in Unix seconds.
+    async fn session_save(
+        &self,
+        id: &str,
+        data: &[u8],
+        expires_at: i64,
+        user: Option<UserId>,
+    ) -> StoreResult<()>;
 
     /// Inserts a session record only if the id is unused; `false` if it was taken.
-    async fn session_create(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<bool>;
+    async fn session_create(
+        &self,
+        id: &str,
+        data: &[u8],
+        expires_at: i64,
+        user: Option<UserId>,
+    ) -> StoreResult<bool>;
+
+    /// `user`'s sessions that have not expired at `now` (Unix seconds), the latest-used
+    /// first.
+    async fn sessions_of(&self, user: UserId, now: i64) -> StoreResult<Vec<StoredSession>>;
+
+    /// Ends every session of `user` but `keep`; returns how many.
+    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64>;
+
+    /// Changes a user's display name. `false` if it was so already.
+    async fn set_display_name(&self, user: UserId, name: &DisplayName) -> StoreResult<bool>;
+
+    /// Replaces a user's password hash (an argon2 PHC string).
+    async fn set_password_hash(&self, user: UserId, password_hash: &str) -> StoreResult<bool>;
 
     /// A session record that has not expired at `now` (Unix seconds).
     async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>>;

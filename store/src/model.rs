@@ -544,3 +544,14 @@ impl RoomUpdate {
         }
     }
 }
+
+/// A browser session's record, as listed for its user (`Store::sessions_of`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The session id (the cookie's value): secret, never shown whole.
+    pub id: String,
+    /// The tower-sessions record.
+    pub data: Vec<u8>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}

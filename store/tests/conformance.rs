@@ -1317,6 +1317,7 @@ conformance!(
     api_tokens_resolve_until_revoked,
     sessions_expire_and_ids_are_not_reused,
     many_lookups_at_once_each_get_their_own_answer,
+    a_person_lists_and_ends_their_sessions_and_changes_name_and_password,
     room_names_are_unique_and_only_public_rooms_are_listed,
     private_rooms_admit_only_by_invitation_from_members,
     public_rooms_can_be_joined_once,

@@ -54,6 +54,15 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The user a record is signed in as (kept beside the record, so a person's sessions can
+/// be listed and ended).
+fn owner(record: &Record) -> Option<UserId> {
+    record
+        .data
+        .get(USER_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
 #[async_trait]
 impl SessionStore for StoreSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -64,7 +73,7 @@ impl SessionStore for StoreSessions {
             let expiry = record.expiry_date.unix_timestamp();
             if self
                 .store
-                .session_create(&id, &data, expiry)
+                .session_create(&id, &data, expiry, owner(record))
                 .await
                 .map_err(backend)?
             {
@@ -81,6 +90,7 @@ impl SessionStore for StoreSessions {
                 &record.id.to_string(),
                 &data,
                 record.expiry_date.unix_timestamp(),
+                owner(record),
             )
             .await
             .map_err(backend)

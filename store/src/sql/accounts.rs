@@ -1,5 +1,6 @@
 //! Accounts, for both backends: users (sign-up, log-in credentials, lookup, people
-//! search), API tokens, deactivation, and the browser sessions of the tower-sessions store.
+//! search), display names and passwords, API tokens, deactivation, and the browser sessions
+//! of the tower-sessions store (each naming its user, so a person can list and end theirs).
 
 use protocol::ids::{TokenId, UserId};
 use protocol::names::{DisplayName, Handle};
@@ -8,7 +9,7 @@ use uuid::Uuid;
 use super::rows::{CredentialsRow, TokenRow, UserRow, user_cols};
 use super::{PgStore, SqliteStore};
 use crate::StoreResult;
-use crate::model::{ApiToken, Credentials, User, now_millis};
+use crate::model::{ApiToken, Credentials, StoredSession, User, now_millis};
 use crate::token_uses::TokenUses;
 
 macro_rules! accounts {
@@ -191,29 +192,74 @@ macro_rules! accounts {
                 Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
             }
 
-            pub(super) async fn session_save(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<()> {
+            pub(super) async fn session_save(&self, id: &str, data: &[u8], expires_at: i64, user: Option<UserId>) -> StoreResult<()> {
                 sqlx::query(
-                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
-                     on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date",
+                    "insert into sessions (id, data, expiry_date, user_id) values ($1, $2, $3, $4) \
+                     on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date, \
+                     user_id = excluded.user_id",
                 )
                 .bind(id)
                 .bind(data)
                 .bind(expires_at)
+                .bind(user.map(|u| u.0))
                 .execute(&self.write)
                 .await?;
                 Ok(())
             }
 
-            pub(super) async fn session_create(&self, id: &str, data: &[u8], expires_at: i64) -> StoreResult<bool> {
+            pub(super) async fn session_create(&self, id: &str, data: &[u8], expires_at: i64, user: Option<UserId>) -> StoreResult<bool> {
                 let done = sqlx::query(
-                    "insert into sessions (id, data, expiry_date) values ($1, $2, $3) \
+                    "insert into sessions (id, data, expiry_date, user_id) values ($1, $2, $3, $4) \
                      on conflict (id) do nothing",
                 )
                 .bind(id)
                 .bind(data)
                 .bind(expires_at)
+                .bind(user.map(|u| u.0))
                 .execute(&self.write)
                 .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(super) async fn sessions_of(&self, user: UserId, now: i64) -> StoreResult<Vec<StoredSession>> {
+                let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+                    "select id, data, expiry_date from sessions where user_id = $1 and expiry_date > $2 \
+                     order by expiry_date desc",
+                )
+                .bind(user.0)
+                .bind(now)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, data, expires_at)| StoredSession { id, data, expires_at })
+                    .collect())
+            }
+
+            pub(super) async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+                let done = sqlx::query("delete from sessions where user_id = $1 and ($2 is null or id <> $2)")
+                    .bind(user.0)
+                    .bind(keep)
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            pub(super) async fn set_display_name(&self, user: UserId, name: &DisplayName) -> StoreResult<bool> {
+                let done = sqlx::query("update users set display_name = $2 where id = $1 and display_name <> $2")
+                    .bind(user.0)
+                    .bind(name.as_str())
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(super) async fn set_password_hash(&self, user: UserId, password_hash: &str) -> StoreResult<bool> {
+                let done = sqlx::query("update users set password_hash = $2 where id = $1")
+                    .bind(user.0)
+                    .bind(password_hash)
+                    .execute(&self.write)
+                    .await?;
                 Ok(done.rows_affected() == 1)
             }
 

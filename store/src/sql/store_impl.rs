@@ -96,8 +96,9 @@ macro_rules! store_impl {
                 id: &str,
                 data: &[u8],
                 expires_at: i64,
+                user: Option<UserId>,
             ) -> StoreResult<()> {
-                self.session_save(id, data, expires_at).await
+                self.session_save(id, data, expires_at, user).await
             }
 
             async fn session_create(
@@ -105,8 +106,37 @@ macro_rules! store_impl {
                 id: &str,
                 data: &[u8],
                 expires_at: i64,
+                user: Option<UserId>,
             ) -> StoreResult<bool> {
-                self.session_create(id, data, expires_at).await
+                self.session_create(id, data, expires_at, user).await
+            }
+
+            async fn sessions_of(&self, user: UserId, now: i64) -> StoreResult<Vec<StoredSession>> {
+                self.sessions_of(user, now).await
+            }
+
+            async fn delete_sessions_of(
+                &self,
+                user: UserId,
+                keep: Option<&str>,
+            ) -> StoreResult<u64> {
+                self.delete_sessions_of(user, keep).await
+            }
+
+            async fn set_display_name(
+                &self,
+                user: UserId,
+                name: &DisplayName,
+            ) -> StoreResult<bool> {
+                self.set_display_name(user, name).await
+            }
+
+            async fn set_password_hash(
+                &self,
+                user: UserId,
+                password_hash: &str,
+            ) -> StoreResult<bool> {
+                self.set_password_hash(user, password_hash).await
             }
 
             async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<Vec<u8>>> {

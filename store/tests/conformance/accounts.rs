@@ -79,8 +79,18 @@ pub(crate) async fn api_tokens_resolve_until_revoked(store: Arc<dyn Store>) {
 }
 
 pub(crate) async fn sessions_expire_and_ids_are_not_reused(store: Arc<dyn Store>) {
-    assert!(store.session_create("s1", b"one", 1_000).await.unwrap());
-    assert!(!store.session_create("s1", b"other", 1_000).await.unwrap());
+    assert!(
+        store
+            .session_create("s1", b"one", 1_000, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .session_create("s1", b"other", 1_000, None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.session_load("s1", 999).await.unwrap(),
         Some(b"one".to_vec())
@@ -90,12 +100,12 @@ pub(crate) async fn sessions_expire_and_ids_are_not_reused(store: Arc<dyn Store>
         None,
         "expired"
     );
-    store.session_save("s1", b"two", 2_000).await.unwrap();
+    store.session_save("s1", b"two", 2_000, None).await.unwrap();
     assert_eq!(
         store.session_load("s1", 1_500).await.unwrap(),
         Some(b"two".to_vec())
     );
-    store.session_save("s2", b"x", 10).await.unwrap();
+    store.session_save("s2", b"x", 10, None).await.unwrap();
     assert_eq!(store.session_delete_expired(1_500).await.unwrap(), 1);
     store.session_delete("s1").await.unwrap();
     assert_eq!(store.session_load("s1", 0).await.unwrap(), None);
@@ -182,7 +192,12 @@ pub(crate) async fn many_lookups_at_once_each_get_their_own_answer(store: Arc<dy
             assert!(store.revoke_api_token(owner.id, token.id).await.unwrap());
         }
         store
-            .session_save(&format!("s{i}"), &[i], if i % 10 == 5 { 10 } else { 2_000 })
+            .session_save(
+                &format!("s{i}"),
+                &[i],
+                if i % 10 == 5 { 10 } else { 2_000 },
+                None,
+            )
             .await
             .unwrap();
         owners.push(owner);
@@ -221,4 +236,84 @@ pub(crate) async fn many_lookups_at_once_each_get_their_own_answer(store: Arc<dy
     for owner in &owners {
         assert_eq!(store.user(owner.id).await.unwrap().as_ref(), Some(owner));
     }
+}
+
+pub(crate) async fn a_person_lists_and_ends_their_sessions_and_changes_name_and_password(
+    store: Arc<dyn Store>,
+) {
+    let ana = user(&*store, "ana").await;
+    let bo = user(&*store, "bo").await;
+    store
+        .session_create("phone", b"p", 3_000, Some(ana.id))
+        .await
+        .unwrap();
+    store
+        .session_save("laptop", b"l", 4_000, Some(ana.id))
+        .await
+        .unwrap();
+    store
+        .session_save("old", b"o", 100, Some(ana.id))
+        .await
+        .unwrap();
+    store
+        .session_save("bos", b"b", 4_000, Some(bo.id))
+        .await
+        .unwrap();
+    store
+        .session_save("anonymous", b"a", 4_000, None)
+        .await
+        .unwrap();
+    let listed: Vec<String> = store
+        .sessions_of(ana.id, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, ["laptop", "phone"], "live ones, latest-used first");
+    assert_eq!(
+        store
+            .delete_sessions_of(ana.id, Some("laptop"))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(store.session_load("laptop", 1_000).await.unwrap().is_some());
+    assert!(store.session_load("phone", 1_000).await.unwrap().is_none());
+    assert!(
+        store.session_load("bos", 1_000).await.unwrap().is_some(),
+        "only hers"
+    );
+    assert_eq!(store.delete_sessions_of(ana.id, None).await.unwrap(), 1);
+
+    assert!(
+        store
+            .set_display_name(ana.id, &DisplayName::parse("Ana Lima").unwrap())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_display_name(ana.id, &DisplayName::parse("Ana Lima").unwrap())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user(ana.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .display_name
+            .as_str(),
+        "Ana Lima"
+    );
+    assert!(
+        store
+            .set_password_hash(ana.id, "$argon2id$new")
+            .await
+            .unwrap()
+    );
+    let creds = store.credentials(&ana.handle).await.unwrap().unwrap();
+    assert_eq!(creds.password_hash, "$argon2id$new");
 }
