@@ -78,7 +78,7 @@ impl From<protocol::names::InvalidValue> for AuthError {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     //! Helpers shared by the auth server functions.
     use super::AuthError;
     use crate::ssr::limits::RetryAfter;

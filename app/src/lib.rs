@@ -10,6 +10,8 @@
 //! - [`live`]: the visible connection state and the reconnect backoff.
 //! - [`status`]: the `server_status` server function.
 //! - [`auth`]: account server functions (sign up, log in, log out, current user).
+//! - [`account`]: account settings server functions (name, password, sessions, tokens,
+//!   deactivation), for the `/settings` page.
 //! - [`session_ui`]: the current user for every page, and the account menu.
 //! - [`ssr`]: server-only context types the server provides to server functions.
 
@@ -20,6 +22,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+pub mod account;
 pub mod auth;
 pub mod chat;
 pub mod hydration;
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::split::HomeRoute ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("signup") view=pages::signup::SignupPage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("settings") view=pages::settings::SettingsPage ssr=SsrMode::InOrder />
                 <Route path=(StaticSegment("r"), ParamSegment("room")) view=pages::split::RoomRoute ssr=SsrMode::InOrder />
             </Routes>
         </Router>

@@ -76,6 +76,7 @@ pub fn AccountMenu() -> impl IntoView {
                                 "Signed in as " <strong data-testid="me">{me.display_name.clone()}</strong>
                                 " (@" {me.handle.clone()} ")"
                             </span>
+                            <a class="button button--quiet" href="/settings" data-testid="settings-link">"Settings"</a>
                             <ActionForm action=session.log_out attr:class="inline-form">
                                 <button type="submit" class="button button--quiet">"Log out"</button>
                             </ActionForm>

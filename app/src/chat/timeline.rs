@@ -93,7 +93,9 @@ impl Timeline {
         }
         match kind {
             EventKind::Message => self.upsert(message),
-            EventKind::Edited | EventKind::Deleted | EventKind::Reaction => self.replace(message),
+            EventKind::Edited | EventKind::Deleted | EventKind::Reaction | EventKind::Pinned => {
+                self.replace(message)
+            }
         }
         Applied::Applied
     }

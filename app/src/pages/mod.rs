@@ -5,5 +5,6 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod password;
+pub mod settings;
 pub mod signup;
 pub mod split;

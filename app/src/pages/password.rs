@@ -12,15 +12,21 @@ pub fn PasswordField(
     /// A hint under the field.
     #[prop(optional)]
     hint: Option<String>,
+    /// The form field's name (`password` unless given).
+    #[prop(default = "password")]
+    name: &'static str,
+    /// The visible label (`Password` unless given).
+    #[prop(default = "Password")]
+    label: &'static str,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let shown = RwSignal::new(false);
     view! {
         <div class="password">
             <label class="password__label">
-                "Password"
-                <input name="password" type=move || if shown.get() { "text" } else { "password" }
-                    autocomplete=autocomplete required maxlength="256" data-testid="password" />
+                {label}
+                <input name=name type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete=autocomplete required maxlength="256" data-testid=name />
                 {hint.map(|h| view! { <small class="muted">{h}</small> })}
             </label>
             <button type="button" class="button button--quiet password__toggle" data-testid="show-password"

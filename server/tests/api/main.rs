@@ -73,6 +73,7 @@ mod receipts;
 mod redis_cluster;
 mod roster;
 mod silent;
+mod settings;
 mod sse;
 mod threads;
 mod unread_again;
