@@ -234,14 +234,14 @@ pub async fn deactivate_account(password: String) -> Result<(), AuthError> {
 mod server {
     //! What the account server functions share: the signed-in user, password checks,
     //! session keys, and the answer to a form post.
-    pub use crate::auth::server::internal;
     use crate::auth::AuthError;
+    pub use crate::auth::server::internal;
     use crate::ssr::AppContext;
 
     /// The app context, this request's session and its signed-in user (or
     /// [`AuthError::WrongCredentials`] when signed out).
-    pub async fn signed_in()
-    -> Result<(AppContext, tower_sessions::Session, store::User), AuthError> {
+    pub async fn signed_in() -> Result<(AppContext, tower_sessions::Session, store::User), AuthError>
+    {
         let ctx = crate::ssr::app_context().map_err(|e| internal("context", e))?;
         let session = crate::auth::server::session().await?;
         let user = crate::ssr::sessions::current_user(&session, &*ctx.store)

@@ -283,14 +283,18 @@ impl Message {
             pinned: self
                 .pinned
                 .map(|p| protocol::PinView { by: p.by, at: p.at }),
-            notice: self.notice.as_ref().map(|n| match n {
-                Notice::MemberRemoved { user } => {
-                    protocol::NoticeView::MemberRemoved { user: *user }
-                }
-                Notice::MemberBanned { user } => protocol::NoticeView::MemberBanned { user: *user },
-                Notice::RoomUpdated(changes) => protocol::NoticeView::RoomUpdated {
-                    changes: changes.clone(),
-                },
+            notice: self.notice.as_ref().map(|n| {
+                Box::new(match n {
+                    Notice::MemberRemoved { user } => {
+                        protocol::NoticeView::MemberRemoved { user: *user }
+                    }
+                    Notice::MemberBanned { user } => {
+                        protocol::NoticeView::MemberBanned { user: *user }
+                    }
+                    Notice::RoomUpdated(changes) => protocol::NoticeView::RoomUpdated {
+                        changes: changes.clone(),
+                    },
+                })
             }),
         }
     }

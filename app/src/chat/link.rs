@@ -7,8 +7,8 @@
 //! other way; the socket, which does need the state, plugs itself in here.
 
 use leptos::prelude::*;
-use protocol::AckInfo;
 use protocol::ids::{MessageId, RoomId, UserId};
+use protocol::{AckInfo, FileView};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,12 +36,13 @@ pub enum RequestKind {
     Leave {
         room: RoomId,
     },
-    /// A reply in the thread of `root`.
+    /// A reply in the thread of `root`, naming `files` (uploaded already).
     Reply {
         room: RoomId,
         root: MessageId,
         client_msg_id: protocol::names::ClientMsgId,
         body: protocol::names::Body,
+        files: Vec<FileView>,
     },
     /// Delete one's own reply (shown when its event arrives, not before).
     DeleteReply {
@@ -72,8 +73,8 @@ pub trait LiveLink: Send + Sync {
     fn stop(&self);
     /// Follows a room: subscribes now if connected, and after every reconnect.
     fn watch(&self, room: RoomId);
-    /// Queues a message and sends it when possible.
-    fn send(&self, room: RoomId, body: String);
+    /// Queues a message naming `files` (uploaded already) and sends it when possible.
+    fn send(&self, room: RoomId, body: String, files: Vec<FileView>);
     /// Edits one's own message, showing the change at once.
     fn edit(&self, room: RoomId, message: MessageId, body: String);
     /// Deletes one's own message, showing the tombstone at once.
@@ -109,7 +110,7 @@ impl LiveLink for Idle {
     fn start(&self) {}
     fn stop(&self) {}
     fn watch(&self, _: RoomId) {}
-    fn send(&self, _: RoomId, _: String) {}
+    fn send(&self, _: RoomId, _: String, _: Vec<FileView>) {}
     fn edit(&self, _: RoomId, _: MessageId, _: String) {}
     fn delete(&self, _: RoomId, _: MessageId) {}
     fn typing(&self, _: RoomId) {}
@@ -168,8 +169,8 @@ impl Live {
     pub fn watch(&self, room: RoomId) {
         self.link().watch(room);
     }
-    pub fn send(&self, room: RoomId, body: String) {
-        self.link().send(room, body);
+    pub fn send(&self, room: RoomId, body: String, files: Vec<FileView>) {
+        self.link().send(room, body, files);
     }
     pub fn edit(&self, room: RoomId, message: MessageId, body: String) {
         self.link().edit(room, message, body);

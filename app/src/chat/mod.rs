@@ -23,19 +23,25 @@
 //!   writes what arrives into the state. Dependencies go one way: views → state →
 //!   link, and live_socket → state.
 //! - [`announce`]: what a screen reader hears of the open room (new messages, politely).
+//! - [`attachments`] (how a message's files are shown: sizes, thumbnails' boxes, kinds,
+//!   the body of a message of files alone) and [`uploads`] (a composer's files on their
+//!   way, and what an upload's answer means): pure; [`uploader`]: the browser's uploads
+//!   (`XMLHttpRequest`, for the progress) feeding them.
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
-//!   logic, but for the browser calls.
+//!   logic, but for the browser calls. [`notices`]: what a moderation notice says.
 //! - [`view`]: the components.
 
 pub mod announce;
 pub mod api;
+pub mod attachments;
 pub mod autocomplete;
 pub mod format;
 pub mod link;
 #[cfg(feature = "hydrate")]
 mod live_socket;
+pub mod notices;
 pub mod notify;
 pub mod outbox;
 pub mod reactions;
@@ -46,6 +52,8 @@ pub mod text;
 pub mod timeline;
 pub mod typists;
 pub mod unread;
+pub mod uploader;
+pub mod uploads;
 pub mod view;
 pub mod watched;
 

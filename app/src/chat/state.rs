@@ -253,9 +253,10 @@ impl Chat {
         self.live.reconnect_now();
     }
 
-    /// Posts a message (at once as pending; sent when connected).
-    pub fn send(&self, room: RoomId, body: String) {
-        self.live.send(room, body);
+    /// Posts a message naming `files` (uploaded already; at once as pending, sent when
+    /// connected).
+    pub fn send(&self, room: RoomId, body: String, files: Vec<protocol::FileView>) {
+        self.live.send(room, body, files);
     }
 
     /// Edits one's own message, showing the change at once.

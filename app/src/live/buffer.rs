@@ -191,6 +191,10 @@ mod tests {
                 reactions: Vec::new(),
                 thread_root: None,
                 thread: None,
+                files: Vec::new(),
+                removed_by_admin: false,
+                pinned: None,
+                notice: None,
             },
         }
     }

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 
 use super::password::PasswordField;
 use crate::account::{
-    AccountSettings, ChangeDisplayName, ChangePassword, CreateToken, DeactivateAccount,
-    EndSession, RevokeToken, account_overview,
+    AccountSettings, ChangeDisplayName, ChangePassword, CreateToken, DeactivateAccount, EndSession,
+    RevokeToken, account_overview,
 };
 use crate::session_ui::FormError;
 
@@ -174,4 +174,3 @@ fn Account(
         </section>
     }
 }
-

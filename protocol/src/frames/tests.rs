@@ -64,10 +64,20 @@ fn reactions_are_left_out_of_a_message_without_any() {
         reactions: vec![],
         thread_root: None,
         thread: None,
+        files: vec![],
+        removed_by_admin: false,
+        pinned: None,
+        notice: None,
     };
     let json = serde_json::to_string(&message).unwrap();
     assert!(!json.contains("reactions"), "{json}");
     assert!(!json.contains("thread"), "{json}");
+    for absent in ["files", "removed_by_admin", "pinned", "notice"] {
+        assert!(
+            !json.contains(absent),
+            "a plain message carries no {absent}: {json}"
+        );
+    }
     message.reactions.push(ReactionView {
         emoji: "🎉".into(),
         count: 1,

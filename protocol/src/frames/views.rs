@@ -80,8 +80,10 @@ pub struct MessageView {
     pub pinned: Option<PinView>,
     /// A notice of a moderation action, shown instead of a body (which is empty); its
     /// author is the moderator.
+    /// Boxed: notices are rare, and every message and event frame would otherwise carry
+    /// its room changes' worth of space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notice: Option<NoticeView>,
+    pub notice: Option<Box<NoticeView>>,
 }
 
 /// A message's pin.

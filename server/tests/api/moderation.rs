@@ -100,8 +100,8 @@ async fn a_banned_member_is_cut_off_at_once_and_cannot_come_back(backend: Backen
         unreachable!()
     };
     assert_eq!(
-        message.notice,
-        Some(NoticeView::MemberBanned { user: cy.user.id })
+        message.notice.as_deref(),
+        Some(&NoticeView::MemberBanned { user: cy.user.id })
     );
     assert_eq!(message.body, "");
     cy_ws
@@ -173,7 +173,7 @@ async fn a_room_s_settings_change_in_its_order_and_an_archive_is_read_only(backe
     let ServerFrame::Event { message, .. } = notice else {
         unreachable!()
     };
-    let Some(NoticeView::RoomUpdated { changes }) = message.notice else {
+    let Some(NoticeView::RoomUpdated { changes }) = message.notice.as_deref().cloned() else {
         panic!("a notice: {message:?}");
     };
     assert_eq!(changes.name.as_deref(), Some("design"));

@@ -6,7 +6,12 @@
 use crate::helpers::{TestApp, spawn_app};
 
 /// A server function call from `client` (one browser's cookie jar).
-async fn call(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn call(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     client
         .post(app.url(path))
         .header("accept", "application/json")
@@ -23,7 +28,11 @@ async fn overview(app: &TestApp, client: &reqwest::Client) -> serde_json::Value 
 }
 
 async fn me(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
-    call(app, client, "/api/auth/me", &[]).await.json().await.unwrap()
+    call(app, client, "/api/auth/me", &[])
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,72 +41,199 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
     let laptop = app.new_client();
     let phone = app.new_client();
     let password = "correct horse battery";
-    let signed_up = call(&app, &laptop, "/api/auth/signup", &[("handle", "ana"), ("display_name", "Ana"), ("password", password)]).await;
+    let signed_up = call(
+        &app,
+        &laptop,
+        "/api/auth/signup",
+        &[
+            ("handle", "ana"),
+            ("display_name", "Ana"),
+            ("password", password),
+        ],
+    )
+    .await;
     assert!(signed_up.status().is_success() || signed_up.status().is_redirection());
-    call(&app, &phone, "/api/auth/login", &[("handle", "ana"), ("password", password)]).await;
+    call(
+        &app,
+        &phone,
+        "/api/auth/login",
+        &[("handle", "ana"), ("password", password)],
+    )
+    .await;
     assert_eq!(me(&app, &phone).await["handle"], "ana");
 
     let listed = overview(&app, &laptop).await;
     let sessions = listed["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2, "{listed}");
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
-    let phone_key = sessions.iter().find(|s| s["current"] == false).unwrap()["key"].as_str().unwrap().to_string();
-    assert!(!listed.to_string().contains("confab_session"), "no session id leaves the server");
+    let phone_key = sessions.iter().find(|s| s["current"] == false).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !listed.to_string().contains("confab_session"),
+        "no session id leaves the server"
+    );
 
     // The wrong current password changes nothing.
-    let wrong = call(&app, &laptop, "/api/account/password", &[("current", "not it at all"), ("new_password", "a brand new secret")]).await;
+    let wrong = call(
+        &app,
+        &laptop,
+        "/api/account/password",
+        &[
+            ("current", "not it at all"),
+            ("new_password", "a brand new secret"),
+        ],
+    )
+    .await;
     assert_eq!(wrong.status(), 422);
     assert!(me(&app, &phone).await.is_object());
-    let changed = call(&app, &laptop, "/api/account/password", &[("current", password), ("new_password", "a brand new secret")]).await;
+    let changed = call(
+        &app,
+        &laptop,
+        "/api/account/password",
+        &[
+            ("current", password),
+            ("new_password", "a brand new secret"),
+        ],
+    )
+    .await;
     assert!(changed.status().is_success(), "{:?}", changed.text().await);
-    assert!(me(&app, &phone).await.is_null(), "the other session is signed out");
+    assert!(
+        me(&app, &phone).await.is_null(),
+        "the other session is signed out"
+    );
     assert_eq!(me(&app, &laptop).await["handle"], "ana", "this one stays");
-    let old = call(&app, &app.new_client(), "/api/auth/login", &[("handle", "ana"), ("password", password)]).await;
+    let old = call(
+        &app,
+        &app.new_client(),
+        "/api/auth/login",
+        &[("handle", "ana"), ("password", password)],
+    )
+    .await;
     assert_eq!(old.status(), 401);
 
     // Ending a session by its key.
-    call(&app, &phone, "/api/auth/login", &[("handle", "ana"), ("password", "a brand new secret")]).await;
+    call(
+        &app,
+        &phone,
+        "/api/auth/login",
+        &[("handle", "ana"), ("password", "a brand new secret")],
+    )
+    .await;
     let listed = overview(&app, &laptop).await;
-    let key = listed["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["key"].as_str().unwrap().to_string();
+    let key = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(key, phone_key, "a new session");
     call(&app, &laptop, "/api/account/end-session", &[("key", &key)]).await;
     assert!(me(&app, &phone).await.is_null());
 
-    let renamed = call(&app, &laptop, "/api/account/name", &[("display_name", "Ana Lima")]).await;
+    let renamed = call(
+        &app,
+        &laptop,
+        "/api/account/name",
+        &[("display_name", "Ana Lima")],
+    )
+    .await;
     assert!(renamed.status().is_success());
     assert_eq!(me(&app, &laptop).await["display_name"], "Ana Lima");
 
     // A token made here works as a bearer until revoked.
-    let made = call(&app, &laptop, "/api/account/create-token", &[("name", "ci-bot")]).await;
+    let made = call(
+        &app,
+        &laptop,
+        "/api/account/create-token",
+        &[("name", "ci-bot")],
+    )
+    .await;
     assert_eq!(made.status(), 200);
     let secret: String = made.json().await.unwrap();
-    let (_, welcome) = app.connect_with(&[("authorization", &format!("Bearer {secret}"))]).await;
-    assert!(matches!(welcome, protocol::ServerFrame::Welcome { .. }), "{welcome:?}");
+    let (_, welcome) = app
+        .connect_with(&[("authorization", &format!("Bearer {secret}"))])
+        .await;
+    assert!(
+        matches!(welcome, protocol::ServerFrame::Welcome { .. }),
+        "{welcome:?}"
+    );
     let listed = overview(&app, &laptop).await;
     let token = &listed["tokens"][0];
     assert_eq!(token["name"], "ci-bot");
-    assert!(!listed.to_string().contains(&secret), "the secret is shown once only");
-    call(&app, &laptop, "/api/account/revoke-token", &[("id", token["id"].as_str().unwrap())]).await;
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the secret is shown once only"
+    );
+    call(
+        &app,
+        &laptop,
+        "/api/account/revoke-token",
+        &[("id", token["id"].as_str().unwrap())],
+    )
+    .await;
     assert_eq!(overview(&app, &laptop).await["tokens"][0]["revoked"], true);
-    let mut ws = app.connect_headers(Some(protocol::SUBPROTOCOL), &[("authorization", &format!("Bearer {secret}"))]).await;
+    let mut ws = app
+        .connect_headers(
+            Some(protocol::SUBPROTOCOL),
+            &[("authorization", &format!("Bearer {secret}"))],
+        )
+        .await;
     let closed = crate::helpers::expect_close(&mut ws).await;
     assert_eq!(u16::from(closed.code), 4001);
 
     // Someone else's session cannot list or change this account.
     let stranger = app.new_client();
-    assert_eq!(call(&app, &stranger, "/api/account/overview", &[]).await.status(), 401);
+    assert_eq!(
+        call(&app, &stranger, "/api/account/overview", &[])
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_deactivates_their_own_account_with_their_password() {
     let app = spawn_app().await;
     let browser = app.new_client();
-    call(&app, &browser, "/api/auth/signup", &[("handle", "dan"), ("display_name", "Dan"), ("password", "long enough secret")]).await;
-    let refused = call(&app, &browser, "/api/account/deactivate", &[("password", "wrong password!")]).await;
+    call(
+        &app,
+        &browser,
+        "/api/auth/signup",
+        &[
+            ("handle", "dan"),
+            ("display_name", "Dan"),
+            ("password", "long enough secret"),
+        ],
+    )
+    .await;
+    let refused = call(
+        &app,
+        &browser,
+        "/api/account/deactivate",
+        &[("password", "wrong password!")],
+    )
+    .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(me(&app, &browser).await["handle"], "dan");
-    call(&app, &browser, "/api/account/deactivate", &[("password", "long enough secret")]).await;
+    call(
+        &app,
+        &browser,
+        "/api/account/deactivate",
+        &[("password", "long enough secret")],
+    )
+    .await;
     assert!(me(&app, &browser).await.is_null());
-    let again = call(&app, &app.new_client(), "/api/auth/login", &[("handle", "dan"), ("password", "long enough secret")]).await;
+    let again = call(
+        &app,
+        &app.new_client(),
+        "/api/auth/login",
+        &[("handle", "dan"), ("password", "long enough secret")],
+    )
+    .await;
     assert_eq!(again.status(), 401);
 }

@@ -286,6 +286,10 @@ impl SocketState {
             reactions: Vec::new(),
             thread_root: None,
             thread: None,
+            files: item.files,
+            removed_by_admin: false,
+            pinned: None,
+            notice: None,
         };
         self.chat.timelines.update(|t| {
             if let Some(tl) = t.get_mut(&item.room) {

@@ -164,8 +164,8 @@ impl LiveLink for Socket {
     fn watch(&self, room: RoomId) {
         requests::watch(room);
     }
-    fn send(&self, room: RoomId, body: String) {
-        requests::send(room, body);
+    fn send(&self, room: RoomId, body: String, files: Vec<protocol::FileView>) {
+        requests::send(room, body, files);
     }
     fn edit(&self, room: RoomId, message: MessageId, body: String) {
         requests::edit(room, message, body);

@@ -5,10 +5,10 @@
 //! until its answer, and each (but pings) let out by the pacer.
 
 use leptos::prelude::*;
-use protocol::ClientFrame;
 use protocol::ReqId;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
+use protocol::{ClientFrame, FileView};
 use web_sys::WebSocket;
 
 use super::browser::{new_client_msg_id, now_ms};
@@ -29,10 +29,10 @@ pub(super) fn watch(room: RoomId) {
     });
 }
 
-/// Queues a message and sends it when possible.
-pub(super) fn send(room: RoomId, body: String) {
+/// Queues a message (naming `files`, uploaded already) and sends it when possible.
+pub(super) fn send(room: RoomId, body: String, files: Vec<FileView>) {
     with_socket(|c| {
-        c.queue(room, new_client_msg_id(), body, Change::Message);
+        c.queue(room, new_client_msg_id(), body, Change::Message, files);
         // A send ends one's typing on the server: the next keystroke announces anew.
         c.typing_sent.borrow_mut().remove(&room);
     });
@@ -52,6 +52,7 @@ pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
                 new_client_msg_id(),
                 valid.as_ref().to_string(),
                 Change::Edit { message: id },
+                Vec::new(),
             );
         }
     });
@@ -66,6 +67,7 @@ pub(super) fn delete(room: RoomId, id: MessageId) {
                 new_client_msg_id(),
                 String::new(),
                 Change::Delete { message: id },
+                Vec::new(),
             );
         }
     });
@@ -128,11 +130,13 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                     root,
                     client_msg_id,
                     body,
+                    files,
                 } => Some((
                     *room,
                     client_msg_id.as_ref().to_string(),
                     body.as_ref().to_string(),
                     Change::Reply { root: *root },
+                    files.clone(),
                 )),
                 RequestKind::React {
                     room,
@@ -148,21 +152,23 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                         emoji: emoji.as_ref().to_string(),
                         add: *add,
                     },
+                    Vec::new(),
                 )),
                 RequestKind::DeleteReply { room, message } => Some((
                     *room,
                     new_client_msg_id(),
                     String::new(),
                     Change::Delete { message: *message },
+                    Vec::new(),
                 )),
                 _ => None,
             };
-            if let Some((room, id, body, change)) = queued {
+            if let Some((room, id, body, change, files)) = queued {
                 if !c.is_connected() {
                     c.chat
                         .notify("Saved: it will be sent when the connection is back.");
                 }
-                c.queue(room, id, body, change);
+                c.queue(room, id, body, change, files);
                 done(Ok(protocol::AckInfo::default()));
                 return;
             }
@@ -193,12 +199,14 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 root,
                 client_msg_id,
                 body,
+                files,
             } => ClientFrame::Reply {
                 req,
                 room,
                 thread: root,
                 client_msg_id,
                 body,
+                files: files.iter().map(|f| f.id).collect(),
             },
             RequestKind::Invite { room, user } => ClientFrame::Invite { req, room, user },
             RequestKind::SetStatus { status, text } => ClientFrame::SetStatus { req, status, text },

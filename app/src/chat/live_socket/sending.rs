@@ -1,12 +1,13 @@
 //! The outbox on the wire: changes to one's messages applied at once and queued, the
-//! queue sent in order once connected (each item as its frame), and the outbox saved in
+//! queue sent in order once connected (each item as its frame, a message or reply with
+//! the ids of its files, the same on every resend), and the outbox saved in
 //! `localStorage` after every change.
 
 use leptos::prelude::*;
-use protocol::ClientFrame;
 use protocol::ReqId;
 use protocol::ids::RoomId;
 use protocol::names::{Body, ClientMsgId, Emoji};
+use protocol::{ClientFrame, FileView};
 
 use super::browser::{now_ms, outbox_key, storage_set};
 use super::{Pending, SocketState};
@@ -25,8 +26,16 @@ impl SocketState {
         started
     }
 
-    /// Puts a change in the outbox and sends what may go.
-    pub(super) fn queue(&self, room: RoomId, client_msg_id: String, body: String, change: Change) {
+    /// Puts a change in the outbox and sends what may go; a message or reply names
+    /// `files` (uploaded already), the other changes none.
+    pub(super) fn queue(
+        &self,
+        room: RoomId,
+        client_msg_id: String,
+        body: String,
+        change: Change,
+        files: Vec<FileView>,
+    ) {
         if self.chat.me.get_untracked().is_none() {
             return;
         }
@@ -37,6 +46,7 @@ impl SocketState {
             created_at: now_ms() as i64,
             state: SendState::Queued,
             change,
+            files,
         };
         self.chat.outbox.update(|o| o.push(item));
         self.keep_watching(room);
@@ -102,6 +112,7 @@ fn outbox_frame(req: ReqId, item: &Outgoing) -> Option<ClientFrame> {
             room,
             client_msg_id: cmid()?,
             body: body()?,
+            files: item.file_ids(),
         },
         Change::Reply { root } => ClientFrame::Reply {
             req,
@@ -109,6 +120,7 @@ fn outbox_frame(req: ReqId, item: &Outgoing) -> Option<ClientFrame> {
             thread: *root,
             client_msg_id: cmid()?,
             body: body()?,
+            files: item.file_ids(),
         },
         Change::Edit { message } => ClientFrame::Edit {
             req,

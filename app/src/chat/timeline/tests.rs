@@ -23,6 +23,10 @@ pub fn msg(seq: Seq, body: &str) -> MessageView {
         reactions: Vec::new(),
         thread_root: None,
         thread: None,
+        files: Vec::new(),
+        removed_by_admin: false,
+        pinned: None,
+        notice: None,
     }
 }
 

@@ -7,6 +7,13 @@
 //! ([`crate::chat::autocomplete`]): Up and Down move in it, Enter or Tab picks, Esc
 //! closes it, and a click picks too.
 //!
+//! Files are attached with the paperclip, by pasting, or by dropping them on the room
+//! (`uploads.rs`); each uploads at once and shows as a chip above the text box. A message
+//! may be files alone: its body is then their names
+//! ([`crate::chat::attachments::message_body`]: a body may not be empty). Send waits,
+//! disabled, while a file is still uploading; the message then takes the stored files
+//! (a failed one is left out) and the tray empties.
+//!
 //! Sending needs the live connection, so without JavaScript Send stays disabled and a
 //! `<noscript>` line says that JavaScript is needed.
 
@@ -16,8 +23,12 @@ use protocol::UserView;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
 
+use super::uploads::{AttachButton, UploadTray, paste_files};
+use crate::chat::attachments::message_body;
 use crate::chat::autocomplete::{self, Suggestion, Typed};
 use crate::chat::state::use_chat;
+use crate::chat::uploader;
+use crate::chat::uploads::Tray;
 use crate::hydration::use_hydrated;
 
 /// The message being edited in the composer.
@@ -34,6 +45,8 @@ pub fn Composer(
     editing: RwSignal<Option<Editing>>,
     /// Who `@` may suggest (the room's members as the page listed them).
     members: Vec<UserView>,
+    /// The files waiting to go with the next message (the room's drop zone adds to it too).
+    tray: RwSignal<Tray>,
 ) -> impl IntoView {
     let chat = use_chat();
     let hydrated = use_hydrated();
@@ -107,26 +120,56 @@ pub fn Composer(
         }
         problem.set(None);
     };
+    // Leaving the room stops its uploads still on their way.
+    on_cleanup(move || {
+        for key in tray.try_with_untracked(Tray::uploading).unwrap_or_default() {
+            uploader::abort(key);
+        }
+    });
     let submit = move || {
         let raw = text.get_untracked();
-        if raw.trim().is_empty() {
+        let editing_now = editing.get_untracked();
+        let files = if editing_now.is_some() {
+            Vec::new()
+        } else {
+            if tray.with_untracked(Tray::busy) {
+                problem.set(Some("Wait until the files have uploaded.".into()));
+                return;
+            }
+            tray.with_untracked(Tray::files)
+        };
+        let Some(body) = message_body(&raw, &files) else {
             return;
-        }
-        if let Err(e) = Body::parse(&raw) {
+        };
+        if let Err(e) = Body::parse(&body) {
             problem.set(Some(e.message));
             return;
         }
-        match editing.get_untracked() {
+        match editing_now {
             Some(e) => {
-                if e.body != raw {
-                    chat.edit(room, e.id, raw);
+                if e.body != body {
+                    chat.edit(room, e.id, body);
                 }
                 editing.set(None);
             }
-            None => chat.send(room, raw),
+            None => {
+                chat.send(room, body, files);
+                tray.update(Tray::clear);
+            }
         }
         clear();
     };
+    // "Wait until the files have uploaded" goes once they have.
+    let busy = Memo::new(move |_| tray.with(Tray::busy));
+    Effect::new(move |was: Option<bool>| {
+        let now = busy.get();
+        if was == Some(true) && !now {
+            problem.set(None);
+        }
+        now
+    });
+    // Send is offered when there is something to send and no upload is still going.
+    let can_send = move || hydrated.get() && (editing.with(|e| e.is_some()) || !busy.get());
     let last_own = move || {
         let me = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id))?;
         chat.timelines.with_untracked(|t| {
@@ -211,7 +254,9 @@ pub fn Composer(
             // Without JavaScript nothing can be sent (Send stays disabled, so the form never
             // submits and typed text is never thrown away); this says so.
             <noscript class="nojs" data-testid="composer-nojs">"Sending messages needs JavaScript. Turn it on to take part; reading works without it."</noscript>
+            <UploadTray tray />
             <div class="composer__row">
+                <AttachButton room tray />
                 <textarea
                     node_ref=input
                     class="composer__input"
@@ -224,9 +269,11 @@ pub fn Composer(
                     on:keydown=on_keydown
                     on:input=on_input
                     on:blur=move |_| suggest.set(None)
+                    on:paste=move |ev| paste_files(&ev, room, tray)
                     prop:value=move || text.get()
                 ></textarea>
-                <button type="submit" class="button" disabled=move || !hydrated.get()
+                <button type="submit" class="button" disabled=move || !can_send()
+                    title=move || busy.get().then_some("Waiting for the files to upload")
                     aria-label=move || if editing.get().is_some() { "Save edit" } else { "Send" }>
                     {move || if editing.get().is_some() { "Save" } else { "Send" }}
                 </button>

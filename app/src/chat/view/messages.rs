@@ -6,15 +6,15 @@
 //! until it is there, and marks it.
 //! Each stored message has its reactions under it, and in DMs and small rooms the
 //! "seen by" line of those who have read up to it. Bodies are shown through
-//! [`Formatted`].
+//! [`MessageBody`] (the text, then the files).
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
+use super::attachments::MessageBody;
 use super::composer::Editing;
 use super::confirm::{Deletion, use_confirm};
-use super::formatted::Formatted;
 use super::jump::jump_target;
 use super::reactions::Reactions;
 use crate::chat::api::RoomPage;
@@ -283,6 +283,11 @@ fn MessageRow(
             }
         })
     };
+    if let Some(notice) = m.notice.as_deref() {
+        return notice_row(&m.author.name, notice, room, when).into_any();
+    }
+    let removed_by_admin = m.removed_by_admin;
+    let pinned = m.pinned.is_some();
     let summary = m.thread.filter(|t| t.replies > 0);
     let thread_link = summary.map(|t| {
         let last = t.last_reply_seq;
@@ -307,13 +312,15 @@ fn MessageRow(
             <header class="message__meta">
                 <span class="message__author">{m.author.name.clone()}</span>
                 <time class="message__time">{when}</time>
+                {pinned.then(|| view! { <span class="message__pin" aria-label="Pinned" data-testid="pinned">"📌"</span> })}
                 {m.edited_at.filter(|_| !deleted).map(|_| view! { <span class="message__edited" data-testid="edited">"(edited)"</span> })}
             </header>
             {if deleted {
-                view! { <p class="message__body message__body--gone" data-testid="body">"This message was deleted."</p> }.into_any()
+                let gone = if removed_by_admin { "This message was removed by an admin." } else { "This message was deleted." };
+                view! { <p class="message__body message__body--gone" data-testid="body">{gone}</p> }.into_any()
             } else {
                 view! {
-                    <div class="message__body" data-testid="body"><Formatted text=m.body.clone() /></div>
+                    <MessageBody body=m.body.clone() files=m.files.clone() />
                     <Reactions room message=id reactions=m.reactions.clone() />
                 }.into_any()
             }}
@@ -350,7 +357,7 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
                 <span class="message__author">{me}</span>
                 <span class="message__status" data-testid="send-status">{status}</span>
             </header>
-            <div class="message__body" data-testid="body"><Formatted text=item.body.clone() /></div>
+            <MessageBody body=item.body.clone() files=item.files.clone() />
             {failed.then(|| view! {
                 <div class="message__tools message__tools--shown">
                     <button class="tool" on:click=move |_| chat.retry(&cmid)>"Retry"</button>
@@ -358,5 +365,43 @@ fn PendingRow(item: Outgoing) -> impl IntoView {
                 </div>
             })}
         </article>
+    }
+}
+
+/// A notice of a moderation action: one muted line, "Ana removed Bo from the room". The
+/// member it names is found among those present in the room or the authors shown.
+fn notice_row(
+    author: &str,
+    notice: &protocol::NoticeView,
+    room: RoomId,
+    when: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    let chat = use_chat();
+    let name_of = |user: protocol::ids::UserId| {
+        let present = chat.presence.with_untracked(|p| {
+            p.get(&room)
+                .and_then(|r| r.users.get(&user).map(|e| e.user.name.clone()))
+        });
+        present.or_else(|| {
+            chat.timelines.with_untracked(|t| {
+                t.get(&room).and_then(|tl| {
+                    tl.lines
+                        .iter()
+                        .find(|l| l.message.author.id == user)
+                        .map(|l| l.message.author.name.clone())
+                })
+            })
+        })
+    };
+    let text = format!(
+        "{author} {}",
+        crate::chat::notices::describe(notice, name_of)
+    );
+    view! {
+        <p class="message-notice" data-testid="notice" role="note">
+            <span>{text}</span>
+            " "
+            <time class="message__time">{when}</time>
+        </p>
     }
 }

@@ -2,15 +2,18 @@
 //! [`screen`] (layout, top bar, notices), [`sidebar`] (rooms and DMs with unread
 //! counts, and the buttons that open the dialogs), [`room`] (header, members, typing
 //! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
-//! the picker), [`composer`] (writing and editing) and
+//! the picker), [`composer`] (writing and editing), [`uploads`] (attaching files: the
+//! paperclip, the chips with their progress, dropping and pasting) and
 //! [`dialogs`] (new room, browse rooms, new direct message, invite, search, status),
 //! [`modal`] (the frame they share, with [`focus`] keeping focus inside),
 //! [`confirm`] (asking before a delete), [`status`] (statuses: names and the picker),
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
 //! room). Pieces that several of them show are in their own files, which they import and
-//! which import none of them: [`formatted`] (a message body) and [`jump`] (the `?at=`
-//! message).
+//! which import none of them but the dialog frame: [`formatted`] (a message body),
+//! [`attachments`] (a message's text and files, an image's lightbox in a [`modal`]) and
+//! [`jump`] (the `?at=` message).
 
+pub mod attachments;
 pub mod composer;
 pub mod confirm;
 pub mod dialogs;
@@ -26,5 +29,6 @@ pub mod search;
 pub mod sidebar;
 pub mod status;
 pub mod thread;
+pub mod uploads;
 
 pub use screen::ChatScreen;

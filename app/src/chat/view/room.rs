@@ -1,5 +1,6 @@
 //! One open room: its header (name, kind, members online, invite and leave), the
-//! message list, the typing line, the composer and the member list. The first page is
+//! message list, the typing line, the composer and the member list. Files dropped
+//! anywhere on the conversation attach to the composer's next message. The first page is
 //! server-rendered from [`load_room`]; once hydrated the room is opened in the live
 //! state, which subscribes from the page's last seq.
 
@@ -13,10 +14,12 @@ use super::jump::jump_target;
 use super::messages::MessageList;
 use super::status::{describe, status_key, status_label};
 use super::thread::ThreadPane;
+use super::uploads::DropZone;
 use crate::chat::api::{RoomKind, RoomPage, load_room};
 use crate::chat::link::RequestKind;
 use crate::chat::state::use_chat;
 use crate::chat::text::typing_line;
+use crate::chat::uploads::Tray;
 
 #[component]
 pub fn RoomView(room: RoomId, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
@@ -62,6 +65,8 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let show_members = RwSignal::new(false);
     let members_toggle = NodeRef::<leptos::html::Button>::new();
     let editing = RwSignal::new(None::<Editing>);
+    // The files waiting to go with the composer's next message.
+    let tray = RwSignal::new(Tray::default());
     // The thread open beside the room, by its root.
     let thread = RwSignal::new(None::<protocol::ids::MessageId>);
     let navigate = leptos_router::hooks::use_navigate();
@@ -79,6 +84,8 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         let names: Vec<String> = chat.typing.with(|t| t.names(room));
         typing_line(&names)
     };
+    // What the drop zone's contents take (its children are built apart from the rest).
+    let (conversation_page, composer_title) = (page.clone(), title.clone());
     let prefix = match kind {
         RoomKind::Public => "#",
         RoomKind::Private => "🔒 ",
@@ -111,11 +118,11 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 </div>
             </header>
             <div class="room__body">
-                <div class="room__conversation">
-                    <MessageList room page=page.clone() editing thread />
+                <DropZone room tray class_name="room__conversation">
+                    <MessageList room page=conversation_page.clone() editing thread />
                     <p class="typing" data-testid="typing">{typing}</p>
-                    <Composer room title=title.clone() editing members=page.members.clone() />
-                </div>
+                    <Composer room title=composer_title editing members=conversation_page.members tray />
+                </DropZone>
                 {move || thread.get().map(|root| view! { <ThreadPane room root open=thread /> })}
                 <Members room members=page.members.clone() total=page.member_count shown=show_members toggle=members_toggle />
             </div>

@@ -105,10 +105,10 @@ impl Session {
             author: self.me.id,
             message,
         };
-        if let Err(refused) = self.member_here(room).await {
-            if !self.gateway.store().is_site_admin(self.me.id).await? {
-                return Err(refused);
-            }
+        if let Err(refused) = self.member_here(room).await
+            && !self.gateway.store().is_site_admin(self.me.id).await?
+        {
+            return Err(refused);
         }
         let outcome = self.gateway.group_commit().write(room, command).await;
         ack_of(&self.gateway, room, outcome)
