@@ -50,7 +50,7 @@ for (const size of ["phone", "desktop"] as const) {
     await page.goto("/settings");
     await hydrated(page);
 
-    await page.getByLabel("Name").fill("ci-bot");
+    await page.getByLabel("Name", { exact: true }).fill("ci-bot");
     await page.getByRole("button", { name: "Create token" }).click();
     await expect(page.getByTestId("new-token")).toContainText("cfb_");
     await expect(page.getByTestId("tokens")).toContainText("ci-bot");
@@ -72,7 +72,9 @@ for (const size of ["phone", "desktop"] as const) {
     await page.getByTestId("new_password").fill("a brand new secret");
     await page.getByRole("button", { name: "Change password" }).click();
     await expect(page).toHaveURL(/\/settings$/);
-    await expect(page.getByTestId("me")).toHaveText("Ana Lima");
+    // Still signed in here: the page shows the account, not "Sign in".
+    await expect(page.getByTestId("display-name")).toHaveValue("Ana Lima");
+    await expect(page.getByTestId("sessions").getByRole("listitem")).toHaveCount(1);
     expect(await offScreen(page)).toEqual([]);
     await other.close();
   });

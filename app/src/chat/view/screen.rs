@@ -62,6 +62,14 @@ pub fn ChatScreen(me: Me, room: Signal<Option<RoomId>>) -> impl IntoView {
                 <NotificationsToggle />
                 <div class="chat__account">
                     <span class="chat__who" data-testid="me">{me.display_name.clone()}</span>
+                    <a class="icon-button" href="/settings" aria-label="Settings" title="Settings"
+                        data-testid="settings-link">
+                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"
+                            fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <circle cx="12" cy="12" r="3"></circle>
+                            <path d="M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"></path>
+                        </svg>
+                    </a>
                     // A plain form post: the server ends the session and redirects to `/`,
                     // and the page starts afresh (nothing of the chat survives it).
                     <form action="/api/auth/logout" method="post" class="inline-form">
