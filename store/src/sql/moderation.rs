@@ -146,12 +146,35 @@ macro_rules! moderation {
                     .await?;
                 }
                 let notice = if ban { Notice::MemberBanned { user: member } } else { Notice::MemberRemoved { user: member } };
+                Self::record_notice(tx, room, seq, now, moderator, notice).await
+            }
+
+            /// Writes a notice message by `moderator` at the room's next seq, with its
+            /// event: how every moderation action that changes the room is recorded in
+            /// its order.
+            pub(super) async fn record_notice(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                moderator: UserId,
+                notice: Notice,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let (kind, user, detail) = match &notice {
+                    Notice::MemberRemoved { user } => ("member_removed", Some(user.0), None),
+                    Notice::MemberBanned { user } => ("member_banned", Some(user.0), None),
+                    Notice::RoomUpdated(changes) => (
+                        "room_updated",
+                        None,
+                        Some(serde_json::to_string(changes).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+                    ),
+                };
                 let id = MessageId(Uuid::now_v7());
                 *seq += 1;
                 let client_msg_id = format!("notice-{}", id.0.simple());
                 sqlx::query(
-                    "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, notice, notice_user) \
-                     values ($1, $2, $3, $4, '', $5, $6, $7, $8, $9)",
+                    "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, \
+                     notice, notice_user, notice_detail) values ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(id.0)
                 .bind(room.0)
@@ -160,8 +183,9 @@ macro_rules! moderation {
                 .bind(&client_msg_id)
                 .bind(now)
                 .bind(false)
-                .bind(if ban { "member_banned" } else { "member_removed" })
-                .bind(member.0)
+                .bind(kind)
+                .bind(user)
+                .bind(detail)
                 .execute(&mut **tx)
                 .await?;
                 Self::append_event(tx, room, *seq, EventKind::Message, id.0, now).await?;

@@ -2,14 +2,13 @@
 //! name, topic, description, visibility or archive state, applied inside a group commit's
 //! transaction with a notice message recording what changed, at the room's next seq.
 
-use protocol::ids::{MessageId, RoomId, UserId};
+use protocol::ids::{RoomId, UserId};
 use uuid::Uuid;
 
-use super::rows::seq_out;
 use super::{PgStore, SqliteStore};
 use crate::StoreResult;
 use crate::error::WriteError;
-use crate::model::{EventKind, Message, Notice, RoomKind, RoomUpdate, WriteOutcome};
+use crate::model::{Notice, RoomKind, RoomUpdate, WriteOutcome};
 
 macro_rules! room_settings {
     ($store:ident, $dialect:ident) => {
@@ -35,26 +34,41 @@ macro_rules! room_settings {
                 }
                 let is_private = current.kind == RoomKind::Private;
                 let update = RoomUpdate {
-                    name: wanted.name.clone().filter(|n| current.name.as_ref() != Some(n)),
+                    name: wanted
+                        .name
+                        .clone()
+                        .filter(|n| current.name.as_ref() != Some(n)),
                     topic: wanted.topic.clone().filter(|t| *t != current.topic),
-                    description: wanted.description.clone().filter(|d| *d != current.description),
+                    description: wanted
+                        .description
+                        .clone()
+                        .filter(|d| *d != current.description),
                     private: wanted.private.filter(|p| *p != is_private),
-                    archived: wanted.archived.filter(|a| *a != current.archived_at.is_some()),
+                    archived: wanted
+                        .archived
+                        .filter(|a| *a != current.archived_at.is_some()),
                 };
                 if update == RoomUpdate::default() {
                     return Ok(Err(WriteError::NothingToChange));
                 }
                 if let Some(name) = &update.name {
-                    let taken: Option<(Uuid,)> = sqlx::query_as("select id from rooms where name = $1 and id <> $2")
-                        .bind(name.as_str())
-                        .bind(room.0)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                    let taken: Option<(Uuid,)> =
+                        sqlx::query_as("select id from rooms where name = $1 and id <> $2")
+                            .bind(name.as_str())
+                            .bind(room.0)
+                            .fetch_optional(&mut **tx)
+                            .await?;
                     if taken.is_some() {
                         return Ok(Err(WriteError::NameTaken));
                     }
                 }
-                let kind = update.private.map(|p| if p { RoomKind::Private } else { RoomKind::Public });
+                let kind = update.private.map(|p| {
+                    if p {
+                        RoomKind::Private
+                    } else {
+                        RoomKind::Public
+                    }
+                });
                 let archived_at = update.archived.map(|a| a.then_some(now));
                 sqlx::query(
                     "update rooms set name = coalesce($2, name), topic = coalesce($3, topic), \
@@ -70,46 +84,15 @@ macro_rules! room_settings {
                 .bind(archived_at.flatten())
                 .execute(&mut **tx)
                 .await?;
-                let changes = update.changes();
-                let detail = serde_json::to_string(&changes)
-                    .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
-                let id = MessageId(Uuid::now_v7());
-                *seq += 1;
-                let client_msg_id = format!("notice-{}", id.0.simple());
-                sqlx::query(
-                    "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted, notice, notice_detail) \
-                     values ($1, $2, $3, $4, '', $5, $6, $7, 'room_updated', $8)",
+                Self::record_notice(
+                    tx,
+                    room,
+                    seq,
+                    now,
+                    moderator,
+                    Notice::RoomUpdated(update.changes()),
                 )
-                .bind(id.0)
-                .bind(room.0)
-                .bind(*seq)
-                .bind(moderator.0)
-                .bind(&client_msg_id)
-                .bind(now)
-                .bind(false)
-                .bind(detail)
-                .execute(&mut **tx)
-                .await?;
-                Self::append_event(tx, room, *seq, EventKind::Message, id.0, now).await?;
-                let message = Message {
-                    id,
-                    room_id: room,
-                    seq: seq_out(*seq),
-                    author_id: moderator,
-                    body: String::new(),
-                    client_msg_id,
-                    created_at: now,
-                    edited_at: None,
-                    deleted: false,
-                    reactions: Vec::new(),
-                    thread_root: None,
-                    thread: None,
-                    files: Vec::new(),
-                    removed_by_admin: false,
-                    pinned: None,
-                    notice: Some(Notice::RoomUpdated(changes)),
-                };
-                Ok(Ok(WriteOutcome::Applied(crate::batch::message_event(message))))
+                .await
             }
         }
     };
