@@ -24,12 +24,17 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. Chromium (Debian's), for Playwright.
-if ! command -v chromium >/dev/null 2>&1; then
-  say "installing chromium (apt)"
+# 2. Chromium (Debian's), for Playwright; strace, with which a fault test fails the
+#    database's writes with EIO.
+APT_MISSING=""
+command -v chromium >/dev/null 2>&1 || APT_MISSING="$APT_MISSING chromium"
+command -v strace >/dev/null 2>&1 || APT_MISSING="$APT_MISSING strace"
+if [ -n "$APT_MISSING" ]; then
+  say "installing$APT_MISSING (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_MISSING >/dev/null
 fi
 
 # 3. cargo-leptos, pinned (0.3.11 needs a newer rustc than this machine has).

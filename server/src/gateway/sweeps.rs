@@ -1,6 +1,6 @@
 //! Every periodic task of the gateway, in one place: typing expiry, idle statuses,
-//! deactivated users, presence ticks, the purge of removed files and (on a cluster) the
-//! presence heartbeat.
+//! deactivated users, presence ticks, cached rosters, the purge of removed files and (on a
+//! cluster) the presence heartbeat.
 //!
 //! Each runs on the gateway's task tracker, holds only a weak reference to the gateway,
 //! and ends when the gateway is dropped or starts to shut down.
@@ -23,6 +23,8 @@ const DEACTIVATION_MARGIN_MS: i64 = 60_000;
 const PRESENCE_TICK: Duration = Duration::from_millis(100);
 /// How often the files of deleted messages and stale uploads are purged.
 const FILE_PURGE: Duration = Duration::from_secs(60);
+/// How often cached rosters nobody asked for since the last time are dropped.
+const ROSTER_SWEEP: Duration = Duration::from_secs(10);
 
 /// Starts every sweep of `gateway`.
 pub(super) fn spawn_all(gateway: &Gateway) {
@@ -35,6 +37,9 @@ pub(super) fn spawn_all(gateway: &Gateway) {
     spawn_deactivation_sweep(gateway);
     every(gateway, PRESENCE_TICK, send_presence_diffs);
     every(gateway, FILE_PURGE, purge_files);
+    every(gateway, ROSTER_SWEEP, |gateway| async move {
+        gateway.presence().sweep_rosters();
+    });
     if let Some(heartbeat) = gateway.presence().heartbeat_every() {
         every(gateway, heartbeat, |gateway| async move {
             gateway.presence().heartbeat().await

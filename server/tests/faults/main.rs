@@ -1,7 +1,7 @@
 //! Fault tests: a server SIGKILLed in the middle of a burst and restarted on its data, a
 //! Postgres crash and restart under a stream of sends, a long run of reconnecting
 //! clients checked for leaks, a full disk under a running server (SQLite's data folder, and
-//! a Postgres tablespace), and a backup taken
+//! a Postgres tablespace), an I/O error injected into SQLite's writes, and a backup taken
 //! under sends and restored. A binary of its own, so that these slower tests run apart
 //! from the others.
 //!
@@ -30,6 +30,7 @@ mod watcher;
 mod backup;
 mod churn;
 mod full_disk;
+mod io_error;
 mod kill9;
 mod postgres_full;
 mod postgres_restart;

@@ -4,7 +4,10 @@
 //! reconnect within it cancels the leave, so a page reload does not flap them offline.
 //!
 //! This type only keeps the state of this node and says when a change is visible;
-//! [`super::Presence`] tells the room (and the cluster) about it.
+//! [`super::Presence`] tells the room (and the cluster) about it. Each room carries a
+//! version that changes whenever what its roster shows changes (a user, or the device count
+//! shown, which is at least 1 inside a grace period), for the cached rosters
+//! ([`super::roster_cache`]).
 
 use protocol::UserView;
 use protocol::ids::{RoomId, UserId};
@@ -18,10 +21,35 @@ struct Entry {
     epoch: u64,
 }
 
+/// One room's users, and the version of what its roster shows.
+#[derive(Default)]
+struct Room {
+    users: HashMap<UserId, Entry>,
+    version: u64,
+}
+
+/// Every room, and the last version given out: versions are never reused, not even by a
+/// room that empties and fills again.
+#[derive(Default)]
+struct Rooms {
+    rooms: HashMap<RoomId, Room>,
+    last_version: u64,
+}
+
+impl Rooms {
+    /// What `room`'s roster shows changed.
+    fn changed(&mut self, room: RoomId) {
+        self.last_version += 1;
+        if let Some(r) = self.rooms.get_mut(&room) {
+            r.version = self.last_version;
+        }
+    }
+}
+
 /// Presence of every room with local subscribers.
 #[derive(Default)]
 pub struct LocalPresence {
-    rooms: Mutex<HashMap<RoomId, HashMap<UserId, Entry>>>,
+    rooms: Mutex<Rooms>,
 }
 
 /// A leave that becomes visible after the grace period unless the user comes back.
@@ -37,14 +65,15 @@ impl LocalPresence {
     /// before (others should see them join).
     pub fn join(&self, room: RoomId, user: UserView) -> bool {
         let mut rooms = self.rooms.lock().expect("presence lock");
-        let entries = rooms.entry(room).or_default();
-        match entries.get_mut(&user.id) {
+        let entries = &mut rooms.rooms.entry(room).or_default().users;
+        let (joined, shown_changed) = match entries.get_mut(&user.id) {
             Some(e) => {
                 e.devices += 1;
                 e.epoch += 1;
                 // devices == 1 here means the user was inside a grace period: no one
-                // was told they left, so no one is told they joined.
-                false
+                // was told they left, so no one is told they joined, and the roster
+                // showed them with one device all along.
+                (false, e.devices > 1)
             }
             None => {
                 entries.insert(
@@ -55,29 +84,39 @@ impl LocalPresence {
                         epoch: 0,
                     },
                 );
-                true
+                (true, true)
             }
+        };
+        if shown_changed {
+            rooms.changed(room);
         }
+        joined
     }
 
     /// One connection of `user` left `room`. When it was their last, the leave is pending:
     /// call [`LocalPresence::finish_leave`] after the grace period.
     pub fn leave(&self, room: RoomId, user: UserId) -> Option<PendingLeave> {
         let mut rooms = self.rooms.lock().expect("presence lock");
-        let e = rooms.get_mut(&room)?.get_mut(&user)?;
+        let e = rooms.rooms.get_mut(&room)?.users.get_mut(&user)?;
+        // From 1 to 0 the roster still shows one device (the grace period).
+        let shown_changed = e.devices > 1;
         e.devices = e.devices.saturating_sub(1);
         e.epoch += 1;
-        (e.devices == 0).then_some(PendingLeave {
+        let pending = (e.devices == 0).then_some(PendingLeave {
             room,
             user,
             epoch: e.epoch,
-        })
+        });
+        if shown_changed {
+            rooms.changed(room);
+        }
+        pending
     }
 
     /// Completes a pending leave: true if the user is now gone (others should be told).
     pub fn finish_leave(&self, pending: PendingLeave) -> bool {
         let mut rooms = self.rooms.lock().expect("presence lock");
-        let Some(entries) = rooms.get_mut(&pending.room) else {
+        let Some(entries) = rooms.rooms.get_mut(&pending.room).map(|r| &mut r.users) else {
             return false;
         };
         let gone = entries
@@ -86,7 +125,9 @@ impl LocalPresence {
         if gone {
             entries.remove(&pending.user);
             if entries.is_empty() {
-                rooms.remove(&pending.room);
+                rooms.rooms.remove(&pending.room);
+            } else {
+                rooms.changed(pending.room);
             }
         }
         gone
@@ -97,9 +138,10 @@ impl LocalPresence {
     pub fn members(&self, room: RoomId) -> Vec<(UserView, u32)> {
         let rooms = self.rooms.lock().expect("presence lock");
         let mut list: Vec<(UserView, u32)> = rooms
+            .rooms
             .get(&room)
             .into_iter()
-            .flat_map(|m| m.values())
+            .flat_map(|r| r.users.values())
             .map(|e| (e.user.clone(), e.devices.max(1)))
             .collect();
         list.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
@@ -109,11 +151,22 @@ impl LocalPresence {
     /// How many users are present in `room`, and the first `max` of them by handle (only
     /// those are copied).
     pub fn first_members(&self, room: RoomId, max: usize) -> (usize, Vec<(UserView, u32)>) {
+        let (_, total, listed) = self.versioned_first_members(room, max);
+        (total, listed)
+    }
+
+    /// [`LocalPresence::first_members`] with the room's version they are the state of.
+    pub fn versioned_first_members(
+        &self,
+        room: RoomId,
+        max: usize,
+    ) -> (u64, usize, Vec<(UserView, u32)>) {
         let rooms = self.rooms.lock().expect("presence lock");
-        let Some(members) = rooms.get(&room) else {
-            return (0, Vec::new());
+        let Some(members) = rooms.rooms.get(&room) else {
+            return (0, 0, Vec::new());
         };
-        let mut all: Vec<_> = members.values().collect();
+        let version = members.version;
+        let mut all: Vec<_> = members.users.values().collect();
         let total = all.len();
         if total > max {
             all.select_nth_unstable_by(max, |a, b| a.user.handle.cmp(&b.user.handle));
@@ -124,13 +177,19 @@ impl LocalPresence {
             .into_iter()
             .map(|e| (e.user.clone(), e.devices.max(1)))
             .collect();
-        (total, listed)
+        (version, total, listed)
+    }
+
+    /// The version of what `room`'s roster shows (0 for a room nobody is in).
+    pub fn version(&self, room: RoomId) -> u64 {
+        let rooms = self.rooms.lock().expect("presence lock");
+        rooms.rooms.get(&room).map_or(0, |r| r.version)
     }
 
     /// How many users are present in `room` (those inside a grace period included).
     pub fn count(&self, room: RoomId) -> usize {
         let rooms = self.rooms.lock().expect("presence lock");
-        rooms.get(&room).map_or(0, |m| m.len())
+        rooms.rooms.get(&room).map_or(0, |r| r.users.len())
     }
 
     /// This node was taken for dead, and every leave of its users announced elsewhere: the
@@ -139,13 +198,18 @@ impl LocalPresence {
     /// recorded and announced again.
     pub fn rejoin(&self) -> Vec<(RoomId, UserView)> {
         let mut rooms = self.rooms.lock().expect("presence lock");
-        rooms.retain(|_, m| {
-            m.retain(|_, e| e.devices > 0);
-            !m.is_empty()
+        rooms.rooms.retain(|_, r| {
+            r.users.retain(|_, e| e.devices > 0);
+            !r.users.is_empty()
         });
+        let all: Vec<RoomId> = rooms.rooms.keys().copied().collect();
+        for room in all {
+            rooms.changed(room);
+        }
         rooms
+            .rooms
             .iter()
-            .flat_map(|(room, m)| m.values().map(|e| (*room, e.user.clone())))
+            .flat_map(|(room, r)| r.users.values().map(|e| (*room, e.user.clone())))
             .collect()
     }
 
@@ -153,9 +217,11 @@ impl LocalPresence {
     pub fn rooms_of(&self, user: UserId) -> Vec<(RoomId, UserView, u32)> {
         let rooms = self.rooms.lock().expect("presence lock");
         rooms
+            .rooms
             .iter()
-            .filter_map(|(room, m)| {
-                m.get(&user)
+            .filter_map(|(room, r)| {
+                r.users
+                    .get(&user)
                     .map(|e| (*room, e.user.clone(), e.devices.max(1)))
             })
             .collect()
@@ -222,5 +288,47 @@ mod tests {
         );
         assert!(!p.finish_leave(pending), "the old leave is stale");
         assert_eq!(p.members(room).len(), 1);
+    }
+
+    #[test]
+    fn the_version_changes_with_what_the_roster_shows_and_only_then() {
+        let p = LocalPresence::default();
+        let room = RoomId(Uuid::from_u128(1));
+        assert_eq!(p.version(room), 0);
+        p.join(room, user(1));
+        let joined = p.version(room);
+        assert_ne!(joined, 0, "a user joined");
+
+        let pending = p.leave(room, user(1).id).unwrap();
+        p.join(room, user(1));
+        assert!(!p.finish_leave(pending));
+        assert_eq!(
+            p.version(room),
+            joined,
+            "a reconnect inside the grace period"
+        );
+
+        p.join(room, user(1));
+        let two = p.version(room);
+        assert_ne!(two, joined, "a second device is shown");
+        assert_eq!(p.leave(room, user(1).id), None);
+        let one = p.version(room);
+        assert_ne!(one, two, "back to one device");
+
+        p.join(room, user(2));
+        let pending = p.leave(room, user(2).id).unwrap();
+        assert_eq!(p.version(room), p.versioned_first_members(room, 10).0);
+        let in_grace = p.version(room);
+        assert!(p.finish_leave(pending));
+        assert_ne!(p.version(room), in_grace, "a user left");
+
+        let pending = p.leave(room, user(1).id).unwrap();
+        assert!(p.finish_leave(pending));
+        assert_eq!(p.version(room), 0, "nobody is in the room");
+        p.join(room, user(1));
+        assert!(
+            p.version(room) > one,
+            "a room that fills again never reuses a version"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`Presence`] is what the rest of the gateway talks to. It keeps this node's devices per
 //! room and user ([`local`]), everyone's status ([`statuses`]) and the changes waiting for
-//! the next `presence_diff` tick ([`diffs`]), and reaches beyond this node through one seam,
+//! the next `presence_diff` tick ([`diffs`]) and the rosters encoded for subscribers
+//! ([`roster_cache`]), and reaches beyond this node through one seam,
 //! [`Reach`]: [`NodeOnly`] on a single process, [`cluster::ClusterReach`] on a cluster
 //! (shared presence in Redis, [`redis`]). Typing (`gateway/typing.rs`) lives beside it.
 //!
@@ -14,6 +15,7 @@ pub mod cluster;
 pub mod diffs;
 pub mod local;
 pub mod redis;
+pub mod roster_cache;
 pub mod statuses;
 
 pub use diffs::Diff;
@@ -21,13 +23,16 @@ pub use redis::{HEARTBEAT, NODE_TTL, RedisPresence};
 pub use statuses::Statuses;
 
 use async_trait::async_trait;
+use confab_websocket::FrameText;
 use protocol::ids::{RoomId, UserId};
 use protocol::{PresenceEntry, ServerFrame, UserView};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::gateway::encode::text;
 use diffs::PresenceDiffs;
 use local::LocalPresence;
+use roster_cache::{RosterCache, Stamp};
 
 /// How presence reaches past this node: the part that differs between one process and a
 /// cluster. Everything else about presence is the same code for both.
@@ -50,6 +55,11 @@ pub trait Reach: Send + Sync {
     ) -> (usize, Vec<PresenceEntry>);
     /// How many users are present in `room` anywhere.
     async fn total(&self, room: RoomId, here: &LocalPresence) -> u32;
+    /// Whether this node's presence is everyone's, so that a roster may be cached for as
+    /// long as this node's versions say it holds.
+    fn rosters_are_local(&self) -> bool {
+        false
+    }
     /// How often [`Reach::heartbeat`] must run, if at all.
     fn heartbeat_every(&self) -> Option<Duration>;
     /// Keeps this node alive in the cluster and announces the leaves of dead nodes' users.
@@ -94,6 +104,10 @@ impl Reach for NodeOnly {
         here.count(room) as u32
     }
 
+    fn rosters_are_local(&self) -> bool {
+        true
+    }
+
     fn heartbeat_every(&self) -> Option<Duration> {
         None
     }
@@ -108,6 +122,7 @@ pub struct Presence {
     here: LocalPresence,
     statuses: Arc<Statuses>,
     diffs: Arc<PresenceDiffs>,
+    rosters: RosterCache,
     reach: Box<dyn Reach>,
 }
 
@@ -128,6 +143,7 @@ impl Presence {
             here: LocalPresence::default(),
             statuses,
             diffs,
+            rosters: RosterCache::default(),
             reach,
         }
     }
@@ -173,18 +189,58 @@ impl Presence {
         }
     }
 
-    /// The `presence` frame for `room`: everyone present with their statuses, or the first
-    /// `max` of them (by handle) in a bigger room.
+    /// The `presence` frame for `room`, encoded: everyone present with their statuses, or
+    /// the first `max` of them (by handle) in a bigger room. On a single process it is
+    /// encoded once for everyone who asks until it changes ([`roster_cache`]).
+    pub async fn roster_text(&self, room: RoomId, max: usize) -> FrameText {
+        if !self.reach.rosters_are_local() {
+            return text(&self.frame(room, max).await);
+        }
+        // The epoch is read before the statuses it stands for, and the room's version with
+        // the list itself: the text is never older than its stamp.
+        let statuses = self.statuses.epoch();
+        let current = Stamp {
+            room: self.here.version(room),
+            statuses,
+            max,
+        };
+        if let Some(cached) = self.rosters.get(room, current) {
+            return cached;
+        }
+        let (version, total, listed) = self.here.versioned_first_members(room, max);
+        let users = listed
+            .into_iter()
+            .map(|(user, devices)| Presence::entry(&self.statuses, user, devices))
+            .collect();
+        let encoded = text(&Presence::roster_frame(room, total, users));
+        let stamp = Stamp {
+            room: version,
+            ..current
+        };
+        self.rosters.put(room, stamp, encoded.clone());
+        encoded
+    }
+
+    /// The `presence` frame for `room`, built afresh (see [`Presence::roster_text`]).
     pub async fn frame(&self, room: RoomId, max: usize) -> ServerFrame {
         let statuses = &self.statuses;
         let entry = move |user, devices| Presence::entry(statuses, user, devices);
         let (total, users) = self.reach.roster(room, &self.here, &entry, max).await;
+        Presence::roster_frame(room, total, users)
+    }
+
+    fn roster_frame(room: RoomId, total: usize, users: Vec<PresenceEntry>) -> ServerFrame {
         ServerFrame::Presence {
             room,
             truncated: users.len() < total,
             users,
             total: total as u32,
         }
+    }
+
+    /// Drops the cached rosters nobody asked for since the last sweep.
+    pub fn sweep_rosters(&self) {
+        self.rosters.sweep();
     }
 
     /// How many users are present in `room` (cluster-wide on a cluster).
@@ -234,5 +290,97 @@ impl Presence {
     /// This node stops (see [`Reach::retire`]).
     pub async fn retire(&self) {
         self.reach.retire().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use protocol::Status;
+    use uuid::Uuid;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// A device of user n subscribes (its connection opens first).
+        Join(u8),
+        /// A device of user n unsubscribes (its connection closes after).
+        Leave(u8),
+        /// Grace periods run out.
+        Wait,
+        /// User n chooses a status (dnd, or back to automatic).
+        Choose(u8, bool),
+        /// Everyone on automatic turns away.
+        Idle,
+        /// User n does something.
+        Active(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..4).prop_map(Op::Join),
+            3 => (0u8..4).prop_map(Op::Leave),
+            1 => Just(Op::Wait),
+            1 => ((0u8..4), any::<bool>()).prop_map(|(u, d)| Op::Choose(u, d)),
+            1 => Just(Op::Idle),
+            1 => (0u8..4).prop_map(Op::Active),
+        ]
+    }
+
+    fn user(n: u8) -> UserView {
+        UserView {
+            id: UserId(Uuid::from_u128(n as u128 + 1)),
+            handle: format!("u{n}"),
+            name: format!("U{n}"),
+        }
+    }
+
+    proptest! {
+        /// Whatever happens, the cached roster is the one built afresh, whole or cut short.
+        #[test]
+        fn the_cached_roster_is_always_the_fresh_one(
+            ops in proptest::collection::vec(op(), 1..40),
+            max in prop_oneof![Just(2usize), Just(100)],
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let presence = Arc::new(Presence::new(None));
+                let room = RoomId(Uuid::from_u128(99));
+                let grace = Duration::from_millis(1);
+                let mut devices = [0u32; 4];
+                for op in ops {
+                    let now = Instant::now();
+                    match op {
+                        Op::Join(n) => {
+                            presence.statuses().connect(user(n).id, now);
+                            presence.join(room, user(n));
+                            devices[n as usize] += 1;
+                        }
+                        Op::Leave(n) if devices[n as usize] > 0 => {
+                            devices[n as usize] -= 1;
+                            presence.leave(room, user(n).id, grace);
+                            presence.statuses().disconnect(user(n).id);
+                        }
+                        Op::Leave(_) => {}
+                        Op::Wait => tokio::time::sleep(grace * 5).await,
+                        Op::Choose(n, dnd) => {
+                            let status = if dnd { Status::Dnd } else { Status::Active };
+                            if presence.statuses().set(user(n).id, status, None, now) {
+                                presence.restate(user(n).id);
+                            }
+                        }
+                        Op::Idle => presence.sweep_idle(Duration::ZERO),
+                        Op::Active(n) => presence.activity(user(n).id),
+                    }
+                    let cached = presence.roster_text(room, max).await;
+                    let fresh = text(&presence.frame(room, max).await);
+                    prop_assert_eq!(cached.as_str(), fresh.as_str());
+                }
+                Ok(())
+            })?;
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Users' statuses across all of their connections: the one they chose (`set_status`), or
 //! automatic — `active`, turning `away` after a while without activity and back to
 //! `active` at the next request. Ephemeral like presence: kept while the user has a
-//! connection to this process, never stored.
+//! connection to this process, never stored. An epoch counts the changes anyone can see,
+//! for the cached rosters ([`super::roster_cache`]).
 
 use protocol::Status;
 use protocol::ids::UserId;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 struct Entry {
@@ -31,6 +33,8 @@ impl Entry {
 #[derive(Default)]
 pub struct Statuses {
     users: Mutex<HashMap<UserId, Entry>>,
+    /// Bumped, under the lock and after the change, whenever a status anyone sees changes.
+    epoch: AtomicU64,
 }
 
 impl Statuses {
@@ -52,9 +56,23 @@ impl Statuses {
         if let Some(e) = users.get_mut(&user) {
             e.connections = e.connections.saturating_sub(1);
             if e.connections == 0 {
-                users.remove(&user);
+                let gone = users.remove(&user).expect("the entry is there");
+                // A user not connected here shows as `active`.
+                if gone.current() != Default::default() {
+                    self.changed();
+                }
             }
         }
+    }
+
+    /// Counts the changes anyone can see: it differs from an earlier reading whenever a
+    /// status may have changed since. Read it before the statuses it stands for.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The user's status now (`active` for a user not connected here).
@@ -77,7 +95,11 @@ impl Statuses {
         };
         e.idle = false;
         e.last_active = now;
-        e.current() != before
+        let changed = e.current() != before;
+        if changed {
+            self.changed();
+        }
+        changed
     }
 
     /// The user did something. True when that ended an automatic away.
@@ -89,6 +111,9 @@ impl Statuses {
         e.last_active = now;
         let woke = e.idle && e.chosen.is_none();
         e.idle = false;
+        if woke {
+            self.changed();
+        }
         woke
     }
 
@@ -101,6 +126,9 @@ impl Statuses {
                 e.idle = true;
                 turned.push(*id);
             }
+        }
+        if !turned.is_empty() {
+            self.changed();
         }
         turned
     }
@@ -152,5 +180,33 @@ mod tests {
             Status::Active,
             "one connection left keeps the entry"
         );
+    }
+
+    #[test]
+    fn the_epoch_moves_with_every_status_others_see_and_only_then() {
+        let s = Statuses::default();
+        let ana = UserId(Uuid::from_u128(1));
+        let t0 = Instant::now();
+        let start = s.epoch();
+        s.connect(ana, t0);
+        s.connect(ana, t0);
+        assert!(!s.activity(ana, t0));
+        assert!(!s.set(ana, Status::Active, None, t0));
+        s.disconnect(ana);
+        assert_eq!(s.epoch(), start, "nothing anyone sees changed");
+
+        let mut last = s.epoch();
+        let mut moved = |s: &Statuses, why: &str| {
+            assert!(s.epoch() > last, "{why}");
+            last = s.epoch();
+        };
+        s.sweep(t0 + Duration::from_secs(61), Duration::from_secs(60));
+        moved(&s, "idle turned away");
+        s.activity(ana, t0 + Duration::from_secs(62));
+        moved(&s, "activity ended the away");
+        s.set(ana, Status::Dnd, None, t0);
+        moved(&s, "a chosen status");
+        s.disconnect(ana);
+        moved(&s, "gone from here shows as active");
     }
 }

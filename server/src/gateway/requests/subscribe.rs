@@ -81,9 +81,9 @@ impl Session {
         gw.presence().join(room, self.me.clone());
         let list = gw
             .presence()
-            .frame(room, gw.settings().presence_roster_max as usize)
+            .roster_text(room, gw.settings().presence_roster_max as usize)
             .await;
-        self.handle.push(Outbound::frame(text(&list)))?;
+        self.handle.push(Outbound::frame(list))?;
         // Read after registering: a marker that moves from now on arrives after this.
         if let Some(receipts) = gw.receipts_frame(room, self.me.id).await {
             self.handle.push(Outbound::frame(text(&receipts)))?;
