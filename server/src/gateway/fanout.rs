@@ -159,10 +159,15 @@ impl Gateway {
     }
 
     /// Applies a membership change to this node's connections: on a leave, the user's
-    /// connections here stop receiving the room at once; all of them are told.
+    /// connections here stop receiving the room at once, and the user leaves its presence
+    /// and stops typing there (their sessions, cut off, will not); all of them are told.
     pub(super) fn membership_here(&self, room: RoomId, user: UserId, joined: bool) {
-        if !joined && self.hub().unsubscribe_user(room, user) {
-            self.last_local_left(room);
+        if !joined {
+            if self.hub().unsubscribe_user(room, user) {
+                self.last_local_left(room);
+            }
+            self.presence().remove(room, user);
+            self.stop_typing(room, user);
         }
         let frame = ServerFrame::Personal {
             event: PersonalEvent::Membership { room, joined },
@@ -244,11 +249,14 @@ impl Gateway {
         }
     }
 
-    /// Ends connection `conn_id`'s subscription to `room` on this node.
-    pub(super) fn unsubscribe_local(&self, room: RoomId, conn_id: u64) {
-        if self.hub().unsubscribe(room, conn_id) {
+    /// Ends connection `conn_id`'s subscription to `room` on this node. False when it had
+    /// already ended: a leave or a removal cut the connection off without its session.
+    pub(super) fn unsubscribe_local(&self, room: RoomId, conn_id: u64) -> bool {
+        let done = self.hub().unsubscribe(room, conn_id);
+        if done.room_emptied {
             self.last_local_left(room);
         }
+        done.was_subscribed
     }
 
     /// `room` has no local subscriber left: the broker stops following it after the

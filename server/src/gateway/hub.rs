@@ -40,6 +40,15 @@ impl Default for Hub {
     }
 }
 
+/// What [`Hub::unsubscribe`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unsubscribed {
+    /// The connection was among the room's subscribers until now.
+    pub was_subscribed: bool,
+    /// The room has no local subscriber left.
+    pub room_emptied: bool,
+}
+
 impl Hub {
     fn shard<'a, K: Hash>(&self, shards: &'a [Shard<K>], key: &K) -> &'a Shard<K> {
         &shards[(self.hasher.hash_one(key) as usize) % SHARDS]
@@ -66,18 +75,25 @@ impl Hub {
             .is_some_and(|subs| subs.iter().any(|c| c.id == conn_id))
     }
 
-    /// Removes `conn` from `room`'s subscribers. True when that left the room without
-    /// local subscribers.
-    pub fn unsubscribe(&self, room: RoomId, conn_id: u64) -> bool {
+    /// Removes `conn` from `room`'s subscribers: whether it was one (a leave or a removal
+    /// elsewhere may have taken it out already), and whether the room has no local
+    /// subscriber left.
+    pub fn unsubscribe(&self, room: RoomId, conn_id: u64) -> Unsubscribed {
         let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
-        if let Some(subs) = shard.get_mut(&room) {
-            subs.retain(|c| c.id != conn_id);
-            if subs.is_empty() {
-                shard.remove(&room);
-                return true;
-            }
+        let Some(subs) = shard.get_mut(&room) else {
+            return Unsubscribed::default();
+        };
+        let before = subs.len();
+        subs.retain(|c| c.id != conn_id);
+        let was_subscribed = subs.len() < before;
+        let room_emptied = subs.is_empty();
+        if room_emptied {
+            shard.remove(&room);
         }
-        false
+        Unsubscribed {
+            was_subscribed,
+            room_emptied,
+        }
     }
 
     /// Removes every local connection of `user` from `room` and tells their senders to

@@ -133,6 +133,24 @@ impl LocalPresence {
         gone
     }
 
+    /// Takes `user` out of `room` at once, whatever their devices, a pending leave
+    /// included (it finds them gone). True when they were there (others should be told).
+    pub fn remove(&self, room: RoomId, user: UserId) -> bool {
+        let mut rooms = self.rooms.lock().expect("presence lock");
+        let Some(r) = rooms.rooms.get_mut(&room) else {
+            return false;
+        };
+        if r.users.remove(&user).is_none() {
+            return false;
+        }
+        if r.users.is_empty() {
+            rooms.rooms.remove(&room);
+        } else {
+            rooms.changed(room);
+        }
+        true
+    }
+
     /// Everyone present in `room` (including those inside a grace period), by handle,
     /// with their device counts.
     pub fn members(&self, room: RoomId) -> Vec<(UserView, u32)> {
@@ -274,6 +292,25 @@ mod tests {
         assert!(!p.finish_leave(pending));
         // ...and coming back is a join to announce.
         assert!(p.join(a, user(2)));
+    }
+
+    #[test]
+    fn a_removed_user_is_gone_at_once_and_their_pending_leave_finds_nothing() {
+        let p = LocalPresence::default();
+        let room = RoomId(Uuid::from_u128(1));
+        p.join(room, user(1));
+        p.join(room, user(1));
+        p.join(room, user(2));
+        let pending = p.leave(room, user(2).id).unwrap();
+        assert!(p.remove(room, user(1).id), "two devices, removed at once");
+        assert!(
+            p.remove(room, user(2).id),
+            "in a grace period: still shown until now"
+        );
+        assert!(!p.remove(room, user(2).id), "already gone");
+        assert!(!p.finish_leave(pending), "nothing left to announce");
+        assert_eq!(p.count(room), 0);
+        assert!(p.join(room, user(1)), "coming back is a join");
     }
 
     #[test]

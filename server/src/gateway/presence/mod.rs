@@ -178,6 +178,14 @@ impl Presence {
         });
     }
 
+    /// `user` is no longer in `room` on this node, on any device (a leave or a removal cut
+    /// every connection off): the room hears of it with the next tick, with no grace.
+    pub fn remove(&self, room: RoomId, user: UserId) {
+        if self.here.remove(room, user) {
+            self.reach.left(room, user, &self.diffs);
+        }
+    }
+
     /// A presence entry: the user, their devices in the room, their status.
     fn entry(statuses: &Statuses, user: UserView, devices: u32) -> PresenceEntry {
         let (status, text) = statuses.current(user.id);
@@ -314,6 +322,8 @@ mod tests {
         Idle,
         /// User n does something.
         Active(u8),
+        /// User n is cut off the room on every device (a leave elsewhere, a removal).
+        Remove(u8),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -324,6 +334,7 @@ mod tests {
             1 => ((0u8..4), any::<bool>()).prop_map(|(u, d)| Op::Choose(u, d)),
             1 => Just(Op::Idle),
             1 => (0u8..4).prop_map(Op::Active),
+            1 => (0u8..4).prop_map(Op::Remove),
         ]
     }
 
@@ -374,6 +385,11 @@ mod tests {
                         }
                         Op::Idle => presence.sweep_idle(Duration::ZERO),
                         Op::Active(n) => presence.activity(user(n).id),
+                        Op::Remove(n) => {
+                            // Cut-off devices never leave by themselves.
+                            presence.remove(room, user(n).id);
+                            devices[n as usize] = 0;
+                        }
                     }
                     let cached = presence.roster_text(room, max).await;
                     let fresh = text(&presence.frame(room, max).await);

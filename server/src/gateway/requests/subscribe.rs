@@ -122,11 +122,14 @@ impl Session {
         })
     }
 
-    /// Stops delivering `room` to this connection and updates presence and typing.
+    /// Stops delivering `room` to this connection and updates presence and typing. A
+    /// connection a leave or a removal already cut off was taken out of presence then.
     pub(in crate::gateway) fn leave_room(&mut self, room: RoomId) {
         self.subscribed.remove(&room);
         let gw = self.gateway.clone();
-        gw.unsubscribe_local(room, self.handle.id);
+        if !gw.unsubscribe_local(room, self.handle.id) {
+            return;
+        }
         let _ = self.handle.push(Outbound::forget(room));
         gw.stop_typing(room, self.me.id);
         gw.presence()
