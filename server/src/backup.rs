@@ -57,8 +57,17 @@ async fn blocking<T: Send + 'static>(
 
 fn describe(s: &store::backup::Summary) -> String {
     format!(
-        "{} users, {} rooms, {} messages, schema {}, {} bytes (integrity checked)",
-        s.users, s.rooms, s.messages, s.schema, s.bytes
+        "{} users, {} rooms, {} messages, {} files{}, schema {}, {} bytes (integrity checked)",
+        s.users,
+        s.rooms,
+        s.messages,
+        s.files,
+        match s.files_missing {
+            0 => String::new(),
+            n => format!(" ({n} deleted since the snapshot, not copied)"),
+        },
+        s.schema,
+        s.bytes
     )
 }
 

@@ -4,17 +4,20 @@
 //! fresh data folder and a new server started on it. Its history, read through the API,
 //! must be a consistent prefix of what was acked: every acked message up to some seq, at
 //! the seq its ack named, no gap, none after; and that seq must be at least the acks in
-//! before the backup began. The restored server then takes new sends at the next seq.
+//! before the backup began. The restored server then takes new sends at the next seq,
+//! and serves the files uploaded before the backup (an attachment and an image with its
+//! thumbnail), byte for byte, from the backup's files folder.
 
-use protocol::ServerFrame;
 use protocol::ids::{RoomId, Seq};
+use protocol::{FileView, ServerFrame};
+use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::child::ChildServer;
-use crate::helpers::{WAIT, connect_user};
+use crate::helpers::{TestUser, WAIT, connect_user};
 use crate::room_log::api_history;
 use crate::seed;
 use crate::wsclient::{Client, send, subscribe};
@@ -46,6 +49,22 @@ async fn round_trip() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut writer = Client::new(connect_user(server.addr, &users[0]).await);
     writer.ok(subscribe(room, None)).await;
+
+    // Files first: an attachment and an image, sent in the room's first message.
+    let base = format!("http://{}", server.addr);
+    let text = b"what the backup must keep".to_vec();
+    let image = png(32, 24);
+    let note = upload(&base, &users[0], room, "note.txt", text.clone()).await;
+    let picture = upload(&base, &users[0], room, "picture.png", image.clone()).await;
+    let with_files = serde_json::json!({
+        "type": "send", "room": room, "client_msg_id": "files-1", "body": "two files",
+        "files": [note.id, picture.id],
+    });
+    let first = match writer.request(with_files).await {
+        ServerFrame::Ack { info, .. } => info.seq.expect("a seq"),
+        other => panic!("the send with files: {other:?}"),
+    };
+
     let sender = {
         let (acks, stop) = (acks.clone(), stop.clone());
         tokio::spawn(async move {
@@ -71,6 +90,14 @@ async fn round_trip() {
     let during_backup = acks.load(Ordering::SeqCst) - before_backup;
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(said.contains("backed up to"), "{said}");
+    assert!(
+        said.contains(" 2 files, "),
+        "both files are in the copy: {said}"
+    );
+    assert!(
+        copy.with_file_name("confab-backup.db.files").is_dir(),
+        "the files folder is beside the copy"
+    );
     // The copy is never overwritten.
     let again = confab(&["backup", copy.to_str().unwrap()], data.path()).await;
     assert!(
@@ -91,7 +118,8 @@ async fn round_trip() {
     assert!(why.contains("in use by another confab process"), "{why}");
 
     stop.store(true, Ordering::SeqCst);
-    let acked = sender.await.expect("the sender");
+    let mut acked = vec![("files-1".to_string(), first)];
+    acked.extend(sender.await.expect("the sender"));
     server.kill();
 
     // Restore into a fresh folder and serve it.
@@ -120,6 +148,17 @@ async fn round_trip() {
             .enumerate()
             .all(|(i, (_, seq))| *seq == i as u64 + 1),
         "seqs are gap-free from 1"
+    );
+    // The files came back with it.
+    let base = format!("http://{}", restored_server.addr);
+    let got = fetch(&base, &users[1], &format!("/files/{}", note.id)).await;
+    assert_eq!(got, text, "the attachment, byte for byte");
+    let got = fetch(&base, &users[1], &format!("/files/{}", picture.id)).await;
+    assert_eq!(got, image, "the image, byte for byte");
+    let thumb = fetch(&base, &users[1], &format!("/files/{}/thumb", picture.id)).await;
+    assert!(
+        image::load_from_memory(&thumb).is_ok(),
+        "the thumbnail is an image"
     );
     // The restored server goes on from there.
     let mut writer = Client::new(connect_user(restored_server.addr, &users[0]).await);
@@ -168,4 +207,38 @@ async fn expect_ack(client: &mut Client, room: RoomId, cmid: &str) -> Seq {
         ServerFrame::Ack { info, .. } => info.seq.expect("a send's ack names its seq"),
         other => panic!("{cmid}: expected an ack, got {other:?}"),
     }
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(width, height)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// `POST /files` as `user`: the stored file.
+async fn upload(base: &str, user: &TestUser, room: RoomId, name: &str, bytes: Vec<u8>) -> FileView {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/files"))
+        .query(&[("room", room.to_string()), ("name", name.to_string())])
+        .bearer_auth(&user.token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "upload {name}");
+    resp.json().await.unwrap()
+}
+
+/// `GET path` as `user`: the body of a 200.
+async fn fetch(base: &str, user: &TestUser, path: &str) -> Vec<u8> {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "GET {path}");
+    resp.bytes().await.unwrap().to_vec()
 }

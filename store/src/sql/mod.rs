@@ -62,7 +62,7 @@ mod rooms;
 mod rows;
 mod search;
 mod sqlite;
-mod sqlite_files;
+pub(crate) mod sqlite_files;
 mod sqlite_sends;
 mod store_impl;
 mod writes;

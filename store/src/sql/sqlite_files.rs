@@ -20,8 +20,8 @@ impl FileFolder {
     /// The folder beside the database file `db` (created if missing); an in-memory
     /// database gets a fresh folder under the system's temporary directory.
     pub fn beside(db: Option<&Path>) -> std::io::Result<FileFolder> {
-        let dir = match db.and_then(Path::parent) {
-            Some(parent) => parent.join("files"),
+        let dir = match db {
+            Some(db) => FileFolder::dir_beside(db),
             None => std::env::temp_dir().join(format!(
                 "confab-memory-files-{}",
                 uuid::Uuid::now_v7().simple()
@@ -31,7 +31,18 @@ impl FileFolder {
         Ok(FileFolder { dir })
     }
 
-    fn path(&self, id: FileId, part: FilePart) -> PathBuf {
+    /// The folder of the database file `db`'s files (which may not exist).
+    pub fn dir_beside(db: &Path) -> PathBuf {
+        db.parent().unwrap_or(Path::new(".")).join("files")
+    }
+
+    /// The folder `dir`, as it is (a backup's copy of one).
+    pub fn at(dir: PathBuf) -> FileFolder {
+        FileFolder { dir }
+    }
+
+    /// Where a part's bytes are.
+    pub fn path(&self, id: FileId, part: FilePart) -> PathBuf {
         match part {
             FilePart::Original => self.dir.join(id.0.simple().to_string()),
             FilePart::Thumb => self.dir.join(format!("{}.thumb", id.0.simple())),

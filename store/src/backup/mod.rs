@@ -12,11 +12,15 @@
 //! `PATH.partial`, syncs it, checks it (`PRAGMA integrity_check`) and only then renames it
 //! to `PATH` and syncs the folder: a `PATH` that exists is a whole, checked copy.
 //!
+//! Uploaded files, kept beside the database, go with it: `PATH.files/` ([`files`]).
+//!
 //! [`restore`] checks the copy the same way (and that this version knows its schema), moves
 //! the database it replaces aside (`<db>.before-restore-<unix ms>`, with its WAL), and
 //! puts the copy in place the same way (written beside, synced, renamed). It does not know
 //! whether a server holds the database: its caller must (the `confab` binary holds a lock
 //! file beside the database while it serves, and `confab restore` takes it first).
+
+pub mod files;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -65,6 +69,11 @@ pub struct Summary {
     pub users: i64,
     pub rooms: i64,
     pub messages: i64,
+    /// Uploaded files it names and has not marked removed.
+    pub files: i64,
+    /// Of those, files whose bytes a backup did not find (deleted after the snapshot);
+    /// always 0 from [`check`].
+    pub files_missing: u64,
     /// The file's size in bytes.
     pub bytes: u64,
 }
@@ -78,6 +87,9 @@ pub fn backup(db: &Path, out: &Path) -> Result<Summary, BackupError> {
     if out.exists() {
         return Err(BackupError::Exists(out.to_path_buf()));
     }
+    if files::folder_of_backup(out).exists() {
+        return Err(BackupError::Exists(files::folder_of_backup(out)));
+    }
     let partial = beside(out, ".partial");
     remove_if_present(&partial)?;
     // Read-write without create: a read-only connection to a WAL database needs its
@@ -90,17 +102,20 @@ pub fn backup(db: &Path, out: &Path) -> Result<Summary, BackupError> {
     })?;
     source.execute("vacuum into ?1", [target])?;
     drop(source);
-    let summary = check(&partial).inspect_err(|_| {
+    let mut summary = check(&partial).inspect_err(|_| {
         let _ = std::fs::remove_file(&partial);
     })?;
     sync_file(&partial)?;
+    let copied = files::back_up(db, &partial, out)?;
+    summary.files_missing = copied.missing;
     rename_synced(&partial, out)?;
     Ok(summary)
 }
 
 /// Puts the checked copy `backup` in place of the database at `db` (any database there
-/// is moved aside first, and its path returned); the caller makes sure no server holds
-/// `db`. The copy itself is left as it was.
+/// is moved aside first, and its path returned), and its files in place of the folder
+/// beside it ([`files::restore`]); the caller makes sure no server holds `db`. The copy
+/// itself is left as it was.
 pub fn restore(backup: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>), BackupError> {
     if !backup.exists() {
         return Err(BackupError::Missing(backup.to_path_buf()));
@@ -122,6 +137,8 @@ pub fn restore(backup: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>), B
         incoming.display()
     )))?;
     sync_file(&incoming)?;
+    // The files first: if that fails, the database in place is untouched.
+    files::restore(backup, db)?;
     let moved = if db.exists() {
         let aside = beside(
             db,
@@ -171,6 +188,8 @@ pub fn check(path: &Path) -> Result<Summary, BackupError> {
         users: count("select count(*) from users")?,
         rooms: count("select count(*) from rooms")?,
         messages: count("select count(*) from messages")?,
+        files: count("select count(*) from files where removed_at is null")?,
+        files_missing: 0,
         bytes: std::fs::metadata(path)
             .map_err(io(format!("reading {}", path.display())))?
             .len(),
