@@ -9,8 +9,8 @@ import { SIZES, expectAllOnScreen, screenshot, type SizeName } from "./support/v
 // the text box each upload at once (a chip with a progress bar), the message then carries
 // the files, and another person sees an image as a thumbnail (that opens in a lightbox)
 // and any other file as a card that downloads it. A message made offline keeps its files
-// in the outbox; a thread's replies take files too; a file over the server's limit shows
-// the server's reason on its chip.
+// in the outbox; a thread's replies take files too; a file over the server's limit (its
+// `welcome` says it) is refused on its chip without being sent.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
 
@@ -323,15 +323,23 @@ test("a reply in a thread carries files too", async ({ browser }) => {
   expect(bo.problems).toEqual([]);
 });
 
-test("a file over the server's limit shows the server's reason on its chip", async ({ browser }) => {
+test("a file over the server's limit is refused on its chip before a byte is sent", async ({ browser }) => {
   const server = await OwnServer.start({ CONFAB_MAX_UPLOAD_BYTES: "2048" });
   try {
     const ana = await person(browser, server.url, "ana", "Ana");
     await createRoom(ana.page, uniqueHandle("limits"));
+    const uploads: string[] = [];
+    ana.page.on("request", (r) => {
+      if (r.method() === "POST" && new URL(r.url()).pathname === "/files") uploads.push(r.url());
+    });
     const big = { name: "big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(10_000, 7) };
     await composer(ana.page).getByTestId("attach-input").setInputFiles(big);
     await expect(chip(ana.page, "big.bin")).toHaveAttribute("data-state", "failed");
-    await expect(chip(ana.page, "big.bin").getByTestId("upload-error")).toHaveText("A file may be at most 2048 bytes.");
+    // The server's `welcome` said how large a file may be: the page refuses at once.
+    await expect(chip(ana.page, "big.bin").getByTestId("upload-error")).toHaveText(
+      "The file is too large: files up to 2.0 KB can be shared here.",
+    );
+    expect(uploads, "nothing was sent to the server").toEqual([]);
     // A failed file is not sent: with nothing typed there is nothing to send.
     await composer(ana.page).getByRole("button", { name: "Send" }).click();
     await expect(ana.page.getByTestId("messages").getByTestId("message")).toHaveCount(0);

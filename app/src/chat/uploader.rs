@@ -2,7 +2,9 @@
 //! `POST /files?room=…&name=…` at once, as the raw request body, through an
 //! `XMLHttpRequest`: its upload events give the progress bar (`fetch` reports none for a
 //! request body). Its progress, then the stored file or the server's refusal, land in the
-//! composer's [`Tray`]. The requests in flight are kept here with their handlers, so that
+//! composer's [`Tray`]. A file larger than the server takes (its `welcome` says how
+//! large) is refused here, before a byte is sent. The requests in flight are kept here
+//! with their handlers, so that
 //! taking a chip out (or leaving the room) aborts its upload, and the handlers are
 //! dropped once the request has ended.
 //!
@@ -18,7 +20,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, ProgressEvent, XmlHttpRequest};
 
-use super::uploads::{Tray, UploadKey, outcome};
+use super::uploads::{Tray, UploadKey, outcome, too_large};
 
 /// A request in flight and the handlers it calls.
 struct InFlight {
@@ -30,6 +32,12 @@ struct InFlight {
 thread_local! {
     static NEXT_KEY: Cell<UploadKey> = const { Cell::new(1) };
     static IN_FLIGHT: RefCell<HashMap<UploadKey, InFlight>> = RefCell::new(HashMap::new());
+    static LIMIT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// The largest file the server takes, as its `welcome` said.
+pub fn set_limit(max_bytes: Option<u64>) {
+    LIMIT.with(|l| l.set(max_bytes));
 }
 
 /// Uploads `files` to `room` into `tray`, as many as the message still takes; says in
@@ -62,7 +70,9 @@ fn upload(room: RoomId, file: File, tray: RwSignal<Tray>) -> bool {
     {
         return false;
     }
-    if begin(room, key, &name, &file, tray).is_err() {
+    if let Some(refusal) = too_large(size, LIMIT.with(Cell::get)) {
+        tray.update(|t| t.fail(key, refusal));
+    } else if begin(room, key, &name, &file, tray).is_err() {
         tray.update(|t| t.fail(key, "The upload could not start.".into()));
     }
     true

@@ -4,6 +4,7 @@
 //! still uploading. Also what an upload's answer means ([`outcome`]). Pure; the
 //! browser's requests are in `uploader.rs`, the chips in `view/uploads.rs`.
 
+use super::attachments::human_size;
 use protocol::{FILES_PER_MESSAGE_MAX, FileView};
 use serde::Deserialize;
 
@@ -212,6 +213,16 @@ pub fn outcome(status: u16, body: &str) -> Result<FileView, String> {
     })
 }
 
+/// Why a file of `size` bytes is not uploaded at all, when the server takes at most
+/// `limit` (none known: the server decides).
+pub fn too_large(size: u64, limit: Option<u64>) -> Option<String> {
+    let limit = limit.filter(|limit| size > *limit)?;
+    Some(format!(
+        "The file is too large: files up to {} can be shared here.",
+        human_size(limit)
+    ))
+}
+
 /// `text` starting with a capital and ending with a full stop.
 fn sentence(text: &str) -> String {
     let text = text.trim();
@@ -336,6 +347,25 @@ mod tests {
         assert_eq!(
             outcome(500, "{}"),
             Err("The upload failed (HTTP 500).".into())
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_server_s_limit_is_refused_before_it_is_sent() {
+        let limit = Some(25 * 1024 * 1024);
+        assert_eq!(
+            too_large(25 * 1024 * 1024, limit),
+            None,
+            "exactly the limit"
+        );
+        assert_eq!(
+            too_large(10, None),
+            None,
+            "no limit known: the server decides"
+        );
+        assert_eq!(
+            too_large(25 * 1024 * 1024 + 1, limit).as_deref(),
+            Some("The file is too large: files up to 26 MB can be shared here.")
         );
     }
 }

@@ -26,6 +26,10 @@ pub enum ServerFrame {
         server: String,
         /// Who the connection is authenticated as.
         user: UserView,
+        /// The largest file `POST /files` takes, in bytes, so that a client can refuse a
+        /// bigger one before sending it (absent from servers that do not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_upload_bytes: Option<u64>,
     },
     /// Reply to [`ClientFrame::Ping`].
     Pong { req: ReqId },

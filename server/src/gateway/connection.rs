@@ -73,6 +73,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
         heartbeat_ms: heartbeat.as_millis() as u64,
         server: crate::SERVER_NAME.to_string(),
         user: me.clone(),
+        max_upload_bytes: Some(gateway.settings().max_upload_bytes),
     });
     if handle.push(Outbound::frame(welcome)).is_err() {
         return;

@@ -16,6 +16,7 @@ async fn welcome_comes_first_and_names_the_protocol() {
         heartbeat_ms,
         server,
         user,
+        max_upload_bytes,
     } = welcome
     else {
         unreachable!()
@@ -25,6 +26,11 @@ async fn welcome_comes_first_and_names_the_protocol() {
     assert_eq!(heartbeat_ms, 25_000);
     assert!(server.starts_with("confab/"));
     assert!(user.handle.starts_with("anon"));
+    assert_eq!(
+        max_upload_bytes,
+        Some(25 * 1024 * 1024),
+        "the upload limit, so a client refuses a bigger file before sending it"
+    );
 }
 
 #[tokio::test]

@@ -101,8 +101,12 @@ impl SocketState {
                 conn_id,
                 heartbeat_ms,
                 user,
+                max_upload_bytes,
                 ..
-            } => self.welcome(conn_id, heartbeat_ms, user),
+            } => {
+                crate::chat::uploader::set_limit(max_upload_bytes);
+                self.welcome(conn_id, heartbeat_ms, user)
+            }
             ServerFrame::Pong { .. } => {}
             ServerFrame::Ack { req, info } => self.ack(req, info),
             ServerFrame::Error { req, code, message } => self.error(req, code, message),
