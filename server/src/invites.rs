@@ -17,11 +17,6 @@ use crate::gateway::Gateway;
 use crate::gateway::auth::{CookieOrigin, Refusal, authenticate};
 use crate::http::HttpError;
 
-/// How long a link lasts unless asked otherwise.
-const DEFAULT_HOURS: u32 = 7 * 24;
-/// The longest a link may last.
-const MAX_HOURS: u32 = 30 * 24;
-
 /// The query of `POST /invites`.
 #[derive(Debug, Deserialize)]
 pub struct NewInvite {
@@ -42,21 +37,14 @@ pub async fn create(
         .as_deref()
         .and_then(|r| r.parse().ok())
         .ok_or(HttpError::BadQuery)?;
-    let hours = query.hours.unwrap_or(DEFAULT_HOURS).clamp(1, MAX_HOURS);
-    let secret = app::ssr::tokens::generate();
-    let hash = app::ssr::tokens::lookup_hash(&secret).ok_or(HttpError::Unavailable)?;
-    let expires_at = store::now_millis() + i64::from(hours) * 3_600_000;
-    match gateway
-        .store()
-        .create_invite(room, user.id, &hash, expires_at)
-        .await
+    let made = match app::ssr::invites::create(&*gateway.store(), room, user.id, query.hours).await
     {
-        Ok(()) => {}
+        Ok(made) => made,
         Err(StoreError::NotFound { .. }) => return Err(HttpError::NoSuchRoom),
         Err(StoreError::Forbidden { reason }) => return Err(HttpError::Forbidden(reason)),
         Err(err) => return Err(err.into()),
-    }
-    let body = serde_json::json!({"url": format!("/join/{secret}"), "expires_at": expires_at});
+    };
+    let body = serde_json::json!({"url": made.path, "expires_at": made.expires_at});
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -374,3 +374,28 @@ pub async fn find_users(prefix: String) -> Result<Vec<UserView>, ChatError> {
     .await;
     result.map_err(respond)
 }
+
+/// An invite link made from the chat: its path (`/join/…`) and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteLink {
+    pub path: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// A new invite link to `room`, valid for a week, for a member of it (anyone else is
+/// refused as for `POST /invites`).
+#[server(prefix = "/api/chat", endpoint = "invite_link")]
+pub async fn make_invite_link(room: RoomId) -> Result<InviteLink, ChatError> {
+    use self::server::*;
+    let result = async {
+        let (store, me) = signed_in().await?;
+        let made = crate::ssr::invites::create(&*store, room, me.id, None).await?;
+        Ok(InviteLink {
+            path: made.path,
+            expires_at: made.expires_at,
+        })
+    }
+    .await;
+    result.map_err(respond)
+}

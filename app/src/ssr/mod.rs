@@ -10,8 +10,10 @@
 //!   user of a session.
 //! - [`limits`]: rate limits for log-in and sign-up.
 //! - [`csp`]: the Content-Security-Policy of every page, with its per-response nonce.
+//! - [`invites`]: making an invite link.
 
 pub mod csp;
+pub mod invites;
 pub mod limits;
 pub mod passwords;
 pub mod sessions;

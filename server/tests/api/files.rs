@@ -5,37 +5,12 @@
 
 use protocol::ids::RoomId;
 use protocol::{ErrorCode, FileView, ServerFrame};
-use std::io::Cursor;
 use store::RoomKind;
 
-use crate::helpers::{Backend, TestApp, TestUser, connect_user, spawn_app_on_with, spawn_cluster};
+use crate::helpers::{
+    Backend, TestApp, TestUser, connect_user, png, spawn_app_on_with, spawn_cluster, upload_to,
+};
 use crate::wsclient::{Client, assert_error, subscribe};
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::new_rgb8(width, height)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
-}
-
-/// `POST /files` as `user` (bearer token) to the server at `base`.
-async fn upload_to(
-    base: &str,
-    user: &TestUser,
-    room: RoomId,
-    name: &str,
-    bytes: Vec<u8>,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{base}/files"))
-        .query(&[("room", room.to_string()), ("name", name.to_string())])
-        .bearer_auth(&user.token)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap()
-}
 
 async fn upload(
     app: &TestApp,

@@ -543,3 +543,30 @@ pub async fn connect_user(addr: SocketAddr, user: &TestUser) -> Ws {
         other => panic!("expected welcome, got {other:?}"),
     }
 }
+
+/// A real PNG of `width` × `height` (black), for uploads.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(width, height)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// `POST /files` as `user` (bearer token) to the server at `base`.
+pub async fn upload_to(
+    base: &str,
+    user: &TestUser,
+    room: protocol::ids::RoomId,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/files"))
+        .query(&[("room", room.to_string()), ("name", name.to_string())])
+        .bearer_auth(&user.token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}

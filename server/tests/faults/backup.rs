@@ -10,14 +10,13 @@
 
 use protocol::ids::{RoomId, Seq};
 use protocol::{FileView, ServerFrame};
-use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::child::ChildServer;
-use crate::helpers::{TestUser, WAIT, connect_user};
+use crate::helpers::{TestUser, WAIT, connect_user, png, upload_to};
 use crate::room_log::api_history;
 use crate::seed;
 use crate::wsclient::{Client, send, subscribe};
@@ -209,24 +208,9 @@ async fn expect_ack(client: &mut Client, room: RoomId, cmid: &str) -> Seq {
     }
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::new_rgb8(width, height)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
-}
-
 /// `POST /files` as `user`: the stored file.
 async fn upload(base: &str, user: &TestUser, room: RoomId, name: &str, bytes: Vec<u8>) -> FileView {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/files"))
-        .query(&[("room", room.to_string()), ("name", name.to_string())])
-        .bearer_auth(&user.token)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+    let resp = upload_to(base, user, room, name, bytes).await;
     assert_eq!(resp.status(), 201, "upload {name}");
     resp.json().await.unwrap()
 }

@@ -22,7 +22,7 @@ use crate::child::ChildServer;
 use crate::helpers::connect_user;
 use crate::seed;
 use crate::storage_fault::{
-    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, refusals, start_writing,
+    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, child_refusals, start_writing,
     until_ready,
 };
 use crate::wsclient::Client;
@@ -104,13 +104,12 @@ async fn full_disk(unshare: Vec<&'static str>) {
     eprintln!("filled the data folder's tmpfs with {filled} bytes");
 
     // Send until a send is refused; every reply is an ack or `unavailable`.
-    let refused = refusals(
+    let refused = child_refusals(
+        &server,
         &mut writer,
         room,
         &mut acked,
         MOST_SENDS_UNTIL_REFUSED,
-        || readyz(&http, &server),
-        || server.log_text(),
     )
     .await;
     let acked_on_full = acked.len() - 10;

@@ -20,7 +20,7 @@ use crate::full_disk::readyz;
 use crate::helpers::connect_user;
 use crate::seed;
 use crate::storage_fault::{
-    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, refusals, start_writing,
+    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, child_refusals, start_writing,
     until_ready,
 };
 use crate::wsclient::Client;
@@ -117,13 +117,12 @@ async fn io_error() {
         dir.path().join("confab.db-wal"),
     );
     let fault = FailingDisk::start(server.pid(), &[&db, &wal]);
-    let refused = refusals(
+    let refused = child_refusals(
+        &server,
         &mut writer,
         room,
         &mut acked,
         MOST_SENDS_UNTIL_REFUSED,
-        || readyz(&http, &server),
-        || server.log_text(),
     )
     .await;
     let acked_before_refused = acked.len() - 10;

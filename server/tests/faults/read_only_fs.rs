@@ -22,7 +22,7 @@ use crate::child::ChildServer;
 use crate::full_disk::{mount_namespace, readyz};
 use crate::helpers::connect_user;
 use crate::seed;
-use crate::storage_fault::{FAST, assert_reads_go_on, refusals, start_writing};
+use crate::storage_fault::{FAST, assert_reads_go_on, child_refusals, start_writing};
 use crate::wsclient::Client;
 
 /// Sends tried after the fault before one must have been refused.
@@ -119,13 +119,12 @@ async fn read_only(unshare: Vec<&'static str>, disk: &LoopDisk) {
     let trigger = format!("/sys/fs/ext4/{}/trigger_fs_error", disk.name());
     std::fs::write(&trigger, "1").unwrap_or_else(|e| panic!("{trigger}: {e}"));
 
-    let refused = refusals(
+    let refused = child_refusals(
+        &server,
         &mut writer,
         room,
         &mut acked,
         MOST_SENDS_UNTIL_REFUSED,
-        || readyz(&http, &server),
-        || server.log_text(),
     )
     .await;
     let acked_after_fault = acked.len() - 10;

@@ -62,6 +62,26 @@ where
     refused
 }
 
+/// [`refusals`] on a child server: its `/readyz`, and its log shown if no send is refused.
+pub async fn child_refusals(
+    server: &crate::child::ChildServer,
+    writer: &mut Client,
+    room: RoomId,
+    acked: &mut Vec<(String, Seq)>,
+    most: usize,
+) -> Vec<String> {
+    let http = reqwest::Client::new();
+    refusals(
+        writer,
+        room,
+        acked,
+        most,
+        || crate::full_disk::readyz(&http, server),
+        || server.log_text(),
+    )
+    .await
+}
+
 /// Ten messages acked before the fault.
 pub async fn sends_before(writer: &mut Client, room: RoomId) -> Vec<(String, Seq)> {
     let mut acked = Vec::new();

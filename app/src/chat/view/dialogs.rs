@@ -1,5 +1,5 @@
 //! The dialogs: create a room, browse public rooms, start a direct message, invite
-//! someone to a room, search messages ([`super::search`]), set one's status
+//! someone to a room (by name, or with a link: [`super::invite_link`]), search messages ([`super::search`]), set one's status
 //! ([`super::status`]). One at a time, in a [`Modal`] (focus kept inside, given back on
 //! close); Esc or "Close" dismisses it.
 
@@ -8,6 +8,7 @@ use protocol::UserView;
 use protocol::ids::RoomId;
 use protocol::names::{RoomName, RoomTopic};
 
+use super::invite_link::InviteLinkMaker;
 use super::modal::Modal;
 use super::status::StatusForm;
 use crate::chat::api::{find_users, public_rooms};
@@ -34,7 +35,10 @@ pub fn Dialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 Dialog::NewRoom => ("Create a room", view! { <NewRoom close /> }.into_any()),
                 Dialog::Browse => ("Browse rooms", view! { <Browse close /> }.into_any()),
                 Dialog::NewDm => ("New direct message", view! { <PickUser close action=PickAction::Dm /> }.into_any()),
-                Dialog::Invite(room) => ("Invite someone", view! { <PickUser close action=PickAction::Invite(room) /> }.into_any()),
+                Dialog::Invite(room) => ("Invite someone", view! {
+                    <PickUser close action=PickAction::Invite(room) />
+                    <InviteLinkMaker room />
+                }.into_any()),
                 Dialog::Search => ("Search messages", view! { <super::search::Search close /> }.into_any()),
                 Dialog::Status => ("Set your status", view! { <StatusForm close /> }.into_any()),
             };

@@ -4,7 +4,8 @@
 //! line), [`messages`] (the scrolling list), [`reactions`] (a message's reactions and
 //! the picker), [`composer`] (writing and editing), [`uploads`] (attaching files: the
 //! paperclip, the chips with their progress, dropping and pasting) and
-//! [`dialogs`] (new room, browse rooms, new direct message, invite, search, status),
+//! [`dialogs`] (new room, browse rooms, new direct message, invite, search, status;
+//! [`invite_link`] makes the invite dialog's link),
 //! [`modal`] (the frame they share, with [`focus`] keeping focus inside),
 //! [`confirm`] (asking before a delete), [`status`] (statuses: names and the picker),
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
@@ -19,6 +20,7 @@ pub mod confirm;
 pub mod dialogs;
 pub mod focus;
 pub mod formatted;
+pub mod invite_link;
 pub mod jump;
 pub mod messages;
 pub mod modal;

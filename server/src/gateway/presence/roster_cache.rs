@@ -79,7 +79,7 @@ impl RosterCache {
 
     /// How many rooms have a roster cached.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    fn cached_rooms(&self) -> usize {
         self.rooms.lock().expect("roster cache lock").len()
     }
 }
@@ -135,11 +135,19 @@ mod tests {
         cache.put(a, stamp(1, 1), text("a"));
         cache.put(b, stamp(1, 1), text("b"));
         cache.sweep();
-        assert_eq!(cache.len(), 2, "both were used since they were made");
+        assert_eq!(
+            cache.cached_rooms(),
+            2,
+            "both were used since they were made"
+        );
         assert!(cache.get(a, stamp(1, 1)).is_some());
         cache.sweep();
-        assert_eq!(cache.len(), 1, "b was not asked for since the last sweep");
+        assert_eq!(
+            cache.cached_rooms(),
+            1,
+            "b was not asked for since the last sweep"
+        );
         cache.sweep();
-        assert_eq!(cache.len(), 0, "nor a since the one before");
+        assert_eq!(cache.cached_rooms(), 0, "nor a since the one before");
     }
 }
