@@ -1,19 +1,11 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { expectAccessible } from "./support/a11y";
 import { createRoom, person, send, uniqueHandle } from "./support/chat";
 
 // An automated accessibility check (axe-core) of every page, in the light and the dark
 // colour scheme: no serious or critical violation of WCAG 2.1 A/AA rules.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
-
-async function expectAccessible(page: Page, where: string) {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const bad = result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")}`);
-  expect(bad, `accessibility violations on ${where}`).toEqual([]);
-}
 
 for (const colorScheme of ["light", "dark"] as const) {
   test.describe(`in the ${colorScheme} scheme`, () => {

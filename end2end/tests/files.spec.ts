@@ -1,6 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 
+import { expectAccessible } from "./support/a11y";
 import { createRoom, openRoom, person, row, send, uniqueHandle } from "./support/chat";
 import { OwnServer } from "./support/server";
 import { SIZES, expectAllOnScreen, screenshot, type SizeName } from "./support/viewport";
@@ -94,15 +94,6 @@ function messageWith(page: Page, name: string) {
 
 function thumbnail(page: Page, name: string) {
   return page.getByTestId("messages").locator(`img[data-testid="attachment-image"][alt="${name}"]`);
-}
-
-/** No serious or critical WCAG 2.1 A/AA violation (axe-core), as a11y.spec.ts checks. */
-async function expectAccessible(page: Page, where: string) {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const bad = result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")}`);
-  expect(bad, `accessibility violations on ${where}`).toEqual([]);
 }
 
 /** Waits until the image has loaded (its natural width is known). */

@@ -390,11 +390,7 @@ pub async fn make_invite_link(room: RoomId) -> Result<InviteLink, ChatError> {
     use self::server::*;
     let result = async {
         let (store, me) = signed_in().await?;
-        let made = crate::ssr::invites::create(&*store, room, me.id, None).await?;
-        Ok(InviteLink {
-            path: made.path,
-            expires_at: made.expires_at,
-        })
+        Ok(crate::ssr::invites::create(&*store, room, me.id, None).await?)
     }
     .await;
     result.map_err(respond)

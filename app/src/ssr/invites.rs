@@ -5,17 +5,12 @@
 use protocol::ids::{RoomId, UserId};
 use store::{Store, StoreError, StoreResult};
 
+use crate::chat::api::InviteLink;
+
 /// How long a link lasts unless asked otherwise: a week.
 pub const DEFAULT_HOURS: u32 = 7 * 24;
 /// The longest a link may last: 30 days.
 pub const MAX_HOURS: u32 = 30 * 24;
-
-/// A link made: its path (`/join/…`) and when it ends (Unix milliseconds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Made {
-    pub path: String,
-    pub expires_at: i64,
-}
 
 /// Makes a link to `room` for `by` (who must be a member; the store decides), lasting
 /// `hours` (default [`DEFAULT_HOURS`], at most [`MAX_HOURS`]).
@@ -24,7 +19,7 @@ pub async fn create(
     room: RoomId,
     by: UserId,
     hours: Option<u32>,
-) -> StoreResult<Made> {
+) -> StoreResult<InviteLink> {
     let hours = hours.unwrap_or(DEFAULT_HOURS).clamp(1, MAX_HOURS);
     let secret = super::tokens::generate();
     let hash = super::tokens::lookup_hash(&secret).ok_or(StoreError::Invalid {
@@ -32,7 +27,7 @@ pub async fn create(
     })?;
     let expires_at = store::now_millis() + i64::from(hours) * 3_600_000;
     store.create_invite(room, by, &hash, expires_at).await?;
-    Ok(Made {
+    Ok(InviteLink {
         path: format!("/join/{secret}"),
         expires_at,
     })

@@ -22,8 +22,7 @@ use crate::child::ChildServer;
 use crate::helpers::connect_user;
 use crate::seed;
 use crate::storage_fault::{
-    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, child_refusals, start_writing,
-    until_ready,
+    FAST, assert_reads_go_on, child_refusals, ready_writer, recovers_and_retries,
 };
 use crate::wsclient::Client;
 
@@ -88,15 +87,7 @@ async fn full_disk(unshare: Vec<&'static str>) {
     );
     wrapper.extend([mount_s.as_str(), stage_s.as_str()]);
     let server = ChildServer::start_wrapped(&wrapper, mount.path(), &FAST).await;
-    let http = reqwest::Client::new();
-    assert_eq!(
-        readyz(&http, &server).await.0,
-        200,
-        "ready before the fault"
-    );
-
-    let (mut writer, mut acked) =
-        start_writing(connect_user(server.addr, &users[0]).await, room).await;
+    let (mut writer, mut acked) = ready_writer(&server, &users[0], room).await;
 
     // Fill the file system the server writes to (its view of the mount point).
     let filler = PathBuf::from(format!("/proc/{}/root{}", server.pid(), mount_s)).join("filler");
@@ -121,8 +112,15 @@ async fn full_disk(unshare: Vec<&'static str>) {
 
     // Space returns; nobody sends. Readiness recovers by itself (the write probe).
     std::fs::remove_file(&filler).expect("remove the filler");
-    until_ready(|| readyz(&http, &server), || server.log_text()).await;
-    assert_retries_take_the_next_seqs(&mut writer, &mut reader, room, &mut acked, &refused).await;
+    recovers_and_retries(
+        &server,
+        &mut writer,
+        &mut reader,
+        room,
+        &mut acked,
+        &refused,
+    )
+    .await;
     eprintln!(
         "full disk: {acked_on_full} sends acked after the fill, {} refused, all retried and acked; {} messages gap-free",
         refused.len(),

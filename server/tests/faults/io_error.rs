@@ -16,12 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::child::ChildServer;
-use crate::full_disk::readyz;
 use crate::helpers::connect_user;
 use crate::seed;
 use crate::storage_fault::{
-    FAST, assert_reads_go_on, assert_retries_take_the_next_seqs, child_refusals, start_writing,
-    until_ready,
+    FAST, assert_reads_go_on, child_refusals, ready_writer, recovers_and_retries,
 };
 use crate::wsclient::Client;
 
@@ -102,15 +100,7 @@ async fn io_error() {
     let handles = ["eio-writer".to_string(), "eio-reader".to_string()];
     let (users, room) = seed::users_and_room(dir.path(), &handles, "general").await;
     let server = ChildServer::start(dir.path(), &FAST).await;
-    let http = reqwest::Client::new();
-    assert_eq!(
-        readyz(&http, &server).await.0,
-        200,
-        "ready before the fault"
-    );
-
-    let (mut writer, mut acked) =
-        start_writing(connect_user(server.addr, &users[0]).await, room).await;
+    let (mut writer, mut acked) = ready_writer(&server, &users[0], room).await;
 
     let (db, wal) = (
         dir.path().join("confab.db"),
@@ -133,8 +123,15 @@ async fn io_error() {
 
     // The disk answers again; nobody sends. Readiness recovers by itself.
     fault.end();
-    until_ready(|| readyz(&http, &server), || server.log_text()).await;
-    assert_retries_take_the_next_seqs(&mut writer, &mut reader, room, &mut acked, &refused).await;
+    recovers_and_retries(
+        &server,
+        &mut writer,
+        &mut reader,
+        room,
+        &mut acked,
+        &refused,
+    )
+    .await;
     let log = server.log_text();
     assert!(
         log.contains("the store cannot write") && log.contains("disk I/O error"),

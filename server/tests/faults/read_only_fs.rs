@@ -19,10 +19,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::child::ChildServer;
-use crate::full_disk::{mount_namespace, readyz};
+use crate::full_disk::mount_namespace;
 use crate::helpers::connect_user;
 use crate::seed;
-use crate::storage_fault::{FAST, assert_reads_go_on, child_refusals, start_writing};
+use crate::storage_fault::{FAST, assert_reads_go_on, child_refusals, ready_writer};
 use crate::wsclient::Client;
 
 /// Sends tried after the fault before one must have been refused.
@@ -105,15 +105,7 @@ async fn read_only(unshare: Vec<&'static str>, disk: &LoopDisk) {
     let mount = tempfile::tempdir().unwrap();
     let mount_s = mount.path().to_str().unwrap().to_owned();
     let server = start_on(&unshare, disk, &mount_s, stage.path().to_str().unwrap()).await;
-    let http = reqwest::Client::new();
-    assert_eq!(
-        readyz(&http, &server).await.0,
-        200,
-        "ready before the fault"
-    );
-
-    let (mut writer, mut acked) =
-        start_writing(connect_user(server.addr, &users[0]).await, room).await;
+    let (mut writer, mut acked) = ready_writer(&server, &users[0], room).await;
 
     // The kernel takes the file system for damaged and turns it read-only.
     let trigger = format!("/sys/fs/ext4/{}/trigger_fs_error", disk.name());

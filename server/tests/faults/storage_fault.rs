@@ -62,6 +62,41 @@ where
     refused
 }
 
+/// A child server ready before the fault, and a writer on it with its ten acked messages
+/// ([`start_writing`]).
+pub async fn ready_writer(
+    server: &crate::child::ChildServer,
+    user: &crate::helpers::TestUser,
+    room: RoomId,
+) -> (Client, Vec<(String, Seq)>) {
+    let http = reqwest::Client::new();
+    assert_eq!(
+        crate::full_disk::readyz(&http, server).await.0,
+        200,
+        "ready before the fault"
+    );
+    start_writing(crate::helpers::connect_user(server.addr, user).await, room).await
+}
+
+/// Once the fault is over: the child server's readiness comes back by itself
+/// ([`until_ready`]), then [`assert_retries_take_the_next_seqs`].
+pub async fn recovers_and_retries(
+    server: &crate::child::ChildServer,
+    writer: &mut Client,
+    reader: &mut Client,
+    room: RoomId,
+    acked: &mut Vec<(String, Seq)>,
+    refused: &[String],
+) {
+    let http = reqwest::Client::new();
+    until_ready(
+        || crate::full_disk::readyz(&http, server),
+        || server.log_text(),
+    )
+    .await;
+    assert_retries_take_the_next_seqs(writer, reader, room, acked, refused).await;
+}
+
 /// [`refusals`] on a child server: its `/readyz`, and its log shown if no send is refused.
 pub async fn child_refusals(
     server: &crate::child::ChildServer,

@@ -36,12 +36,10 @@ pub fn folder_of_backup(backup: &Path) -> PathBuf {
 }
 
 /// Copies the files named by the database copy `snapshot` from beside `db` into the
-/// folder of the backup `out` (which must not exist).
+/// folder of the backup `out` (which the caller made sure does not exist, before taking
+/// the snapshot).
 pub fn back_up(db: &Path, snapshot: &Path, out: &Path) -> Result<Copied, BackupError> {
     let target = folder_of_backup(out);
-    if target.exists() {
-        return Err(BackupError::Exists(target));
-    }
     let partial = beside(&target, ".partial");
     remove_dir_if_present(&partial)?;
     std::fs::create_dir_all(&partial).map_err(io(format!("creating {}", partial.display())))?;

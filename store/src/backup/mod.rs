@@ -87,8 +87,9 @@ pub fn backup(db: &Path, out: &Path) -> Result<Summary, BackupError> {
     if out.exists() {
         return Err(BackupError::Exists(out.to_path_buf()));
     }
-    if files::folder_of_backup(out).exists() {
-        return Err(BackupError::Exists(files::folder_of_backup(out)));
+    let out_files = files::folder_of_backup(out);
+    if out_files.exists() {
+        return Err(BackupError::Exists(out_files));
     }
     let partial = beside(out, ".partial");
     remove_if_present(&partial)?;
