@@ -162,6 +162,26 @@ impl Role {
     }
 }
 
+impl From<protocol::RoleName> for Role {
+    fn from(name: protocol::RoleName) -> Role {
+        match name {
+            protocol::RoleName::Owner => Role::Owner,
+            protocol::RoleName::Admin => Role::Admin,
+            protocol::RoleName::Member => Role::Member,
+        }
+    }
+}
+
+impl From<Role> for protocol::RoleName {
+    fn from(role: Role) -> protocol::RoleName {
+        match role {
+            Role::Owner => protocol::RoleName::Owner,
+            Role::Admin => protocol::RoleName::Admin,
+            Role::Member => protocol::RoleName::Member,
+        }
+    }
+}
+
 /// A message's pin: who pinned it and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pin {

@@ -69,8 +69,23 @@ pub struct RoomPage {
     /// The room's topic ("" if none).
     #[serde(default)]
     pub topic: String,
+    /// The room's longer description ("" if none).
+    #[serde(default)]
+    pub description: String,
+    /// Archived: read-only until a moderator opens it again.
+    #[serde(default)]
+    pub archived: bool,
     /// Whether the reader is a member (a public room may be previewed before joining).
     pub member: bool,
+    /// What the reader may do here ([`super::roles`]).
+    #[serde(default)]
+    pub rights: super::roles::Rights,
+    /// The members who are owner or admin (everyone else is a member).
+    #[serde(default)]
+    pub moderators: Vec<(protocol::ids::UserId, protocol::RoleName)>,
+    /// The pinned messages, newest pin first.
+    #[serde(default)]
+    pub pins: Vec<MessageView>,
     /// Oldest first.
     pub messages: Vec<MessageView>,
     /// The room's last seq when the page was read: live events continue after it.
@@ -82,6 +97,10 @@ pub struct RoomPage {
     /// How far the reader has read each thread of the room they have opened, by root.
     #[serde(default)]
     pub thread_reads: Vec<(MessageId, Seq)>,
+    /// The reader's read marker when the page was read (0 for a non-member): the list's
+    /// "New messages" divider goes before the first message after it.
+    #[serde(default)]
+    pub read_seq: Seq,
 }
 
 /// Most replies a thread shows at once (the newest).
@@ -110,6 +129,9 @@ pub struct PublicRoom {
     pub id: RoomId,
     pub name: String,
     pub topic: String,
+    /// The room's description ("" if none).
+    #[serde(default)]
+    pub description: String,
     pub joined: bool,
 }
 
@@ -207,10 +229,29 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
             messages.push(m.view(author(&*store, &mut authors, m.author_id).await?));
         }
         let unread = 0;
+        let site_admin = store.is_site_admin(me.id).await?;
+        let roles = store.roles(room).await?;
+        let mut pins = Vec::new();
+        for m in store.pins(room).await? {
+            pins.push(m.view(author(&*store, &mut authors, m.author_id).await?));
+        }
         Ok(RoomPage {
             room: item_of(&found, peer.as_ref(), unread),
             topic: found.topic.clone(),
+            description: found.description.clone(),
+            archived: found.archived_at.is_some(),
             member: membership.is_some(),
+            rights: super::roles::Rights {
+                role: membership.as_ref().map(|m| m.role.into()),
+                site_admin,
+                dm: found.kind == store::RoomKind::Dm,
+            },
+            moderators: roles
+                .into_iter()
+                .filter(|(_, r)| *r != store::Role::Member)
+                .map(|(u, r)| (u, r.into()))
+                .collect(),
+            pins,
             messages,
             last_seq: found.last_seq,
             has_more: page.has_more,
@@ -220,6 +261,7 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
                 .take(MEMBERS_LISTED)
                 .map(|u| u.view())
                 .collect(),
+            read_seq: membership.as_ref().map_or(0, |m| m.last_read_seq),
             thread_reads: if membership.is_some() {
                 store.thread_reads(room, me.id).await?
             } else {
@@ -341,6 +383,7 @@ pub async fn public_rooms() -> Result<Vec<PublicRoom>, ChatError> {
                 id: r.id,
                 name: r.name.map(|n| n.to_string()).unwrap_or_default(),
                 topic: r.topic,
+                description: r.description,
                 joined: mine.contains(&r.id),
             })
             .collect())

@@ -44,7 +44,8 @@ pub enum RequestKind {
         body: protocol::names::Body,
         files: Vec<FileView>,
     },
-    /// Delete one's own reply (shown when its event arrives, not before).
+    /// Delete a reply: one's own, or as a moderator anyone's (shown when its event
+    /// arrives, not before).
     DeleteReply {
         room: RoomId,
         message: MessageId,
@@ -60,6 +61,38 @@ pub enum RequestKind {
         message: MessageId,
         emoji: protocol::names::Emoji,
         add: bool,
+    },
+    /// Moderators: pin (`pin: true`) or unpin a message.
+    Pin {
+        room: RoomId,
+        message: MessageId,
+        pin: bool,
+    },
+    /// Moderators: remove a member, banning them with `ban`.
+    RemoveMember {
+        room: RoomId,
+        user: UserId,
+        ban: bool,
+    },
+    /// Moderators: let a banned user back.
+    Unban {
+        room: RoomId,
+        user: UserId,
+    },
+    /// Make a member an admin, or an admin a member again.
+    SetRole {
+        room: RoomId,
+        user: UserId,
+        role: protocol::RoleName,
+    },
+    /// Moderators: change the room's settings; what is `None` stays as it is.
+    UpdateRoom {
+        room: RoomId,
+        name: Option<protocol::names::RoomName>,
+        topic: Option<String>,
+        description: Option<String>,
+        private: Option<bool>,
+        archived: Option<bool>,
     },
 }
 

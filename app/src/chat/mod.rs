@@ -29,14 +29,22 @@
 //!   (`XMLHttpRequest`, for the progress) feeding them.
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
-//!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer): pure
-//!   logic, but for the browser calls. [`notices`]: what a moderation notice says.
+//!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer),
+//!   [`drafts`] (unsent text per room, kept across reloads), [`emoji`] (the composer's
+//!   picker), [`dates`] (day separators,
+//!   full times): pure
+//!   logic, but for the browser calls. [`notices`]: what a moderation notice says; [`room_info`]: a room's settings as notices
+//!   change them; [`pins`]: a room's pinned list;
+//!   [`roles`]: what the reader may do in a room (which moderation buttons show).
 //! - [`view`]: the components.
 
 pub mod announce;
 pub mod api;
 pub mod attachments;
 pub mod autocomplete;
+pub mod dates;
+pub mod drafts;
+pub mod emoji;
 pub mod format;
 pub mod link;
 #[cfg(feature = "hydrate")]
@@ -44,8 +52,11 @@ mod live_socket;
 pub mod notices;
 pub mod notify;
 pub mod outbox;
+pub mod pins;
 pub mod reactions;
 pub mod receipts;
+pub mod roles;
+pub mod room_info;
 pub mod search;
 pub mod state;
 pub mod text;

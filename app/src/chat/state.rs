@@ -14,6 +14,7 @@ use super::api::RoomItem;
 use super::link::{Live, Reply, RequestKind};
 use super::notify::Permission;
 use super::outbox::Outbox;
+use super::pins::Pins;
 use super::timeline::Timeline;
 use super::typists::Typists;
 use crate::live::Connection;
@@ -66,6 +67,9 @@ pub struct Chat {
     pub notices: RwSignal<Vec<Notice>>,
     /// The room on screen.
     pub open_room: RwSignal<Option<RoomId>>,
+    /// A room the reader stopped being a member of while it was on screen (left on
+    /// another device, or removed by a moderator): the room's view takes them away.
+    pub lost_room: RwSignal<Option<RoomId>>,
     /// The browser's offset from UTC in minutes, for clock times (0, UTC, until hydrated,
     /// so that the server's HTML and the first browser render agree).
     pub utc_offset_min: RwSignal<i64>,
@@ -98,6 +102,7 @@ impl Chat {
             thread_reads: RwSignal::new(HashMap::new()),
             notices: RwSignal::new(Vec::new()),
             open_room: RwSignal::new(None),
+            lost_room: RwSignal::new(None),
             utc_offset_min: RwSignal::new(0),
             notifications: RwSignal::new(Permission::Unsupported),
             catching_up: RwSignal::new(false),
@@ -204,10 +209,20 @@ impl Chat {
         let held = self.timelines.with_untracked(|t| t.contains_key(&room));
         if !held {
             self.timelines.update(|t| {
-                t.insert(
-                    room,
-                    Timeline::from_page(page.messages.clone(), page.last_seq, page.has_more),
-                );
+                let mut tl =
+                    Timeline::from_page(page.messages.clone(), page.last_seq, page.has_more);
+                tl.pins = Pins::new(page.pins.clone());
+                t.insert(room, tl);
+            });
+        } else {
+            // A page at least as new as the timeline held knows its pins and settings.
+            self.timelines.update(|t| {
+                if let Some(tl) = t.get_mut(&room)
+                    && page.last_seq >= tl.last_seq
+                {
+                    tl.pins = Pins::new(page.pins.clone());
+                    tl.changed = Default::default();
+                }
             });
         }
         self.read_through(room, page.last_seq);
@@ -264,7 +279,8 @@ impl Chat {
         self.live.edit(room, message, body);
     }
 
-    /// Deletes one's own message, showing the tombstone at once.
+    /// Deletes a message (one's own, or as a moderator anyone's), showing the tombstone
+    /// at once.
     pub fn delete(&self, room: RoomId, message: MessageId) {
         self.live.delete(room, message);
     }

@@ -2,13 +2,19 @@
 //! the local, not-yet-confirmed changes of this user (an edit or delete waiting for its
 //! ack). Pure logic, no I/O: the live socket feeds it frames, the views render it.
 //!
+//! Besides the messages it keeps what the room's events change about the room itself:
+//! its pinned list ([`Pins`]) and its settings as notices changed them since the page
+//! was read ([`Timeline::changed`]), for the header.
+//!
 //! Ordering rules: an `event` with `seq <= last_seq` was already applied (a resume may
 //! replay it) and is ignored; `seq == last_seq + 1` is applied; a larger seq is a gap,
 //! which the caller repairs by resubscribing from `last_seq`. Snapshots replace
 //! everything. Pages of history are merged by message id, so nothing is shown twice.
 
 use protocol::ids::{MessageId, Seq};
-use protocol::{EventKind, MessageView};
+use protocol::{EventKind, MessageView, RoomChanges};
+
+use super::pins::Pins;
 
 /// Most messages kept for a room while the reader is at the bottom; older ones are
 /// dropped (and can be loaded again by scrolling up), so a busy room stays light.
@@ -55,6 +61,11 @@ pub struct Timeline {
     /// The replies of the threads opened here, by root, oldest first. A thread not held
     /// is loaded when opened; live replies to it only update its root's summary.
     pub threads: std::collections::HashMap<MessageId, Vec<MessageView>>,
+    /// The room's pinned messages.
+    pub pins: Pins,
+    /// The room's settings as `room_updated` notices changed them since the page was read
+    /// (a field set is the newest value).
+    pub changed: RoomChanges,
 }
 
 impl Timeline {
@@ -65,6 +76,8 @@ impl Timeline {
             last_seq,
             has_more,
             threads: Default::default(),
+            pins: Pins::default(),
+            changed: RoomChanges::default(),
         };
         t.merge_older(messages, has_more);
         t.has_more = has_more;
@@ -72,8 +85,19 @@ impl Timeline {
     }
 
     /// Replaces everything with a snapshot (a fresh start, or a gap too large to replay).
+    /// The pinned list and the settings changed are kept (a snapshot's messages update the
+    /// pins they show).
     pub fn reset(&mut self, messages: Vec<MessageView>, last_seq: Seq, has_more: bool) {
+        let mut pins = std::mem::take(&mut self.pins);
+        for m in &messages {
+            if pins.contains(m.id) || m.pinned.is_some() {
+                pins.seen(m);
+            }
+        }
+        let changed = std::mem::take(&mut self.changed);
         *self = Timeline::from_page(messages, last_seq, has_more);
+        self.pins = pins;
+        self.changed = changed;
     }
 
     /// Applies one live or replayed event.
@@ -87,6 +111,10 @@ impl Timeline {
             };
         }
         self.last_seq = seq;
+        self.pins.apply(kind, &message);
+        if let Some(protocol::NoticeView::RoomUpdated { changes }) = message.notice.as_deref() {
+            super::room_info::merge(&mut self.changed, changes);
+        }
         if let Some(root) = message.thread_root {
             self.apply_reply(root, kind, message);
             return Applied::Applied;

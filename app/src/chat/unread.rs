@@ -2,6 +2,7 @@
 //! once, whichever way it came and however often (a notice may arrive again for the same
 //! seq; see [`protocol::unread`]). What the list's count already covers — the room's
 //! last seq when the list was read, raised as the reader reads — is not counted again.
+//! Also where an opened room's "New messages" divider goes ([`first_unread`]).
 
 use protocol::ids::{RoomId, Seq};
 use protocol::unread::NoticeSeqs;
@@ -40,6 +41,26 @@ pub fn read_through(rooms: &mut [RoomItem], room: RoomId, seq: Seq) {
         item.mentions = 0;
         item.last_seq = item.last_seq.max(seq);
     }
+}
+
+/// The seq of the first message of a room's page that the reader had not read when it
+/// was read (after `read_seq`, by someone else, not a notice), if the page reaches back
+/// to it: with older messages unloaded (`has_more`), a page all unread starts nowhere
+/// sure, and has no divider.
+pub fn first_unread(
+    messages: &[protocol::MessageView],
+    read_seq: Seq,
+    has_more: bool,
+    me: Option<protocol::ids::UserId>,
+) -> Option<Seq> {
+    let reaches = !has_more || messages.first().is_some_and(|m| m.seq <= read_seq);
+    if !reaches {
+        return None;
+    }
+    messages
+        .iter()
+        .find(|m| m.seq > read_seq && Some(m.author.id) != me && m.notice.is_none() && !m.deleted)
+        .map(|m| m.seq)
 }
 
 #[cfg(test)]
@@ -112,5 +133,29 @@ mod tests {
         assert!(!count(&mut rooms, &mut counted, room, 6, false));
         assert!(count(&mut rooms, &mut counted, room, 7, false));
         assert_eq!(rooms[0].unread, 3);
+    }
+
+    #[test]
+    fn the_divider_goes_before_the_first_message_of_someone_else_after_the_marker() {
+        use crate::chat::timeline::tests::msg;
+        let ana = msg(1, "").author.id;
+        let mut page: Vec<_> = (1..=5).map(|s| msg(s, "x")).collect();
+        let bo = protocol::UserView {
+            id: protocol::ids::UserId(uuid::Uuid::from_u128(2)),
+            handle: "bo".into(),
+            name: "Bo".into(),
+        };
+        page[3].author = bo.clone(); // seq 4
+        page[4].author = bo; // seq 5
+        // Ana read up to 2; 3 is her own: the divider is at 4.
+        assert_eq!(first_unread(&page, 2, false, Some(ana)), Some(4));
+        // All read: none.
+        assert_eq!(first_unread(&page, 5, false, Some(ana)), None);
+        // Someone else reading the same page read nothing of Ana's after 2: 3.
+        assert_eq!(first_unread(&page, 2, false, None), Some(3));
+        // Older messages not loaded and the marker before the page: not sure where.
+        assert_eq!(first_unread(&page[2..], 1, true, Some(ana)), None);
+        // The marker inside the page: sure.
+        assert_eq!(first_unread(&page[1..], 2, true, Some(ana)), Some(4));
     }
 }

@@ -48,6 +48,9 @@ impl SocketState {
                     });
                     chat.outbox.update(|o| o.drop_room(room));
                     self.save_outbox();
+                    if chat.open_room.get_untracked() == Some(room) {
+                        chat.lost_room.set(Some(room));
+                    }
                 }
                 chat.refresh_rooms();
             }

@@ -58,7 +58,8 @@ pub(super) fn edit(room: RoomId, id: MessageId, body: String) {
     });
 }
 
-/// Deletes one's own message, showing the tombstone at once; sent through the outbox.
+/// Deletes a message (one's own, or as a moderator anyone's), showing the tombstone at
+/// once; sent through the outbox.
 pub(super) fn delete(room: RoomId, id: MessageId) {
     with_socket(|c| {
         if c.change(room, |tl| tl.begin_delete(id)) {
@@ -231,6 +232,53 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 room,
                 message_id: message,
                 emoji,
+            },
+            RequestKind::Pin {
+                room,
+                message,
+                pin: true,
+            } => ClientFrame::Pin {
+                req,
+                room,
+                message_id: message,
+            },
+            RequestKind::Pin {
+                room,
+                message,
+                pin: false,
+            } => ClientFrame::Unpin {
+                req,
+                room,
+                message_id: message,
+            },
+            RequestKind::RemoveMember { room, user, ban } => ClientFrame::RemoveMember {
+                req,
+                room,
+                user,
+                ban,
+            },
+            RequestKind::Unban { room, user } => ClientFrame::Unban { req, room, user },
+            RequestKind::SetRole { room, user, role } => ClientFrame::SetRole {
+                req,
+                room,
+                user,
+                role,
+            },
+            RequestKind::UpdateRoom {
+                room,
+                name,
+                topic,
+                description,
+                private,
+                archived,
+            } => ClientFrame::UpdateRoom {
+                req,
+                room,
+                name,
+                topic,
+                description,
+                private,
+                archived,
             },
             RequestKind::Leave { room } => {
                 c.watched.borrow_mut().forget(room);

@@ -1,6 +1,6 @@
 //! A room's messages as they arrive: live events (new messages, replies, edits,
-//! deletes, reactions) with their unread counts, read markers and alerts; older pages;
-//! and snapshots that replace what a timeline held.
+//! deletes, reactions, pins, moderation notices) with their unread counts, read markers
+//! and alerts; older pages; and snapshots that replace what a timeline held.
 
 use leptos::prelude::*;
 use protocol::ids::{RoomId, Seq};
@@ -23,8 +23,16 @@ impl SocketState {
     ) {
         let chat = self.chat;
         let author = message.author.id;
-        // A thread reply is news for its thread only (the timeline counts it on its root).
-        let is_new_message = kind == protocol::EventKind::Message && message.thread_root.is_none();
+        // A thread reply is news for its thread only (the timeline counts it on its root);
+        // a moderation notice is no one's news (the server counts it as no one's unread).
+        let notice = message.notice.is_some();
+        let is_new_message =
+            kind == protocol::EventKind::Message && message.thread_root.is_none() && !notice;
+        // A change of the room's settings shows in the room list too.
+        let settings_changed = matches!(
+            message.notice.as_deref(),
+            Some(protocol::NoticeView::RoomUpdated { .. })
+        );
         let is_reply = kind == protocol::EventKind::Message && message.thread_root.is_some();
         let mine = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id)) == Some(author);
         // Kept for the unread badge and a notification, as `message` moves on.
@@ -57,6 +65,9 @@ impl SocketState {
                 }
             }
         });
+        if outcome == Applied::Applied && settings_changed {
+            chat.refresh_rooms();
+        }
         match outcome {
             Applied::Gap { last_seq } => self.resubscribe(room, last_seq),
             Applied::Applied if is_new_message => {

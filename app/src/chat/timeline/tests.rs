@@ -248,3 +248,73 @@ fn a_snapshot_replaces_everything() {
     assert_eq!(t.last_seq, 50);
     assert!(t.has_more);
 }
+
+#[test]
+fn pins_follow_the_rooms_events_and_survive_a_snapshot() {
+    let mut t = Timeline::from_page(vec![msg(1, "a"), msg(2, "b")], 2, false);
+    let mut pinned = msg(1, "a");
+    pinned.pinned = Some(protocol::PinView {
+        by: pinned.author.id,
+        at: 5,
+    });
+    assert_eq!(
+        t.apply(3, EventKind::Pinned, pinned.clone()),
+        Applied::Applied
+    );
+    assert!(t.pins.contains(pinned.id));
+    // A replay of the same event changes nothing.
+    assert_eq!(
+        t.apply(3, EventKind::Pinned, pinned.clone()),
+        Applied::Duplicate
+    );
+    assert_eq!(t.pins.len(), 1);
+    // A snapshot keeps the list, and what its messages show of their pins wins.
+    t.reset(vec![msg(1, "a")], 10, true);
+    assert!(t.pins.is_empty(), "the snapshot shows message 1 unpinned");
+    t.reset(vec![pinned.clone()], 11, true);
+    assert!(t.pins.contains(pinned.id));
+    let mut gone = pinned.clone();
+    gone.deleted = true;
+    assert_eq!(t.apply(12, EventKind::Deleted, gone), Applied::Applied);
+    assert!(t.pins.is_empty());
+}
+
+#[test]
+fn room_settings_notices_are_kept_for_the_header() {
+    let mut t = Timeline::from_page(vec![msg(1, "a")], 1, false);
+    let notice = |seq: Seq, changes: protocol::RoomChanges| {
+        let mut m = msg(seq, "");
+        m.notice = Some(Box::new(protocol::NoticeView::RoomUpdated { changes }));
+        m
+    };
+    t.apply(
+        2,
+        EventKind::Message,
+        notice(
+            2,
+            protocol::RoomChanges {
+                name: Some("design".into()),
+                ..Default::default()
+            },
+        ),
+    );
+    t.apply(
+        3,
+        EventKind::Message,
+        notice(
+            3,
+            protocol::RoomChanges {
+                topic: Some("pixels".into()),
+                ..Default::default()
+            },
+        ),
+    );
+    assert_eq!(t.changed.name.as_deref(), Some("design"));
+    assert_eq!(t.changed.topic.as_deref(), Some("pixels"));
+    t.reset(vec![], 20, false);
+    assert_eq!(
+        t.changed.name.as_deref(),
+        Some("design"),
+        "kept across a snapshot"
+    );
+}

@@ -14,6 +14,13 @@
 //! disabled, while a file is still uploading; the message then takes the stored files
 //! (a failed one is left out) and the tray empties.
 //!
+//! The ☺ button beside the paperclip opens an emoji picker (`emoji_picker.rs`); a
+//! picked emoji goes at the caret.
+//!
+//! What is typed and not sent is the room's draft ([`crate::chat::drafts`]): it is back
+//! when the room is opened again, even after a reload, and goes when the message is sent.
+//! An edit does not touch it; when the edit ends the draft is back in the box.
+//!
 //! Sending needs the live connection, so without JavaScript Send stays disabled and a
 //! `<noscript>` line says that JavaScript is needed.
 
@@ -23,9 +30,12 @@ use protocol::UserView;
 use protocol::ids::{MessageId, RoomId};
 use protocol::names::Body;
 
+use super::emoji_picker::EmojiButton;
 use super::uploads::{AttachButton, UploadTray, paste_files};
 use crate::chat::attachments::message_body;
 use crate::chat::autocomplete::{self, Suggestion, Typed};
+use crate::chat::drafts;
+use crate::chat::emoji;
 use crate::chat::state::use_chat;
 use crate::chat::uploader;
 use crate::chat::uploads::Tray;
@@ -120,6 +130,63 @@ pub fn Composer(
         }
         problem.set(None);
     };
+    let me = move || chat.me.with_untracked(|m| m.as_ref().map(|m| m.id));
+    // Keeps the box's text as the room's draft (not while editing a sent message).
+    let keep_draft = move |typed: &str| {
+        if let Some(me) = me() {
+            let mut d = drafts::load(me);
+            if d.set(room, typed) {
+                drafts::save(me, &d);
+            }
+        }
+    };
+    // Puts the room's draft in the box.
+    let restore_draft = move || {
+        let Some(me) = me() else {
+            return;
+        };
+        let draft = drafts::load(me).get(room).to_string();
+        if let Some(el) = input.get_untracked() {
+            el.set_value(&draft);
+        }
+        text.set(draft);
+    };
+    // An emoji from the picker goes at the caret (over a selection), and focus comes back.
+    let put_emoji = move |emoji: &'static str| {
+        let Some(el) = input.get_untracked() else {
+            return;
+        };
+        let value = el.value();
+        let at = |units: Option<u32>| {
+            units.map_or(value.len(), |u| {
+                autocomplete::byte_offset(&value, u as usize)
+            })
+        };
+        let start = at(el.selection_start().ok().flatten());
+        let end = at(el.selection_end().ok().flatten());
+        let (next, caret) = emoji::insert(&value, start, end, emoji);
+        el.set_value(&next);
+        let units = autocomplete::utf16_offset(&next, caret) as u32;
+        let _ = el.focus();
+        let _ = el.set_selection_range(units, units);
+        if editing.get_untracked().is_none() {
+            keep_draft(&next);
+        }
+        text.set(next);
+    };
+    // Once the page knows who is signed in, the room's draft is back.
+    Effect::new(move |restored: Option<bool>| {
+        if restored == Some(true) {
+            return true;
+        }
+        if chat.me.with(|m| m.is_none()) {
+            return false;
+        }
+        if editing.get_untracked().is_none() && text.get_untracked().is_empty() {
+            restore_draft();
+        }
+        true
+    });
     // Leaving the room stops its uploads still on their way.
     on_cleanup(move || {
         for key in tray.try_with_untracked(Tray::uploading).unwrap_or_default() {
@@ -151,13 +218,16 @@ pub fn Composer(
                     chat.edit(room, e.id, body);
                 }
                 editing.set(None);
+                clear();
+                restore_draft();
             }
             None => {
                 chat.send(room, body, files);
                 tray.update(Tray::clear);
+                clear();
+                keep_draft("");
             }
         }
-        clear();
     };
     // "Wait until the files have uploaded" goes once they have.
     let busy = Memo::new(move |_| tray.with(Tray::busy));
@@ -214,11 +284,16 @@ pub fn Composer(
             ev.prevent_default();
             editing.set(None);
             clear();
+            restore_draft();
         }
         _ => {}
     };
     let on_input = move |ev: leptos::ev::Event| {
-        text.set(event_target_value(&ev));
+        let typed = event_target_value(&ev);
+        if editing.get_untracked().is_none() {
+            keep_draft(&typed);
+        }
+        text.set(typed);
         problem.set(None);
         chat.typing(room);
         refresh_suggestions();
@@ -257,6 +332,7 @@ pub fn Composer(
             <UploadTray tray />
             <div class="composer__row">
                 <AttachButton room tray />
+                <EmojiButton pick=put_emoji />
                 <textarea
                     node_ref=input
                     class="composer__input"

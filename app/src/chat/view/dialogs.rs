@@ -133,6 +133,9 @@ fn Browse(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
                                         {(!r.topic.is_empty()).then(|| view! {
                                             <span class="pick__topic" data-testid="public-room-topic">{r.topic.clone()}</span>
                                         })}
+                                        {(!r.description.is_empty()).then(|| view! {
+                                            <span class="pick__description" data-testid="public-room-description">{r.description.clone()}</span>
+                                        })}
                                         <span class="pick__note">{if r.joined { "joined" } else { "join" }}</span>
                                     </a>
                                 </li>

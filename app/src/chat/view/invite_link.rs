@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use protocol::ids::RoomId;
 
+use super::clipboard::{absolute, copy};
 use crate::chat::api::{InviteLink, make_invite_link};
 
 /// "Create an invite link", then the link itself.
@@ -60,14 +61,6 @@ pub fn InviteLinkMaker(room: RoomId) -> impl IntoView {
     }
 }
 
-/// `path` on this page's origin: the link as someone else will open it.
-fn absolute(path: &str) -> String {
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    format!("{origin}{path}")
-}
-
 /// Selects the whole of the focused input, ready to copy by hand.
 fn select_all(ev: &leptos::ev::FocusEvent) {
     use wasm_bindgen::JsCast;
@@ -76,23 +69,5 @@ fn select_all(ev: &leptos::ev::FocusEvent) {
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
     {
         input.select();
-    }
-}
-
-/// Puts `text` on the clipboard through `navigator.clipboard.writeText`, looked up by
-/// name (the browser may refuse silently: the link stays shown, selected on focus).
-fn copy(text: &str) {
-    use wasm_bindgen::{JsCast, JsValue};
-    let get = |on: &JsValue, name: &str| js_sys::Reflect::get(on, &JsValue::from_str(name)).ok();
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let clipboard = get(&window.into(), "navigator").and_then(|n| get(&n, "clipboard"));
-    let write = clipboard
-        .as_ref()
-        .and_then(|c| get(c, "writeText"))
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let (Some(clipboard), Some(write)) = (clipboard, write) {
-        let _ = write.call1(&clipboard, &JsValue::from_str(text));
     }
 }

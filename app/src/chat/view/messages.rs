@@ -5,24 +5,30 @@
 //! With `?at=SEQ` (a search hit) it scrolls to that message instead, loading older pages
 //! until it is there, and marks it.
 //! Each stored message has its reactions under it, and in DMs and small rooms the
-//! "seen by" line of those who have read up to it. Bodies are shown through
-//! [`MessageBody`] (the text, then the files).
+//! "seen by" line of those who have read up to it. A separator names each day
+//! ("Today", "Yesterday", a date) before its first message, and a timestamp's hover says
+//! the full date and time ([`crate::chat::dates`]). A "New messages" divider marks the
+//! first message the reader had not read when the room opened, with a jump to it while
+//! it is above the view ([`crate::chat::unread::first_unread`]). Rows are
+//! [`super::message_row`]; the lines between them [`super::dividers`].
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
+use wasm_bindgen::JsCast;
 
-use super::attachments::MessageBody;
 use super::composer::Editing;
-use super::confirm::{Deletion, use_confirm};
+use super::dividers::{DaySeparator, UnreadDivider};
 use super::jump::jump_target;
-use super::reactions::Reactions;
+use super::message_row::{MessageRow, PendingRow};
 use crate::chat::api::RoomPage;
+use crate::chat::dates;
 use crate::chat::outbox::{Outgoing, SendState};
 use crate::chat::receipts;
+use crate::chat::roles::Rights;
 use crate::chat::state::use_chat;
-use crate::chat::text::clock;
-use crate::chat::timeline::{Line, LocalChange, Timeline};
+use crate::chat::timeline::Timeline;
+use crate::chat::unread;
 
 /// Within this many pixels of the end counts as "at the bottom".
 const BOTTOM_SLACK: i32 = 48;
@@ -36,8 +42,14 @@ pub fn MessageList(
     editing: RwSignal<Option<Editing>>,
     /// The thread open beside the room.
     thread: RwSignal<Option<protocol::ids::MessageId>>,
+    /// What the reader may do here (moderators pin, and delete anyone's message).
+    rights: Rights,
 ) -> impl IntoView {
     let chat = use_chat();
+    // Where the "New messages" divider goes: fixed when the room opens, so it stays put
+    // while the reader reads on.
+    let me = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id));
+    let divider = unread::first_unread(&page.messages, page.read_seq, page.has_more, me);
     let first = Timeline::from_page(page.messages, page.last_seq, page.has_more);
     let first_lines = first.lines.clone();
     let first_more = first.has_more;
@@ -45,6 +57,17 @@ pub fn MessageList(
         chat.timelines
             .with(|t| t.get(&room).map(|tl| tl.lines.clone()))
             .unwrap_or_else(|| first_lines.clone())
+    });
+    // Each line, with the local day it starts when it is its day's first (a separator).
+    let rows = Memo::new(move |_| {
+        let offset = chat.utc_offset_min.get();
+        lines.with(|l| {
+            let times: Vec<i64> = l.iter().map(|x| x.message.created_at).collect();
+            l.iter()
+                .cloned()
+                .zip(dates::day_starts(&times, offset))
+                .collect::<Vec<_>>()
+        })
     });
     let has_more = move || {
         chat.timelines
@@ -130,6 +153,36 @@ pub fn MessageList(
     // Before an older page is asked for: (scroll height, scroll top), to keep the place.
     let anchor = StoredValue::new(None::<(i32, i32)>);
 
+    // Whether the divider is above what the list shows (a jump to it is offered).
+    let divider_above = RwSignal::new(false);
+    let divider_el = move || {
+        scroller
+            .get_untracked()?
+            .query_selector("[data-testid=unread-divider]")
+            .ok()
+            .flatten()
+    };
+    let check_divider = move || {
+        let (Some(list), Some(line)) = (scroller.get_untracked(), divider_el()) else {
+            return divider_above.set(false);
+        };
+        // Both offsets are from the conversation box, the list's nearest positioned parent.
+        let Ok(line) = line.dyn_into::<web_sys::HtmlElement>() else {
+            return;
+        };
+        let above = line.offset_top() - list.offset_top() < list.scroll_top();
+        if divider_above.get_untracked() != above {
+            divider_above.set(above);
+        }
+    };
+    let to_divider = move || {
+        if let Some(line) = divider_el() {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Start);
+            line.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+        divider_above.set(false);
+    };
     let to_bottom = move || {
         if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(el.scroll_height());
@@ -156,6 +209,9 @@ pub fn MessageList(
                 el.set_scroll_top(top + el.scroll_height() - height);
                 return;
             }
+            if divider.is_some() {
+                check_divider();
+            }
             let grew_at_end = prev.is_none_or(|(_, n, p)| n != newest || p != pend);
             if at_bottom.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
@@ -170,6 +226,9 @@ pub fn MessageList(
         let Some(el) = scroller.get_untracked() else {
             return;
         };
+        if divider.is_some() {
+            check_divider();
+        }
         let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
         at_bottom.set(bottom);
         if bottom {
@@ -195,8 +254,10 @@ pub fn MessageList(
                     "This is the start of the conversation."
                 }}
             </p>
-            <For each=move || lines.get() key=|l| (l.message.id, l.rev) let:line>
-                <MessageRow line room editing target seen dm thread />
+            <For each=move || rows.get() key=|(l, day)| (l.message.id, l.rev, *day) let:row>
+                {row.1.map(|day| view! { <DaySeparator day /> })}
+                {(Some(row.0.message.seq) == divider).then(|| view! { <UnreadDivider /> })}
+                <MessageRow line=row.0 room editing target seen dm thread rights />
             </For>
             <For
                 each=move || pending.get()
@@ -206,6 +267,11 @@ pub fn MessageList(
                 <PendingRow item />
             </For>
         </div>
+        <Show when=move || divider_above.get()>
+            <button class="jump-unread" data-testid="jump-unread" on:click=move |_| to_divider()>
+                "↑ Jump to new messages"
+            </button>
+        </Show>
         <Show when=move || unseen.get()>
             <button class="new-messages" data-testid="new-messages" on:click=move |_| to_bottom()>
                 "New messages ↓"
@@ -226,182 +292,5 @@ fn state_key(s: &SendState) -> u8 {
         SendState::Queued => 0,
         SendState::InFlight { .. } => 1,
         SendState::Failed { .. } => 2,
-    }
-}
-
-#[component]
-fn MessageRow(
-    line: Line,
-    room: RoomId,
-    editing: RwSignal<Option<Editing>>,
-    /// The seq being jumped to, which is marked.
-    target: Memo<Option<u64>>,
-    /// Names of those whose read receipt sits under each message, by seq.
-    seen: Memo<std::collections::HashMap<u64, Vec<String>>>,
-    dm: bool,
-    thread: RwSignal<Option<protocol::ids::MessageId>>,
-) -> impl IntoView {
-    let chat = use_chat();
-    let m = line.message;
-    let id = m.id;
-    let author = m.author.id;
-    let body = m.body.clone();
-    let state = match &line.local {
-        Some(LocalChange::Editing { .. }) => "editing",
-        Some(LocalChange::Deleting { .. }) => "deleting",
-        None => "sent",
-    };
-    let created = m.created_at;
-    let seq = m.seq;
-    let when = move || clock(created, chat.utc_offset_min.get());
-    let deleted = m.deleted;
-    let settled = line.local.is_none();
-    let mine = move || chat.me.with(|me| me.as_ref().map(|me| me.id)) == Some(author);
-    let mentions = (!deleted).then(|| protocol::mentions::scan(&m.body));
-    let mentions_me = move || {
-        !mine()
-            && chat.me.with(|me| {
-                me.as_ref()
-                    .is_some_and(|me| mentions.as_ref().is_some_and(|m| m.includes(&me.handle)))
-            })
-    };
-    let confirm = use_confirm();
-    let tools = move || {
-        let body = body.clone();
-        (!deleted && settled).then(|| {
-            view! {
-                <div class="message__tools">
-                    <button class="tool" aria-label="Reply in thread"
-                        on:click=move |_| thread.set(Some(id))>"Reply"</button>
-                    {mine().then(|| view! {
-                        <button class="tool" aria-label="Edit message"
-                            on:click=move |_| editing.set(Some(Editing { id, body: body.clone() }))>"Edit"</button>
-                        <button class="tool" aria-label="Delete message"
-                            on:click=move |_| confirm.ask(Deletion::Message { room, message: id })>"Delete"</button>
-                    })}
-                </div>
-            }
-        })
-    };
-    if let Some(notice) = m.notice.as_deref() {
-        return notice_row(&m.author.name, notice, room, when).into_any();
-    }
-    let removed_by_admin = m.removed_by_admin;
-    let pinned = m.pinned.is_some();
-    let summary = m.thread.filter(|t| t.replies > 0);
-    let thread_link = summary.map(|t| {
-        let last = t.last_reply_seq;
-        let unread = move || chat.thread_reads.with(|r| r.get(&id).is_none_or(|&seen| seen < last));
-        let label = if t.replies == 1 { "1 reply".to_string() } else { format!("{} replies", t.replies) };
-        let at = t.last_reply_at;
-        view! {
-            <button class="thread-link" class:thread-link--unread=unread data-testid="thread-link"
-                data-unread=move || unread().to_string()
-                on:click=move |_| thread.set(Some(id))>
-                <span class="thread-link__count">{label}</span>
-                <span class="thread-link__last">{move || format!("last {}", clock(at, chat.utc_offset_min.get()))}</span>
-            </button>
-        }
-        .into_any()
-    });
-    view! {
-        <article class="message" class:message--mine=mine class:message--deleted=deleted
-            class:message--target=move || target.get() == Some(seq)
-            class:message--mentions-me=mentions_me
-            data-testid="message" data-id=id.to_string() data-seq=m.seq data-state=state>
-            <header class="message__meta">
-                <span class="message__author">{m.author.name.clone()}</span>
-                <time class="message__time">{when}</time>
-                {pinned.then(|| view! { <span class="message__pin" aria-label="Pinned" data-testid="pinned">"📌"</span> })}
-                {m.edited_at.filter(|_| !deleted).map(|_| view! { <span class="message__edited" data-testid="edited">"(edited)"</span> })}
-            </header>
-            {if deleted {
-                let gone = if removed_by_admin { "This message was removed by an admin." } else { "This message was deleted." };
-                view! { <p class="message__body message__body--gone" data-testid="body">{gone}</p> }.into_any()
-            } else {
-                view! {
-                    <MessageBody body=m.body.clone() files=m.files.clone() />
-                    <Reactions room message=id reactions=m.reactions.clone() />
-                }.into_any()
-            }}
-            {thread_link}
-            {tools}
-            {move || seen.with(|s| s.get(&seq).map(|names| {
-                let line = receipts::seen_text(names, dm);
-                let who = names.join(", ");
-                view! { <p class="message__seen" data-testid="seen-by" title=who>{line}</p> }
-            }))}
-        </article>
-    }
-    // Erased: a row's full view type is deep enough to overflow the compiler's query depth
-    // in release builds without `erase_components`.
-    .into_any()
-}
-
-#[component]
-fn PendingRow(item: Outgoing) -> impl IntoView {
-    let chat = use_chat();
-    let me = chat.me.get_untracked().map(|m| m.name).unwrap_or_default();
-    let (state, _) = item.status(false);
-    let failed = state == "failed";
-    // Without a network a queued message says it waits for one.
-    let shown = item.clone();
-    let status = move || shown.status(chat.connection.with(|c| c.no_network())).1;
-    let cmid = item.client_msg_id.clone();
-    let cmid2 = cmid.clone();
-    let cmid_attr = cmid.clone();
-    view! {
-        <article class="message message--mine message--pending" class:message--failed=failed
-            data-testid="message" data-state=state data-client-id=cmid_attr>
-            <header class="message__meta">
-                <span class="message__author">{me}</span>
-                <span class="message__status" data-testid="send-status">{status}</span>
-            </header>
-            <MessageBody body=item.body.clone() files=item.files.clone() />
-            {failed.then(|| view! {
-                <div class="message__tools message__tools--shown">
-                    <button class="tool" on:click=move |_| chat.retry(&cmid)>"Retry"</button>
-                    <button class="tool" on:click=move |_| chat.discard(&cmid2)>"Discard"</button>
-                </div>
-            })}
-        </article>
-    }
-}
-
-/// A notice of a moderation action: one muted line, "Ana removed Bo from the room". The
-/// member it names is found among those present in the room or the authors shown.
-fn notice_row(
-    author: &str,
-    notice: &protocol::NoticeView,
-    room: RoomId,
-    when: impl Fn() -> String + Send + Sync + 'static,
-) -> impl IntoView {
-    let chat = use_chat();
-    let name_of = |user: protocol::ids::UserId| {
-        let present = chat.presence.with_untracked(|p| {
-            p.get(&room)
-                .and_then(|r| r.users.get(&user).map(|e| e.user.name.clone()))
-        });
-        present.or_else(|| {
-            chat.timelines.with_untracked(|t| {
-                t.get(&room).and_then(|tl| {
-                    tl.lines
-                        .iter()
-                        .find(|l| l.message.author.id == user)
-                        .map(|l| l.message.author.name.clone())
-                })
-            })
-        })
-    };
-    let text = format!(
-        "{author} {}",
-        crate::chat::notices::describe(notice, name_of)
-    );
-    view! {
-        <p class="message-notice" data-testid="notice" role="note">
-            <span>{text}</span>
-            " "
-            <time class="message__time">{when}</time>
-        </p>
     }
 }

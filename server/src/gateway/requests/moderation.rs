@@ -61,14 +61,9 @@ impl Session {
         member: UserId,
         role: RoleName,
     ) -> Result<AckInfo, Failure> {
-        let role = match role {
-            RoleName::Owner => Role::Owner,
-            RoleName::Admin => Role::Admin,
-            RoleName::Member => Role::Member,
-        };
         self.gateway
             .store()
-            .set_role(room, self.me.id, member, role)
+            .set_role(room, self.me.id, member, Role::from(role))
             .await?;
         Ok(AckInfo {
             room: Some(room),
