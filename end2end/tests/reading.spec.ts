@@ -5,8 +5,8 @@ import { SIZES, expectAllOnScreen } from "./support/viewport";
 
 // Reading and writing comfort in the real UI: a draft kept per room across room switches
 // and a reload, and gone once sent; the day separator above today's messages, a
-// timestamp's full date on hover, a message's "Copy link" and the composer's emoji picker.
-// At phone and desktop widths.
+// timestamp's full date on hover, a message's "Copy link", the composer's emoji picker,
+// the "New messages" divider and a message's edit history. At phone and desktop widths.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
 
@@ -108,7 +108,7 @@ for (const size of ["phone", "desktop"] as const) {
     }
   });
 
-  test(`a "New messages" divider marks where the reader left off, with a jump to it (${size})`, async ({ browser }) => {
+  test(`a "New messages" divider marks where the reader left off; an edited message shows its history (${size})`, async ({ browser }) => {
     const viewport = SIZES[size];
     const ana = await person(browser, BASE, "ana", "Ana", { viewport });
     const bo = await person(browser, BASE, "bo", "Bo", { viewport });
@@ -138,6 +138,29 @@ for (const size of ["phone", "desktop"] as const) {
       await openRoom(bo.page, path);
       await expect(row(bo.page, "news 30")).toBeVisible();
       await expect(bo.page.getByTestId("unread-divider")).toHaveCount(0);
+
+      // Ana edits a message twice; Bo opens its history from "(edited)": newest first.
+      const box = ana.page.getByLabel("Message", { exact: true });
+      for (const body of ["news 30, corrected", "news 30, corrected again"]) {
+        await box.press("ArrowUp");
+        await expect(ana.page.getByTestId("editing")).toBeVisible();
+        await box.fill(body);
+        await box.press("Enter");
+        await expect(row(bo.page, body)).toBeVisible();
+      }
+      const edited = row(bo.page, "news 30, corrected again");
+      await edited.getByTestId("edited").click();
+      const history = bo.page.getByRole("dialog", { name: "Edit history" });
+      await expect(history.getByTestId("version")).toHaveCount(3);
+      await expect(history.getByTestId("version").nth(0)).toContainText("Now");
+      await expect(history.getByTestId("version").nth(0)).toContainText("news 30, corrected again");
+      await expect(history.getByTestId("version").nth(1)).toContainText("Edited");
+      await expect(history.getByTestId("version").nth(1)).toContainText("news 30, corrected");
+      await expect(history.getByTestId("version").nth(2)).toContainText("Original");
+      await expect(history.getByTestId("version").nth(2)).toContainText("news 30");
+      await expectAllOnScreen(bo.page, `the edit history (${size})`);
+      await history.getByRole("button", { name: "Close" }).click();
+      await expect(history).toHaveCount(0);
       expect(ana.problems).toEqual([]);
       expect(bo.problems).toEqual([]);
     } finally {

@@ -328,6 +328,10 @@ pub trait Store: Send + Sync + 'static {
     /// One message by id.
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
 
+    /// The earlier bodies of `message` of `room`, oldest first (each edit keeps the body it
+    /// replaced); none for a message never edited, deleted, or not of `room`.
+    async fn edit_history(&self, room: RoomId, message: MessageId) -> StoreResult<Vec<Revision>>;
+
     /// The thread of `root` in `room`: the root and up to `limit` of its newest replies,
     /// oldest first; `None` if `root` is not a message of `room` that starts threads.
     async fn thread(

@@ -182,6 +182,16 @@ impl From<Role> for protocol::RoleName {
     }
 }
 
+/// An earlier body of an edited message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The seq of the edit that replaced it.
+    pub seq: u64,
+    /// When that edit replaced it.
+    pub replaced_at: Millis,
+    pub body: String,
+}
+
 /// A message's pin: who pinned it and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pin {

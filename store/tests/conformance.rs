@@ -63,6 +63,10 @@ fn applied(r: Result<WriteOutcome, WriteError>) -> Event {
 mod accounts;
 use accounts::*;
 
+#[path = "conformance/edit_history.rs"]
+mod edit_history;
+use edit_history::*;
+
 #[path = "conformance/files.rs"]
 mod files;
 use files::*;
@@ -1325,6 +1329,7 @@ conformance!(
     sends_take_consecutive_seqs_and_retries_are_idempotent,
     the_same_client_id_in_two_rooms_or_by_two_authors_is_two_messages,
     edits_and_deletes_are_events_for_the_author_only,
+    an_edit_keeps_the_body_it_replaced_until_the_message_is_deleted,
     a_message_cannot_be_changed_through_another_room,
     writes_to_an_unknown_room_are_refused,
     one_transaction_can_write_to_several_rooms,

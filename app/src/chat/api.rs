@@ -1,6 +1,6 @@
 //! What the chat pages read over HTTP: the room list, a room's latest page with its
 //! members (reaching back to a message being jumped to), the public rooms, the user
-//! directory and message search. Each is a server function (a public
+//! directory, message search, a message's edit history and invite links. Each is a server function (a public
 //! endpoint under `/api/chat/*`) that checks the session itself. Everything live —
 //! messages, presence, typing, writes — goes over the WebSocket instead.
 
@@ -434,6 +434,36 @@ pub async fn make_invite_link(room: RoomId) -> Result<InviteLink, ChatError> {
     let result = async {
         let (store, me) = signed_in().await?;
         Ok(crate::ssr::invites::create(&*store, room, me.id, None).await?)
+    }
+    .await;
+    result.map_err(respond)
+}
+
+/// An earlier body of an edited message, as its history lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub body: String,
+    /// When an edit replaced it (Unix ms).
+    pub replaced_at: i64,
+}
+
+/// The earlier bodies of `message`, oldest first, for anyone who may read its room (as
+/// for [`load_room`]); none once it is deleted.
+#[server(prefix = "/api/chat", endpoint = "edit_history")]
+pub async fn edit_history(room: RoomId, message: MessageId) -> Result<Vec<Revision>, ChatError> {
+    use self::server::*;
+    let result = async {
+        let (store, me) = signed_in().await?;
+        readable(&*store, room, me.id).await?;
+        Ok(store
+            .edit_history(room, message)
+            .await?
+            .into_iter()
+            .map(|r| Revision {
+                body: r.body,
+                replaced_at: r.replaced_at,
+            })
+            .collect())
     }
     .await;
     result.map_err(respond)

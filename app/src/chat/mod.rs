@@ -30,7 +30,8 @@
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer),
-//!   [`drafts`] (unsent text per room, kept across reloads), [`emoji`] (the composer's
+//!   [`drafts`] (unsent text per room, kept across reloads), [`edit_history`] (a
+//!   message's versions), [`emoji`] (the composer's
 //!   picker), [`dates`] (day separators,
 //!   full times): pure
 //!   logic, but for the browser calls. [`notices`]: what a moderation notice says; [`room_info`]: a room's settings as notices
@@ -44,6 +45,7 @@ pub mod attachments;
 pub mod autocomplete;
 pub mod dates;
 pub mod drafts;
+pub mod edit_history;
 pub mod emoji;
 pub mod format;
 pub mod link;

@@ -1,5 +1,6 @@
 //! The chat over HTTP: the server-rendered room page (first paint, escaping, privacy) and
-//! the chat server functions under `/api/chat/*`.
+//! the chat server functions under `/api/chat/*` (a room page with the reader's rights and
+//! pins, a message's edit history).
 
 use protocol::names::{Body, ClientMsgId, Handle};
 use store::{RoomKind, WriteCommand};
@@ -335,4 +336,92 @@ async fn a_room_page_reaches_back_to_the_message_being_jumped_to() {
         (71..=120).collect::<Vec<_>>(),
         "already on the page"
     );
+}
+
+/// Writes `cmd` in `room` and returns the message it applied to.
+async fn write(app: &TestApp, room: protocol::ids::RoomId, cmd: WriteCommand) -> store::Message {
+    match app.store.write_batch(room, &[cmd]).await.unwrap().pop() {
+        Some(Ok(store::WriteOutcome::Applied(e))) => e.message,
+        other => panic!("expected an applied write, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_room_page_says_what_the_reader_may_do_and_a_history_is_read_by_readers_only() {
+    let app = spawn_app().await;
+    let (ana_http, bo_http, cy_http) = (app.new_client(), app.new_client(), app.new_client());
+    let ana = signed_up(&app, &ana_http, "ana").await;
+    let bo = signed_up(&app, &bo_http, "bo").await;
+    signed_up(&app, &cy_http, "cy").await;
+    let name = protocol::names::RoomName::parse("secret").unwrap();
+    let room = app
+        .store
+        .create_room(ana.id, RoomKind::Private, &name, "")
+        .await
+        .unwrap()
+        .id;
+    app.store.invite(room, ana.id, bo.id).await.unwrap();
+    let edit = |body: &str, message| WriteCommand::Edit {
+        author: ana.id,
+        message,
+        body: Body::parse(body).unwrap(),
+    };
+    let sent = write(
+        &app,
+        room,
+        WriteCommand::Send {
+            author: ana.id,
+            client_msg_id: ClientMsgId::parse("c1").unwrap(),
+            body: Body::parse("helo").unwrap(),
+            files: Vec::new(),
+        },
+    )
+    .await;
+    write(&app, room, edit("hello", sent.id)).await;
+    write(&app, room, edit("hello!", sent.id)).await;
+    let pin = WriteCommand::Pin {
+        moderator: ana.id,
+        message: sent.id,
+        pin: true,
+    };
+    write(&app, room, pin).await;
+    let (room_s, message_s) = (room.to_string(), sent.id.to_string());
+
+    // The owner's page: their role, the moderators, the pin as it is now.
+    let page = post_json(&app, &ana_http, "/api/chat/room", &[("room", &room_s)]).await;
+    assert_eq!(page["rights"]["role"], "owner", "{page}");
+    assert_eq!(page["rights"]["site_admin"], false, "{page}");
+    assert_eq!(page["moderators"][0][0], ana.id.to_string(), "{page}");
+    assert_eq!(page["moderators"][0][1], "owner", "{page}");
+    assert_eq!(page["pins"][0]["body"], "hello!", "{page}");
+    assert_eq!(page["archived"], false, "{page}");
+    // A member's: a plain member, who has read nothing yet.
+    let page = post_json(&app, &bo_http, "/api/chat/room", &[("room", &room_s)]).await;
+    assert_eq!(page["rights"]["role"], "member", "{page}");
+    assert_eq!(page["read_seq"], 0, "{page}");
+
+    // The history: the member reads the earlier bodies, oldest first; an outsider is refused.
+    let form = [("room", room_s.as_str()), ("message", message_s.as_str())];
+    let history = post_json(&app, &bo_http, "/api/chat/edit_history", &form).await;
+    let bodies: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["helo", "hello"], "{history}");
+    assert!(history[0]["replaced_at"].as_i64().unwrap() > 0);
+    let refused = post(&app, &cy_http, "/api/chat/edit_history", &form).await;
+    assert_eq!(refused.status(), 403);
+    let signed_out = post(&app, &app.new_client(), "/api/chat/edit_history", &form).await;
+    assert_eq!(signed_out.status(), 401);
+
+    // Deleted, the message has no history to read.
+    let delete = WriteCommand::Delete {
+        author: ana.id,
+        message: sent.id,
+    };
+    write(&app, room, delete).await;
+    let history = post_json(&app, &bo_http, "/api/chat/edit_history", &form).await;
+    assert_eq!(history, serde_json::json!([]));
 }

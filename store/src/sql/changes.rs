@@ -1,5 +1,6 @@
 //! The write commands other than plain sends, for both backends: replies, sends with
-//! files, edits, deletes (a moderator's too), reactions, and the moderation commands
+//! files, edits (keeping the body replaced: `super::edit_history`), deletes (a
+//! moderator's too), reactions, and the moderation commands
 //! (`super::moderation`), applied one by one inside a group commit's transaction
 //! ([`super::writes`]), each taking the room's next seq only when it is applied.
 
@@ -48,6 +49,7 @@ macro_rules! changes {
                             Err(refused) => return Ok(Err(refused)),
                         };
                         *seq += 1;
+                        Self::keep_revision(tx, *message, *seq, now, &row.body).await?;
                         sqlx::query("update messages set body = $1, edited_at = $2 where id = $3")
                             .bind(body.as_str())
                             .bind(now)
@@ -94,6 +96,7 @@ macro_rules! changes {
                             .execute(&mut **tx)
                             .await?;
                         Self::remove_files_of(tx, *message, now).await?;
+                        Self::forget_revisions(tx, *message).await?;
                         Self::append_event(tx, room, *seq, EventKind::Deleted, message.0, now).await?;
                         let mut tombstone = Message::from(row);
                         tombstone.body = String::new();

@@ -52,6 +52,7 @@ macro_rules! for_each_backend {
 mod account_reads;
 mod accounts;
 mod changes;
+mod edit_history;
 mod files;
 mod invites;
 mod moderation;

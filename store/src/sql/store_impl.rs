@@ -340,6 +340,14 @@ macro_rules! store_impl {
                 self.pins(room).await
             }
 
+            async fn edit_history(
+                &self,
+                room: RoomId,
+                message: MessageId,
+            ) -> StoreResult<Vec<Revision>> {
+                self.edit_history(room, message).await
+            }
+
             async fn create_invite(
                 &self,
                 room: RoomId,

@@ -1,5 +1,5 @@
 //! One row of a room's message list: a stored message (author, time with its full date
-//! on hover, pin, body or tombstone, reactions, thread link, tools, "seen by"), a notice
+//! on hover, pin, "(edited)" opening its history, body or tombstone, reactions, thread link, tools, "seen by"), a notice
 //! of a moderation action, or one of this browser's sends still on its way. The tools
 //! are Reply and Copy link for everyone, Edit for one's own, Pin and Delete for
 //! moderators (Delete for one's own too).
@@ -11,6 +11,7 @@ use super::attachments::MessageBody;
 use super::clipboard::{absolute, copy};
 use super::composer::Editing;
 use super::confirm::{Deletion, use_confirm};
+use super::edit_history::EditedMark;
 use super::pins::set_pin;
 use super::reactions::Reactions;
 use crate::chat::dates;
@@ -122,7 +123,9 @@ pub fn MessageRow(
                 <span class="message__author">{m.author.name.clone()}</span>
                 <time class="message__time" title=move || dates::full_time(created, chat.utc_offset_min.get())>{when}</time>
                 {pinned.then(|| view! { <span class="message__pin" aria-label="Pinned" data-testid="pinned">"📌"</span> })}
-                {m.edited_at.filter(|_| !deleted).map(|_| view! { <span class="message__edited" data-testid="edited">"(edited)"</span> })}
+                {m.edited_at.filter(|_| !deleted).map(|edited_at| view! {
+                    <EditedMark room message=id body=m.body.clone() created_at=created edited_at />
+                })}
             </header>
             {if deleted {
                 let gone = if removed_by_admin { "This message was removed by an admin." } else { "This message was deleted." };

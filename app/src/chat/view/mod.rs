@@ -14,7 +14,8 @@
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
 //! room). Pieces that several of them show are in their own files, which they import and
 //! which import none of them but the dialog frame: [`formatted`] (a message body),
-//! [`clipboard`] (copying a link),
+//! [`clipboard`] (copying a link), [`edit_history`] (a message's "(edited)" and its
+//! versions),
 //! [`attachments`] (a message's text and files, an image's lightbox in a [`modal`]) and
 //! [`jump`] (the `?at=` message).
 
@@ -24,6 +25,7 @@ pub mod composer;
 pub mod confirm;
 pub mod dialogs;
 pub mod dividers;
+pub mod edit_history;
 pub mod emoji_picker;
 pub mod focus;
 pub mod formatted;
