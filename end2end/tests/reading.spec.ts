@@ -15,6 +15,9 @@ for (const size of ["phone", "desktop"] as const) {
     const ana = await person(browser, BASE, "ana", "Ana", { viewport: SIZES[size] });
     try {
       const first = await createRoom(ana.page, uniqueHandle("drafts"));
+      // On a phone the room list (with its Create button) shows when no room is open.
+      await ana.page.goto("/");
+      await ready(ana.page);
       const second = await createRoom(ana.page, uniqueHandle("other"));
       const box = ana.page.getByLabel("Message", { exact: true });
 

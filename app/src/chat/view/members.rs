@@ -39,10 +39,15 @@ pub fn Members(
 ) -> impl IntoView {
     let chat = use_chat();
     let known = StoredValue::new(members);
-    // Bumped when a member is removed from here, so the list is read again.
+    // Members removed from here: off the list, even while their presence lingers; once
+    // it is gone they may show again (rejoining a public room, say).
+    let gone = StoredValue::new(std::collections::HashSet::<UserId>::new());
     let removals = RwSignal::new(0u32);
     let removed = move |user: UserId| {
         known.update_value(|k| k.retain(|u| u.id != user));
+        gone.update_value(|g| {
+            g.insert(user);
+        });
         removals.update(|n| *n += 1);
     };
     let close_button = NodeRef::<leptos::html::Button>::new();
@@ -66,9 +71,10 @@ pub fn Members(
         let online = chat
             .presence
             .with(|p| p.get(&room).map(|r| r.users.clone()).unwrap_or_default());
+        gone.update_value(|g| g.retain(|id| online.contains_key(id)));
         known.update_value(|k| {
             for (id, entry) in &online {
-                if !k.iter().any(|u| u.id == *id) {
+                if !k.iter().any(|u| u.id == *id) && !gone.with_value(|g| g.contains(id)) {
                     k.push(entry.user.clone());
                 }
             }
