@@ -1,5 +1,5 @@
-//! Account settings from the browser (the `/settings` page): change one's display name and
-//! password (the current one required; every other session is signed out), see and end
+//! Account settings from the browser (the `/settings` page): change one's display name,
+//! bio and time zone, and password (the current one required; every other session is signed out), see and end
 //! one's sessions, create and revoke API tokens, and deactivate one's own account. Each
 //! is a server function under `/api/account/*`, acting only on the signed-in user.
 //!
@@ -38,6 +38,10 @@ pub struct TokenView {
 pub struct AccountSettings {
     pub handle: String,
     pub display_name: String,
+    /// "" when not set.
+    pub bio: String,
+    /// An IANA name, "" when not set.
+    pub time_zone: String,
     pub sessions: Vec<SessionView>,
     pub tokens: Vec<TokenView>,
 }
@@ -78,9 +82,17 @@ pub async fn account_overview() -> Result<AccountSettings, AuthError> {
             revoked: t.revoked_at.is_some(),
         })
         .collect();
+    let profile = ctx
+        .store
+        .profile(user.id)
+        .await
+        .map_err(|e| internal("reading a profile", e))?
+        .unwrap_or_default();
     Ok(AccountSettings {
         handle: user.handle.to_string(),
         display_name: user.display_name.to_string(),
+        bio: profile.bio,
+        time_zone: profile.time_zone,
         sessions,
         tokens,
     })
@@ -97,6 +109,28 @@ pub async fn change_display_name(display_name: String) -> Result<(), AuthError> 
             .set_display_name(user.id, &name)
             .await
             .map_err(|e| internal("changing a name", e))?;
+        Ok(())
+    }
+    .await;
+    settings_or_report(result).await
+}
+
+/// Sets the signed-in user's bio and time zone; an empty one clears it.
+#[server(endpoint = "account/profile")]
+pub async fn change_profile(bio: String, time_zone: String) -> Result<(), AuthError> {
+    use self::server::*;
+    let result = async {
+        let (ctx, _, user) = signed_in().await?;
+        let bio = (!bio.trim().is_empty())
+            .then(|| protocol::names::Bio::parse(&bio))
+            .transpose()?;
+        let zone = (!time_zone.trim().is_empty())
+            .then(|| protocol::names::TimeZone::parse(&time_zone))
+            .transpose()?;
+        ctx.store
+            .set_profile(user.id, bio.as_ref(), zone.as_ref())
+            .await
+            .map_err(|e| internal("changing a profile", e))?;
         Ok(())
     }
     .await;

@@ -156,6 +156,17 @@ pub trait Store: Send + Sync + 'static {
     /// A user by handle.
     async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>>;
 
+    /// `user`'s bio and time zone; `None` if there is no such user.
+    async fn profile(&self, user: UserId) -> StoreResult<Option<Profile>>;
+
+    /// Sets `user`'s bio and time zone (`None` clears one). `false` if they were so already.
+    async fn set_profile(
+        &self,
+        user: UserId,
+        bio: Option<&protocol::names::Bio>,
+        time_zone: Option<&protocol::names::TimeZone>,
+    ) -> StoreResult<bool>;
+
     // --- API tokens --------------------------------------------------------------------
 
     /// Records a token by the SHA-256 of its secret (the secret itself is never stored).

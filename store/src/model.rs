@@ -31,6 +31,14 @@ pub struct User {
     pub deactivated_at: Option<Millis>,
 }
 
+/// What a profile holds beside the name: each empty when not set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub bio: String,
+    /// An IANA time zone name (`Europe/Lisbon`).
+    pub time_zone: String,
+}
+
 impl User {
     /// Whether the account may still act (log in, connect, use its tokens).
     pub fn is_active(&self) -> bool {

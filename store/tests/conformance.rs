@@ -75,6 +75,10 @@ use files::*;
 mod moderation;
 use moderation::*;
 
+#[path = "conformance/profiles.rs"]
+mod profiles;
+use profiles::*;
+
 #[path = "conformance/room_settings.rs"]
 mod room_settings;
 use room_settings::*;
@@ -1322,6 +1326,7 @@ conformance!(
     sessions_expire_and_ids_are_not_reused,
     many_lookups_at_once_each_get_their_own_answer,
     a_person_lists_and_ends_their_sessions_and_changes_name_and_password,
+    a_profile_keeps_a_bio_and_a_time_zone,
     room_names_are_unique_and_only_public_rooms_are_listed,
     private_rooms_admit_only_by_invitation_from_members,
     public_rooms_can_be_joined_once,

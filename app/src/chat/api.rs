@@ -1,6 +1,7 @@
 //! What the chat pages read over HTTP: the room list, a room's latest page with its
 //! members (reaching back to a message being jumped to), the public rooms, the user
-//! directory, message search, a message's edit history and invite links. Each is a server function (a public
+//! directory, message search, a message's edit history, invite links and a person's
+//! profile ([`profile`]). Each is a server function (a public
 //! endpoint under `/api/chat/*`) that checks the session itself. Everything live —
 //! messages, presence, typing, writes — goes over the WebSocket instead.
 
@@ -171,6 +172,7 @@ impl FromServerFnError for ChatError {
     }
 }
 
+pub mod profile;
 #[cfg(feature = "ssr")]
 mod server;
 

@@ -30,6 +30,7 @@
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer),
+//!   [`avatar`] (initials on a colour, and which messages share one),
 //!   [`drafts`] (unsent text per room, kept across reloads), [`edit_history`] (a
 //!   message's versions), [`emoji`] (the composer's
 //!   picker), [`dates`] (day separators,
@@ -43,6 +44,7 @@ pub mod announce;
 pub mod api;
 pub mod attachments;
 pub mod autocomplete;
+pub mod avatar;
 pub mod dates;
 pub mod drafts;
 pub mod edit_history;

@@ -1,5 +1,6 @@
-//! `/settings`: the signed-in person's account: display name, password, sessions, API
-//! tokens, and deactivating the account. Every form posts to a server function in
+//! `/settings`: the signed-in person's account: display name, bio and time zone (with the
+//! browser's own zone offered), password, sessions, API tokens, and deactivating the
+//! account. Every form posts to a server function in
 //! [`crate::account`], with or without JavaScript; a change comes back to this page.
 
 use leptos::prelude::*;
@@ -7,8 +8,8 @@ use leptos_meta::Title;
 
 use super::password::PasswordField;
 use crate::account::{
-    AccountSettings, ChangeDisplayName, ChangePassword, CreateToken, DeactivateAccount, EndSession,
-    RevokeToken, account_overview,
+    AccountSettings, ChangeDisplayName, ChangePassword, ChangeProfile, CreateToken,
+    DeactivateAccount, EndSession, RevokeToken, account_overview,
 };
 use crate::session_ui::FormError;
 
@@ -16,6 +17,7 @@ use crate::session_ui::FormError;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let rename = ServerAction::<ChangeDisplayName>::new();
+    let profile = ServerAction::<ChangeProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
     let end = ServerAction::<EndSession>::new();
     let create = ServerAction::<CreateToken>::new();
@@ -25,6 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
         move || {
             (
                 rename.version().get(),
+                profile.version().get(),
                 end.version().get(),
                 create.version().get(),
                 revoke.version().get(),
@@ -34,6 +37,7 @@ pub fn SettingsPage() -> impl IntoView {
     );
     let errors = |a: ServerAction<_>| Signal::derive(move || a.value().get().and_then(Result::err));
     let rename_error = errors(rename);
+    let profile_error = Signal::derive(move || profile.value().get().and_then(Result::err));
     let password_error = Signal::derive(move || password.value().get().and_then(Result::err));
     let token_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let deactivate_error = Signal::derive(move || deactivate.value().get().and_then(Result::err));
@@ -49,7 +53,7 @@ pub fn SettingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(account) => view! {
-                            <Account account rename rename_error end revoke />
+                            <Account account rename rename_error profile profile_error end revoke />
                         }
                         .into_any(),
                         Err(_) => view! {
@@ -108,15 +112,23 @@ fn Account(
     account: AccountSettings,
     rename: ServerAction<ChangeDisplayName>,
     rename_error: Signal<Option<crate::auth::AuthError>>,
+    profile: ServerAction<ChangeProfile>,
+    profile_error: Signal<Option<crate::auth::AuthError>>,
     end: ServerAction<EndSession>,
     revoke: ServerAction<RevokeToken>,
 ) -> impl IntoView {
     let AccountSettings {
         handle,
         display_name,
+        bio,
+        time_zone,
         sessions,
         tokens,
     } = account;
+    // The browser's own time zone, offered for the field (known once hydrated).
+    let browser_zone = RwSignal::new(None::<String>);
+    Effect::new(move |_| browser_zone.set(this_browser_s_zone()));
+    let zone_input = NodeRef::<leptos::html::Input>::new();
     view! {
         <section class="settings__section" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Profile"</h2>
@@ -128,6 +140,29 @@ fn Account(
                     <input name="display_name" required maxlength="64" value=display_name data-testid="display-name" />
                 </label>
                 <button type="submit" class="button">"Save"</button>
+            </ActionForm>
+            <FormError error=profile_error />
+            <ActionForm action=profile attr:class="form" attr:data-testid="profile-form">
+                <label class="field">
+                    <span>"Bio"</span>
+                    <textarea name="bio" rows="3" maxlength=protocol::names::BIO_MAX_CHARS data-testid="bio"
+                        placeholder="A few words about you: what you work on, what to ask you about">{bio}</textarea>
+                </label>
+                <label class="field">
+                    <span>"Time zone"</span>
+                    <input name="time_zone" maxlength=protocol::names::TIME_ZONE_MAX_CHARS value=time_zone
+                        node_ref=zone_input data-testid="time-zone" placeholder="Europe/Lisbon" />
+                </label>
+                {move || browser_zone.get().map(|zone| {
+                    let shown = zone.clone();
+                    view! {
+                        <p class="muted">"This browser is in " {shown} ". "
+                            <button type="button" class="link-button" data-testid="use-browser-zone"
+                                on:click=move |_| if let Some(el) = zone_input.get_untracked() { el.set_value(&zone) }>"Use it"</button>
+                        </p>
+                    }
+                })}
+                <button type="submit" class="button">"Save profile"</button>
             </ActionForm>
         </section>
         <section class="settings__section" aria-labelledby="sessions-heading">
@@ -172,5 +207,23 @@ fn Account(
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// The browser's time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`); `None`
+/// on the server.
+fn this_browser_s_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()?
+            .as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
     }
 }

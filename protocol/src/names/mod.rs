@@ -1,5 +1,6 @@
 //! Validated values that users type: handles, display names, room names, message bodies,
-//! reaction emoji, passwords and client message ids. Each is a newtype with a private field, built only
+//! reaction emoji, passwords, client message ids, and a profile's bio and time zone
+//! (`profile.rs`). Each is a newtype with a private field, built only
 //! by `parse`, so that once a value exists it is known to be valid ("parse, don't
 //! validate"). Shared by the server and the browser, so both check the same rules.
 
@@ -10,7 +11,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
     /// Which field: `handle`, `display_name`, `password`, `room_name`, `topic`, `body`,
-    /// `client_msg_id`.
+    /// `client_msg_id`, `bio`, `time_zone`.
     pub field: &'static str,
     /// A sentence for the user.
     pub message: String,
@@ -387,6 +388,10 @@ impl Password {
         &self.0
     }
 }
+
+// After `string_newtype!`, which it uses.
+mod profile;
+pub use profile::{BIO_MAX_CHARS, Bio, TIME_ZONE_MAX_CHARS, TimeZone};
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Account settings through their server functions, as the `/settings` page calls them:
 //! sessions listed and ended, the password changed (the current one required; other
 //! sessions signed out), the display name changed, API tokens made and revoked, and the
-//! account deactivated by its owner.
+//! account deactivated by its owner; a bio and time zone set, and read back on the
+//! profile card others open.
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -236,4 +237,91 @@ async fn a_person_deactivates_their_own_account_with_their_password() {
     )
     .await;
     assert_eq!(again.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_set_in_settings_is_on_the_card_others_read() {
+    let app = spawn_app().await;
+    let (ana_http, bo_http) = (app.new_client(), app.new_client());
+    for (client, handle) in [(&ana_http, "ana"), (&bo_http, "bo")] {
+        let form = [
+            ("handle", handle),
+            ("display_name", "Someone"),
+            ("password", "correct horse battery"),
+        ];
+        let r = call(&app, client, "/api/auth/signup", &form).await;
+        assert!(r.status().is_success() || r.status().is_redirection());
+    }
+    let ana = me(&app, &ana_http).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let saved = call(
+        &app,
+        &ana_http,
+        "/api/account/profile",
+        &[
+            ("bio", " Designer.\nAsk me about fonts. "),
+            ("time_zone", "Europe/Lisbon"),
+        ],
+    )
+    .await;
+    assert!(saved.status().is_success() || saved.status().is_redirection());
+    let mine = overview(&app, &ana_http).await;
+    assert_eq!(mine["bio"], "Designer.\nAsk me about fonts.", "{mine}");
+    assert_eq!(mine["time_zone"], "Europe/Lisbon", "{mine}");
+    // A zone that is no zone is refused with its field, and nothing changes.
+    let refused = call(
+        &app,
+        &ana_http,
+        "/api/account/profile",
+        &[("bio", ""), ("time_zone", "../etc/passwd")],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        overview(&app, &ana_http).await["bio"],
+        "Designer.\nAsk me about fonts."
+    );
+
+    // Bo reads Ana's card; signed out, nobody does; a deactivated account has none.
+    let card = call(&app, &bo_http, "/api/chat/profile", &[("user", &ana)]).await;
+    assert_eq!(card.status(), 200);
+    let card: serde_json::Value = card.json().await.unwrap();
+    assert_eq!(card["user"]["handle"], "ana", "{card}");
+    assert_eq!(card["bio"], "Designer.\nAsk me about fonts.", "{card}");
+    assert_eq!(card["time_zone"], "Europe/Lisbon", "{card}");
+    let outsider = call(
+        &app,
+        &app.new_client(),
+        "/api/chat/profile",
+        &[("user", &ana)],
+    )
+    .await;
+    assert_eq!(outsider.status(), 401);
+    let id = protocol::ids::UserId(ana.parse().unwrap());
+    app.store.deactivate_user(id).await.unwrap();
+    let gone = call(&app, &bo_http, "/api/chat/profile", &[("user", &ana)]).await;
+    assert_eq!(gone.status(), 404);
+
+    // Cleared, the profile is empty again.
+    let bo_id = me(&app, &bo_http).await["id"].as_str().unwrap().to_string();
+    let cleared = call(
+        &app,
+        &bo_http,
+        "/api/account/profile",
+        &[("bio", "  "), ("time_zone", "")],
+    )
+    .await;
+    assert!(cleared.status().is_success() || cleared.status().is_redirection());
+    let card: serde_json::Value = call(&app, &bo_http, "/api/chat/profile", &[("user", &bo_id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (card["bio"].as_str(), card["time_zone"].as_str()),
+        (Some(""), Some(""))
+    );
 }

@@ -57,6 +57,7 @@ mod files;
 mod invites;
 mod moderation;
 mod postgres;
+mod profiles;
 mod reads;
 mod room_settings;
 mod rooms;

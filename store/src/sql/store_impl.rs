@@ -336,6 +336,19 @@ macro_rules! store_impl {
                 self.roles(room).await
             }
 
+            async fn profile(&self, user: UserId) -> StoreResult<Option<Profile>> {
+                self.profile(user).await
+            }
+
+            async fn set_profile(
+                &self,
+                user: UserId,
+                bio: Option<&protocol::names::Bio>,
+                time_zone: Option<&protocol::names::TimeZone>,
+            ) -> StoreResult<bool> {
+                self.set_profile(user, bio, time_zone).await
+            }
+
             async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>> {
                 self.pins(room).await
             }

@@ -1,4 +1,5 @@
-//! One row of a room's message list: a stored message (author, time with its full date
+//! One row of a room's message list: a stored message (avatar and author, whose name opens
+//! their profile card, both left out when it continues its author's group; time with its full date
 //! on hover, pin, "(edited)" opening its history, body or tombstone, reactions, thread link, tools, "seen by"), a notice
 //! of a moderation action, or one of this browser's sends still on its way. The tools
 //! are Reply and Copy link for everyone, Edit for one's own, Pin and Delete for
@@ -8,11 +9,13 @@ use leptos::prelude::*;
 use protocol::ids::RoomId;
 
 use super::attachments::MessageBody;
+use super::avatar::Avatar;
 use super::clipboard::{absolute, copy};
 use super::composer::Editing;
 use super::confirm::{Deletion, use_confirm};
 use super::edit_history::EditedMark;
 use super::pins::set_pin;
+use super::profile_card::PersonName;
 use super::reactions::Reactions;
 use crate::chat::dates;
 use crate::chat::outbox::Outgoing;
@@ -25,6 +28,8 @@ use crate::chat::timeline::{Line, LocalChange};
 #[component]
 pub fn MessageRow(
     line: Line,
+    /// It continues its author's group: no avatar or name again.
+    grouped: bool,
     room: RoomId,
     editing: RwSignal<Option<Editing>>,
     /// The seq being jumped to, which is marked.
@@ -116,11 +121,17 @@ pub fn MessageRow(
     });
     view! {
         <article class="message" class:message--mine=mine class:message--deleted=deleted
+            class:message--grouped=grouped
             class:message--target=move || target.get() == Some(seq)
             class:message--mentions-me=mentions_me
             data-testid="message" data-id=id.to_string() data-seq=m.seq data-state=state>
+            {(!grouped).then(|| view! { <Avatar user=m.author.clone() /> })}
             <header class="message__meta">
-                <span class="message__author">{m.author.name.clone()}</span>
+                {if grouped {
+                    view! { <span class="message__author visually-hidden">{m.author.name.clone()}</span> }.into_any()
+                } else {
+                    view! { <PersonName user=m.author.clone() /> }.into_any()
+                }}
                 <time class="message__time" title=move || dates::full_time(created, chat.utc_offset_min.get())>{when}</time>
                 {pinned.then(|| view! { <span class="message__pin" aria-label="Pinned" data-testid="pinned">"📌"</span> })}
                 {m.edited_at.filter(|_| !deleted).map(|edited_at| view! {

@@ -22,6 +22,7 @@ use super::dividers::{DaySeparator, UnreadDivider};
 use super::jump::jump_target;
 use super::message_row::{MessageRow, PendingRow};
 use crate::chat::api::RoomPage;
+use crate::chat::avatar;
 use crate::chat::dates;
 use crate::chat::outbox::{Outgoing, SendState};
 use crate::chat::receipts;
@@ -58,14 +59,25 @@ pub fn MessageList(
             .with(|t| t.get(&room).map(|tl| tl.lines.clone()))
             .unwrap_or_else(|| first_lines.clone())
     });
-    // Each line, with the local day it starts when it is its day's first (a separator).
+    // Each line, with the local day it starts when it is its day's first (a separator),
+    // and whether it continues the group of its author's message before it (no avatar
+    // or name again).
     let rows = Memo::new(move |_| {
         let offset = chat.utc_offset_min.get();
         lines.with(|l| {
             let times: Vec<i64> = l.iter().map(|x| x.message.created_at).collect();
+            let mut previous: Option<(protocol::ids::UserId, i64)> = None;
             l.iter()
                 .cloned()
                 .zip(dates::day_starts(&times, offset))
+                .map(|(line, day)| {
+                    let m = &line.message;
+                    let notice = m.notice.is_some();
+                    let separated = notice || day.is_some() || Some(m.seq) == divider;
+                    let grouped = avatar::continues(previous, m.author.id, m.created_at, separated);
+                    previous = (!notice).then_some((m.author.id, m.created_at));
+                    (line, day, grouped)
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -254,10 +266,10 @@ pub fn MessageList(
                     "This is the start of the conversation."
                 }}
             </p>
-            <For each=move || rows.get() key=|(l, day)| (l.message.id, l.rev, *day) let:row>
+            <For each=move || rows.get() key=|(l, day, grouped)| (l.message.id, l.rev, *day, *grouped) let:row>
                 {row.1.map(|day| view! { <DaySeparator day /> })}
                 {(Some(row.0.message.seq) == divider).then(|| view! { <UnreadDivider /> })}
-                <MessageRow line=row.0 room editing target seen dm thread rights />
+                <MessageRow line=row.0 grouped=row.2 room editing target seen dm thread rights />
             </For>
             <For
                 each=move || pending.get()

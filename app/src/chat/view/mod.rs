@@ -14,12 +14,14 @@
 //! [`search`] (the search dialog's query and hits) and [`thread`] (a thread beside the
 //! room). Pieces that several of them show are in their own files, which they import and
 //! which import none of them but the dialog frame: [`formatted`] (a message body),
-//! [`clipboard`] (copying a link), [`edit_history`] (a message's "(edited)" and its
+//! [`clipboard`] (copying a link), [`avatar`] (initials on a colour), [`profile_card`] (a
+//! name that opens the person's card), [`edit_history`] (a message's "(edited)" and its
 //! versions),
 //! [`attachments`] (a message's text and files, an image's lightbox in a [`modal`]) and
 //! [`jump`] (the `?at=` message).
 
 pub mod attachments;
+pub mod avatar;
 pub mod clipboard;
 pub mod composer;
 pub mod confirm;
@@ -37,6 +39,7 @@ pub mod message_row;
 pub mod messages;
 pub mod modal;
 pub mod pins;
+pub mod profile_card;
 pub mod reactions;
 pub mod room;
 pub mod room_about;
