@@ -42,6 +42,8 @@ pub struct AccountSettings {
     pub bio: String,
     /// An IANA name, "" when not set.
     pub time_zone: String,
+    /// A site admin gets a link to `/admin`.
+    pub site_admin: bool,
     pub sessions: Vec<SessionView>,
     pub tokens: Vec<TokenView>,
 }
@@ -88,7 +90,13 @@ pub async fn account_overview() -> Result<AccountSettings, AuthError> {
         .await
         .map_err(|e| internal("reading a profile", e))?
         .unwrap_or_default();
+    let site_admin = ctx
+        .store
+        .is_site_admin(user.id)
+        .await
+        .map_err(|e| internal("reading a role", e))?;
     Ok(AccountSettings {
+        site_admin,
         handle: user.handle.to_string(),
         display_name: user.display_name.to_string(),
         bio: profile.bio,

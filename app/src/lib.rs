@@ -10,8 +10,10 @@
 //! - [`live`]: the visible connection state and the reconnect backoff.
 //! - [`status`]: the `server_status` server function.
 //! - [`auth`]: account server functions (sign up, log in, log out, current user).
-//! - [`account`]: account settings server functions (name, password, sessions, tokens,
-//!   deactivation), for the `/settings` page.
+//! - [`account`]: account settings server functions (name, profile, password, sessions,
+//!   tokens, deactivation), for the `/settings` page.
+//! - [`admin`]: the site admin's server functions (find and deactivate accounts), for the
+//!   `/admin` page.
 //! - [`session_ui`]: the current user for every page, and the account menu.
 //! - [`ssr`]: server-only context types the server provides to server functions.
 
@@ -23,6 +25,7 @@ use leptos_router::{
 };
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod chat;
 pub mod hydration;
@@ -77,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("signup") view=pages::signup::SignupPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("settings") view=pages::settings::SettingsPage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("admin") view=pages::admin::AdminPage ssr=SsrMode::InOrder />
                 <Route path=(StaticSegment("r"), ParamSegment("room")) view=pages::split::RoomRoute ssr=SsrMode::InOrder />
             </Routes>
         </Router>

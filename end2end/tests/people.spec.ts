@@ -18,7 +18,7 @@ for (const size of ["phone", "desktop"] as const) {
     try {
       // Ana's profile: a new name, a bio, and this browser's zone offered and taken.
       await ana.page.goto("/settings");
-      await ready(ana.page);
+      await expect(ana.page.locator("#app")).toHaveAttribute("data-hydrated", "true");
       await ana.page.getByTestId("display-name").fill("Ana Lima");
       await ana.page.getByTestId("display-name").press("Enter");
       await expect(ana.page.getByTestId("display-name")).toHaveValue("Ana Lima");

@@ -1,5 +1,6 @@
 //! Pages, one module each.
 
+pub mod admin;
 pub mod chat;
 pub mod home;
 pub mod login;

@@ -122,6 +122,7 @@ fn Account(
         display_name,
         bio,
         time_zone,
+        site_admin,
         sessions,
         tokens,
     } = account;
@@ -130,6 +131,9 @@ fn Account(
     Effect::new(move |_| browser_zone.set(this_browser_s_zone()));
     let zone_input = NodeRef::<leptos::html::Input>::new();
     view! {
+        {site_admin.then(|| view! {
+            <p><a class="text-link" href="/admin" data-testid="admin-link">"Site administration →"</a></p>
+        })}
         <section class="settings__section" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Profile"</h2>
             <p class="muted">"Your handle is @" {handle} "; it does not change."</p>

@@ -45,3 +45,13 @@ pub fn app_context() -> Result<AppContext, leptos::prelude::ServerFnError> {
     leptos::prelude::use_context::<AppContext>()
         .ok_or_else(|| leptos::prelude::ServerFnError::new("server context is missing"))
 }
+
+/// Sets the status of the response a server function is answering (errors map to their
+/// status in one place each: `ChatError::status`, `AdminError::status`, `AuthError::status`).
+pub fn set_status(code: u16) {
+    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(
+            http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+}

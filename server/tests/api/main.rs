@@ -74,6 +74,7 @@ mod redis_cluster;
 mod roster;
 mod settings;
 mod silent;
+mod site_admin;
 mod sse;
 mod threads;
 mod unread_again;

@@ -15,12 +15,7 @@ pub fn internal(err: impl std::fmt::Display) -> ChatError {
 
 /// Sets the response status for `err` and returns it.
 pub fn respond(err: ChatError) -> ChatError {
-    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(
-            http::StatusCode::from_u16(err.status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
-    }
+    crate::ssr::set_status(err.status());
     err
 }
 

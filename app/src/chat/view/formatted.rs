@@ -26,9 +26,11 @@ fn nodes_view(nodes: Vec<Node>) -> AnyView {
             Node::Em(c) => view! { <em>{nodes_view(c)}</em> }.into_any(),
             Node::Mention(text) => {
                 let handle = Node::Mention(text.clone()).mentioned().unwrap_or_default();
+                // Found now, while rendering: the closure may run as the view is taken down.
+                let chat = use_chat();
                 let me = move || {
                     handle == protocol::mentions::EVERYONE
-                        || use_chat().me.with(|m| m.as_ref().is_some_and(|m| m.handle == handle))
+                        || chat.me.with(|m| m.as_ref().is_some_and(|m| m.handle == handle))
                 };
                 view! { <span class="mention" class:mention--me=me data-testid="mention">{text}</span> }
                     .into_any()

@@ -10,13 +10,12 @@ use protocol::{Status, UserView};
 use super::member_menu::{MemberMenu, Roles};
 use super::status::{describe, status_key, status_label};
 use crate::chat::roles::{Rights, badge};
-use crate::chat::state::use_chat;
+use crate::chat::state::{Chat, use_chat};
 
 /// How many are online in `room`: the server's `total`, which counts everyone present
 /// even when the roster it sends names only the first of them.
-pub fn online_count(room: RoomId) -> usize {
-    use_chat()
-        .presence
+pub fn online_count(chat: Chat, room: RoomId) -> usize {
+    chat.presence
         .with(|p| p.get(&room).map(|r| r.total as usize).unwrap_or(0))
 }
 
@@ -122,7 +121,7 @@ pub fn Members(
             }>
             <div class="members__head">
                 <h2 class="members__title">"Members"
-                    <span class="members__count">{move || format!(" · {} online of {}", online_count(room), listed())}</span>
+                    <span class="members__count">{move || format!(" · {} online of {}", online_count(chat, room), listed())}</span>
                     {move || stale().then(|| view! { <span class="members__stale" data-testid="members-stale">" (last known)"</span> })}
                 </h2>
                 <button class="tool members__close" data-testid="members-close" aria-label="Close the member list"

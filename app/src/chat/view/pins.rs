@@ -10,12 +10,13 @@ use protocol::ids::{MessageId, RoomId};
 use super::attachments::MessageBody;
 use super::modal::Modal;
 use crate::chat::link::RequestKind;
-use crate::chat::state::use_chat;
+use crate::chat::state::{Chat, use_chat};
 use crate::chat::text::clock;
 
-/// The room's pins, newest first.
-fn pins_of(room: RoomId) -> Vec<MessageView> {
-    use_chat().timelines.with(|t| {
+/// The room's pins, newest first (`chat` is passed in: reactive closures that call this
+/// may run while their view is being taken down, when context can no longer be found).
+fn pins_of(chat: Chat, room: RoomId) -> Vec<MessageView> {
+    chat.timelines.with(|t| {
         t.get(&room)
             .map(|tl| tl.pins.list().to_vec())
             .unwrap_or_default()
@@ -36,7 +37,8 @@ pub fn set_pin(room: RoomId, message: MessageId, pin: bool) {
 /// The header's button: how many messages are pinned; opens the list.
 #[component]
 pub fn PinsButton(room: RoomId, open: RwSignal<bool>) -> impl IntoView {
-    let count = move || pins_of(room).len();
+    let chat = use_chat();
+    let count = move || pins_of(chat, room).len();
     view! {
         <button class="button button--quiet" data-testid="pins-toggle"
             aria-label=move || format!("Pinned messages ({})", count())
@@ -53,7 +55,7 @@ pub fn PinsDialog(room: RoomId, open: RwSignal<bool>, moderates: bool) -> impl I
     let close = move || open.set(false);
     move || {
         open.get().then(|| {
-            let pins = move || pins_of(room);
+            let pins = move || pins_of(chat, room);
             view! {
                 <Modal title="Pinned messages" close>
                     <Show when=move || !pins().is_empty()

@@ -103,7 +103,10 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             if !leaving.get_value() {
                 let name = info.with_untracked(|i| i.name.clone());
                 chat.notify(format!("You are no longer a member of {name}."));
-                go_home("/", Default::default());
+                // After this turn: leaving disposes this view, which must not happen
+                // while one of its own effects runs.
+                let go_home = go_home.clone();
+                leptos::task::spawn_local(async move { go_home("/", Default::default()) });
             }
         }
     });
@@ -165,7 +168,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         aria-controls=format!("members-{room}")
                         aria-expanded=move || show_members.get().to_string()
                         on:click=move |_| show_members.update(|s| *s = !*s)>
-                        {move || format!("Members ({})", online_count(room))}
+                        {move || format!("Members ({})", online_count(chat, room))}
                     </button>
                     {(kind != RoomKind::Dm).then(|| view! {
                         <PinsButton room open=show_pins />
