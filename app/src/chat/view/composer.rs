@@ -255,6 +255,14 @@ pub fn Composer(
         })
     };
     let listed = move || suggest.with_untracked(|s| s.as_ref().map_or(0, |(_, l)| l.len()));
+    // On blur, which also fires as the composer is taken out of the page (leaving the room
+    // while typing): only a list that is open is closed, so that nothing is woken in a
+    // view that is going away.
+    let close_suggestions = move || {
+        if suggest.try_with_untracked(|s| s.is_some()).unwrap_or(false) {
+            suggest.try_set(None);
+        }
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "ArrowDown" | "ArrowUp" if listed() > 0 => {
             ev.prevent_default();
@@ -344,7 +352,7 @@ pub fn Composer(
                     aria-activedescendant=move || suggest.with(|s| s.is_some()).then(|| format!("mention-{room}-{}", active.get()))
                     on:keydown=on_keydown
                     on:input=on_input
-                    on:blur=move |_| suggest.set(None)
+                    on:blur=move |_| close_suggestions()
                     on:paste=move |ev| paste_files(&ev, room, tray)
                     prop:value=move || text.get()
                 ></textarea>

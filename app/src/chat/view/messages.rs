@@ -122,6 +122,18 @@ pub fn MessageList(
     });
 
     let scroller = NodeRef::<Div>::new();
+    // Cleared when the list is taken down: a frame callback that was asked for just
+    // before (the room's timeline changed as the reader was taken out of it) then does
+    // nothing, instead of reading values that are gone.
+    let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    on_cleanup({
+        let alive = alive.clone();
+        move || alive.store(false, std::sync::atomic::Ordering::Relaxed)
+    });
+    let still_here = move |alive: &std::sync::atomic::AtomicBool| {
+        alive.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let (alive_for_jump, alive_for_list) = (alive.clone(), alive);
     let at_bottom = RwSignal::new(true);
     let query = leptos_router::hooks::use_query_map();
     let target = Memo::new(move |_| query.with(jump_target));
@@ -145,7 +157,11 @@ pub fn MessageList(
         if present {
             jumped.set_value(Some(seq));
             at_bottom.set(false);
+            let alive = alive_for_jump.clone();
             request_animation_frame(move || {
+                if !still_here(&alive) {
+                    return;
+                }
                 let row = scroller.get_untracked().and_then(|el| {
                     el.query_selector(&format!("[data-testid=message][data-seq=\"{seq}\"]"))
                         .ok()
@@ -210,7 +226,11 @@ pub fn MessageList(
             pending.with(|p| p.len()),
         );
         let now = (count, newest, pend);
+        let alive = alive_for_list.clone();
         request_animation_frame(move || {
+            if !still_here(&alive) {
+                return;
+            }
             let Some(el) = scroller.get_untracked() else {
                 return;
             };
