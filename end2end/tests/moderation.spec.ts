@@ -7,7 +7,8 @@ import { SIZES, expectAllOnScreen } from "./support/viewport";
 // pins and unpins a message and a member sees the pinned list follow; the owner renames
 // the room, sets its topic and description and archives it while a member watches; the
 // owner makes a member an admin, then removes another member who is watching the room
-// and who is taken out of it at once. At phone and desktop widths.
+// and who is taken out of it at once, then bans the admin and lets them back. At phone
+// and desktop widths.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
 
@@ -173,6 +174,25 @@ for (const size of ["phone", "desktop"] as const) {
       await bos.getByRole("button", { name: "Delete message" }).click();
       await cy.page.getByRole("alertdialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
       await expect(ana.page.getByText("This message was removed by an admin.")).toBeVisible();
+
+      // The owner bans Cy; Settings lists the ban, and Unban lets Cy back.
+      const cyNow = await memberRow(ana.page, cy.handle);
+      await cyNow.getByTestId("member-menu").click();
+      await cyNow.getByTestId("member-ban").click();
+      await cyNow.getByTestId("member-action-confirm").click();
+      await expect(cy.page).toHaveURL(`${BASE}/`);
+      await expect(member(ana.page, cy.handle)).toHaveCount(0);
+      await ana.page.getByTestId("room-about-open").click();
+      const settings = ana.page.getByRole("dialog", { name: "About this room" });
+      const ban = settings.locator(`[data-testid="banned-user"][data-handle="${cy.handle}"]`);
+      await expect(ban).toBeVisible();
+      await expectAllOnScreen(ana.page, `the banned list (${size})`);
+      await ban.getByTestId("unban").click();
+      await expect(settings.getByTestId("banned")).toHaveCount(0);
+      await settings.getByRole("button", { name: "Close" }).click();
+      await openRoom(cy.page, path);
+      await send(cy.page, "cy is back");
+      await expect(row(ana.page, "cy is back")).toBeVisible();
       expect(ana.problems).toEqual([]);
       expect(bo.problems).toEqual([]);
       expect(cy.problems).toEqual([]);

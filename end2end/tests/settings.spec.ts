@@ -43,7 +43,7 @@ for (const size of ["phone", "desktop"] as const) {
     expect(await offScreen(page)).toEqual([]);
 
     await page.getByTestId("display-name").fill("Ana Lima");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByTestId("display-name")).toHaveValue("Ana Lima");
     await page.goto("/");
     await expect(page.getByTestId("me")).toHaveText("Ana Lima");

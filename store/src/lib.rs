@@ -389,6 +389,9 @@ pub trait Store: Send + Sync + 'static {
     /// A moderator lets a banned user back. `false` if they were not banned.
     async fn unban(&self, room: RoomId, actor: UserId, user: UserId) -> StoreResult<bool>;
 
+    /// The users banned from `room`, by handle.
+    async fn bans(&self, room: RoomId) -> StoreResult<Vec<User>>;
+
     /// Makes `user` a site admin or takes it back. `false` if it was so already.
     async fn set_site_admin(&self, user: UserId, admin: bool) -> StoreResult<bool>;
 

@@ -87,6 +87,9 @@ pub struct RoomPage {
     /// The pinned messages, newest pin first.
     #[serde(default)]
     pub pins: Vec<MessageView>,
+    /// For a moderator, who is banned from the room (empty for anyone else).
+    #[serde(default)]
+    pub banned: Vec<UserView>,
     /// Oldest first.
     pub messages: Vec<MessageView>,
     /// The room's last seq when the page was read: live events continue after it.
@@ -237,17 +240,29 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
         for m in store.pins(room).await? {
             pins.push(m.view(author(&*store, &mut authors, m.author_id).await?));
         }
+        let rights = super::roles::Rights {
+            role: membership.as_ref().map(|m| m.role.into()),
+            site_admin,
+            dm: found.kind == store::RoomKind::Dm,
+        };
+        let banned = if rights.moderates() {
+            store
+                .bans(room)
+                .await?
+                .iter()
+                .map(store::User::view)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(RoomPage {
+            rights,
+            banned,
             room: item_of(&found, peer.as_ref(), unread),
             topic: found.topic.clone(),
             description: found.description.clone(),
             archived: found.archived_at.is_some(),
             member: membership.is_some(),
-            rights: super::roles::Rights {
-                role: membership.as_ref().map(|m| m.role.into()),
-                site_admin,
-                dm: found.kind == store::RoomKind::Dm,
-            },
             moderators: roles
                 .into_iter()
                 .filter(|(_, r)| *r != store::Role::Member)

@@ -352,7 +352,7 @@ async fn a_room_page_says_what_the_reader_may_do_and_a_history_is_read_by_reader
     let (ana_http, bo_http, cy_http) = (app.new_client(), app.new_client(), app.new_client());
     let ana = signed_up(&app, &ana_http, "ana").await;
     let bo = signed_up(&app, &bo_http, "bo").await;
-    signed_up(&app, &cy_http, "cy").await;
+    let cy = signed_up(&app, &cy_http, "cy").await;
     let name = protocol::names::RoomName::parse("secret").unwrap();
     let room = app
         .store
@@ -387,8 +387,18 @@ async fn a_room_page_says_what_the_reader_may_do_and_a_history_is_read_by_reader
     write(&app, room, pin).await;
     let (room_s, message_s) = (room.to_string(), sent.id.to_string());
 
-    // The owner's page: their role, the moderators, the pin as it is now.
+    // Cy, invited, is removed with a ban (and is then an outsider below).
+    app.store.invite(room, ana.id, cy.id).await.unwrap();
+    let ban = WriteCommand::RemoveMember {
+        moderator: ana.id,
+        member: cy.id,
+        ban: true,
+    };
+    write(&app, room, ban).await;
+
+    // The owner's page: their role, the moderators, the pin as it is now, the ban.
     let page = post_json(&app, &ana_http, "/api/chat/room", &[("room", &room_s)]).await;
+    assert_eq!(page["banned"][0]["handle"], "cy", "{page}");
     assert_eq!(page["rights"]["role"], "owner", "{page}");
     assert_eq!(page["rights"]["site_admin"], false, "{page}");
     assert_eq!(page["moderators"][0][0], ana.id.to_string(), "{page}");
@@ -399,6 +409,11 @@ async fn a_room_page_says_what_the_reader_may_do_and_a_history_is_read_by_reader
     let page = post_json(&app, &bo_http, "/api/chat/room", &[("room", &room_s)]).await;
     assert_eq!(page["rights"]["role"], "member", "{page}");
     assert_eq!(page["read_seq"], 0, "{page}");
+    assert_eq!(
+        page["banned"],
+        serde_json::json!([]),
+        "only moderators see bans: {page}"
+    );
 
     // The history: the member reads the earlier bodies, oldest first; an outsider is refused.
     let form = [("room", room_s.as_str()), ("message", message_s.as_str())];

@@ -30,6 +30,11 @@ pub struct Node {
     _dir: tempfile::TempDir,
 }
 
+/// How long a node keeps following a room after its last local subscriber leaves (the
+/// server's default, said explicitly): one task per such room lives that long, so the
+/// leak check waits it out before judging.
+pub const CHANNEL_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Node {
     /// Starts a node on `db_url` and `redis_url` and waits until it answers `/healthz`.
     pub async fn start(db_url: &str, redis_url: &str, prefix: &str) -> Node {
@@ -53,6 +58,10 @@ impl Node {
             // A resume is always events, never a snapshot in their place.
             .env("CONFAB_RESUME_MAX_EVENTS", "100000")
             .env("CONFAB_PRESENCE_ROSTER_MAX", "10000")
+            .env(
+                "CONFAB_CHANNEL_GRACE_SECS",
+                CHANNEL_GRACE.as_secs().to_string(),
+            )
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
             .spawn()

@@ -235,9 +235,10 @@ async fn chaos_run_loses_nothing_and_strands_no_one() {
             leaks.push(Ok(format!("node {i}: restarted, no baseline")));
         } else {
             // The presence probes' connections wind down for a few seconds (the close's
-            // linger): poll until the node is back near its baseline, for up to 8 s, then
-            // judge with some slack.
-            let deadline = Instant::now() + Duration::from_secs(8);
+            // linger), and rooms its clients left while it was paused are followed for the
+            // channel grace, a task each: poll until the node is back near its baseline,
+            // for up to that grace and 8 s more, then judge with some slack.
+            let deadline = Instant::now() + crate::nodes::CHANNEL_GRACE + Duration::from_secs(8);
             let verdict = loop {
                 let usage = node.usage().await;
                 if let Ok(line) = no_leak(i, baseline[i], usage, 3.0) {

@@ -7,11 +7,11 @@
 use protocol::ids::{MessageId, RoomId, UserId};
 use uuid::Uuid;
 
-use super::rows::{MessageRow, message_cols, seq_out};
+use super::rows::{MessageRow, UserRow, message_cols, seq_out, user_cols};
 use super::{PgStore, SqliteStore};
 use crate::StoreResult;
 use crate::error::{StoreError, WriteError};
-use crate::model::{Event, EventKind, Message, Notice, Pin, Role, WriteOutcome};
+use crate::model::{Event, EventKind, Message, Notice, Pin, Role, User, WriteOutcome};
 
 /// Most pinned messages a room lists.
 const PINS_MAX: i64 = 100;
@@ -297,6 +297,15 @@ macro_rules! moderation {
                     .into_iter()
                     .filter_map(|(user, role)| Role::parse(&role).map(|r| (UserId(user), r)))
                     .collect())
+            }
+
+            pub(super) async fn bans(&self, room: RoomId) -> StoreResult<Vec<User>> {
+                let rows = sqlx::query_as::<_, UserRow>(concat!("select ", user_cols!(), " from users \
+                     where id in (select user_id from bans where room_id = $1) order by handle"))
+                    .bind(room.0)
+                    .fetch_all(&self.read)
+                    .await?;
+                rows.into_iter().map(UserRow::into_user).collect()
             }
 
             pub(super) async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>> {

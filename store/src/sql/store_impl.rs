@@ -324,6 +324,10 @@ macro_rules! store_impl {
                 self.unban(room, actor, user).await
             }
 
+            async fn bans(&self, room: RoomId) -> StoreResult<Vec<User>> {
+                self.bans(room).await
+            }
+
             async fn set_site_admin(&self, user: UserId, admin: bool) -> StoreResult<bool> {
                 self.set_site_admin(user, admin).await
             }

@@ -267,6 +267,14 @@ pub(crate) async fn a_removed_member_is_gone_and_a_banned_one_cannot_come_back(
         store.invite(general.id, bo.id, cy.id).await,
         Err(StoreError::Forbidden { .. })
     ));
+    let banned: Vec<UserId> = store
+        .bans(general.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(banned, [cy.id], "the ban is listed");
     // Notices are in the room's order, for every reader, and are not unread news.
     let page = store.latest(general.id, 10).await.unwrap();
     assert_eq!(page.messages.len(), 2);
@@ -290,6 +298,7 @@ pub(crate) async fn a_removed_member_is_gone_and_a_banned_one_cannot_come_back(
         Err(StoreError::Forbidden { .. })
     ));
     assert!(store.unban(general.id, bo.id, cy.id).await.unwrap());
+    assert!(store.bans(general.id).await.unwrap().is_empty());
     assert!(
         !store.unban(general.id, bo.id, cy.id).await.unwrap(),
         "not banned any more"

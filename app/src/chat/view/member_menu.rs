@@ -21,7 +21,7 @@ fn act(
     name: String,
     action: MemberAction,
     roles: Roles,
-    removed: impl Fn(UserId) + 'static,
+    removed: impl Fn(UserId, bool) + 'static,
 ) {
     let chat = use_chat();
     let kind = match action {
@@ -53,7 +53,7 @@ fn act(
                 });
                 chat.notify(format!("{name} is a member again."));
             }
-            MemberAction::Remove | MemberAction::Ban => removed(user),
+            MemberAction::Remove | MemberAction::Ban => removed(user, action == MemberAction::Ban),
         },
         Err(e) => chat.notify(format!("Could not {}: {e}", action.label().to_lowercase())),
     });
@@ -66,8 +66,8 @@ pub fn MemberMenu(
     name: String,
     rights: Rights,
     roles: Roles,
-    /// Called once a removal was acked: the row goes.
-    removed: impl Fn(UserId) + Copy + Send + Sync + 'static,
+    /// Called once a removal was acked (`true` with a ban): the row goes.
+    removed: impl Fn(UserId, bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let chat = use_chat();
     let open = RwSignal::new(false);

@@ -35,6 +35,8 @@ pub fn Members(
     toggle: NodeRef<leptos::html::Button>,
     rights: Rights,
     roles: Roles,
+    /// Who is banned (a ban made here joins it).
+    banned: RwSignal<Vec<UserView>>,
 ) -> impl IntoView {
     let chat = use_chat();
     let known = StoredValue::new(members);
@@ -42,7 +44,10 @@ pub fn Members(
     // it is gone they may show again (rejoining a public room, say).
     let gone = StoredValue::new(std::collections::HashSet::<UserId>::new());
     let removals = RwSignal::new(0u32);
-    let removed = move |user: UserId| {
+    let removed = move |user: UserId, ban: bool| {
+        if ban && let Some(u) = known.with_value(|k| k.iter().find(|u| u.id == user).cloned()) {
+            banned.update(|b| b.push(u));
+        }
         known.update_value(|k| k.retain(|u| u.id != user));
         gone.update_value(|g| {
             g.insert(user);

@@ -84,6 +84,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         })
     });
     let roles = RwSignal::new(page.moderators.iter().copied().collect());
+    let banned = RwSignal::new(page.banned.clone());
     let show_members = RwSignal::new(false);
     let show_pins = RwSignal::new(false);
     let show_about = RwSignal::new(false);
@@ -186,10 +187,10 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     {composer}
                 </DropZone>
                 {move || thread.get().map(|root| view! { <ThreadPane room root open=thread /> })}
-                <Members room members=page.members.clone() total=page.member_count shown=show_members toggle=members_toggle rights roles />
+                <Members room members=page.members.clone() total=page.member_count shown=show_members toggle=members_toggle rights roles banned />
             </div>
             <PinsDialog room open=show_pins moderates />
-            <AboutDialog room open=show_about info moderates />
+            <AboutDialog room open=show_about info moderates banned />
         </section>
     }
     .into_any()

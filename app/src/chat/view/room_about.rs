@@ -1,11 +1,12 @@
 //! The room's "About" dialog, opened from its header: its name, topic, description and
 //! visibility for everyone; for moderators the same as a form (rename, topic,
 //! description, private or public) and a button that archives the room or opens it
-//! again. Only what differs is sent (`update_room`); the change comes back as a notice
+//! again, and the list of who is banned with *Unban*. Only what differs is sent (`update_room`); the change comes back as a notice
 //! in the room's order, which updates the header on every screen
 //! ([`crate::chat::room_info`]).
 
 use leptos::prelude::*;
+use protocol::UserView;
 use protocol::ids::RoomId;
 use protocol::names::RoomName;
 
@@ -50,12 +51,14 @@ pub fn AboutDialog(
     /// The room's settings now.
     info: Memo<RoomInfo>,
     moderates: bool,
+    /// Who is banned (moderators see the list, and let people back).
+    banned: RwSignal<Vec<UserView>>,
 ) -> impl IntoView {
     let close = move || open.set(false);
     move || {
         open.get().then(|| {
             let body = if moderates {
-                view! { <SettingsForm room info close /> }.into_any()
+                view! { <SettingsForm room info close /> <Banned room banned /> }.into_any()
             } else {
                 view! { <About info /> }.into_any()
             };
@@ -181,5 +184,47 @@ fn SettingsForm(
                 <button type="submit" class="button" data-testid="room-settings-save" disabled=move || busy.get()>"Save"</button>
             </div>
         </form>
+    }
+}
+
+/// The users banned from the room, each with *Unban*.
+#[component]
+fn Banned(room: RoomId, banned: RwSignal<Vec<UserView>>) -> impl IntoView {
+    let chat = use_chat();
+    let unban = move |user: UserView| {
+        chat.request(
+            RequestKind::Unban {
+                room,
+                user: user.id,
+            },
+            move |reply| match reply {
+                Ok(_) => {
+                    banned.update(|b| b.retain(|u| u.id != user.id));
+                    chat.notify(format!("{} may come back.", user.name));
+                }
+                Err(e) => chat.notify(format!("Could not unban {}: {e}", user.name)),
+            },
+        );
+    };
+    view! {
+        <Show when=move || banned.with(|b| !b.is_empty())>
+            <section class="about__banned" data-testid="banned">
+                <h3>"Banned"</h3>
+                <ul class="settings__list">
+                    <For each=move || banned.get() key=|u| u.id let:user>
+                        {
+                            let shown = user.clone();
+                            view! {
+                                <li class="settings__row" data-testid="banned-user" data-handle=user.handle.clone()>
+                                    <span>{user.name.clone()}<span class="muted">" @"{user.handle.clone()}</span></span>
+                                    <button class="button button--quiet" data-testid="unban"
+                                        on:click=move |_| unban(shown.clone())>"Unban"</button>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </section>
+        </Show>
     }
 }
