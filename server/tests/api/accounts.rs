@@ -60,9 +60,8 @@ async fn log_in_checks_the_password_and_cycles_the_session(app: TestApp) {
     let before = session_cookie(&first);
 
     let (status, body) = error_of(
-        post(
+        app.call_as(
             &browser,
-            &app,
             "/api/auth/login",
             &[("handle", "bo"), ("password", "wrong password")],
         )
@@ -72,9 +71,8 @@ async fn log_in_checks_the_password_and_cycles_the_session(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, serde_json::json!("WrongCredentials"));
     let (status, body) = error_of(
-        post(
+        app.call_as(
             &browser,
-            &app,
             "/api/auth/login",
             &[("handle", "nobody"), ("password", PASSWORD)],
         )
@@ -90,17 +88,18 @@ async fn log_in_checks_the_password_and_cycles_the_session(app: TestApp) {
         "same answer for an unknown handle"
     );
 
-    let resp = post(
-        &browser,
-        &app,
-        "/api/auth/login",
-        &[("handle", "BO"), ("password", PASSWORD)],
-    )
-    .await;
+    let resp = app
+        .call_as(
+            &browser,
+            "/api/auth/login",
+            &[("handle", "BO"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let after = session_cookie(&resp).expect("log-in sets the session cookie");
     assert_ne!(Some(after), before, "the session id changes at log-in");
-    let me: serde_json::Value = post(&browser, &app, "/api/auth/me", &[])
+    let me: serde_json::Value = app
+        .call_as(&browser, "/api/auth/me", &[])
         .await
         .json()
         .await
@@ -160,13 +159,14 @@ async fn sign_up_refuses_bad_fields_with_clear_messages(app: TestApp) {
         ),
     ];
     for (form, status, message) in cases {
-        let resp = post(&other, &app, "/api/auth/signup", form).await;
+        let resp = app.call_as(&other, "/api/auth/signup", form).await;
         assert_eq!(resp.status(), status, "{form:?}");
         let body = resp.text().await.unwrap();
         let shown = app_error_message(&body);
         assert!(shown.contains(message), "{form:?}: {shown}");
     }
-    let me: serde_json::Value = post(&other, &app, "/api/auth/me", &[])
+    let me: serde_json::Value = app
+        .call_as(&other, "/api/auth/me", &[])
         .await
         .json()
         .await
@@ -183,21 +183,6 @@ fn app_error_message(body: &str) -> String {
     let err: app::auth::AuthError =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
     err.to_string()
-}
-
-async fn post(
-    client: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
 }
 
 macro_rules! on_both_backends {
@@ -236,22 +221,22 @@ async fn repeated_failed_log_ins_are_rate_limited_per_handle() {
     app.sign_up("gus", PASSWORD).await;
     let attacker = app.new_client();
     for _ in 0..10 {
-        let resp = post(
-            &attacker,
-            &app,
-            "/api/auth/login",
-            &[("handle", "gus"), ("password", "guess guess")],
-        )
-        .await;
+        let resp = app
+            .call_as(
+                &attacker,
+                "/api/auth/login",
+                &[("handle", "gus"), ("password", "guess guess")],
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     }
-    let resp = post(
-        &attacker,
-        &app,
-        "/api/auth/login",
-        &[("handle", "gus"), ("password", PASSWORD)],
-    )
-    .await;
+    let resp = app
+        .call_as(
+            &attacker,
+            "/api/auth/login",
+            &[("handle", "gus"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(
         resp.status(),
         StatusCode::TOO_MANY_REQUESTS,
@@ -266,13 +251,13 @@ async fn repeated_failed_log_ins_are_rate_limited_per_handle() {
     assert!(app_error_message(&resp.text().await.unwrap()).contains("Too many attempts"));
     // Another handle is unaffected.
     app.sign_up("hal", PASSWORD).await;
-    let resp = post(
-        &attacker,
-        &app,
-        "/api/auth/login",
-        &[("handle", "hal"), ("password", PASSWORD)],
-    )
-    .await;
+    let resp = app
+        .call_as(
+            &attacker,
+            "/api/auth/login",
+            &[("handle", "hal"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(resp.status(), 200);
 }
 

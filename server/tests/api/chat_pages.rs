@@ -29,21 +29,6 @@ async fn signed_up(app: &TestApp, client: &reqwest::Client, handle: &str) -> sto
         .expect("signed up")
 }
 
-async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// [`post`], and its JSON body.
 async fn post_json(
     app: &TestApp,
@@ -51,7 +36,7 @@ async fn post_json(
     path: &str,
     form: &[(&str, &str)],
 ) -> serde_json::Value {
-    post(app, client, path, form).await.json().await.unwrap()
+    app.call_as(client, path, form).await.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -104,13 +89,9 @@ async fn private_rooms_and_dms_are_refused_to_outsiders_over_http() {
     signed_up(&app, &cy_http, "cy").await;
 
     for room in [secret, dm] {
-        let resp = post(
-            &app,
-            &cy_http,
-            "/api/chat/room",
-            &[("room", &room.to_string())],
-        )
-        .await;
+        let resp = app
+            .call_as(&cy_http, "/api/chat/room", &[("room", &room.to_string())])
+            .await;
         assert_eq!(resp.status(), 403);
         let html = cy_http
             .get(app.url(&format!("/r/{room}")))
@@ -123,13 +104,13 @@ async fn private_rooms_and_dms_are_refused_to_outsiders_over_http() {
         assert!(html.contains("This room is private."), "{html}");
         assert!(!html.contains(r#"data-testid="room-title""#), "{html}");
     }
-    let unknown = post(
-        &app,
-        &cy_http,
-        "/api/chat/room",
-        &[("room", "01990000-0000-7000-8000-000000000000")],
-    )
-    .await;
+    let unknown = app
+        .call_as(
+            &cy_http,
+            "/api/chat/room",
+            &[("room", "01990000-0000-7000-8000-000000000000")],
+        )
+        .await;
     assert_eq!(unknown.status(), 404);
 
     // The directory lists public rooms only.
@@ -167,7 +148,7 @@ async fn people_are_found_by_handle_and_the_chat_api_needs_a_session() {
     let anonymous = app.new_client();
     for path in ["/api/chat/rooms", "/api/chat/public_rooms"] {
         assert_eq!(
-            post(&app, &anonymous, path, &[]).await.status(),
+            app.call_as(&anonymous, path, &[]).await.status(),
             401,
             "{path}"
         );
@@ -235,7 +216,9 @@ async fn search_over_http_finds_only_messages_of_the_reader_s_rooms() {
     .await;
     say(&app, dm, bo.user.id, "d1", "Falconry tonight?").await;
 
-    let resp = post(&app, &ana_http, "/api/chat/search", &[("query", "FALC")]).await;
+    let resp = app
+        .call_as(&ana_http, "/api/chat/search", &[("query", "FALC")])
+        .await;
     assert_eq!(resp.status(), 200);
     let hits: serde_json::Value = resp.json().await.unwrap();
     let mut found: Vec<(String, String)> = hits
@@ -272,13 +255,13 @@ async fn search_over_http_finds_only_messages_of_the_reader_s_rooms() {
 
     let none = post_json(&app, &ana_http, "/api/chat/search", &[("query", "** &")]).await;
     assert_eq!(none, serde_json::json!([]));
-    let stranger = post(
-        &app,
-        &app.new_client(),
-        "/api/chat/search",
-        &[("query", "falcon")],
-    )
-    .await;
+    let stranger = app
+        .call_as(
+            &app.new_client(),
+            "/api/chat/search",
+            &[("query", "falcon")],
+        )
+        .await;
     assert_eq!(stranger.status(), 401);
 }
 
@@ -426,9 +409,11 @@ async fn a_room_page_says_what_the_reader_may_do_and_a_history_is_read_by_reader
         .collect();
     assert_eq!(bodies, ["helo", "hello"], "{history}");
     assert!(history[0]["replaced_at"].as_i64().unwrap() > 0);
-    let refused = post(&app, &cy_http, "/api/chat/edit_history", &form).await;
+    let refused = app.call_as(&cy_http, "/api/chat/edit_history", &form).await;
     assert_eq!(refused.status(), 403);
-    let signed_out = post(&app, &app.new_client(), "/api/chat/edit_history", &form).await;
+    let signed_out = app
+        .call_as(&app.new_client(), "/api/chat/edit_history", &form)
+        .await;
     assert_eq!(signed_out.status(), 401);
 
     // Deleted, the message has no history to read.

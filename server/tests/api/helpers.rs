@@ -178,7 +178,17 @@ impl TestApp {
 
     /// Calls a server function the way the hydrated app does (form-encoded, JSON back).
     pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
+        self.call_as(&self.http, path, form).await
+    }
+
+    /// [`TestApp::call`] from `client` (another browser's cookie jar).
+    pub async fn call_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
             .post(self.url(path))
             .header("accept", "application/json")
             .form(form)

@@ -6,30 +6,14 @@
 
 use crate::helpers::{TestApp, spawn_app};
 
-/// A server function call from `client` (one browser's cookie jar).
-async fn call(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn overview(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
-    let resp = call(app, client, "/api/account/overview", &[]).await;
+    let resp = app.call_as(client, "/api/account/overview", &[]).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
 
 async fn me(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
-    call(app, client, "/api/auth/me", &[])
+    app.call_as(client, "/api/auth/me", &[])
         .await
         .json()
         .await
@@ -42,20 +26,19 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
     let laptop = app.new_client();
     let phone = app.new_client();
     let password = "correct horse battery";
-    let signed_up = call(
-        &app,
-        &laptop,
-        "/api/auth/signup",
-        &[
-            ("handle", "ana"),
-            ("display_name", "Ana"),
-            ("password", password),
-        ],
-    )
-    .await;
+    let signed_up = app
+        .call_as(
+            &laptop,
+            "/api/auth/signup",
+            &[
+                ("handle", "ana"),
+                ("display_name", "Ana"),
+                ("password", password),
+            ],
+        )
+        .await;
     assert!(signed_up.status().is_success() || signed_up.status().is_redirection());
-    call(
-        &app,
+    app.call_as(
         &phone,
         "/api/auth/login",
         &[("handle", "ana"), ("password", password)],
@@ -77,46 +60,45 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
     );
 
     // The wrong current password changes nothing.
-    let wrong = call(
-        &app,
-        &laptop,
-        "/api/account/password",
-        &[
-            ("current", "not it at all"),
-            ("new_password", "a brand new secret"),
-        ],
-    )
-    .await;
+    let wrong = app
+        .call_as(
+            &laptop,
+            "/api/account/password",
+            &[
+                ("current", "not it at all"),
+                ("new_password", "a brand new secret"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status(), 422);
     assert!(me(&app, &phone).await.is_object());
-    let changed = call(
-        &app,
-        &laptop,
-        "/api/account/password",
-        &[
-            ("current", password),
-            ("new_password", "a brand new secret"),
-        ],
-    )
-    .await;
+    let changed = app
+        .call_as(
+            &laptop,
+            "/api/account/password",
+            &[
+                ("current", password),
+                ("new_password", "a brand new secret"),
+            ],
+        )
+        .await;
     assert!(changed.status().is_success(), "{:?}", changed.text().await);
     assert!(
         me(&app, &phone).await.is_null(),
         "the other session is signed out"
     );
     assert_eq!(me(&app, &laptop).await["handle"], "ana", "this one stays");
-    let old = call(
-        &app,
-        &app.new_client(),
-        "/api/auth/login",
-        &[("handle", "ana"), ("password", password)],
-    )
-    .await;
+    let old = app
+        .call_as(
+            &app.new_client(),
+            "/api/auth/login",
+            &[("handle", "ana"), ("password", password)],
+        )
+        .await;
     assert_eq!(old.status(), 401);
 
     // Ending a session by its key.
-    call(
-        &app,
+    app.call_as(
         &phone,
         "/api/auth/login",
         &[("handle", "ana"), ("password", "a brand new secret")],
@@ -133,27 +115,24 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
         .unwrap()
         .to_string();
     assert_ne!(key, phone_key, "a new session");
-    call(&app, &laptop, "/api/account/end-session", &[("key", &key)]).await;
+    app.call_as(&laptop, "/api/account/end-session", &[("key", &key)])
+        .await;
     assert!(me(&app, &phone).await.is_null());
 
-    let renamed = call(
-        &app,
-        &laptop,
-        "/api/account/name",
-        &[("display_name", "Ana Lima")],
-    )
-    .await;
+    let renamed = app
+        .call_as(
+            &laptop,
+            "/api/account/name",
+            &[("display_name", "Ana Lima")],
+        )
+        .await;
     assert!(renamed.status().is_success());
     assert_eq!(me(&app, &laptop).await["display_name"], "Ana Lima");
 
     // A token made here works as a bearer until revoked.
-    let made = call(
-        &app,
-        &laptop,
-        "/api/account/create-token",
-        &[("name", "ci-bot")],
-    )
-    .await;
+    let made = app
+        .call_as(&laptop, "/api/account/create-token", &[("name", "ci-bot")])
+        .await;
     assert_eq!(made.status(), 200);
     let secret: String = made.json().await.unwrap();
     let (_, welcome) = app
@@ -170,8 +149,7 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
         !listed.to_string().contains(&secret),
         "the secret is shown once only"
     );
-    call(
-        &app,
+    app.call_as(
         &laptop,
         "/api/account/revoke-token",
         &[("id", token["id"].as_str().unwrap())],
@@ -190,7 +168,7 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
     // Someone else's session cannot list or change this account.
     let stranger = app.new_client();
     assert_eq!(
-        call(&app, &stranger, "/api/account/overview", &[])
+        app.call_as(&stranger, "/api/account/overview", &[])
             .await
             .status(),
         401
@@ -201,8 +179,7 @@ async fn a_person_manages_their_sessions_password_name_and_tokens() {
 async fn a_person_deactivates_their_own_account_with_their_password() {
     let app = spawn_app().await;
     let browser = app.new_client();
-    call(
-        &app,
+    app.call_as(
         &browser,
         "/api/auth/signup",
         &[
@@ -212,30 +189,29 @@ async fn a_person_deactivates_their_own_account_with_their_password() {
         ],
     )
     .await;
-    let refused = call(
-        &app,
-        &browser,
-        "/api/account/deactivate",
-        &[("password", "wrong password!")],
-    )
-    .await;
+    let refused = app
+        .call_as(
+            &browser,
+            "/api/account/deactivate",
+            &[("password", "wrong password!")],
+        )
+        .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(me(&app, &browser).await["handle"], "dan");
-    call(
-        &app,
+    app.call_as(
         &browser,
         "/api/account/deactivate",
         &[("password", "long enough secret")],
     )
     .await;
     assert!(me(&app, &browser).await.is_null());
-    let again = call(
-        &app,
-        &app.new_client(),
-        "/api/auth/login",
-        &[("handle", "dan"), ("password", "long enough secret")],
-    )
-    .await;
+    let again = app
+        .call_as(
+            &app.new_client(),
+            "/api/auth/login",
+            &[("handle", "dan"), ("password", "long enough secret")],
+        )
+        .await;
     assert_eq!(again.status(), 401);
 }
 
@@ -249,7 +225,7 @@ async fn a_profile_set_in_settings_is_on_the_card_others_read() {
             ("display_name", "Someone"),
             ("password", "correct horse battery"),
         ];
-        let r = call(&app, client, "/api/auth/signup", &form).await;
+        let r = app.call_as(client, "/api/auth/signup", &form).await;
         assert!(r.status().is_success() || r.status().is_redirection());
     }
     let ana = me(&app, &ana_http).await["id"]
@@ -257,28 +233,28 @@ async fn a_profile_set_in_settings_is_on_the_card_others_read() {
         .unwrap()
         .to_string();
 
-    let saved = call(
-        &app,
-        &ana_http,
-        "/api/account/profile",
-        &[
-            ("bio", " Designer.\nAsk me about fonts. "),
-            ("time_zone", "Europe/Lisbon"),
-        ],
-    )
-    .await;
+    let saved = app
+        .call_as(
+            &ana_http,
+            "/api/account/profile",
+            &[
+                ("bio", " Designer.\nAsk me about fonts. "),
+                ("time_zone", "Europe/Lisbon"),
+            ],
+        )
+        .await;
     assert!(saved.status().is_success() || saved.status().is_redirection());
     let mine = overview(&app, &ana_http).await;
     assert_eq!(mine["bio"], "Designer.\nAsk me about fonts.", "{mine}");
     assert_eq!(mine["time_zone"], "Europe/Lisbon", "{mine}");
     // A zone that is no zone is refused with its field, and nothing changes.
-    let refused = call(
-        &app,
-        &ana_http,
-        "/api/account/profile",
-        &[("bio", ""), ("time_zone", "../etc/passwd")],
-    )
-    .await;
+    let refused = app
+        .call_as(
+            &ana_http,
+            "/api/account/profile",
+            &[("bio", ""), ("time_zone", "../etc/passwd")],
+        )
+        .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(
         overview(&app, &ana_http).await["bio"],
@@ -286,36 +262,37 @@ async fn a_profile_set_in_settings_is_on_the_card_others_read() {
     );
 
     // Bo reads Ana's card; signed out, nobody does; a deactivated account has none.
-    let card = call(&app, &bo_http, "/api/chat/profile", &[("user", &ana)]).await;
+    let card = app
+        .call_as(&bo_http, "/api/chat/profile", &[("user", &ana)])
+        .await;
     assert_eq!(card.status(), 200);
     let card: serde_json::Value = card.json().await.unwrap();
     assert_eq!(card["user"]["handle"], "ana", "{card}");
     assert_eq!(card["bio"], "Designer.\nAsk me about fonts.", "{card}");
     assert_eq!(card["time_zone"], "Europe/Lisbon", "{card}");
-    let outsider = call(
-        &app,
-        &app.new_client(),
-        "/api/chat/profile",
-        &[("user", &ana)],
-    )
-    .await;
+    let outsider = app
+        .call_as(&app.new_client(), "/api/chat/profile", &[("user", &ana)])
+        .await;
     assert_eq!(outsider.status(), 401);
     let id = protocol::ids::UserId(ana.parse().unwrap());
     app.store.deactivate_user(id).await.unwrap();
-    let gone = call(&app, &bo_http, "/api/chat/profile", &[("user", &ana)]).await;
+    let gone = app
+        .call_as(&bo_http, "/api/chat/profile", &[("user", &ana)])
+        .await;
     assert_eq!(gone.status(), 404);
 
     // Cleared, the profile is empty again.
     let bo_id = me(&app, &bo_http).await["id"].as_str().unwrap().to_string();
-    let cleared = call(
-        &app,
-        &bo_http,
-        "/api/account/profile",
-        &[("bio", "  "), ("time_zone", "")],
-    )
-    .await;
+    let cleared = app
+        .call_as(
+            &bo_http,
+            "/api/account/profile",
+            &[("bio", "  "), ("time_zone", "")],
+        )
+        .await;
     assert!(cleared.status().is_success() || cleared.status().is_redirection());
-    let card: serde_json::Value = call(&app, &bo_http, "/api/chat/profile", &[("user", &bo_id)])
+    let card: serde_json::Value = app
+        .call_as(&bo_http, "/api/chat/profile", &[("user", &bo_id)])
         .await
         .json()
         .await

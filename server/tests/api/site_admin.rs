@@ -6,21 +6,6 @@ use crate::helpers::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn call(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn sign_up(app: &TestApp, handle: &str) -> (reqwest::Client, String) {
     let client = app.new_client();
     let form = [
@@ -28,9 +13,10 @@ async fn sign_up(app: &TestApp, handle: &str) -> (reqwest::Client, String) {
         ("display_name", handle),
         ("password", PASSWORD),
     ];
-    let r = call(app, &client, "/api/auth/signup", &form).await;
+    let r = app.call_as(&client, "/api/auth/signup", &form).await;
     assert!(r.status().is_success() || r.status().is_redirection());
-    let me: serde_json::Value = call(app, &client, "/api/auth/me", &[])
+    let me: serde_json::Value = app
+        .call_as(&client, "/api/auth/me", &[])
         .await
         .json()
         .await
@@ -45,22 +31,23 @@ async fn only_a_site_admin_finds_and_deactivates_accounts() {
     let (bo, bo_id) = sign_up(&app, "bo").await;
 
     // Not a site admin (yet): refused, and so is anyone signed out.
-    let refused = call(&app, &ana, "/api/admin/accounts", &[("prefix", "")]).await;
+    let refused = app
+        .call_as(&ana, "/api/admin/accounts", &[("prefix", "")])
+        .await;
     assert_eq!(refused.status(), 403);
-    let signed_out = call(
-        &app,
-        &app.new_client(),
-        "/api/admin/accounts",
-        &[("prefix", "")],
-    )
-    .await;
+    let signed_out = app
+        .call_as(&app.new_client(), "/api/admin/accounts", &[("prefix", "")])
+        .await;
     assert_eq!(signed_out.status(), 401);
-    let not_yet = call(&app, &ana, "/api/admin/deactivate", &[("user", &bo_id)]).await;
+    let not_yet = app
+        .call_as(&ana, "/api/admin/deactivate", &[("user", &bo_id)])
+        .await;
     assert_eq!(not_yet.status(), 403);
 
     let ana_uid = protocol::ids::UserId(ana_id.parse().unwrap());
     app.store.set_site_admin(ana_uid, true).await.unwrap();
-    let listed: serde_json::Value = call(&app, &ana, "/api/admin/accounts", &[("prefix", "@B")])
+    let listed: serde_json::Value = app
+        .call_as(&ana, "/api/admin/accounts", &[("prefix", "@B")])
         .await
         .json()
         .await
@@ -68,7 +55,8 @@ async fn only_a_site_admin_finds_and_deactivates_accounts() {
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["handle"], "bo", "{listed}");
     assert_eq!(listed[0]["site_admin"], false, "{listed}");
-    let all: serde_json::Value = call(&app, &ana, "/api/admin/accounts", &[("prefix", "")])
+    let all: serde_json::Value = app
+        .call_as(&ana, "/api/admin/accounts", &[("prefix", "")])
         .await
         .json()
         .await
@@ -85,45 +73,55 @@ async fn only_a_site_admin_finds_and_deactivates_accounts() {
     );
 
     // One's own account is not deactivated from here; an unknown one is not found.
-    let own = call(&app, &ana, "/api/admin/deactivate", &[("user", &ana_id)]).await;
+    let own = app
+        .call_as(&ana, "/api/admin/deactivate", &[("user", &ana_id)])
+        .await;
     assert_eq!(own.status(), 409);
-    let unknown = call(
-        &app,
-        &ana,
-        "/api/admin/deactivate",
-        &[("user", "01990000-0000-7000-8000-000000000000")],
-    )
-    .await;
+    let unknown = app
+        .call_as(
+            &ana,
+            "/api/admin/deactivate",
+            &[("user", "01990000-0000-7000-8000-000000000000")],
+        )
+        .await;
     assert_eq!(unknown.status(), 404);
 
     // Bo is deactivated: signed out at once, cannot sign in, gone from the list.
-    let done = call(&app, &ana, "/api/admin/deactivate", &[("user", &bo_id)]).await;
+    let done = app
+        .call_as(&ana, "/api/admin/deactivate", &[("user", &bo_id)])
+        .await;
     assert_eq!(done.status(), 200);
-    let bo_me: serde_json::Value = call(&app, &bo, "/api/auth/me", &[])
+    let bo_me: serde_json::Value = app
+        .call_as(&bo, "/api/auth/me", &[])
         .await
         .json()
         .await
         .unwrap();
     assert!(bo_me.is_null(), "{bo_me}");
-    let again = call(
-        &app,
-        &app.new_client(),
-        "/api/auth/login",
-        &[("handle", "bo"), ("password", PASSWORD)],
-    )
-    .await;
+    let again = app
+        .call_as(
+            &app.new_client(),
+            "/api/auth/login",
+            &[("handle", "bo"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(again.status(), 401);
-    let listed: serde_json::Value = call(&app, &ana, "/api/admin/accounts", &[("prefix", "bo")])
+    let listed: serde_json::Value = app
+        .call_as(&ana, "/api/admin/accounts", &[("prefix", "bo")])
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(listed, serde_json::json!([]));
-    let twice = call(&app, &ana, "/api/admin/deactivate", &[("user", &bo_id)]).await;
+    let twice = app
+        .call_as(&ana, "/api/admin/deactivate", &[("user", &bo_id)])
+        .await;
     assert_eq!(twice.status(), 404);
 
     // A revoked site admin is refused at once.
     app.store.set_site_admin(ana_uid, false).await.unwrap();
-    let revoked = call(&app, &ana, "/api/admin/accounts", &[("prefix", "")]).await;
+    let revoked = app
+        .call_as(&ana, "/api/admin/accounts", &[("prefix", "")])
+        .await;
     assert_eq!(revoked.status(), 403);
 }
