@@ -123,16 +123,12 @@ pub(crate) mod server {
         if form_post {
             return err;
         }
-        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(
-                http::StatusCode::from_u16(err.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            if let AuthError::RateLimited { retry_after_secs } = &err
-                && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
-            {
-                res.insert_header(http::header::RETRY_AFTER, v);
-            }
+        crate::ssr::set_status(err.status());
+        if let AuthError::RateLimited { retry_after_secs } = &err
+            && let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.insert_header(http::header::RETRY_AFTER, v);
         }
         err
     }

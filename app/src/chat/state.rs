@@ -206,25 +206,23 @@ impl Chat {
             self.announcer.update_value(|a| a.clear());
         }
         self.open_room.set(Some(room));
-        let held = self.timelines.with_untracked(|t| t.contains_key(&room));
-        if !held {
-            self.timelines.update(|t| {
+        // A timeline starts from the page; one held already takes the page's pins and
+        // settings only when the page is at least as new as it.
+        self.timelines.maybe_update(|t| match t.get_mut(&room) {
+            None => {
                 let mut tl =
                     Timeline::from_page(page.messages.clone(), page.last_seq, page.has_more);
                 tl.pins = Pins::new(page.pins.clone());
                 t.insert(room, tl);
-            });
-        } else {
-            // A page at least as new as the timeline held knows its pins and settings.
-            self.timelines.update(|t| {
-                if let Some(tl) = t.get_mut(&room)
-                    && page.last_seq >= tl.last_seq
-                {
-                    tl.pins = Pins::new(page.pins.clone());
-                    tl.changed = Default::default();
-                }
-            });
-        }
+                true
+            }
+            Some(tl) if page.last_seq >= tl.last_seq => {
+                tl.pins = Pins::new(page.pins.clone());
+                tl.changed = Default::default();
+                true
+            }
+            Some(_) => false,
+        });
         self.read_through(room, page.last_seq);
         self.thread_reads.update(|held| {
             for (root, seq) in &page.thread_reads {

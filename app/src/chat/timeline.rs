@@ -90,9 +90,7 @@ impl Timeline {
     pub fn reset(&mut self, messages: Vec<MessageView>, last_seq: Seq, has_more: bool) {
         let mut pins = std::mem::take(&mut self.pins);
         for m in &messages {
-            if pins.contains(m.id) || m.pinned.is_some() {
-                pins.seen(m);
-            }
+            pins.seen(m);
         }
         let changed = std::mem::take(&mut self.changed);
         *self = Timeline::from_page(messages, last_seq, has_more);

@@ -15,6 +15,8 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::ids::RoomId;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_bindgen::JsCast;
 
 use super::composer::Editing;
@@ -125,14 +127,11 @@ pub fn MessageList(
     // Cleared when the list is taken down: a frame callback that was asked for just
     // before (the room's timeline changed as the reader was taken out of it) then does
     // nothing, instead of reading values that are gone.
-    let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let alive = Arc::new(AtomicBool::new(true));
     on_cleanup({
         let alive = alive.clone();
-        move || alive.store(false, std::sync::atomic::Ordering::Relaxed)
+        move || alive.store(false, Ordering::Relaxed)
     });
-    let still_here = move |alive: &std::sync::atomic::AtomicBool| {
-        alive.load(std::sync::atomic::Ordering::Relaxed)
-    };
     let (alive_for_jump, alive_for_list) = (alive.clone(), alive);
     let at_bottom = RwSignal::new(true);
     let query = leptos_router::hooks::use_query_map();
@@ -159,7 +158,7 @@ pub fn MessageList(
             at_bottom.set(false);
             let alive = alive_for_jump.clone();
             request_animation_frame(move || {
-                if !still_here(&alive) {
+                if !alive.load(Ordering::Relaxed) {
                     return;
                 }
                 let row = scroller.get_untracked().and_then(|el| {
@@ -228,7 +227,7 @@ pub fn MessageList(
         let now = (count, newest, pend);
         let alive = alive_for_list.clone();
         request_animation_frame(move || {
-            if !still_here(&alive) {
+            if !alive.load(Ordering::Relaxed) {
                 return;
             }
             let Some(el) = scroller.get_untracked() else {
