@@ -36,6 +36,8 @@ pub struct TokenView {
 /// What the settings page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettings {
+    /// How others see them (for the avatar section).
+    pub person: protocol::UserView,
     pub handle: String,
     pub display_name: String,
     /// "" when not set.
@@ -96,6 +98,7 @@ pub async fn account_overview() -> Result<AccountSettings, AuthError> {
         .await
         .map_err(|e| internal("reading a role", e))?;
     Ok(AccountSettings {
+        person: user.view(),
         site_admin,
         handle: user.handle.to_string(),
         display_name: user.display_name.to_string(),
@@ -113,10 +116,17 @@ pub async fn change_display_name(display_name: String) -> Result<(), AuthError> 
     let result = async {
         let (ctx, _, user) = signed_in().await?;
         let name = protocol::names::DisplayName::parse(&display_name)?;
-        ctx.store
+        let changed = ctx
+            .store
             .set_display_name(user.id, &name)
             .await
             .map_err(|e| internal("changing a name", e))?;
+        if changed {
+            (ctx.person_changed)(&store::User {
+                display_name: name,
+                ..user
+            });
+        }
         Ok(())
     }
     .await;

@@ -15,6 +15,9 @@ pub struct Me {
     pub id: String,
     pub handle: String,
     pub display_name: String,
+    /// When their avatar picture was set (`UserView::avatar`); `None`: initials.
+    #[serde(default)]
+    pub avatar: Option<i64>,
 }
 
 /// Why an account request failed. Each variant's message is fit to show on the form.
@@ -156,6 +159,7 @@ pub(crate) mod server {
             id: user.id.to_string(),
             handle: user.handle.to_string(),
             display_name: user.display_name.to_string(),
+            avatar: user.avatar_at,
         }
     }
 }
@@ -263,6 +267,7 @@ impl Me {
             id: self.id.parse().ok()?,
             handle: self.handle.clone(),
             name: self.display_name.clone(),
+            avatar: self.avatar,
         })
     }
 }

@@ -2,6 +2,7 @@ import { expect, test, type Locator, type Page } from "@playwright/test";
 
 import { expectAccessible } from "./support/a11y";
 import { createRoom, openRoom, person, row, send, uniqueHandle } from "./support/chat";
+import { inputFile, png, type PageFile } from "./support/images";
 import { OwnServer } from "./support/server";
 import { SIZES, expectAllOnScreen, screenshot, type SizeName } from "./support/viewport";
 
@@ -13,36 +14,6 @@ import { SIZES, expectAllOnScreen, screenshot, type SizeName } from "./support/v
 // `welcome` says it) is refused on its chip without being sent.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
-
-/** A file as the page builds it: bytes in base64. */
-interface PageFile {
-  name: string;
-  mime: string;
-  base64: string;
-}
-
-/** A real PNG of `width` × `height`, drawn by the page's canvas. */
-async function png(page: Page, name: string, width: number, height: number, color: string): Promise<PageFile> {
-  const base64 = await page.evaluate(
-    ([w, h, c]) => {
-      const canvas = document.createElement("canvas");
-      canvas.width = w as number;
-      canvas.height = h as number;
-      const g = canvas.getContext("2d")!;
-      g.fillStyle = c as string;
-      g.fillRect(0, 0, w as number, h as number);
-      g.fillStyle = "#fff";
-      g.fillRect(4, 4, (w as number) / 3, (h as number) / 3);
-      return canvas.toDataURL("image/png").split(",")[1];
-    },
-    [width, height, color],
-  );
-  return { name, mime: "image/png", base64 };
-}
-
-function inputFile(f: PageFile) {
-  return { name: f.name, mimeType: f.mime, buffer: Buffer.from(f.base64, "base64") };
-}
 
 /** Drags `files` over `target` (checking that it lights up) and drops them there, as a
  * browser does: dragenter, dragover, drop, each with a DataTransfer holding the files. */

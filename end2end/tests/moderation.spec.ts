@@ -1,6 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
-import { createRoom, member, openRoom, person, row, send, uniqueHandle } from "./support/chat";
+import { createRoom, member, memberRow, openRoom, person, row, send, uniqueHandle } from "./support/chat";
 import { SIZES, expectAllOnScreen } from "./support/viewport";
 
 // Room administration as a person does it, in the real UI on the real server: the owner
@@ -11,17 +11,6 @@ import { SIZES, expectAllOnScreen } from "./support/viewport";
 // and desktop widths.
 
 const BASE = process.env.CONFAB_BASE_URL ?? "http://127.0.0.1:3000";
-
-/** Opens the member list (a drawer below desktop widths) and returns `handle`'s row. */
-async function memberRow(page: Page, handle: string) {
-  const toggle = page.getByTestId("members-toggle");
-  if (await toggle.isVisible()) {
-    if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
-  }
-  const entry = member(page, handle);
-  await expect(entry).toBeVisible();
-  return entry;
-}
 
 for (const size of ["phone", "desktop"] as const) {
   test(`the owner pins and unpins a message; a member sees the list follow (${size})`, async ({ browser }) => {

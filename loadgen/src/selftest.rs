@@ -45,6 +45,7 @@ impl Template {
                     id: UserId(id),
                     handle: "lg0".into(),
                     name: "lg0".into(),
+                    avatar: None,
                 },
                 body: format!("lg {NANOS_MARK}"),
                 client_msg_id: "lg-0-1001".into(),

@@ -32,6 +32,7 @@ const KNOWN_TYPES: &[&str] = &[
     "add_reaction",
     "remove_reaction",
     "open_dm",
+    "open_group",
     "set_status",
     "invite",
     "leave",

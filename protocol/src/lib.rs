@@ -39,10 +39,11 @@ pub use close::{CloseCode, ReconnectAdvice};
 pub use codec::{DecodeError, decode_client_frame};
 pub use errors::ErrorCode;
 pub use frames::{
-    AckInfo, ClientFrame, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize,
-    MessageView, NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX,
-    REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ROOM_DESCRIPTION_MAX_CHARS, ReactionView, ReadReceipt,
-    ReqId, RoleName, RoomChanges, ServerFrame, SnapshotReason, Status, ThreadView, UserView,
+    AckInfo, ClientFrame, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, GROUP_DM_MAX,
+    ImageSize, MessageView, NoticeView, PersonalEvent, PinView, PresenceEntry,
+    REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ROOM_DESCRIPTION_MAX_CHARS,
+    ReactionView, ReadReceipt, ReqId, RoleName, RoomChanges, ServerFrame, SnapshotReason, Status,
+    ThreadView, UserView,
 };
 
 /// The WebSocket subprotocol a client must offer; the server selects it or refuses.

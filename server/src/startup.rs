@@ -93,14 +93,15 @@ impl Application {
                 .context("connecting to the Redis Cluster for presence (REDIS_URL)")?,
             ),
         };
+        let gateway =
+            Gateway::with_engines(settings.clone(), store.clone(), broker, cluster_presence);
+        let person_changed = {
+            let gateway = gateway.clone();
+            std::sync::Arc::new(move |user: &store::User| gateway.person_changed(user))
+        };
         let state = AppState {
             leptos_options,
-            gateway: Gateway::with_engines(
-                settings.clone(),
-                store.clone(),
-                broker,
-                cluster_presence,
-            ),
+            gateway,
             settings,
             app: app::ssr::AppContext {
                 info: app::ssr::ServerInfo {
@@ -109,6 +110,7 @@ impl Application {
                 },
                 store,
                 limits,
+                person_changed,
             },
         };
         Ok(Application {

@@ -167,6 +167,18 @@ pub trait Store: Send + Sync + 'static {
         time_zone: Option<&protocol::names::TimeZone>,
     ) -> StoreResult<bool>;
 
+    /// Sets `user`'s avatar picture, or removes it (`None`), and returns when the one now
+    /// shown was set (`User::avatar_at`; `None` once removed). Each new picture gets a
+    /// later time than the one before. `NotFound` if there is no such user.
+    async fn set_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<Option<Millis>>;
+
+    /// `user`'s avatar picture, if they set one.
+    async fn avatar(&self, user: UserId) -> StoreResult<Option<Avatar>>;
+
     // --- API tokens --------------------------------------------------------------------
 
     /// Records a token by the SHA-256 of its secret (the secret itself is never stored).
@@ -256,6 +268,13 @@ pub trait Store: Send + Sync + 'static {
     /// The direct-message room of two distinct users, created (with both as members) on
     /// first use. The same room whichever of the two asks.
     async fn open_dm(&self, a: UserId, b: UserId) -> StoreResult<Room>;
+
+    /// The group direct message of `creator` and `others` (2 to
+    /// [`protocol::GROUP_DM_MAX`] − 1 distinct users besides the creator), created with
+    /// all of them as members on first use: one room per set of people, whoever of them
+    /// asks. `Invalid` for too few or too many people or a repeated one; `NotFound` for an
+    /// unknown one.
+    async fn open_group_dm(&self, creator: UserId, others: &[UserId]) -> StoreResult<Room>;
 
     /// A room by id.
     async fn room(&self, id: RoomId) -> StoreResult<Option<Room>>;

@@ -29,6 +29,15 @@ pub struct User {
     pub created_at: Millis,
     /// When the account was deactivated; `None` while it is active.
     pub deactivated_at: Option<Millis>,
+    /// When the current avatar picture was set; `None` while the initials show.
+    pub avatar_at: Option<Millis>,
+}
+
+/// An avatar picture as stored: already square and small (the server made it so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Avatar {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// What a profile holds beside the name: each empty when not set.
@@ -51,6 +60,7 @@ impl User {
             id: self.id,
             handle: self.handle.to_string(),
             name: self.display_name.to_string(),
+            avatar: self.avatar_at,
         }
     }
 }
@@ -230,8 +240,8 @@ pub struct RoomSummary {
     /// Those of the unread messages that mention the member (`@handle` or `@room`, as
     /// [`protocol::mentions::scan`] reads a body), in the room or in its threads.
     pub mentions: u64,
-    /// For a DM, the other member.
-    pub dm_peer: Option<User>,
+    /// For a DM, the other members (one; up to seven in a group DM), by handle.
+    pub dm_peers: Vec<User>,
 }
 
 /// A message in its current state.

@@ -221,10 +221,83 @@ async fn a_dm_is_one_room_per_pair(store: Arc<dyn Store>) {
     let rooms = store.rooms_of(ana.id).await.unwrap();
     let peers: Vec<String> = rooms
         .iter()
-        .filter_map(|r| r.dm_peer.as_ref())
+        .flat_map(|r| r.dm_peers.iter())
         .map(|u| u.handle.to_string())
         .collect();
     assert_eq!(peers, ["bo", "cy"]);
+}
+
+async fn a_group_dm_is_one_room_per_set_of_up_to_eight_people(store: Arc<dyn Store>) {
+    let mut people = Vec::new();
+    for handle in ["ana", "bo", "cy", "di", "ed", "fi", "gus", "hal", "ivy"] {
+        people.push(user(&*store, handle).await);
+    }
+    let ids: Vec<UserId> = people.iter().map(|u| u.id).collect();
+    let (ana, bo, cy) = (ids[0], ids[1], ids[2]);
+    let group = store.open_group_dm(ana, &[bo, cy]).await.unwrap();
+    assert_eq!(group.kind, RoomKind::Dm);
+    assert_eq!(group.name, None);
+    assert_eq!(
+        store.open_group_dm(cy, &[bo, ana]).await.unwrap().id,
+        group.id,
+        "the same people find the same room, whoever asks"
+    );
+    assert_ne!(
+        store.open_dm(ana, bo).await.unwrap().id,
+        group.id,
+        "two of them have their own DM"
+    );
+    for id in [ana, bo, cy] {
+        assert!(store.membership(group.id, id).await.unwrap().is_some());
+    }
+    assert!(store.membership(group.id, ids[3]).await.unwrap().is_none());
+    // Closed like any DM: no one else is invited in, no one leaves.
+    assert!(matches!(
+        store.invite(group.id, ana, ids[3]).await.unwrap_err(),
+        StoreError::Forbidden { .. }
+    ));
+    assert!(matches!(
+        store.leave(group.id, bo).await.unwrap_err(),
+        StoreError::Forbidden { .. }
+    ));
+
+    // Eight people at most, three at least, each once.
+    let eight = store.open_group_dm(ana, &ids[1..8]).await.unwrap();
+    assert_eq!(store.members(eight.id).await.unwrap().len(), 8);
+    let refused: [&[UserId]; 5] = [&ids[1..9], &ids[1..2], &[], &[bo, bo], &[bo, ana]];
+    for bad in refused {
+        assert!(
+            matches!(
+                store.open_group_dm(ana, bad).await.unwrap_err(),
+                StoreError::Invalid { .. }
+            ),
+            "{} others",
+            bad.len()
+        );
+    }
+    assert!(matches!(
+        store
+            .open_group_dm(ana, &[bo, UserId(Uuid::now_v7())])
+            .await
+            .unwrap_err(),
+        StoreError::NotFound { what: "user" }
+    ));
+
+    // Each member's room list shows the others, once per room.
+    let rooms = store.rooms_of(bo).await.unwrap();
+    let dms: Vec<Vec<String>> = rooms
+        .iter()
+        .filter(|r| r.room.kind == RoomKind::Dm)
+        .map(|r| r.dm_peers.iter().map(|u| u.handle.to_string()).collect())
+        .collect();
+    assert_eq!(
+        dms,
+        [
+            vec!["ana"],
+            vec!["ana", "cy"],
+            vec!["ana", "cy", "di", "ed", "fi", "gus", "hal"],
+        ]
+    );
 }
 
 async fn sends_take_consecutive_seqs_and_retries_are_idempotent(store: Arc<dyn Store>) {
@@ -1327,10 +1400,12 @@ conformance!(
     many_lookups_at_once_each_get_their_own_answer,
     a_person_lists_and_ends_their_sessions_and_changes_name_and_password,
     a_profile_keeps_a_bio_and_a_time_zone,
+    an_avatar_is_set_replaced_and_removed_with_a_new_version_each_time,
     room_names_are_unique_and_only_public_rooms_are_listed,
     private_rooms_admit_only_by_invitation_from_members,
     public_rooms_can_be_joined_once,
     a_dm_is_one_room_per_pair,
+    a_group_dm_is_one_room_per_set_of_up_to_eight_people,
     sends_take_consecutive_seqs_and_retries_are_idempotent,
     the_same_client_id_in_two_rooms_or_by_two_authors_is_two_messages,
     edits_and_deletes_are_events_for_the_author_only,

@@ -48,10 +48,11 @@ impl RoomKind {
 pub struct RoomItem {
     pub id: RoomId,
     pub kind: RoomKind,
-    /// The room's name, or for a DM the other person's display name.
+    /// The room's name, or for a DM the other people's display names ("Bo", "Bo, Cy").
     pub title: String,
-    /// For a DM, the other person.
-    pub peer: Option<UserView>,
+    /// For a DM, the other people (one; up to seven in a group).
+    #[serde(default)]
+    pub peers: Vec<UserView>,
     /// Messages after the read marker, not one's own.
     pub unread: u64,
     /// Those of the unread messages that mention the reader (`@handle`, `@room`).
@@ -222,10 +223,10 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
             page.messages.splice(0..0, older.messages);
         }
         let members = store.members(room).await?;
-        let peer = if found.kind == store::RoomKind::Dm {
-            members.iter().find(|u| u.id != me.id).cloned()
+        let peers: Vec<store::User> = if found.kind == store::RoomKind::Dm {
+            members.iter().filter(|u| u.id != me.id).cloned().collect()
         } else {
-            None
+            Vec::new()
         };
         let mut authors: std::collections::HashMap<protocol::ids::UserId, UserView> =
             members.iter().map(|u| (u.id, u.view())).collect();
@@ -258,7 +259,7 @@ pub async fn load_room(room: RoomId, at: Option<Seq>) -> Result<RoomPage, ChatEr
         Ok(RoomPage {
             rights,
             banned,
-            room: item_of(&found, peer.as_ref(), unread),
+            room: item_of(&found, &peers, unread),
             topic: found.topic.clone(),
             description: found.description.clone(),
             archived: found.archived_at.is_some(),

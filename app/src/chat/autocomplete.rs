@@ -133,6 +133,7 @@ mod tests {
             id: UserId(Uuid::from_u128(n)),
             handle: handle.into(),
             name: name.into(),
+            avatar: None,
         }
     }
 

@@ -1,10 +1,16 @@
-//! A person's default avatar and how the message list groups a person's messages. The
-//! avatar is their initials on one of [`PALETTE`] colours chosen from their id (the same on every screen
+//! A person's avatar and how the message list groups a person's messages. The avatar is
+//! their picture if they set one ([`picture_url`]), else their initials on one of [`PALETTE`] colours chosen from their id (the same on every screen
 //! and every visit); a message continues its group, and shows no avatar or name again,
 //! when the one before it is by the same person, of the same day, within
 //! [`GROUP_WITHIN_MS`], and nothing (a notice, a divider) stands between. Pure logic.
 
 use protocol::ids::UserId;
+
+/// Where `user`'s avatar picture of `version` (`UserView::avatar`) is served: a new picture
+/// has a new URL, so the browser may keep each.
+pub fn picture_url(user: UserId, version: i64) -> String {
+    format!("/avatars/{}?v={version}", user.0)
+}
 
 /// Messages of one person this close together share one avatar and name.
 pub const GROUP_WITHIN_MS: i64 = 5 * 60_000;
@@ -91,6 +97,15 @@ mod tests {
             counts.iter().all(|c| (50..=150).contains(c)),
             "1,200 people spread over the palette unevenly: {counts:?}"
         );
+    }
+
+    #[test]
+    fn a_picture_url_names_the_person_and_the_version() {
+        assert_eq!(
+            picture_url(user(1), 1_700_000_000_123),
+            "/avatars/00000000-0000-0000-0000-000000000001?v=1700000000123"
+        );
+        assert_ne!(picture_url(user(1), 1), picture_url(user(1), 2));
     }
 
     #[test]

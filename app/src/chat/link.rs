@@ -29,6 +29,10 @@ pub enum RequestKind {
     OpenDm {
         user: UserId,
     },
+    /// A group DM of oneself and `users` (2 to 7 others).
+    OpenGroup {
+        users: Vec<UserId>,
+    },
     Invite {
         room: RoomId,
         user: UserId,

@@ -30,7 +30,8 @@
 //! - [`timeline`], [`outbox`], [`text`], [`format`] (message formatting and mentions),
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer),
-//!   [`avatar`] (initials on a colour, and which messages share one),
+//!   [`avatar`] (a picture's URL, initials on a colour, and which messages share one),
+//!   [`group_dm`] (the people picked for a group DM),
 //!   [`drafts`] (unsent text per room, kept across reloads), [`edit_history`] (a
 //!   message's versions), [`emoji`] (the composer's
 //!   picker), [`dates`] (day separators,
@@ -50,6 +51,7 @@ pub mod drafts;
 pub mod edit_history;
 pub mod emoji;
 pub mod format;
+pub mod group_dm;
 pub mod link;
 #[cfg(feature = "hydrate")]
 mod live_socket;

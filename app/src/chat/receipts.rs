@@ -84,6 +84,7 @@ mod tests {
                 id: UserId(Uuid::from_u128(n)),
                 handle: name.to_lowercase(),
                 name: name.into(),
+                avatar: None,
             },
             seq,
         }

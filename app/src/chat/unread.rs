@@ -73,7 +73,7 @@ mod tests {
             id: RoomId(uuid::Uuid::from_u128(n)),
             kind: RoomKind::Public,
             title: format!("room-{n}"),
-            peer: None,
+            peers: Vec::new(),
             unread,
             mentions: 0,
             last_seq,
@@ -144,6 +144,7 @@ mod tests {
             id: protocol::ids::UserId(uuid::Uuid::from_u128(2)),
             handle: "bo".into(),
             name: "Bo".into(),
+            avatar: None,
         };
         page[3].author = bo.clone(); // seq 4
         page[4].author = bo; // seq 5

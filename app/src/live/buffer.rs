@@ -167,6 +167,7 @@ mod tests {
             id: UserId(Uuid::from_u128(n)),
             handle: format!("u{n}"),
             name: format!("U{n}"),
+            avatar: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Pages, one module each.
 
 pub mod admin;
+pub mod avatar_setting;
 pub mod chat;
 pub mod home;
 pub mod login;

@@ -1,11 +1,12 @@
-//! `/settings`: the signed-in person's account: display name, bio and time zone (with the
-//! browser's own zone offered), password, sessions, API tokens, and deactivating the
+//! `/settings`: the signed-in person's account: avatar picture ([`super::avatar_setting`]),
+//! display name, bio and time zone (with the browser's own zone offered), password, sessions, API tokens, and deactivating the
 //! account. Every form posts to a server function in
 //! [`crate::account`], with or without JavaScript; a change comes back to this page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::avatar_setting::AvatarSetting;
 use super::password::PasswordField;
 use crate::account::{
     AccountSettings, ChangeDisplayName, ChangePassword, ChangeProfile, CreateToken,
@@ -118,6 +119,7 @@ fn Account(
     revoke: ServerAction<RevokeToken>,
 ) -> impl IntoView {
     let AccountSettings {
+        person,
         handle,
         display_name,
         bio,
@@ -134,6 +136,7 @@ fn Account(
         {site_admin.then(|| view! {
             <p><a class="text-link" href="/admin" data-testid="admin-link">"Site administration →"</a></p>
         })}
+        <AvatarSetting me=person />
         <section class="settings__section" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Profile"</h2>
             <p class="muted">"Your handle is @" {handle} "; it does not change."</p>

@@ -37,6 +37,9 @@ pub struct AppContext {
     pub info: ServerInfo,
     pub store: Arc<dyn store::Store>,
     pub limits: Arc<limits::Limits>,
+    /// Tells every node that a person's look (their display name) changed, so the events
+    /// they send next carry it (the gateway's `person_changed`).
+    pub person_changed: Arc<dyn Fn(&store::User) + Send + Sync>,
 }
 
 /// The request's [`AppContext`]; a server function called outside the server's routes

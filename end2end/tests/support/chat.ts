@@ -103,3 +103,14 @@ export function row(page: Page, text: string) {
 export function member(page: Page, handle: string) {
   return page.locator(`[data-testid="member"][data-handle="${handle}"]`);
 }
+
+/** Opens the member list (a drawer below desktop widths) and returns `handle`'s row. */
+export async function memberRow(page: Page, handle: string) {
+  const toggle = page.getByTestId("members-toggle");
+  if (await toggle.isVisible()) {
+    if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
+  }
+  const entry = member(page, handle);
+  await expect(entry).toBeVisible();
+  return entry;
+}

@@ -18,6 +18,7 @@ fn event(kind: EventKind, seq: Seq, body: &str) -> String {
                 id: UserId(nil),
                 handle: "lg0".into(),
                 name: "lg0".into(),
+                avatar: None,
             },
             body: body.into(),
             client_msg_id: "c".into(),

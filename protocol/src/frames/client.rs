@@ -91,6 +91,9 @@ pub enum ClientFrame {
     },
     /// Find or create the direct-message room with another user.
     OpenDm { req: ReqId, user: UserId },
+    /// Find or create the group direct message of oneself and `users` (2 to
+    /// [`crate::GROUP_DM_MAX`] − 1 others, each once).
+    OpenGroup { req: ReqId, users: Vec<UserId> },
     /// Add `user` to a private room one is a member of (or to a public room).
     Invite {
         req: ReqId,
@@ -192,6 +195,7 @@ impl ClientFrame {
             | ClientFrame::AddReaction { req, .. }
             | ClientFrame::RemoveReaction { req, .. }
             | ClientFrame::OpenDm { req, .. }
+            | ClientFrame::OpenGroup { req, .. }
             | ClientFrame::SetStatus { req, .. }
             | ClientFrame::Invite { req, .. }
             | ClientFrame::Leave { req, .. }
@@ -221,6 +225,7 @@ impl ClientFrame {
             ClientFrame::AddReaction { .. } => "add_reaction",
             ClientFrame::RemoveReaction { .. } => "remove_reaction",
             ClientFrame::OpenDm { .. } => "open_dm",
+            ClientFrame::OpenGroup { .. } => "open_group",
             ClientFrame::SetStatus { .. } => "set_status",
             ClientFrame::Invite { .. } => "invite",
             ClientFrame::Leave { .. } => "leave",

@@ -18,10 +18,10 @@ mod views;
 pub use client::ClientFrame;
 pub use server::ServerFrame;
 pub use views::{
-    AckInfo, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, ImageSize, MessageView,
-    NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX, REACTORS_LISTED,
-    RECEIPTS_MEMBERS_MAX, ROOM_DESCRIPTION_MAX_CHARS, ReactionView, ReadReceipt, RoleName,
-    RoomChanges, SnapshotReason, Status, ThreadView, UserView,
+    AckInfo, EventKind, FILES_PATH, FILES_PER_MESSAGE_MAX, FileView, GROUP_DM_MAX, ImageSize,
+    MessageView, NoticeView, PersonalEvent, PinView, PresenceEntry, REACTIONS_PER_MESSAGE_MAX,
+    REACTORS_LISTED, RECEIPTS_MEMBERS_MAX, ROOM_DESCRIPTION_MAX_CHARS, ReactionView, ReadReceipt,
+    RoleName, RoomChanges, SnapshotReason, Status, ThreadView, UserView,
 };
 
 /// A client-chosen request id, echoed in the reply to that request.

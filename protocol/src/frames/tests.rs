@@ -51,6 +51,7 @@ fn reactions_are_left_out_of_a_message_without_any() {
         id: UserId(Uuid::from_u128(1)),
         handle: "ana".into(),
         name: "Ana".into(),
+        avatar: None,
     };
     let mut message = MessageView {
         id: MessageId(Uuid::from_u128(2)),

@@ -11,6 +11,10 @@ pub struct UserView {
     pub id: UserId,
     pub handle: String,
     pub name: String,
+    /// When their avatar picture was set (Unix ms): the picture is
+    /// `/avatars/{id}?v={avatar}`. Absent while their initials are their avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<i64>,
 }
 
 /// What an event did to its message.
@@ -198,6 +202,9 @@ pub struct ThreadView {
 /// in a bigger room "seen by" would say little and cost a frame per read).
 pub const RECEIPTS_MEMBERS_MAX: usize = 20;
 
+/// Most people a group direct message may have, its creator included (`open_group`).
+pub const GROUP_DM_MAX: usize = 8;
+
 /// How far one member has read a room: their read marker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadReceipt {
@@ -265,6 +272,9 @@ pub struct PresenceEntry {
 pub enum PersonalEvent {
     /// A direct-message room with `with` exists (new, or opened from another device).
     DmOpened { room: RoomId, with: UserView },
+    /// A group direct message exists (new, or opened from another device), with these
+    /// people besides the user.
+    GroupOpened { room: RoomId, with: Vec<UserView> },
     /// The read marker of a room moved (on any of the user's devices).
     Read { room: RoomId, seq: Seq },
     /// Someone added the user to a room.

@@ -23,7 +23,8 @@ use crate::http::HttpError;
 
 /// The policy of every file response: a document opened from it runs nothing and has an
 /// opaque origin.
-const FILE_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+pub(super) const FILE_CSP: &str =
+    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
 
 /// `GET /files/{id}`: the file as uploaded.
 pub async fn original(

@@ -6,6 +6,9 @@
 //! read first and refused past [`MAX_PIXELS`] or [`MAX_SIDE`], and the decoder's
 //! allocations are capped, so a decompression bomb costs a header read, not gigabytes. A
 //! file that claims to be such an image and does not decode is refused too.
+//!
+//! An avatar picture ([`avatar_picture`]) is decoded the same way, then cropped to its
+//! centre square and scaled to [`AVATAR_SIDE`].
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use protocol::ImageSize;
@@ -20,6 +23,8 @@ pub const MAX_SIDE: u32 = 16_384;
 const MAX_ALLOC: u64 = MAX_PIXELS * 4 + 64 * 1024 * 1024;
 /// A thumbnail fits in this square.
 pub const THUMB_SIDE: u32 = 400;
+/// An avatar picture is a square this many pixels a side (or its upload's, if smaller).
+pub const AVATAR_SIDE: u32 = 256;
 
 /// What the server found an upload to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +53,48 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, &'static str> {
             image: None,
         });
     }
-    let format = match content_type.as_str() {
+    let decoded = decode_bounded(bytes, &content_type)?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let thumb = thumbnail(&decoded).map_err(|_| "the image's thumbnail could not be made")?;
+    Ok(Inspected {
+        content_type,
+        image: Some((ImageSize { width, height }, thumb)),
+    })
+}
+
+/// An avatar picture made from an upload: a PNG, JPEG, GIF or WebP (sniffed), decoded under
+/// the same limits as any image, cropped to its centre square and scaled down to
+/// [`AVATAR_SIDE`]. Returns the picture's content type and bytes; `Err` says why the
+/// upload is refused.
+pub fn avatar_picture(bytes: &[u8]) -> Result<(String, Vec<u8>), &'static str> {
+    let content_type = sniff(bytes);
+    if !shown_inline(&content_type) {
+        return Err("an avatar must be a PNG, JPEG, GIF or WebP image");
+    }
+    let decoded = decode_bounded(bytes, &content_type)?;
+    let side = decoded.width().min(decoded.height());
+    let square = decoded.crop_imm(
+        (decoded.width() - side) / 2,
+        (decoded.height() - side) / 2,
+        side,
+        side,
+    );
+    let small = if side > AVATAR_SIDE {
+        square.resize_exact(
+            AVATAR_SIDE,
+            AVATAR_SIDE,
+            image::imageops::FilterType::Lanczos3,
+        )
+    } else {
+        square
+    };
+    encode_small(&small).map_err(|_| "the avatar could not be made from the image")
+}
+
+/// Decodes an image of `content_type` (one [`shown_inline`] names): its header's size is
+/// checked before any pixel is, and the decoder's allocations are capped.
+fn decode_bounded(bytes: &[u8], content_type: &str) -> Result<DynamicImage, &'static str> {
+    let format = match content_type {
         "image/png" => ImageFormat::Png,
         "image/jpeg" => ImageFormat::Jpeg,
         "image/gif" => ImageFormat::Gif,
@@ -69,14 +115,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, &'static str> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let decoded = reader
+    reader
         .decode()
-        .map_err(|_| "the image could not be decoded")?;
-    let thumb = thumbnail(&decoded).map_err(|_| "the image's thumbnail could not be made")?;
-    Ok(Inspected {
-        content_type,
-        image: Some((ImageSize { width, height }, thumb)),
-    })
+        .map_err(|_| "the image could not be decoded")
 }
 
 /// The content type of `bytes`: a known signature's, else `text/plain` for UTF-8 text
@@ -101,15 +142,21 @@ pub fn sniff(bytes: &[u8]) -> String {
 /// A thumbnail of at most [`THUMB_SIDE`] a side: PNG if the image has transparency (a
 /// JPEG would turn it black), JPEG otherwise.
 fn thumbnail(image: &DynamicImage) -> image::ImageResult<Vec<u8>> {
-    let small = image.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    Ok(encode_small(&image.thumbnail(THUMB_SIDE, THUMB_SIDE))?.1)
+}
+
+/// A small image's content type and bytes: PNG if it has transparency (a JPEG would turn
+/// it black), JPEG otherwise.
+fn encode_small(small: &DynamicImage) -> image::ImageResult<(String, Vec<u8>)> {
     let mut out = Cursor::new(Vec::new());
     if small.color().has_alpha() {
         small.write_to(&mut out, ImageFormat::Png)?;
+        Ok(("image/png".into(), out.into_inner()))
     } else {
         let rgb = DynamicImage::ImageRgb8(small.to_rgb8());
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80).encode_image(&rgb)?;
+        Ok(("image/jpeg".into(), out.into_inner()))
     }
-    Ok(out.into_inner())
 }
 
 #[cfg(test)]
@@ -171,6 +218,50 @@ mod tests {
             let err = inspect(&png_header_claiming(w, h)).unwrap_err();
             assert!(err.contains("too large in pixels"), "{w}×{h}: {err}");
         }
+    }
+
+    #[test]
+    fn an_avatar_is_the_centre_square_scaled_down() {
+        // A wide image: red left and right quarters, blue in the middle.
+        let mut wide = image::RgbImage::new(1200, 600);
+        for (x, _, px) in wide.enumerate_pixels_mut() {
+            *px = if (300..900).contains(&x) {
+                image::Rgb([0, 0, 255])
+            } else {
+                image::Rgb([255, 0, 0])
+            };
+        }
+        let mut bytes = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(wide)
+            .write_to(&mut bytes, ImageFormat::Png)
+            .unwrap();
+        let (content_type, picture) = avatar_picture(&bytes.into_inner()).unwrap();
+        assert_eq!(content_type, "image/jpeg", "opaque: a JPEG");
+        let read = image::load_from_memory(&picture).unwrap().to_rgb8();
+        assert_eq!((read.width(), read.height()), (AVATAR_SIDE, AVATAR_SIDE));
+        for (x, y) in [(2, 2), (128, 128), (253, 253)] {
+            let [r, _, b] = read.get_pixel(x, y).0;
+            assert!(b > 200 && r < 60, "the centre square only, at {x},{y}");
+        }
+        let (content_type, small) = avatar_picture(&png(40, 90, true)).unwrap();
+        assert_eq!(content_type, "image/png", "transparency kept");
+        let read = image::load_from_memory(&small).unwrap();
+        assert_eq!(
+            (read.width(), read.height()),
+            (40, 40),
+            "a small one is not scaled up"
+        );
+    }
+
+    #[test]
+    fn an_avatar_must_be_a_sound_image_within_limits() {
+        assert!(avatar_picture(b"%PDF-1.7\n...").is_err());
+        assert!(avatar_picture(b"<svg xmlns='http://www.w3.org/2000/svg'/>").is_err());
+        let err = avatar_picture(&png_header_claiming(100_000, 100_000)).unwrap_err();
+        assert!(err.contains("too large in pixels"), "{err}");
+        let mut broken = png(64, 64, false);
+        broken.truncate(40);
+        assert!(avatar_picture(&broken).is_err());
     }
 
     #[test]

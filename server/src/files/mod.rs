@@ -9,9 +9,11 @@
 //! - [`inspect`]: what an upload is (sniffed from its bytes), images decoded under
 //!   limits and thumbnailed; pure, no I/O.
 //! - [`disposition`]: a file's name, cleaned on upload and encoded for download.
+//! - [`avatars`]: people's avatar pictures (`/avatar`, `/avatars/{user}`).
 //!
 //! Refusals are [`crate::http::HttpError`]s.
 
+pub mod avatars;
 pub mod disposition;
 pub mod download;
 pub mod inspect;
@@ -19,14 +21,14 @@ pub mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::state::AppState;
 
 /// How long an upload may wait for the message that names it before the purge takes it.
 pub const UNATTACHED_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// The routes under [`protocol::FILES_PATH`]. The upload reads its body itself, under
+/// The routes under [`protocol::FILES_PATH`], and the avatars'. The upload reads its body itself, under
 /// `--max-upload-bytes`, so axum's default body limit is off for it.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,4 +38,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/files/{id}", get(download::original))
         .route("/files/{id}/thumb", get(download::thumb))
+        .route(
+            "/avatar",
+            put(avatars::set)
+                .delete(avatars::remove)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/avatars/{user}", get(avatars::get))
 }

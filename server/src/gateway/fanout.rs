@@ -89,6 +89,7 @@ impl Gateway {
                 id: event.message.author_id,
                 handle: String::new(),
                 name: String::new(),
+                avatar: None,
             });
         let frame = text(&encode::event_frame(event, author));
         // A replay shows each message as it is now (docs/protocol.md). An edit, a delete, a
@@ -155,6 +156,7 @@ impl Gateway {
                 self.inner.members.changed(room, user, joined);
                 self.membership_here(room, user, joined);
             }
+            broker::Envelope::Person { user } => self.reread_person(user),
         }
     }
 

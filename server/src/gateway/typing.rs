@@ -145,6 +145,7 @@ mod tests {
             id: UserId(Uuid::from_u128(2)),
             handle: "ana".into(),
             name: "Ana".into(),
+            avatar: None,
         };
         let ttl = Duration::from_secs(5);
         let t0 = Instant::now();
@@ -171,6 +172,7 @@ mod tests {
             id: UserId(Uuid::from_u128(3)),
             handle: "bo".into(),
             name: "Bo".into(),
+            avatar: None,
         };
         let ttl = Duration::from_secs(5);
         let t0 = Instant::now();

@@ -22,6 +22,9 @@ pub enum HttpError {
     NoSuchFile,
     #[error("there is no such room")]
     NoSuchRoom,
+    /// No such person, or they have no avatar picture.
+    #[error("there is no such avatar")]
+    NoAvatar,
     #[error("only members of the room may share files in it")]
     NotAMember,
     /// Refused by the Store's rules, with its reason.
@@ -47,7 +50,9 @@ impl HttpError {
         Some(match self {
             HttpError::Unauthorized | HttpError::ForeignOrigin => return None,
             HttpError::NotAMember | HttpError::Forbidden(_) => ErrorCode::Forbidden,
-            HttpError::NoSuchFile | HttpError::NoSuchRoom => ErrorCode::NotFound,
+            HttpError::NoSuchFile | HttpError::NoSuchRoom | HttpError::NoAvatar => {
+                ErrorCode::NotFound
+            }
             HttpError::BadQuery | HttpError::Empty => ErrorCode::InvalidField,
             HttpError::TooLarge { .. } => ErrorCode::TooLarge,
             HttpError::BadImage(_) => ErrorCode::BadFile,

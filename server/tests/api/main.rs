@@ -49,6 +49,7 @@ macro_rules! on_both_backends_with_settings {
 
 mod abuse;
 mod accounts;
+mod avatars;
 mod broker_contract;
 mod chat_pages;
 mod child_node;
@@ -60,6 +61,7 @@ mod conformance;
 mod files;
 mod frame_sequences;
 mod gateway;
+mod group_dms;
 mod helpers;
 mod leave;
 mod mentions;

@@ -59,7 +59,7 @@ async fn bo_rooms(app: &TestApp, bo: &TestUser) -> Vec<RoomItem> {
             id: s.room.id,
             kind: RoomKind::Public,
             title: String::new(),
-            peer: None,
+            peers: Vec::new(),
             unread: s.unread,
             mentions: s.mentions,
             last_seq: s.room.last_seq,

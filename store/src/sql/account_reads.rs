@@ -44,7 +44,7 @@ macro_rules! account_reads {
                         let hashes = hashes.iter().map(|h| h.to_vec());
                         let rows: Vec<TokenOwnerRow> = Self::select_in(
                             "select t.token_hash, u.id, u.handle, u.display_name, u.created_at, \
-                             u.deactivated_at from api_tokens t join users u on u.id = t.user_id \
+                             u.deactivated_at, u.avatar_at from api_tokens t join users u on u.id = t.user_id \
                              where t.revoked_at is null and t.token_hash in (",
                             hashes,
                             &pool,

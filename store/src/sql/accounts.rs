@@ -27,6 +27,7 @@ macro_rules! accounts {
                     display_name: display_name.clone(),
                     created_at: now_millis(),
                     deactivated_at: None,
+                    avatar_at: None,
                 };
                 sqlx::query(
                     "insert into users (id, handle, display_name, password_hash, created_at) \

@@ -11,9 +11,31 @@ use super::{PgStore, SqliteStore};
 use crate::model::{Membership, Role, Room, RoomKind, RoomSummary, User, now_millis};
 use crate::{StoreError, StoreResult};
 
-fn dm_key(a: UserId, b: UserId) -> String {
-    let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
-    format!("{lo}:{hi}")
+/// The key of the direct message among `members` (distinct): their ids in order, so
+/// whoever asks finds the same room. (For two people, `lo:hi`.)
+fn dm_key(members: &[UserId]) -> String {
+    let mut ids: Vec<String> = members.iter().map(|u| u.0.to_string()).collect();
+    ids.sort();
+    ids.join(":")
+}
+
+/// The members of a group DM: the creator and `others`, checked.
+fn group_members(creator: UserId, others: &[UserId]) -> StoreResult<Vec<UserId>> {
+    let mut members = vec![creator];
+    for &other in others {
+        if members.contains(&other) {
+            return Err(StoreError::Invalid {
+                reason: "a group message names each person once, not oneself",
+            });
+        }
+        members.push(other);
+    }
+    if members.len() < 3 || members.len() > protocol::GROUP_DM_MAX {
+        return Err(StoreError::Invalid {
+            reason: "a group message has 3 to 8 people",
+        });
+    }
+    Ok(members)
 }
 
 /// A member's unread mentions in one room: all of them, and those in thread replies
@@ -81,9 +103,19 @@ macro_rules! rooms {
                 if a == b {
                     return Err(StoreError::Invalid { reason: "a direct message needs two different users" });
                 }
-                let key = dm_key(a, b);
+                self.open_dm_among(a, &[a, b]).await
+            }
+
+            pub(super) async fn open_group_dm(&self, creator: UserId, others: &[UserId]) -> StoreResult<Room> {
+                let members = group_members(creator, others)?;
+                self.open_dm_among(creator, &members).await
+            }
+
+            /// Finds or creates the DM of `members` (distinct), opened by `creator`.
+            async fn open_dm_among(&self, creator: UserId, members: &[UserId]) -> StoreResult<Room> {
+                let key = dm_key(members);
                 let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
-                for user in [a, b] {
+                for &user in members {
                     if !Self::user_exists(&mut *tx, user).await? {
                         return Err(StoreError::NotFound { what: "user" });
                     }
@@ -94,14 +126,15 @@ macro_rules! rooms {
                      values ($1, 'dm', null, '', $2, $3, 0, $4) on conflict (dm_key) do nothing",
                 )
                 .bind(id)
-                .bind(a.0)
+                .bind(creator.0)
                 .bind(now_millis())
                 .bind(&key)
                 .execute(&mut *tx)
                 .await?;
                 if created.rows_affected() == 1 {
-                    Self::insert_member(&mut *tx, RoomId(id), a).await?;
-                    Self::insert_member(&mut *tx, RoomId(id), b).await?;
+                    for &user in members {
+                        Self::insert_member(&mut *tx, RoomId(id), user).await?;
+                    }
                 }
                 let room = sqlx::query_as::<_, RoomRow>(concat!("select ", room_cols!(), " from rooms where dm_key = $1"))
                     .bind(&key)
@@ -209,7 +242,7 @@ macro_rules! rooms {
 
             pub(super) async fn members(&self, room: RoomId) -> StoreResult<Vec<User>> {
                 sqlx::query_as::<_, UserRow>(
-                    "select u.id, u.handle, u.display_name, u.created_at, u.deactivated_at from memberships m \
+                    "select u.id, u.handle, u.display_name, u.created_at, u.deactivated_at, u.avatar_at from memberships m \
                      join users u on u.id = m.user_id where m.room_id = $1 order by u.handle",
                 )
                 .bind(room.0)
@@ -227,42 +260,63 @@ macro_rules! rooms {
                        (select count(*) from messages x where x.room_id = r.id and x.seq > m.last_read_seq \
                           and x.author_id <> $1 and not x.deleted and x.thread_root_id is null and x.notice is null) as unread, \
                        pu.id as peer_id, pu.handle as peer_handle, pu.display_name as peer_display_name, \
-                       pu.created_at as peer_created_at, pu.deactivated_at as peer_deactivated_at \
+                       pu.created_at as peer_created_at, pu.deactivated_at as peer_deactivated_at, \
+                       pu.avatar_at as peer_avatar_at \
                      from memberships m join rooms r on r.id = m.room_id \
                      left join memberships pm on r.kind = 'dm' and pm.room_id = r.id and pm.user_id <> $1 \
                      left join users pu on pu.id = pm.user_id \
                      where m.user_id = $1 \
-                     order by case r.kind when 'dm' then 1 else 0 end, r.name, pu.handle",
+                     order by case r.kind when 'dm' then 1 else 0 end, r.name, r.id, pu.handle",
                 )
                 .bind(user.0)
                 .fetch_all(&self.read)
                 .await?;
                 let mentions = self.unread_mentions(user).await?;
-                rows.into_iter()
-                    .map(|r| {
-                        let dm_peer = match (r.peer_id, r.peer_handle, r.peer_display_name, r.peer_created_at) {
-                            (Some(id), Some(handle), Some(display_name), Some(created_at)) => Some(
-                                UserRow {
-                                    id,
-                                    handle,
-                                    display_name,
-                                    created_at,
-                                    deactivated_at: r.peer_deactivated_at,
-                                }
-                                .into_user()?,
-                            ),
-                            _ => None,
-                        };
-                        let room_mentions = mentions.get(&RoomId(r.room.id)).copied().unwrap_or_default();
-                        Ok(RoomSummary {
-                            room: r.room.into_room()?,
-                            last_read_seq: seq_out(r.last_read_seq),
-                            unread: seq_out(r.unread) + room_mentions.in_threads,
-                            mentions: room_mentions.all,
-                            dm_peer,
-                        })
-                    })
-                    .collect()
+                // A DM's row comes once per other member, its rows together (ordered by
+                // room id): they fold into one summary.
+                let mut out: Vec<RoomSummary> = Vec::new();
+                for r in rows {
+                    let peer = match (r.peer_id, r.peer_handle, r.peer_display_name, r.peer_created_at) {
+                        (Some(id), Some(handle), Some(display_name), Some(created_at)) => Some(
+                            UserRow {
+                                id,
+                                handle,
+                                display_name,
+                                created_at,
+                                deactivated_at: r.peer_deactivated_at,
+                                avatar_at: r.peer_avatar_at,
+                            }
+                            .into_user()?,
+                        ),
+                        _ => None,
+                    };
+                    if let Some(last) = out.last_mut()
+                        && last.room.id.0 == r.room.id
+                    {
+                        last.dm_peers.extend(peer);
+                        continue;
+                    }
+                    let room_mentions = mentions.get(&RoomId(r.room.id)).copied().unwrap_or_default();
+                    out.push(RoomSummary {
+                        room: r.room.into_room()?,
+                        last_read_seq: seq_out(r.last_read_seq),
+                        unread: seq_out(r.unread) + room_mentions.in_threads,
+                        mentions: room_mentions.all,
+                        dm_peers: peer.into_iter().collect(),
+                    });
+                }
+                // Rooms by name, then DMs by their people's handles.
+                out.sort_by(|a, b| {
+                    let key = |s: &RoomSummary| {
+                        (
+                            s.room.kind == RoomKind::Dm,
+                            s.room.name.as_ref().map(|n| n.to_string()),
+                            s.dm_peers.iter().map(|u| u.handle.to_string()).collect::<Vec<_>>(),
+                        )
+                    };
+                    key(a).cmp(&key(b))
+                });
+                Ok(out)
             }
 
             pub(super) async fn read_markers(&self, room: RoomId) -> StoreResult<Vec<(UserId, u64)>> {

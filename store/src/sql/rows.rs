@@ -20,6 +20,7 @@ pub(super) struct UserRow {
     pub(super) display_name: String,
     pub(super) created_at: i64,
     pub(super) deactivated_at: Option<i64>,
+    pub(super) avatar_at: Option<i64>,
 }
 
 impl UserRow {
@@ -30,6 +31,7 @@ impl UserRow {
             display_name: DisplayName::parse(&self.display_name).map_err(corrupt)?,
             created_at: self.created_at,
             deactivated_at: self.deactivated_at,
+            avatar_at: self.avatar_at,
         })
     }
 }
@@ -110,6 +112,7 @@ pub(super) struct SummaryRow {
     pub(super) peer_display_name: Option<String>,
     pub(super) peer_created_at: Option<i64>,
     pub(super) peer_deactivated_at: Option<i64>,
+    pub(super) peer_avatar_at: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -237,6 +240,7 @@ pub(super) fn group_reactions(rows: Vec<ReactionRow>) -> HashMap<Uuid, Vec<React
                 id: UserId(row.user_id),
                 handle: row.handle,
                 name: row.display_name,
+                avatar: None,
             });
         }
     }
@@ -278,7 +282,7 @@ pub(super) fn limit_in(limit: u32) -> i64 {
 // statements are assembled with `concat!` at compile time.
 macro_rules! user_cols {
     () => {
-        "id, handle, display_name, created_at, deactivated_at"
+        "id, handle, display_name, created_at, deactivated_at, avatar_at"
     };
 }
 pub(super) use user_cols;

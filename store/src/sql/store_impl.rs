@@ -161,6 +161,10 @@ macro_rules! store_impl {
                 self.create_room(creator, kind, name, topic).await
             }
 
+            async fn open_group_dm(&self, creator: UserId, others: &[UserId]) -> StoreResult<Room> {
+                self.open_group_dm(creator, others).await
+            }
+
             async fn open_dm(&self, a: UserId, b: UserId) -> StoreResult<Room> {
                 self.open_dm(a, b).await
             }
@@ -351,6 +355,18 @@ macro_rules! store_impl {
                 time_zone: Option<&protocol::names::TimeZone>,
             ) -> StoreResult<bool> {
                 self.set_profile(user, bio, time_zone).await
+            }
+
+            async fn set_avatar(
+                &self,
+                user: UserId,
+                avatar: Option<&Avatar>,
+            ) -> StoreResult<Option<Millis>> {
+                self.set_avatar(user, avatar).await
+            }
+
+            async fn avatar(&self, user: UserId) -> StoreResult<Option<Avatar>> {
+                self.avatar(user).await
             }
 
             async fn pins(&self, room: RoomId) -> StoreResult<Vec<Message>> {

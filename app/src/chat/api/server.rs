@@ -72,6 +72,7 @@ pub async fn author(
             id,
             handle: "deleted".into(),
             name: "Deleted user".into(),
+            avatar: None,
         },
     };
     known.insert(id, v.clone());
@@ -82,12 +83,13 @@ pub async fn author(
 pub fn item(summary: &store::RoomSummary) -> super::RoomItem {
     super::RoomItem {
         mentions: summary.mentions,
-        ..item_of(&summary.room, summary.dm_peer.as_ref(), summary.unread)
+        ..item_of(&summary.room, &summary.dm_peers, summary.unread)
     }
 }
 
-/// A room as the sidebar shows it, with the other person of a DM and an unread count.
-pub fn item_of(room: &store::Room, peer: Option<&store::User>, unread: u64) -> super::RoomItem {
+/// A room as the sidebar shows it, with the other people of a DM (one, or a group's) and
+/// an unread count.
+pub fn item_of(room: &store::Room, peers: &[store::User], unread: u64) -> super::RoomItem {
     super::RoomItem {
         id: room.id,
         kind: match room.kind {
@@ -95,12 +97,16 @@ pub fn item_of(room: &store::Room, peer: Option<&store::User>, unread: u64) -> s
             store::RoomKind::Private => super::RoomKind::Private,
             store::RoomKind::Dm => super::RoomKind::Dm,
         },
-        title: match (&room.name, peer) {
+        title: match (&room.name, peers) {
             (Some(name), _) => name.to_string(),
-            (None, Some(p)) => p.display_name.to_string(),
-            (None, None) => "direct message".to_string(),
+            (None, []) => "direct message".to_string(),
+            (None, people) => people
+                .iter()
+                .map(|p| p.display_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         },
-        peer: peer.map(store::User::view),
+        peers: peers.iter().map(store::User::view).collect(),
         unread,
         mentions: 0,
         last_seq: room.last_seq,

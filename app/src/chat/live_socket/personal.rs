@@ -54,7 +54,9 @@ impl SocketState {
                 }
                 chat.refresh_rooms();
             }
-            PersonalEvent::DmOpened { .. } => chat.refresh_rooms(),
+            PersonalEvent::DmOpened { .. } | PersonalEvent::GroupOpened { .. } => {
+                chat.refresh_rooms()
+            }
             PersonalEvent::Invited { by, .. } => {
                 chat.notify(format!("{} added you to a room.", by.name));
                 chat.refresh_rooms();

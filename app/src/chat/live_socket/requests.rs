@@ -190,6 +190,7 @@ pub(super) fn request(kind: RequestKind, done: Box<dyn FnOnce(Reply)>) {
                 topic,
             },
             RequestKind::OpenDm { user } => ClientFrame::OpenDm { req, user },
+            RequestKind::OpenGroup { users } => ClientFrame::OpenGroup { req, users },
             RequestKind::DeleteReply { room, message } => ClientFrame::Delete {
                 req,
                 room,

@@ -14,6 +14,7 @@ pub fn msg(seq: Seq, body: &str) -> MessageView {
             id: UserId(Uuid::from_u128(1)),
             handle: "ana".into(),
             name: "Ana".into(),
+            avatar: None,
         },
         body: body.into(),
         client_msg_id: format!("c{seq}"),

@@ -1,4 +1,5 @@
-//! The dialogs: create a room, browse public rooms, start a direct message, invite
+//! The dialogs: create a room, browse public rooms, start a direct message (with one
+//! person, or a group: [`super::group_dm`]), invite
 //! someone to a room (by name, or with a link: [`super::invite_link`]), search messages ([`super::search`]), set one's status
 //! ([`super::status`]). One at a time, in a [`Modal`] (focus kept inside, given back on
 //! close); Esc or "Close" dismisses it.
@@ -8,10 +9,12 @@ use protocol::UserView;
 use protocol::ids::RoomId;
 use protocol::names::{RoomName, RoomTopic};
 
+use super::group_dm::GroupTray;
 use super::invite_link::InviteLinkMaker;
 use super::modal::Modal;
 use super::status::StatusForm;
 use crate::chat::api::{find_users, public_rooms};
+use crate::chat::group_dm::GroupPick;
 use crate::chat::link::RequestKind;
 use crate::chat::state::use_chat;
 
@@ -171,17 +174,10 @@ fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction)
         },
     );
     let problem = RwSignal::new(None::<String>);
+    let group = RwSignal::new(GroupPick::default());
     let navigate = leptos_router::hooks::use_navigate();
-    let pick = move |user: UserView| {
+    let request = move |kind: RequestKind, name: String| {
         let navigate = navigate.clone();
-        let name = user.name.clone();
-        let kind = match action {
-            PickAction::Dm => RequestKind::OpenDm { user: user.id },
-            PickAction::Invite(room) => RequestKind::Invite {
-                room,
-                user: user.id,
-            },
-        };
         chat.request(kind, move |reply| match (reply, action) {
             (Ok(info), PickAction::Dm) => {
                 close();
@@ -197,6 +193,25 @@ fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction)
             (Err(e), _) => problem.set(Some(e)),
         });
     };
+    let pick = {
+        let request = request.clone();
+        move |user: UserView| {
+            let kind = match action {
+                PickAction::Dm => RequestKind::OpenDm { user: user.id },
+                PickAction::Invite(room) => RequestKind::Invite {
+                    room,
+                    user: user.id,
+                },
+            };
+            request(kind, user.name.clone());
+        }
+    };
+    let start_group = Callback::new(move |()| {
+        if let Some(users) = group.with_untracked(GroupPick::group) {
+            request(RequestKind::OpenGroup { users }, String::new());
+        }
+    });
+    let me = move || chat.me.with_untracked(|me| me.as_ref().map(|me| me.id));
     view! {
         <label class="field">
             <span>"Find people by handle"</span>
@@ -206,6 +221,7 @@ fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction)
         <Show when=move || problem.get().is_some()>
             <p class="form-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
         </Show>
+        {(action == PickAction::Dm).then(|| view! { <GroupTray group start=start_group /> })}
         <Transition fallback=|| ()>
             {move || {
                 let pick = pick.clone();
@@ -216,12 +232,25 @@ fn PickUser(close: impl Fn() + Copy + Send + Sync + 'static, action: PickAction)
                             {users.into_iter().map(|u| {
                                 let pick = pick.clone();
                                 let label = format!("{} @{}", u.name, u.handle);
+                                let id = u.id;
+                                let add = (action == PickAction::Dm && me() != Some(id)).then(|| {
+                                    let person = u.clone();
+                                    let label = format!("Add {} to a group message", u.name);
+                                    view! {
+                                        <button type="button" class="button button--quiet pick__add" aria-label=label
+                                            disabled=move || group.with(|g| g.has(id) || g.is_full())
+                                            on:click=move |_| { group.update(|g| { g.add(person.clone(), me()); }); }>
+                                            "+ Group"
+                                        </button>
+                                    }
+                                });
                                 view! {
-                                    <li>
+                                    <li class="pick-row">
                                         <button class="pick" aria-label=label on:click=move |_| pick(u.clone())>
                                             <span class="pick__name">{u.name.clone()}</span>
                                             <span class="pick__note">"@"{u.handle.clone()}</span>
                                         </button>
+                                        {add}
                                     </li>
                                 }
                             }).collect_view()}

@@ -8,6 +8,7 @@ use protocol::ids::{RoomId, UserId};
 use protocol::{Status, UserView};
 
 use super::member_menu::{MemberMenu, Roles};
+use super::profile_card::PersonName;
 use super::status::{describe, status_key, status_label};
 use crate::chat::roles::{Rights, badge};
 use crate::chat::state::{Chat, use_chat};
@@ -146,7 +147,7 @@ pub fn Members(
                             <li class="member" data-testid="member" data-handle=row.0.handle.clone()
                                 data-online=on.to_string() data-status=status.map(status_key) title=hover>
                                 <span class="dot" class:dot--on=on data-status=status.map(status_key) aria-hidden="true"></span>
-                                <span class="member__name">{row.0.name.clone()}</span>
+                                <PersonName user=row.0.clone() class="member__name" />
                                 <span class="member__handle">"@"{row.0.handle.clone()}</span>
                                 {move || role().map(|b| view! { <span class="member__role" data-testid="member-role">{b}</span> })}
                                 <span class="visually-hidden">{match status {

@@ -31,6 +31,7 @@ pub mod edit_history;
 pub mod emoji_picker;
 pub mod focus;
 pub mod formatted;
+pub mod group_dm;
 pub mod invite_link;
 pub mod jump;
 pub mod member_menu;

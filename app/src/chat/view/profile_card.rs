@@ -1,4 +1,5 @@
-//! A person's name as a button that opens their profile card: avatar, name, handle,
+//! A person's name as a button that opens their profile card (beside messages, thread
+//! replies, and in the member list): avatar, name, handle,
 //! bio, and the local time where they are (their time zone, shown by the browser's own
 //! clock; a zone the browser does not know shows none). Read when opened
 //! ([`crate::chat::api::profile::load_profile`]).
@@ -11,12 +12,18 @@ use super::modal::Modal;
 use crate::chat::api::profile::load_profile;
 
 #[component]
-pub fn PersonName(user: UserView) -> impl IntoView {
+pub fn PersonName(
+    user: UserView,
+    /// The name's own class where it stands (`message__author` by default).
+    #[prop(optional)]
+    class: Option<&'static str>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let name = user.name.clone();
     let shown = StoredValue::new(user);
+    let class = format!("{} link-button", class.unwrap_or("message__author"));
     view! {
-        <button class="message__author link-button" data-testid="person-name"
+        <button class=class data-testid="person-name"
             title="Show the profile" on:click=move |_| open.set(true)>{name}</button>
         {move || open.get().then(|| view! {
             <Card user=shown.get_value() close=move || open.set(false) />

@@ -128,6 +128,7 @@ mod tests {
                 .unwrap(),
             handle: "ana".into(),
             name: "Ana Lima".into(),
+            avatar: None,
         }
     }
 

@@ -13,6 +13,7 @@ use protocol::names::Body;
 
 use super::attachments::MessageBody;
 use super::confirm::{Deletion, use_confirm};
+use super::profile_card::PersonName;
 use super::uploads::{AttachButton, DropZone, UploadTray, paste_files};
 use crate::chat::attachments::message_body;
 use crate::chat::link::RequestKind;
@@ -118,7 +119,7 @@ pub fn ThreadPane(
                     {move || first().map(|m| view! {
                         <article class="message thread__root" data-testid="thread-root">
                             <header class="message__meta">
-                                <span class="message__author">{m.author.name.clone()}</span>
+                                <PersonName user=m.author.clone() />
                                 <time class="message__time">{clock(m.created_at, chat.utc_offset_min.get())}</time>
                             </header>
                             <MessageBody body=m.body.clone() files=m.files.clone() />
@@ -135,7 +136,7 @@ pub fn ThreadPane(
                             view! {
                                 <article class="message" class:message--deleted=m.deleted data-testid="reply" data-seq=m.seq>
                                     <header class="message__meta">
-                                        <span class="message__author">{m.author.name.clone()}</span>
+                                        <PersonName user=m.author.clone() />
                                         <time class="message__time">{move || clock(created, chat.utc_offset_min.get())}</time>
                                     </header>
                                     {if m.deleted {

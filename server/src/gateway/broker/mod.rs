@@ -84,6 +84,9 @@ pub enum Envelope {
     /// Envelopes may have been lost (for one room, or for all): subscribers must check the
     /// Store for events they have not seen.
     Missed { room: Option<RoomId> },
+    /// How `user` looks to others (their name, their avatar) changed: nodes read them
+    /// again, so the events they send next carry it.
+    Person { user: UserId },
 }
 
 impl Envelope {
@@ -96,6 +99,7 @@ impl Envelope {
             Envelope::Membership { .. } => "membership",
             Envelope::Unread { .. } => "unread",
             Envelope::Missed { .. } => "missed",
+            Envelope::Person { .. } => "person",
         }
     }
 

@@ -12,6 +12,7 @@
 //!                            an unread notice (no frame): `1` for a thread reply, `1`
 //!                            for `@room`, then the handles mentioned
 //!        X room|-            envelopes were lost (no frame)
+//!        P user              how a person looks to others changed (no frame)
 //! ```
 //!
 //! Anything that does not parse is rejected with a reason (and counted by the caller),
@@ -84,6 +85,7 @@ pub fn encode(origin: u64, published_at_ms: i64, envelope: &Envelope) -> Vec<u8>
             format!("X {}", room.map_or("-".into(), |r| r.0.to_string())),
             None,
         ),
+        Envelope::Person { user } => (format!("P {}", user.0), None),
     };
     let mut out = format!("{VERSION} {origin:x} {published_at_ms} {header}\n").into_bytes();
     if let Some(frame) = frame {
@@ -170,6 +172,9 @@ pub fn decode(payload: &[u8]) -> Result<Received, Malformed> {
                 s => Some(RoomId(uuid(s, "room")?)),
             },
         },
+        "P" => Envelope::Person {
+            user: UserId(uuid(next("user")?, "user")?),
+        },
         _ => return Err(Malformed("unknown kind")),
     };
     if f.next().is_some() {
@@ -253,6 +258,7 @@ mod tests {
             },
             Envelope::Missed { room: Some(room()) },
             Envelope::Missed { room: None },
+            Envelope::Person { user: user() },
         ];
         for envelope in all {
             let got = decode(&encode(0xabc, 1_700_000_000_123, &envelope)).unwrap();
@@ -275,6 +281,8 @@ mod tests {
             b"c1 1 2 E 00000000-0000-0000-0000-000000001234 -1\n{}",
             b"c1 1 2 M 00000000-0000-0000-0000-000000001234 00000000-0000-0000-0000-000000005678 2\n",
             b"c1 1 2 X - extra\n",
+            b"c1 1 2 P not-a-uuid\n",
+            b"c1 1 2 P\n",
             b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 0 a b\n",
             b"c1 1 2 N 00000000-0000-0000-0000-000000001234 3 00000000-0000-0000-0000-000000005678 0 2 -\n",
         ] {

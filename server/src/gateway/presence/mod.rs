@@ -343,6 +343,7 @@ mod tests {
             id: UserId(Uuid::from_u128(n as u128 + 1)),
             handle: format!("u{n}"),
             name: format!("U{n}"),
+            avatar: None,
         }
     }
 

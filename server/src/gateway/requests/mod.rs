@@ -174,6 +174,7 @@ impl Session {
                 ..
             } => self.react(room, message_id, emoji, false).await,
             ClientFrame::OpenDm { user, .. } => self.open_dm(user).await,
+            ClientFrame::OpenGroup { users, .. } => self.open_group(users).await,
             ClientFrame::SetStatus { status, text, .. } => Ok(self.set_status(status, text)),
             ClientFrame::Invite { room, user, .. } => self.invite(room, user).await,
             ClientFrame::Leave { room, .. } => self.leave(room).await,

@@ -1,4 +1,4 @@
-//! Room requests: open a direct message, create a room, invite, leave. Each membership
+//! Room requests: open a direct message (of two, or a group), create a room, invite, leave. Each membership
 //! change is told to every node (member caches, the user's devices) through the gateway.
 
 use protocol::ids::{RoomId, UserId};
@@ -39,6 +39,38 @@ impl Session {
             ..AckInfo::default()
         })
     }
+
+    /// Opens the group DM of this user and `users`; each member (on all their devices)
+    /// hears of it with the others' names.
+    pub(super) async fn open_group(&self, users: Vec<UserId>) -> Result<AckInfo, Failure> {
+        let store = self.gateway.store();
+        let room = store.open_group_dm(self.me.id, &users).await?;
+        let mut everyone = vec![self.me.clone()];
+        for &user in &users {
+            everyone.push(self.gateway.users().load(&*store, user).await?);
+        }
+        for person in &everyone {
+            let with = everyone
+                .iter()
+                .filter(|u| u.id != person.id)
+                .cloned()
+                .collect();
+            self.gateway.to_user(
+                person.id,
+                &ServerFrame::Personal {
+                    event: PersonalEvent::GroupOpened {
+                        room: room.id,
+                        with,
+                    },
+                },
+            );
+        }
+        Ok(AckInfo {
+            room: Some(room.id),
+            ..AckInfo::default()
+        })
+    }
+
     pub(super) async fn invite(&self, room: RoomId, user: UserId) -> Result<AckInfo, Failure> {
         if self.gateway.store().invite(room, self.me.id, user).await? {
             self.gateway.membership_changed(room, user, true);

@@ -215,12 +215,16 @@ async fn missed(
         if let Some(m) = store.membership(room, user).await?
             && m.joined_at >= since
         {
-            out.push(match &summary.dm_peer {
-                Some(peer) => PersonalEvent::DmOpened {
+            out.push(match summary.dm_peers.as_slice() {
+                [] => PersonalEvent::Membership { room, joined: true },
+                [peer] => PersonalEvent::DmOpened {
                     room,
                     with: peer.view(),
                 },
-                None => PersonalEvent::Membership { room, joined: true },
+                group => PersonalEvent::GroupOpened {
+                    room,
+                    with: group.iter().map(store::User::view).collect(),
+                },
             });
         }
         if summary.unread == 0 {
