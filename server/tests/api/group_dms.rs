@@ -71,9 +71,15 @@ async fn a_group_dm_reaches_its_people_only(app: TestApp) {
         &d.request(subscribe(room, None)).await,
         ErrorCode::Forbidden,
     );
+    // Unsubscribed (it was refused), so a send is refused before anything is stored.
     assert_error(
         &d.request(send(room, "x", "let me in")).await,
-        ErrorCode::Forbidden,
+        ErrorCode::NotSubscribed,
+    );
+    assert_eq!(
+        app.store.room(room).await.unwrap().unwrap().last_seq,
+        1,
+        "only Ana's message"
     );
 
     // Too many people, too few, someone twice, oneself: refused in words.
