@@ -31,7 +31,8 @@
 //!   [`typists`] (who is typing, with expiry), [`watched`] (which rooms stay subscribed), [`unread`] (counting each message once), [`reactions`], [`receipts`] ("seen by"), [`search`] (marking a hit's words), [`notify`] (when to alert, and the
 //!   browser's notifications), [`autocomplete`] (`@` suggestions in the composer),
 //!   [`avatar`] (a picture's URL, initials on a colour, and which messages share one),
-//!   [`group_dm`] (the people picked for a group DM),
+//!   [`group_dm`] (the people picked for a group DM), [`people`] (each person's newest
+//!   look, which names and avatars on screen follow),
 //!   [`drafts`] (unsent text per room, kept across reloads), [`edit_history`] (a
 //!   message's versions), [`emoji`] (the composer's
 //!   picker), [`dates`] (day separators,
@@ -58,6 +59,7 @@ mod live_socket;
 pub mod notices;
 pub mod notify;
 pub mod outbox;
+pub mod people;
 pub mod pins;
 pub mod reactions;
 pub mod receipts;

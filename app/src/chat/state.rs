@@ -64,6 +64,8 @@ pub struct Chat {
     pub receipts: RwSignal<HashMap<RoomId, HashMap<UserId, protocol::ReadReceipt>>>,
     /// Who is typing where (never oneself).
     pub typing: RwSignal<Typists>,
+    /// Each person's newest look, which names and avatars on screen follow.
+    pub people: RwSignal<super::people::People>,
     pub notices: RwSignal<Vec<Notice>>,
     /// The room on screen.
     pub open_room: RwSignal<Option<RoomId>>,
@@ -98,6 +100,7 @@ impl Chat {
             outbox: RwSignal::new(Outbox::default()),
             presence: RwSignal::new(HashMap::new()),
             typing: RwSignal::new(Typists::default()),
+            people: RwSignal::new(Default::default()),
             receipts: RwSignal::new(HashMap::new()),
             thread_reads: RwSignal::new(HashMap::new()),
             notices: RwSignal::new(Vec::new()),

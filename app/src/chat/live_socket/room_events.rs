@@ -23,6 +23,16 @@ impl SocketState {
     ) {
         let chat = self.chat;
         let author = message.author.id;
+        // The author as they look now: names and avatars already shown follow.
+        // (Someone heard of for the first time changes nothing already shown.)
+        if chat.people.with_untracked(|p| p.is_news(&message.author)) {
+            let mut changed = false;
+            chat.people
+                .update_untracked(|p| changed = p.saw(&message.author));
+            if changed {
+                chat.people.notify();
+            }
+        }
         // A thread reply is news for its thread only (the timeline counts it on its root);
         // a moderation notice is no one's news (the server counts it as no one's unread).
         let notice = message.notice.is_some();

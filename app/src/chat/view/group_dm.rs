@@ -17,8 +17,8 @@ pub fn GroupTray(group: RwSignal<GroupPick>, start: Callback<()>) -> impl IntoVi
                         let id = u.id;
                         let label = format!("Take {} out of the group", u.name);
                         view! {
-                            <li class="group-pick__person" data-testid="group-person">
-                                {u.name.clone()}
+                            <li class="group-pick__person">
+                                <span data-testid="group-person">{u.name.clone()}</span>
                                 <button type="button" class="tool" aria-label=label
                                     on:click=move |_| group.update(|g| g.remove(id))>"✕"</button>
                             </li>

@@ -1,5 +1,5 @@
-//! A person's name as a button that opens their profile card (beside messages, thread
-//! replies, and in the member list): avatar, name, handle,
+//! A person's name (their newest, [`crate::chat::people`]) as a button that opens their
+//! profile card (beside messages, thread replies, and in the member list): avatar, name, handle,
 //! bio, and the local time where they are (their time zone, shown by the browser's own
 //! clock; a zone the browser does not know shows none). Read when opened
 //! ([`crate::chat::api::profile::load_profile`]).
@@ -10,6 +10,7 @@ use protocol::UserView;
 use super::avatar::Avatar;
 use super::modal::Modal;
 use crate::chat::api::profile::load_profile;
+use crate::chat::state::Chat;
 
 #[component]
 pub fn PersonName(
@@ -19,7 +20,14 @@ pub fn PersonName(
     class: Option<&'static str>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
-    let name = user.name.clone();
+    let chat = use_context::<Chat>();
+    let name = {
+        let user = user.clone();
+        move || match chat {
+            Some(chat) => chat.people.with(|p| p.look(&user).name),
+            None => user.name.clone(),
+        }
+    };
     let shown = StoredValue::new(user);
     let class = format!("{} link-button", class.unwrap_or("message__author"));
     view! {
@@ -33,6 +41,10 @@ pub fn PersonName(
 
 #[component]
 fn Card(user: UserView, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let user = match use_context::<Chat>() {
+        Some(chat) => chat.people.with_untracked(|p| p.look(&user)),
+        None => user,
+    };
     let id = user.id;
     let profile = LocalResource::new(move || load_profile(id));
     let title = user.name.clone();
