@@ -90,6 +90,8 @@ for (const size of ["phone", "desktop"] as const) {
       // Both are in the room, watching, before the picture exists.
       const path = await createRoom(ana.page, uniqueHandle("faces"));
       await openRoom(bo.page, path);
+      await send(ana.page, "plain face");
+      await expect(row(bo.page, "plain face").getByTestId("avatar")).toHaveText("A");
       await send(bo.page, "hello there");
 
       // Ana sets a wide picture in another tab; the server keeps its middle square.
@@ -109,6 +111,8 @@ for (const size of ["phone", "desktop"] as const) {
       await expect(face).toHaveAttribute("src", /^\/avatars\//);
       expect(await pictureSize(face)).toEqual([256, 256]);
       await expect(row(bo.page, "hello there").getByTestId("avatar")).toHaveText("B");
+      // Her earlier message follows her new look too.
+      await expect(row(bo.page, "plain face").getByTestId("avatar")).toHaveAttribute("src", /^\/avatars\//);
 
       // Bo opens her card from the member list: the picture, large.
       const entry = await memberRow(bo.page, ana.handle);
