@@ -206,6 +206,10 @@ pub enum WriteError {
     /// The owner cannot be removed, and an admin cannot remove another admin.
     #[error("the owner cannot be removed, and admins are removed only by the owner")]
     Protected,
+    /// A role change the moderator may not make: nobody changes the owner's role, and only
+    /// the owner (or a site admin) demotes an admin.
+    #[error("nobody changes the owner's role, and only the owner demotes admins")]
+    RoleProtected,
     /// The room is archived: read-only until a moderator opens it again.
     #[error("this room is archived: it is read-only")]
     Archived,
@@ -230,9 +234,10 @@ impl WriteError {
             | WriteError::NoSuchRoom
             | WriteError::NoSuchFile
             | WriteError::NoSuchMember => ErrorCode::NotFound,
-            WriteError::NotModerator | WriteError::Protected | WriteError::Archived => {
-                ErrorCode::Forbidden
-            }
+            WriteError::NotModerator
+            | WriteError::Protected
+            | WriteError::RoleProtected
+            | WriteError::Archived => ErrorCode::Forbidden,
             WriteError::NameTaken | WriteError::NotARoom | WriteError::NothingToChange => {
                 ErrorCode::InvalidField
             }

@@ -397,6 +397,8 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Invalid`]). Any moderator makes admins; only the owner or a site
     /// admin demotes one; nobody changes the owner ([`StoreError::Forbidden`]).
     /// [`StoreError::NotFound`] if `member` is not a member. `false` if it was so already.
+    /// [`WriteCommand::SetRole`] written alone: a change is a notice in the room's order
+    /// (servers send it through [`GroupCommit`], which announces it).
     async fn set_role(
         &self,
         room: RoomId,

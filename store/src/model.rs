@@ -226,6 +226,8 @@ pub enum Notice {
     MemberBanned { user: UserId },
     /// Its author, a moderator, changed the room's settings to these.
     RoomUpdated(protocol::RoomChanges),
+    /// Its author, a moderator, made `user` an admin or a member again.
+    RoleChanged { user: UserId, role: Role },
 }
 
 /// A room as listed for one member.
@@ -347,6 +349,10 @@ impl Message {
                     }
                     Notice::RoomUpdated(changes) => protocol::NoticeView::RoomUpdated {
                         changes: changes.clone(),
+                    },
+                    Notice::RoleChanged { user, role } => protocol::NoticeView::RoleChanged {
+                        user: *user,
+                        role: (*role).into(),
                     },
                 })
             }),

@@ -1,9 +1,9 @@
-//! What a notice message says (a moderator removed or banned someone, or changed the
-//! room's settings; `docs/moderation.md`), in words for the message list. Pure: the
+//! What a notice message says (a moderator removed or banned someone, changed someone's
+//! role, or changed the room's settings; `docs/moderation.md`), in words for the message list. Pure: the
 //! caller says how to name a user from their id.
 
 use protocol::ids::UserId;
-use protocol::{NoticeView, RoomChanges};
+use protocol::{NoticeView, RoleName, RoomChanges};
 
 /// The sentence a notice shows after its author's name: "removed @bo from the room".
 pub fn describe(notice: &NoticeView, name_of: impl Fn(UserId) -> Option<String>) -> String {
@@ -14,6 +14,11 @@ pub fn describe(notice: &NoticeView, name_of: impl Fn(UserId) -> Option<String>)
             format!("removed {} from the room and banned them", who(*user))
         }
         NoticeView::RoomUpdated { changes } => room_changes(changes),
+        NoticeView::RoleChanged { user, role } => match role {
+            RoleName::Admin => format!("made {} an admin", who(*user)),
+            RoleName::Owner => format!("made {} the owner", who(*user)),
+            RoleName::Member => format!("made {} a member again", who(*user)),
+        },
     }
 }
 
@@ -78,6 +83,20 @@ mod tests {
             ),
             "removed someone from the room and banned them"
         );
+    }
+
+    #[test]
+    fn role_changes_say_what_the_member_became() {
+        let admin = NoticeView::RoleChanged {
+            user: bo(),
+            role: RoleName::Admin,
+        };
+        assert_eq!(describe(&admin, names), "made Bo an admin");
+        let member = NoticeView::RoleChanged {
+            user: bo(),
+            role: RoleName::Member,
+        };
+        assert_eq!(describe(&member, names), "made Bo a member again");
     }
 
     #[test]

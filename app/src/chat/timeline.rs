@@ -3,16 +3,17 @@
 //! ack). Pure logic, no I/O: the live socket feeds it frames, the views render it.
 //!
 //! Besides the messages it keeps what the room's events change about the room itself:
-//! its pinned list ([`Pins`]) and its settings as notices changed them since the page
-//! was read ([`Timeline::changed`]), for the header.
+//! its pinned list ([`Pins`]), its settings as notices changed them since the page
+//! was read ([`Timeline::changed`]), for the header, and the roles notices set since
+//! ([`Timeline::roles`]), for the member list and the reader's own rights.
 //!
 //! Ordering rules: an `event` with `seq <= last_seq` was already applied (a resume may
 //! replay it) and is ignored; `seq == last_seq + 1` is applied; a larger seq is a gap,
 //! which the caller repairs by resubscribing from `last_seq`. Snapshots replace
 //! everything. Pages of history are merged by message id, so nothing is shown twice.
 
-use protocol::ids::{MessageId, Seq};
-use protocol::{EventKind, MessageView, RoomChanges};
+use protocol::ids::{MessageId, Seq, UserId};
+use protocol::{EventKind, MessageView, RoleName, RoomChanges};
 
 use super::pins::Pins;
 
@@ -66,6 +67,8 @@ pub struct Timeline {
     /// The room's settings as `room_updated` notices changed them since the page was read
     /// (a field set is the newest value).
     pub changed: RoomChanges,
+    /// The roles `role_changed` notices set since the page was read (the newest each).
+    pub roles: std::collections::HashMap<UserId, RoleName>,
 }
 
 impl Timeline {
@@ -78,6 +81,7 @@ impl Timeline {
             threads: Default::default(),
             pins: Pins::default(),
             changed: RoomChanges::default(),
+            roles: Default::default(),
         };
         t.merge_older(messages, has_more);
         t.has_more = has_more;
@@ -93,9 +97,11 @@ impl Timeline {
             pins.seen(m);
         }
         let changed = std::mem::take(&mut self.changed);
+        let roles = std::mem::take(&mut self.roles);
         *self = Timeline::from_page(messages, last_seq, has_more);
         self.pins = pins;
         self.changed = changed;
+        self.roles = roles;
     }
 
     /// Applies one live or replayed event.
@@ -110,8 +116,14 @@ impl Timeline {
         }
         self.last_seq = seq;
         self.pins.apply(kind, &message);
-        if let Some(protocol::NoticeView::RoomUpdated { changes }) = message.notice.as_deref() {
-            super::room_info::merge(&mut self.changed, changes);
+        match message.notice.as_deref() {
+            Some(protocol::NoticeView::RoomUpdated { changes }) => {
+                super::room_info::merge(&mut self.changed, changes);
+            }
+            Some(protocol::NoticeView::RoleChanged { user, role }) => {
+                self.roles.insert(*user, *role);
+            }
+            _ => {}
         }
         if let Some(root) = message.thread_root {
             self.apply_reply(root, kind, message);

@@ -109,6 +109,8 @@ pub enum NoticeView {
     MemberBanned { user: UserId },
     /// The author changed the room: what is set here is the new value.
     RoomUpdated { changes: RoomChanges },
+    /// The author made `user` an admin, or a member again.
+    RoleChanged { user: UserId, role: RoleName },
 }
 
 /// A change to a room's settings (`update_room`, and the notice recording it): each field

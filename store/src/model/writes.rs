@@ -57,6 +57,14 @@ pub enum WriteCommand {
         member: UserId,
         ban: bool,
     },
+    /// A moderator makes `member` an admin, or an admin a member again (never the owner:
+    /// any moderator makes admins, only the owner or a site admin demotes one); a notice
+    /// message records it in the room's order.
+    SetRole {
+        moderator: UserId,
+        member: UserId,
+        role: super::Role,
+    },
     /// `user` reacts to any live message of the room with `emoji`.
     AddReaction {
         user: UserId,
@@ -100,6 +108,9 @@ pub enum WriteOutcome {
     /// Nothing to do (a reaction added that was there already, or removed that was not):
     /// no event, no seq. The message as it is.
     Unchanged(Message),
+    /// Nothing to do, and no message concerned (a role that was so already): no event,
+    /// no seq.
+    AlreadySo,
 }
 
 impl WriteOutcome {
@@ -107,7 +118,7 @@ impl WriteOutcome {
     pub fn event(&self) -> Option<&Event> {
         match self {
             WriteOutcome::Applied(e) | WriteOutcome::Duplicate(e) => Some(e),
-            WriteOutcome::Unchanged(_) => None,
+            WriteOutcome::Unchanged(_) | WriteOutcome::AlreadySo => None,
         }
     }
 }

@@ -120,6 +120,9 @@ macro_rules! changes {
                     WriteCommand::RemoveMember { moderator, member, ban } => {
                         Self::apply_remove_member(tx, room, seq, now, *moderator, *member, *ban).await
                     }
+                    WriteCommand::SetRole { moderator, member, role } => {
+                        Self::apply_set_role(tx, room, seq, now, *moderator, *member, *role).await
+                    }
                     WriteCommand::AddReaction { user, message, emoji } => {
                         let row = match Self::reactable(tx, room, *message).await? {
                             Ok(row) => row,

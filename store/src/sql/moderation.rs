@@ -168,6 +168,7 @@ macro_rules! moderation {
                         None,
                         Some(serde_json::to_string(changes).map_err(|e| StoreError::Corrupt(e.to_string()))?),
                     ),
+                    Notice::RoleChanged { user, role } => ("role_changed", Some(user.0), Some(role.as_str().to_string())),
                 };
                 let id = MessageId(Uuid::now_v7());
                 *seq += 1;
@@ -210,38 +211,69 @@ macro_rules! moderation {
                 Ok(Ok(WriteOutcome::Applied(crate::batch::message_event(message))))
             }
 
+            /// Makes `member` an admin or a member again, recording it as a notice message
+            /// at the room's next seq; nothing (no seq) if they are so already. Any
+            /// moderator makes admins; only the owner or a site admin demotes one; nobody
+            /// changes the owner.
+            #[allow(clippy::too_many_arguments)]
+            pub(super) async fn apply_set_role(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                seq: &mut i64,
+                now: i64,
+                moderator: UserId,
+                member: UserId,
+                role: Role,
+            ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                let (mod_role, site_admin) = Self::standing(&mut **tx, room, moderator).await?;
+                if !(site_admin || mod_role.is_some_and(Role::moderates)) {
+                    return Ok(Err(WriteError::NotModerator));
+                }
+                let (target, _) = Self::standing(&mut **tx, room, member).await?;
+                let Some(target) = target else {
+                    return Ok(Err(WriteError::NoSuchMember));
+                };
+                let may = match (target, role) {
+                    (Role::Owner, _) | (_, Role::Owner) => false,
+                    // Demoting an admin: the owner or a site admin.
+                    (Role::Admin, Role::Member) => site_admin || mod_role == Some(Role::Owner),
+                    _ => true,
+                };
+                if !may {
+                    return Ok(Err(WriteError::RoleProtected));
+                }
+                if target == role {
+                    return Ok(Ok(WriteOutcome::AlreadySo));
+                }
+                sqlx::query("update memberships set role = $3 where room_id = $1 and user_id = $2")
+                    .bind(room.0)
+                    .bind(member.0)
+                    .bind(role.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                Self::record_notice(tx, room, seq, now, moderator, Notice::RoleChanged { user: member, role }).await
+            }
+
             pub(super) async fn set_role(&self, room: RoomId, actor: UserId, member: UserId, role: Role) -> StoreResult<bool> {
                 if role == Role::Owner {
                     return Err(StoreError::Invalid { reason: "a room has one owner, who created it" });
                 }
-                let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
-                let (actor_role, site_admin) = Self::standing(&mut *tx, room, actor).await?;
-                let (target, _) = Self::standing(&mut *tx, room, member).await?;
-                let Some(target) = target else {
-                    return Err(StoreError::NotFound { what: "member" });
-                };
-                let may = match (target, role) {
-                    (Role::Owner, _) => false,
-                    // Making an admin: any moderator. Demoting one: the owner or a site admin.
-                    (Role::Member, Role::Admin) => site_admin || actor_role.is_some_and(Role::moderates),
-                    (Role::Admin, Role::Member) => site_admin || actor_role == Some(Role::Owner),
-                    (same, wanted) => {
-                        debug_assert_eq!(same, wanted);
-                        site_admin || actor_role.is_some_and(Role::moderates)
+                let command = crate::WriteCommand::SetRole { moderator: actor, member, role };
+                let outcome = self.write_batch(room, std::slice::from_ref(&command)).await?.pop();
+                match outcome {
+                    Some(Ok(WriteOutcome::AlreadySo)) => Ok(false),
+                    Some(Ok(_)) => Ok(true),
+                    Some(Err(WriteError::NoSuchMember)) => Err(StoreError::NotFound { what: "member" }),
+                    Some(Err(WriteError::NoSuchRoom)) => Err(StoreError::NotFound { what: "room" }),
+                    Some(Err(WriteError::NotModerator)) => {
+                        Err(StoreError::Forbidden { reason: "only the room's owner and admins may do this" })
                     }
-                };
-                if !may {
-                    return Err(StoreError::Forbidden { reason: "only the owner demotes admins, and nobody changes the owner" });
+                    Some(Err(WriteError::Archived)) => Err(StoreError::Forbidden { reason: "this room is archived: it is read-only" }),
+                    Some(Err(_)) => {
+                        Err(StoreError::Forbidden { reason: "nobody changes the owner's role, and only the owner demotes admins" })
+                    }
+                    None => Err(StoreError::Corrupt("a write batch answered nothing".into())),
                 }
-                let changed = sqlx::query("update memberships set role = $3 where room_id = $1 and user_id = $2 and role <> $3")
-                    .bind(room.0)
-                    .bind(member.0)
-                    .bind(role.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
-                Ok(changed == 1)
             }
 
             pub(super) async fn unban(&self, room: RoomId, actor: UserId, user: UserId) -> StoreResult<bool> {

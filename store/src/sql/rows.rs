@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::model::{
-    ApiToken, Event, EventKind, Message, Notice, Pin, Reaction, Room, RoomKind, User,
+    ApiToken, Event, EventKind, Message, Notice, Pin, Reaction, Role, Room, RoomKind, User,
 };
 use crate::{StoreError, StoreResult};
 
@@ -172,6 +172,14 @@ impl From<MessageRow> for Message {
                 (Some("member_banned"), Some(user)) => {
                     Some(Notice::MemberBanned { user: UserId(user) })
                 }
+                (Some("role_changed"), Some(user)) => r
+                    .notice_detail
+                    .as_deref()
+                    .and_then(Role::parse)
+                    .map(|role| Notice::RoleChanged {
+                        user: UserId(user),
+                        role,
+                    }),
                 (Some("room_updated"), _) => Some(Notice::RoomUpdated(
                     r.notice_detail
                         .as_deref()

@@ -128,6 +128,42 @@ pub(crate) async fn the_creator_owns_their_room_and_roles_change_as_the_rules_sa
     ];
     want.sort_by_key(|(u, _)| *u);
     assert_eq!(roles, want);
+
+    // Each change is a notice in the room's order, by who made it; a refused one and one
+    // that changed nothing take no seq.
+    let notices: Vec<(UserId, Notice)> = store
+        .events_after(general.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.message.notice.map(|n| (e.message.author_id, n)))
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            (
+                ana.id,
+                Notice::RoleChanged {
+                    user: bo.id,
+                    role: Role::Admin
+                }
+            ),
+            (
+                bo.id,
+                Notice::RoleChanged {
+                    user: cy.id,
+                    role: Role::Admin
+                }
+            ),
+            (
+                ana.id,
+                Notice::RoleChanged {
+                    user: cy.id,
+                    role: Role::Member
+                }
+            ),
+        ]
+    );
 }
 
 pub(crate) async fn moderators_delete_anyone_s_message_and_the_tombstone_says_so(
@@ -159,7 +195,8 @@ pub(crate) async fn moderators_delete_anyone_s_message_and_the_tombstone_says_so
         .filter(|e| e.kind == EventKind::Deleted)
         .map(|e| (e.seq, e.message.removed_by_admin))
         .collect();
-    assert_eq!(flags, [(3, true), (5, false)]);
+    // Seq 3 is the notice of Bo's new role.
+    assert_eq!(flags, [(4, true), (6, false)]);
     assert_eq!(
         write_one(&*store, general.id, delete(bo.id, by_cy.message.id)).await,
         Err(WriteError::Deleted)
@@ -241,7 +278,7 @@ pub(crate) async fn a_removed_member_is_gone_and_a_banned_one_cannot_come_back(
         "nobody removes the owner"
     );
     let removal = applied(write_one(&*store, general.id, remove(bo.id, cy.id, false)).await);
-    assert_eq!(removal.seq, 1);
+    assert_eq!(removal.seq, 2, "after the notice of Bo's role");
     assert_eq!(
         removal.message.notice,
         Some(Notice::MemberRemoved { user: cy.id })
@@ -277,7 +314,7 @@ pub(crate) async fn a_removed_member_is_gone_and_a_banned_one_cannot_come_back(
     assert_eq!(banned, [cy.id], "the ban is listed");
     // Notices are in the room's order, for every reader, and are not unread news.
     let page = store.latest(general.id, 10).await.unwrap();
-    assert_eq!(page.messages.len(), 2);
+    assert_eq!(page.messages.len(), 3, "a role, a removal, a ban");
     assert!(
         page.messages
             .iter()

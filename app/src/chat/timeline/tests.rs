@@ -319,3 +319,27 @@ fn room_settings_notices_are_kept_for_the_header() {
         "kept across a snapshot"
     );
 }
+
+#[test]
+fn role_notices_keep_each_members_newest_role() {
+    let mut t = Timeline::from_page(vec![msg(1, "a")], 1, false);
+    let bo = protocol::ids::UserId(protocol::ids::Uuid::from_u128(2));
+    let notice = |seq: Seq, role: protocol::RoleName| {
+        let mut m = msg(seq, "");
+        m.notice = Some(Box::new(protocol::NoticeView::RoleChanged {
+            user: bo,
+            role,
+        }));
+        m
+    };
+    t.apply(2, EventKind::Message, notice(2, protocol::RoleName::Admin));
+    assert_eq!(t.roles.get(&bo), Some(&protocol::RoleName::Admin));
+    t.apply(3, EventKind::Message, notice(3, protocol::RoleName::Member));
+    assert_eq!(t.roles.get(&bo), Some(&protocol::RoleName::Member));
+    t.reset(vec![], 20, false);
+    assert_eq!(
+        t.roles.get(&bo),
+        Some(&protocol::RoleName::Member),
+        "kept across a snapshot"
+    );
+}

@@ -6,13 +6,18 @@
 //! [`load_room`]; once hydrated the room is opened in the live state, which subscribes
 //! from the page's last seq. If the reader stops being a member while the room is on
 //! screen (removed, or left on another device), they are taken back to their rooms.
+//! Role notices update the member list's badges at once; one that changes the reader's
+//! own role reads the page again, so the buttons they get follow their new rights.
 
 use leptos::prelude::*;
-use protocol::ids::RoomId;
+use protocol::RoleName;
+use protocol::ids::{RoomId, UserId};
+use std::collections::HashMap;
 
 use super::composer::{Composer, Editing};
 use super::dialogs::Dialog;
 use super::jump::jump_target;
+use super::member_menu::Roles;
 use super::members::{Members, online_count};
 use super::messages::MessageList;
 use super::pins::{PinsButton, PinsDialog};
@@ -32,9 +37,11 @@ pub fn RoomView(room: RoomId, dialog: RwSignal<Option<Dialog>>) -> impl IntoView
     // `?at=SEQ` (a search hit): the page reaches back to that message. Read once: the
     // message list follows later changes of it itself.
     let query = leptos_router::hooks::use_query_map();
+    // Bumped to read the page again (the reader's role changed).
+    let reread = RwSignal::new(0u32);
     let page = Resource::new(
-        move || room,
-        move |room| load_room(room, query.with_untracked(jump_target)),
+        move || (room, reread.get()),
+        move |(room, _)| load_room(room, query.with_untracked(jump_target)),
     );
     Effect::new(move |_| {
         if let Some(Ok(p)) = page.get() {
@@ -45,7 +52,7 @@ pub fn RoomView(room: RoomId, dialog: RwSignal<Option<Dialog>>) -> impl IntoView
         <Transition fallback=|| view! { <p class="room__loading">"Loading the room…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! { <OpenRoom page=p dialog /> }.into_any(),
+                    Ok(p) => view! { <OpenRoom page=p dialog reread /> }.into_any(),
                     Err(e) => view! {
                         <section class="empty" data-testid="room-error">
                             <h2>"This room cannot be shown"</h2>
@@ -62,7 +69,11 @@ pub fn RoomView(room: RoomId, dialog: RwSignal<Option<Dialog>>) -> impl IntoView
 }
 
 #[component]
-fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+fn OpenRoom(
+    page: RoomPage,
+    dialog: RwSignal<Option<Dialog>>,
+    reread: RwSignal<u32>,
+) -> impl IntoView {
     let chat = use_chat();
     let room = page.room.id;
     let kind = page.room.kind;
@@ -84,6 +95,7 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         })
     });
     let roles = RwSignal::new(page.moderators.iter().copied().collect());
+    follow_role_notices(room, rights.role, roles, reread);
     let banned = RwSignal::new(page.banned.clone());
     let show_members = RwSignal::new(false);
     let show_pins = RwSignal::new(false);
@@ -194,4 +206,37 @@ fn OpenRoom(page: RoomPage, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Applies the role notices that arrive to the member list's `roles`; when one changes
+/// the reader's own role from `mine` (the page's), asks for the page again (`reread`).
+fn follow_role_notices(room: RoomId, mine: Option<RoleName>, roles: Roles, reread: RwSignal<u32>) {
+    let chat = use_chat();
+    Effect::new(move |_| {
+        let changed = chat
+            .timelines
+            .with(|t| t.get(&room).map(|tl| tl.roles.clone()).unwrap_or_default());
+        if changed.is_empty() {
+            return;
+        }
+        let held = |r: &HashMap<UserId, RoleName>, user, role: RoleName| match role {
+            RoleName::Member => !r.contains_key(&user),
+            _ => r.get(&user) == Some(&role),
+        };
+        if !roles.with_untracked(|r| changed.iter().all(|(u, role)| held(r, *u, *role))) {
+            roles.update(|r| {
+                for (user, role) in &changed {
+                    match role {
+                        RoleName::Member => r.remove(user),
+                        _ => r.insert(*user, *role),
+                    };
+                }
+            });
+        }
+        let me = chat.me.with_untracked(|m| m.as_ref().map(|m| m.id));
+        let now = me.and_then(|me| changed.get(&me).copied());
+        if now.is_some_and(|now| Some(now) != mine) {
+            reread.update(|v| *v += 1);
+        }
+    });
 }

@@ -212,6 +212,12 @@ pub(super) fn ack_of(
                 ..AckInfo::default()
             });
         }
+        WriteOutcome::AlreadySo => {
+            return Ok(AckInfo {
+                room: Some(room),
+                ..AckInfo::default()
+            });
+        }
     };
     Ok(AckInfo {
         room: Some(room),

@@ -61,14 +61,19 @@ impl Session {
         member: UserId,
         role: RoleName,
     ) -> Result<AckInfo, Failure> {
-        self.gateway
-            .store()
-            .set_role(room, self.me.id, member, Role::from(role))
-            .await?;
-        Ok(AckInfo {
-            room: Some(room),
-            ..AckInfo::default()
-        })
+        if role == RoleName::Owner {
+            return Err(fail(
+                ErrorCode::InvalidField,
+                "a room has one owner, who created it",
+            ));
+        }
+        let command = WriteCommand::SetRole {
+            moderator: self.me.id,
+            member,
+            role: Role::from(role),
+        };
+        let outcome = self.gateway.group_commit().write(room, command).await;
+        ack_of(&self.gateway, room, outcome)
     }
 }
 
