@@ -136,13 +136,47 @@ async fn roles_change_as_the_rules_say(backend: Backend) {
         .unwrap();
     let mut ana_ws = Client::new(app.connect_as(&ana).await);
     let mut bo_ws = Client::new(app.connect_as(&bo).await);
-    let refused = bo_ws
-        .request(serde_json::json!({"type": "set_role", "room": room, "user": ana.user.id, "role": "member"}))
-        .await;
+    bo_ws.ok(subscribe(room, None)).await;
+    let set_role = |user: protocol::ids::UserId, role: &str| serde_json::json!({"type": "set_role", "room": room, "user": user, "role": role});
+    let refused = bo_ws.request(set_role(ana.user.id, "member")).await;
     assert_error(&refused, ErrorCode::Forbidden);
-    ana_ws
-        .ok(serde_json::json!({"type": "set_role", "room": room, "user": bo.user.id, "role": "admin"}))
+    assert_error(
+        &ana_ws.request(set_role(bo.user.id, "owner")).await,
+        ErrorCode::InvalidField,
+    );
+    ana_ws.ok(set_role(bo.user.id, "admin")).await;
+    // The change is an event in the room's order: the member hears of it at once.
+    let ServerFrame::Event { seq, message, .. } = bo_ws.push_where(|f| event_of(f, room)).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(seq, 1);
+    assert_eq!(message.author.id, ana.user.id);
+    assert_eq!(
+        message.notice.as_deref(),
+        Some(&NoticeView::RoleChanged {
+            user: bo.user.id,
+            role: protocol::RoleName::Admin
+        })
+    );
+    // Already so: acked, no event, no seq.
+    match ana_ws.ok(set_role(bo.user.id, "admin")).await {
+        ServerFrame::Ack { info, .. } => assert_eq!(info.seq, None),
+        other => panic!("{other:?}"),
+    }
+    bo_ws
+        .none_within(Duration::from_millis(300), |f| event_of(f, room))
         .await;
+    // A resume from before replays it.
+    let mut late = Client::new(app.connect_as(&ana).await);
+    late.ok(subscribe(room, Some(0))).await;
+    let ServerFrame::Event { message, .. } = late.push_where(|f| event_of(f, room)).await else {
+        unreachable!()
+    };
+    assert!(matches!(
+        message.notice.as_deref(),
+        Some(NoticeView::RoleChanged { .. })
+    ));
     assert_eq!(
         app.store
             .membership(room, bo.user.id)
