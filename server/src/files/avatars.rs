@@ -20,7 +20,7 @@ use protocol::UserView;
 use protocol::ids::UserId;
 use tower_sessions::Session;
 
-use super::download::FILE_CSP;
+use super::download::guard;
 use super::inspect::avatar_picture;
 use crate::gateway::Gateway;
 use crate::gateway::auth::{CookieOrigin, authenticate};
@@ -90,19 +90,7 @@ pub async fn get(
         .ok_or(HttpError::NoAvatar)?;
     let mut response = Response::new(Body::from(avatar.bytes));
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&avatar.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(FILE_CSP),
-    );
+    guard(h, &avatar.content_type);
     // Versioned URLs: a new picture is a new URL, so this one may be kept.
     h.insert(
         header::CACHE_CONTROL,

@@ -23,8 +23,25 @@ use crate::http::HttpError;
 
 /// The policy of every file response: a document opened from it runs nothing and has an
 /// opaque origin.
-pub(super) const FILE_CSP: &str =
-    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+const FILE_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+
+/// The headers every served upload (a file, a thumbnail, an avatar) carries: its type as
+/// the server decided it, `nosniff`, and the sandboxing policy.
+pub(super) fn guard(h: &mut HeaderMap, content_type: &str) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FILE_CSP),
+    );
+}
 
 /// `GET /files/{id}`: the file as uploaded.
 pub async fn original(
@@ -72,22 +89,10 @@ async fn serve(
     };
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
+    guard(h, &content_type);
     if let Ok(v) = HeaderValue::from_str(&content_disposition(&file.name, inline)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(FILE_CSP),
-    );
     // A file never changes under its id, but access does: the browser may keep it, no
     // shared cache may.
     h.insert(

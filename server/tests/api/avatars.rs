@@ -8,7 +8,8 @@ use protocol::ids::UserId;
 use protocol::{ServerFrame, UserView};
 
 use crate::helpers::{
-    Backend, TestApp, TestUser, connect_user, png, spawn_app_on_with, spawn_cluster,
+    Backend, TestApp, TestUser, connect_user, error_code, header, png, spawn_app_on_with,
+    spawn_cluster,
 };
 use crate::wsclient::{Client, send, subscribe};
 
@@ -29,18 +30,6 @@ async fn get_avatar(base: &str, user: &TestUser, of: UserId) -> reqwest::Respons
         .send()
         .await
         .unwrap()
-}
-
-fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
-    resp.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
-}
-
-async fn error_code(resp: reqwest::Response) -> String {
-    let body: serde_json::Value = resp.json().await.unwrap();
-    body["code"].as_str().unwrap().to_string()
 }
 
 /// The author of the next event in `room` that `ws` gets.

@@ -8,7 +8,8 @@ use protocol::{ErrorCode, FileView, ServerFrame};
 use store::RoomKind;
 
 use crate::helpers::{
-    Backend, TestApp, TestUser, connect_user, png, spawn_app_on_with, spawn_cluster, upload_to,
+    Backend, TestApp, TestUser, connect_user, error_code, header, png, spawn_app_on_with,
+    spawn_cluster, upload_to,
 };
 use crate::wsclient::{Client, assert_error, subscribe};
 
@@ -41,18 +42,6 @@ async fn fetch(base: &str, user: &TestUser, path: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
-    resp.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
-}
-
-async fn error_code(resp: reqwest::Response) -> String {
-    let body: serde_json::Value = resp.json().await.unwrap();
-    body["code"].as_str().unwrap().to_string()
 }
 
 fn send_files(room: RoomId, cmid: &str, body: &str, files: &[&FileView]) -> serde_json::Value {

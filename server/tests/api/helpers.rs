@@ -580,3 +580,17 @@ pub async fn upload_to(
         .await
         .unwrap()
 }
+
+/// A response header's value ("" when absent).
+pub fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+/// The `code` of a JSON error body (`{"code", "message"}`).
+pub async fn error_code(resp: reqwest::Response) -> String {
+    let body: serde_json::Value = resp.json().await.unwrap();
+    body["code"].as_str().unwrap().to_string()
+}

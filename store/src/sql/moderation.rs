@@ -99,6 +99,25 @@ macro_rules! moderation {
                 })))
             }
 
+            /// The standing of `moderator` (their role, whether a site admin) and the role of
+            /// `member`, whom they act on: refused if `moderator` does not moderate the room
+            /// or `member` is not a member.
+            async fn acting_on(
+                tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
+                room: RoomId,
+                moderator: UserId,
+                member: UserId,
+            ) -> StoreResult<Result<(Option<Role>, bool, Role), WriteError>> {
+                let (mod_role, site_admin) = Self::standing(&mut **tx, room, moderator).await?;
+                if !(site_admin || mod_role.is_some_and(Role::moderates)) {
+                    return Ok(Err(WriteError::NotModerator));
+                }
+                Ok(match Self::standing(&mut **tx, room, member).await?.0 {
+                    Some(target) => Ok((mod_role, site_admin, target)),
+                    None => Err(WriteError::NoSuchMember),
+                })
+            }
+
             /// Removes `member` from `room` (and bans them), recording it as a notice
             /// message at the room's next seq. The owner is never removed; an admin is
             /// removed only by the owner or a site admin.
@@ -112,13 +131,9 @@ macro_rules! moderation {
                 member: UserId,
                 ban: bool,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
-                let (mod_role, site_admin) = Self::standing(&mut **tx, room, moderator).await?;
-                if !(site_admin || mod_role.is_some_and(Role::moderates)) {
-                    return Ok(Err(WriteError::NotModerator));
-                }
-                let (target, _) = Self::standing(&mut **tx, room, member).await?;
-                let Some(target) = target else {
-                    return Ok(Err(WriteError::NoSuchMember));
+                let (mod_role, site_admin, target) = match Self::acting_on(tx, room, moderator, member).await? {
+                    Ok(found) => found,
+                    Err(refused) => return Ok(Err(refused)),
                 };
                 let may = match target {
                     Role::Owner => false,
@@ -225,13 +240,9 @@ macro_rules! moderation {
                 member: UserId,
                 role: Role,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
-                let (mod_role, site_admin) = Self::standing(&mut **tx, room, moderator).await?;
-                if !(site_admin || mod_role.is_some_and(Role::moderates)) {
-                    return Ok(Err(WriteError::NotModerator));
-                }
-                let (target, _) = Self::standing(&mut **tx, room, member).await?;
-                let Some(target) = target else {
-                    return Ok(Err(WriteError::NoSuchMember));
+                let (mod_role, site_admin, target) = match Self::acting_on(tx, room, moderator, member).await? {
+                    Ok(found) => found,
+                    Err(refused) => return Ok(Err(refused)),
                 };
                 let may = match (target, role) {
                     (Role::Owner, _) | (_, Role::Owner) => false,
