@@ -170,8 +170,8 @@ pub struct Settings {
     #[arg(long, env = "CONFAB_MAX_FRAME_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
     pub max_frame_bytes: u32,
 
-    /// Largest file one upload may be, in bytes (`POST /files`); a larger one is refused
-    /// with 413 and nothing is stored.
+    /// Largest file one upload may be, in bytes (`POST /files`, and an avatar picture's
+    /// `PUT /avatar`); a larger one is refused with 413 and nothing is stored.
     #[arg(long, env = "CONFAB_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024 * 1024))]
     pub max_upload_bytes: u64,
 
