@@ -206,6 +206,9 @@ pub enum WriteError {
     /// The owner cannot be removed, and an admin cannot remove another admin.
     #[error("the owner cannot be removed, and admins are removed only by the owner")]
     Protected,
+    /// A role change to owner: a room has one, who created it.
+    #[error("a room has one owner, who created it")]
+    OneOwner,
     /// A role change the moderator may not make: nobody changes the owner's role, and only
     /// the owner (or a site admin) demotes an admin.
     #[error("nobody changes the owner's role, and only the owner demotes admins")]
@@ -238,9 +241,10 @@ impl WriteError {
             | WriteError::Protected
             | WriteError::RoleProtected
             | WriteError::Archived => ErrorCode::Forbidden,
-            WriteError::NameTaken | WriteError::NotARoom | WriteError::NothingToChange => {
-                ErrorCode::InvalidField
-            }
+            WriteError::NameTaken
+            | WriteError::NotARoom
+            | WriteError::NothingToChange
+            | WriteError::OneOwner => ErrorCode::InvalidField,
             WriteError::NotARoot => ErrorCode::InvalidField,
             WriteError::TooManyReactions => ErrorCode::Forbidden,
         };

@@ -28,8 +28,9 @@ use crate::state::AppState;
 /// How long an upload may wait for the message that names it before the purge takes it.
 pub const UNATTACHED_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// The routes under [`protocol::FILES_PATH`], and the avatars'. The upload reads its body itself, under
-/// `--max-upload-bytes`, so axum's default body limit is off for it.
+/// The routes under [`protocol::FILES_PATH`], and the avatars'. The uploads read their
+/// bodies themselves, under `--max-upload-bytes`, so axum's default body limit is off for
+/// them.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(

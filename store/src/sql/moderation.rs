@@ -240,12 +240,15 @@ macro_rules! moderation {
                 member: UserId,
                 role: Role,
             ) -> StoreResult<Result<WriteOutcome, WriteError>> {
+                if role == Role::Owner {
+                    return Ok(Err(WriteError::OneOwner));
+                }
                 let (mod_role, site_admin, target) = match Self::acting_on(tx, room, moderator, member).await? {
                     Ok(found) => found,
                     Err(refused) => return Ok(Err(refused)),
                 };
                 let may = match (target, role) {
-                    (Role::Owner, _) | (_, Role::Owner) => false,
+                    (Role::Owner, _) => false,
                     // Demoting an admin: the owner or a site admin.
                     (Role::Admin, Role::Member) => site_admin || mod_role == Some(Role::Owner),
                     _ => true,
@@ -266,14 +269,12 @@ macro_rules! moderation {
             }
 
             pub(super) async fn set_role(&self, room: RoomId, actor: UserId, member: UserId, role: Role) -> StoreResult<bool> {
-                if role == Role::Owner {
-                    return Err(StoreError::Invalid { reason: "a room has one owner, who created it" });
-                }
                 let command = crate::WriteCommand::SetRole { moderator: actor, member, role };
                 let outcome = self.write_batch(room, std::slice::from_ref(&command)).await?.pop();
                 match outcome {
                     Some(Ok(WriteOutcome::AlreadySo)) => Ok(false),
                     Some(Ok(_)) => Ok(true),
+                    Some(Err(WriteError::OneOwner)) => Err(StoreError::Invalid { reason: "a room has one owner, who created it" }),
                     Some(Err(WriteError::NoSuchMember)) => Err(StoreError::NotFound { what: "member" }),
                     Some(Err(WriteError::NoSuchRoom)) => Err(StoreError::NotFound { what: "room" }),
                     Some(Err(WriteError::NotModerator)) => {

@@ -61,12 +61,6 @@ impl Session {
         member: UserId,
         role: RoleName,
     ) -> Result<AckInfo, Failure> {
-        if role == RoleName::Owner {
-            return Err(fail(
-                ErrorCode::InvalidField,
-                "a room has one owner, who created it",
-            ));
-        }
         let command = WriteCommand::SetRole {
             moderator: self.me.id,
             member,
