@@ -8,13 +8,18 @@
 //! 125 bytes) does not count towards the message it interrupts. Text is checked for UTF-8
 //! once its message is whole, so a character may be split between fragments.
 //!
-//! The read buffer starts empty and grows only to what the client sends; a buffer a large
-//! message grew is dropped once it has been read, so an idle connection holds one small
-//! buffer. Pings are handed up (the connection answers them through its sender, the only
+//! An idle connection holds no read buffer. While nothing is buffered, a read lands in a
+//! buffer on the stack of the poll that finds data (never in the future, which lives as
+//! long as the connection), and only the bytes that arrived are copied to the heap; the
+//! buffer is released as soon as every byte in it has been taken. A message that spans
+//! reads grows a buffer to what its header announces, for as long as it takes. Pings are handed up (the connection answers them through its sender, the only
 //! writer of the socket); nothing here ever writes.
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::Poll;
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::close::parse_close;
 use crate::frame::{FrameError, Opcode, parse_header, unmask};
@@ -23,10 +28,6 @@ use crate::text::FrameText;
 /// Bytes asked of the socket at a time when no frame says how many are coming. A request
 /// is a few hundred bytes (a `send` with a short body is about 150).
 const READ_CHUNK: usize = 512;
-
-/// A buffer larger than this is released once it is empty, so that one large message
-/// does not keep its buffer for the rest of the connection.
-const KEEP_BUFFER: usize = 4 * 1024;
 
 /// One message from the client.
 #[derive(Debug)]
@@ -106,6 +107,9 @@ impl<R: AsyncRead + Unpin> SocketReader<R> {
     /// Reads more bytes: as many as the frame at the front still needs, at least
     /// [`READ_CHUNK`].
     async fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.is_empty() {
+            return self.fill_empty().await;
+        }
         let needed = match parse_header(&self.buf) {
             Ok(Some(header)) => header.header_len + header.len as usize - self.buf.len(),
             _ => READ_CHUNK,
@@ -115,6 +119,24 @@ impl<R: AsyncRead + Unpin> SocketReader<R> {
             self.buf.reserve(want);
         }
         self.io.read_buf(&mut self.buf).await
+    }
+
+    /// Reads into an empty buffer: what arrives is read on the stack and copied, so that
+    /// no buffer is held while the client is quiet.
+    async fn fill_empty(&mut self) -> std::io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut read = ReadBuf::uninit(&mut chunk);
+            match Pin::new(&mut self.io).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) => {
+                    self.buf.extend_from_slice(read.filled());
+                    Poll::Ready(Ok(read.filled().len()))
+                }
+                Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// Takes one whole message out of the buffer if it holds one, answering control frames
@@ -137,7 +159,9 @@ impl<R: AsyncRead + Unpin> SocketReader<R> {
             self.buf.advance(header.header_len);
             let mut payload = self.buf.split_to(len);
             unmask(&mut payload, header.mask);
-            if self.buf.is_empty() && self.buf.capacity() > KEEP_BUFFER {
+            if self.buf.is_empty() {
+                // The payload keeps what it needs; the buffer's share of the allocation
+                // goes, so a quiet connection holds none.
                 self.buf = BytesMut::new();
             }
             let message = match header.opcode {
@@ -342,6 +366,34 @@ mod tests {
             .unwrap();
         let message = reader.next().await.unwrap().unwrap();
         assert!(matches!(message, Incoming::Text(t) if t.len() == 50_000));
-        assert!(reader.buf.capacity() <= KEEP_BUFFER);
+        assert_eq!(reader.buf.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_quiet_connection_holds_no_buffer() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut reader = SocketReader::new(server, 100_000);
+        use tokio::io::AsyncWriteExt;
+        // Two messages in one write, then a third split across writes.
+        let mut bytes = frame(0x81, b"one");
+        bytes.extend(frame(0x81, b"two"));
+        client.write_all(&bytes).await.unwrap();
+        for want in ["one", "two"] {
+            let got = reader.next().await.unwrap().unwrap();
+            assert!(matches!(got, Incoming::Text(t) if t.as_str() == want));
+        }
+        assert_eq!(reader.buf.capacity(), 0, "nothing held between messages");
+        let third = frame(0x81, &[b'z'; 2_000]);
+        let (head, tail) = third.split_at(700);
+        client.write_all(head).await.unwrap();
+        let reading = tokio::spawn(async move {
+            let got = reader.next().await.unwrap().unwrap();
+            (got, reader)
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        client.write_all(tail).await.unwrap();
+        let (got, reader) = reading.await.unwrap();
+        assert!(matches!(got, Incoming::Text(t) if t.len() == 2_000));
+        assert_eq!(reader.buf.capacity(), 0);
     }
 }

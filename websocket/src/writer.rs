@@ -86,7 +86,21 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
         self.io.flush().await
     }
 
+    /// Adds a text frame to what the next [`flush`](Self::flush) writes, without waiting:
+    /// `Ok(true)` when enough is pending that it should be written now. `body` must be
+    /// UTF-8.
+    pub fn queue_text(&mut self, body: Bytes) -> io::Result<bool> {
+        self.queue(Opcode::Text, body)
+    }
+
     async fn frame(&mut self, opcode: Opcode, body: Bytes) -> io::Result<()> {
+        if self.queue(opcode, body)? {
+            self.write_pending().await?;
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, opcode: Opcode, body: Bytes) -> io::Result<bool> {
         if self.closed {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
@@ -100,10 +114,7 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
             head_len,
             body,
         });
-        if self.pending.len() >= BATCH_FRAMES || self.pending_bytes >= BATCH_BYTES {
-            self.write_pending().await?;
-        }
-        Ok(())
+        Ok(self.pending.len() >= BATCH_FRAMES || self.pending_bytes >= BATCH_BYTES)
     }
 
     /// Writes the pending frames, as many per system call as the socket takes.

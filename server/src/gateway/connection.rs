@@ -258,3 +258,29 @@ async fn settle(in_flight: &mut VecDeque<PendingReply>, handle: &ConnHandle) -> 
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::socket::UpgradedWriter;
+
+    /// The size of the future an async fn of four (or five) arguments returns.
+    fn future_of_4<A, B, C, D, F>(_: fn(A, B, C, D) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+    fn future_of_5<A, B, C, D, E, F>(_: fn(A, B, C, D, E) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    #[test]
+    fn an_idle_connections_two_tasks_stay_small() {
+        // Each is held by every connection for its whole life; state that only a request,
+        // a fill or a blocked write needs is boxed while it runs.
+        let reader = future_of_4(super::run);
+        let sender = future_of_5(super::super::sender::run::<UpgradedWriter>);
+        assert!(
+            reader <= 1_344,
+            "the connection's loop takes {reader} bytes"
+        );
+        assert!(sender <= 1_024, "the sender takes {sender} bytes");
+    }
+}

@@ -15,8 +15,9 @@
 //!   messages, rooms and membership, statuses and typing); `Session` is one connection's
 //!   request state.
 //! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up;
-//!   `transport`: what it writes to (a WebSocket or an SSE response); `outbound`: the
-//!   bounded queue and the slow-consumer policy.
+//!   `transport`: what it writes to (a WebSocket or an SSE response); `outbound`: what a
+//!   connection's queue holds and the slow-consumer policy; `queue`: the bounded queue
+//!   itself, which allocates nothing while it is empty.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
@@ -57,6 +58,7 @@ mod inbound;
 mod members;
 mod outbound;
 pub mod presence;
+mod queue;
 mod receipts;
 mod recent;
 mod recheck;

@@ -16,7 +16,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::mpsc;
+
+use super::queue::{QueueRx, QueueTx, queue};
 
 /// Slots kept free for replies to the connection's own requests.
 pub const RESERVE: usize = 32;
@@ -121,7 +122,7 @@ pub struct Stuck;
 pub struct ConnHandle {
     pub id: u64,
     pub user: UserId,
-    queue: mpsc::Sender<Outbound>,
+    queue: QueueTx<Outbound>,
     pub shared: Arc<Shared>,
 }
 
@@ -133,8 +134,8 @@ impl ConnHandle {
         user: UserId,
         capacity: usize,
         total_catch_ups: Arc<AtomicU64>,
-    ) -> (ConnHandle, mpsc::Receiver<Outbound>) {
-        let (queue, rx) = mpsc::channel(capacity.max(RESERVE * 2));
+    ) -> (ConnHandle, QueueRx<Outbound>) {
+        let (queue, rx) = queue(capacity.max(RESERVE * 2));
         (
             ConnHandle {
                 id,
@@ -149,20 +150,24 @@ impl ConnHandle {
         )
     }
 
-    fn has_room(&self) -> bool {
-        self.queue.capacity() > RESERVE
-    }
-
     /// Offers a room event; marks the room lagging instead when the queue is too full.
     pub fn offer_event(&self, event: &Arc<RoomEvent>) {
-        if !self.has_room() || self.queue.try_send(Outbound::Event(event.clone())).is_err() {
+        if self
+            .queue
+            .try_send_keeping(Outbound::Event(event.clone()), RESERVE)
+            .is_err()
+        {
             self.shared.mark_lagging(event.room);
         }
     }
 
     /// Offers an ephemeral frame; drops it when the queue is too full.
     pub fn offer_ephemeral(&self, text: &Arc<FrameText>) {
-        if !self.has_room() || self.queue.try_send(Outbound::Frame(text.clone())).is_err() {
+        if self
+            .queue
+            .try_send_keeping(Outbound::Frame(text.clone()), RESERVE)
+            .is_err()
+        {
             metrics::counter!("confab_dropped_ephemeral_total").increment(1);
         }
     }
@@ -170,7 +175,11 @@ impl ConnHandle {
     /// Asks the sender to fill `room` from the Store; a queue too full for it marks the
     /// room lagging instead, which leads to the same fill once the queue drains.
     pub fn ask_fill(&self, room: RoomId) {
-        if !self.has_room() || self.queue.try_send(Outbound::fill(room)).is_err() {
+        if self
+            .queue
+            .try_send_keeping(Outbound::fill(room), RESERVE)
+            .is_err()
+        {
             self.shared.mark_lagging(room);
         }
     }

@@ -33,15 +33,13 @@ pub(super) trait Transport: Send + 'static {
     /// flush lets more frames share one system call (the sender corks only then).
     const BUFFERS_WRITES: bool;
 
-    /// Queues one frame for writing; `seq` is set for room events and snapshots. It may
-    /// stay buffered until [`Transport::flush`].
-    fn write(
-        &mut self,
-        text: FrameText,
-        seq: Option<Seq>,
-    ) -> impl Future<Output = Result<(), TransportClosed>> + Send;
+    /// Adds one frame to what the next [`Transport::flush`] writes, without waiting; `seq`
+    /// is set for room events and snapshots. `Ok(true)` when enough is pending that the
+    /// sender should flush now. Synchronous, so that delivering an event keeps no write's
+    /// state in the sender's future: only a flush waits.
+    fn queue(&mut self, text: FrameText, seq: Option<Seq>) -> Result<bool, TransportClosed>;
 
-    /// Writes whatever is buffered. The sender calls it whenever its queue runs empty, so
+    /// Writes whatever is queued. The sender calls it whenever its queue runs empty, so
     /// a burst goes out in a few large socket writes instead of one per frame.
     fn flush(&mut self) -> impl Future<Output = Result<(), TransportClosed>> + Send;
 
@@ -56,9 +54,8 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Transport for SocketWriter<W> {
     const ENDS_WITHOUT_ROOMS: bool = false;
     const BUFFERS_WRITES: bool = true;
 
-    async fn write(&mut self, text: FrameText, _seq: Option<Seq>) -> Result<(), TransportClosed> {
-        self.text(Bytes::from(text))
-            .await
+    fn queue(&mut self, text: FrameText, _seq: Option<Seq>) -> Result<bool, TransportClosed> {
+        self.queue_text(Bytes::from(text))
             .map_err(|_| TransportClosed)
     }
 
@@ -77,14 +74,16 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Transport for SocketWriter<W> {
     }
 }
 
-/// The body of a Server-Sent Events response, fed through a small channel.
+/// The body of a Server-Sent Events response, fed through a small channel. An event
+/// queued is handed to the body at the flush that follows it at once.
 pub(super) struct SseTransport {
     tx: mpsc::Sender<Result<Event, Infallible>>,
+    pending: Option<Event>,
 }
 
 impl SseTransport {
     pub(super) fn new(tx: mpsc::Sender<Result<Event, Infallible>>) -> SseTransport {
-        SseTransport { tx }
+        SseTransport { tx, pending: None }
     }
 }
 
@@ -102,22 +101,37 @@ impl Transport for SseTransport {
     const ENDS_WITHOUT_ROOMS: bool = true;
     const BUFFERS_WRITES: bool = false;
 
-    async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
+    /// One event at a time: it asks for a flush at once, which hands it to the body.
+    fn queue(&mut self, text: FrameText, seq: Option<Seq>) -> Result<bool, TransportClosed> {
+        if self.tx.is_closed() {
+            return Err(TransportClosed);
+        }
         let event = Event::default().data(text.as_str());
         let event = match seq {
             Some(seq) => event.id(seq.to_string()),
             None => event,
         };
-        self.tx.send(Ok(event)).await.map_err(|_| TransportClosed)
+        debug_assert!(
+            self.pending.is_none(),
+            "the sender flushes after each event"
+        );
+        self.pending = Some(event);
+        Ok(true)
     }
 
-    /// Each event is handed to the response body as it comes; the body streams it.
+    /// Hands the queued event to the response body, waiting while the body's buffer is
+    /// full; the body streams it.
     async fn flush(&mut self) -> Result<(), TransportClosed> {
-        Ok(())
+        match self.pending.take() {
+            Some(event) => self.tx.send(Ok(event)).await.map_err(|_| TransportClosed),
+            None => Ok(()),
+        }
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
-        let _ = self.tx.send(Ok(close_event(code, &reason))).await;
+        if self.flush().await.is_ok() {
+            let _ = self.tx.send(Ok(close_event(code, &reason))).await;
+        }
     }
 
     /// An SSE client never pings.

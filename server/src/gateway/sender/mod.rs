@@ -33,17 +33,18 @@
 //! The same loop serves WebSockets and Server-Sent Events streams: it writes through a
 //! [`Transport`].
 
+use super::queue::QueueRx;
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::sync::mpsc;
+use std::task::Poll;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
-use super::outbound::{ConnHandle, Outbound};
+use super::outbound::{ConnHandle, Outbound, RoomEvent};
 use super::store_retry::read_retrying;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
@@ -96,7 +97,7 @@ impl Drop for Running {
 /// stops too.
 pub(super) async fn run<S: Transport>(
     transport: S,
-    queue: mpsc::Receiver<Outbound>,
+    queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
     done: CancellationToken,
@@ -112,7 +113,7 @@ pub(super) async fn run<S: Transport>(
 /// The sender's loop (see [`run`]), which `run` drops as soon as `done` is cancelled.
 async fn deliver<S: Transport>(
     transport: S,
-    mut queue: mpsc::Receiver<Outbound>,
+    mut queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
     done: &CancellationToken,
@@ -128,9 +129,13 @@ async fn deliver<S: Transport>(
     // per item would register with the token (a lock and a list insert) and deregister
     // again for every frame delivered.
     while let Some(item) = queue.recv().await {
-        // Boxed, like the fills below: their state exists only while they run, instead
-        // of in every idle connection's task.
-        let result = Box::pin(sender.process(item)).await;
+        let result = match item {
+            // The common case, a room's next event, in the loop itself: no allocation.
+            Outbound::Event(event) if sender.is_next(&event) => sender.write_event(&event).await,
+            // Anything else boxed, like the fills below: their state exists only while they
+            // run, instead of in every idle connection's task.
+            item => Box::pin(sender.process(item)).await,
+        };
         if let Err(stop) = result {
             if matches!(stop, Stop::Transport) {
                 tracing::debug!("sender stopped: transport");
@@ -192,25 +197,47 @@ impl<S: Transport> Sender<S> {
             crate::metrics::delivery().events_out(self.unflushed_events);
             self.unflushed_events = 0;
         }
-        let outcome = tokio::time::timeout(stuck, self.transport.flush()).await;
+        let outcome = within(stuck, self.transport.flush()).await;
         self.unless_stuck(outcome).await
     }
 
     /// The outcome of a write or flush bounded by `--stuck-secs`: one that stayed blocked
     /// past it closes the connection as a slow consumer.
-    async fn unless_stuck(
-        &mut self,
-        outcome: Result<Result<(), TransportClosed>, tokio::time::error::Elapsed>,
-    ) -> Result<(), Stop> {
+    async fn unless_stuck(&mut self, outcome: Bounded) -> Result<(), Stop> {
         match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::Transport),
-            Err(_) => {
-                tracing::info!("client stuck: closing as slow consumer");
-                self.send_close(CloseCode::SlowConsumer).await;
+            Bounded::Done(Ok(())) => Ok(()),
+            Bounded::Done(Err(_)) => Err(Stop::Transport),
+            Bounded::Stuck => {
+                // Boxed: a close's state exists only while it runs.
+                Box::pin(async {
+                    tracing::info!("client stuck: closing as slow consumer");
+                    self.send_close(CloseCode::SlowConsumer).await;
+                })
+                .await;
                 Err(Stop::Transport)
             }
         }
+    }
+
+    /// Whether `event` is the next one of a room this connection is delivering.
+    fn is_next(&self, event: &RoomEvent) -> bool {
+        self.cursors
+            .get(&event.room)
+            .is_some_and(|&cursor| event.seq == cursor + 1)
+    }
+
+    /// Writes a room's next event and moves its cursor.
+    async fn write_event(&mut self, event: &RoomEvent) -> Result<(), Stop> {
+        self.write_counted(event.text.clone(), Some(event.seq))
+            .await?;
+        if self.unflushed_events == 0 {
+            crate::metrics::delivery()
+                .delivery_seconds
+                .record(event.committed.elapsed().as_secs_f64());
+        }
+        self.unflushed_events += 1;
+        self.cursors.insert(event.room, event.seq);
+        Ok(())
     }
 
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
@@ -221,12 +248,15 @@ impl<S: Transport> Sender<S> {
         Ok(())
     }
 
-    /// Writes a frame without counting it (the caller does).
+    /// Writes a frame without counting it (the caller does): queued on the transport, and
+    /// flushed at once only when the transport has enough pending.
     async fn write_counted(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), Stop> {
-        let stuck = self.gateway.settings().stuck_after();
         self.unflushed = true;
-        let outcome = tokio::time::timeout(stuck, self.transport.write(text, seq)).await;
-        self.unless_stuck(outcome).await
+        match self.transport.queue(text, seq) {
+            Ok(false) => Ok(()),
+            Ok(true) => self.flush().await,
+            Err(TransportClosed) => Err(Stop::Transport),
+        }
     }
 
     async fn process(&mut self, item: Outbound) -> Result<(), Stop> {
@@ -246,15 +276,7 @@ impl<S: Transport> Sender<S> {
                         return Ok(());
                     }
                 }
-                self.write_counted(event.text.clone(), Some(seq)).await?;
-                if self.unflushed_events == 0 {
-                    crate::metrics::delivery()
-                        .delivery_seconds
-                        .record(event.committed.elapsed().as_secs_f64());
-                }
-                self.unflushed_events += 1;
-                self.cursors.insert(room, seq);
-                Ok(())
+                self.write_event(&event).await
             }
             Outbound::Resume(at) => {
                 let (room, since) = *at;
@@ -272,8 +294,8 @@ impl<S: Transport> Sender<S> {
             Outbound::Pong(payload) => {
                 let stuck = self.gateway.settings().stuck_after();
                 self.unflushed = true;
-                match tokio::time::timeout(stuck, self.transport.pong(*payload)).await {
-                    Ok(Ok(())) => Ok(()),
+                match within(stuck, self.transport.pong(*payload)).await {
+                    Bounded::Done(Ok(())) => Ok(()),
                     _ => Err(Stop::Transport),
                 }
             }
@@ -421,6 +443,31 @@ impl<S: Transport> Sender<S> {
         tracing::warn!(cause = %err, "store failed while delivering; closing with 1011");
         self.send_close(CloseCode::InternalError).await;
         Err(Stop::Closed)
+    }
+}
+
+/// A write or flush bounded by `--stuck-secs`.
+enum Bounded {
+    Done(Result<(), TransportClosed>),
+    /// Still blocked at the bound.
+    Stuck,
+}
+
+/// Runs `write` bounded by `stuck`. Almost every write completes at its first poll, and
+/// then no timer is made (no clock read, no timer entry, no allocation); one that does not
+/// is given a boxed timer, so the sender's loop never holds one inline for the
+/// connection's whole life.
+async fn within<F>(stuck: std::time::Duration, write: F) -> Bounded
+where
+    F: Future<Output = Result<(), TransportClosed>>,
+{
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(done) = futures_util::poll!(write.as_mut()) {
+        return Bounded::Done(done);
+    }
+    match Box::pin(tokio::time::timeout(stuck, write)).await {
+        Ok(done) => Bounded::Done(done),
+        Err(_) => Bounded::Stuck,
     }
 }
 

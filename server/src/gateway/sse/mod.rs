@@ -30,6 +30,7 @@ mod room;
 pub use personal::personal_events;
 pub use room::room_events;
 
+use crate::gateway::queue::QueueRx;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -178,10 +179,7 @@ pub(super) async fn admit_reader(
     Ok((slot, user))
 }
 
-pub(super) fn new_handle(
-    gateway: &Gateway,
-    user: UserId,
-) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+pub(super) fn new_handle(gateway: &Gateway, user: UserId) -> (ConnHandle, QueueRx<Outbound>) {
     ConnHandle::new(
         gateway.next_conn_id(),
         user,

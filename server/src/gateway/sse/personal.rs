@@ -5,6 +5,7 @@
 //! resume covered, or one sent again live (a retried send acked as a duplicate), is not
 //! written twice ([`protocol::unread`]).
 
+use crate::gateway::queue::QueueRx;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -107,7 +108,7 @@ impl PersonalStream {
         gateway: &Gateway,
         user: UserId,
         since: Option<i64>,
-        mut queue: mpsc::Receiver<Outbound>,
+        mut queue: QueueRx<Outbound>,
     ) -> Result<(), Ended> {
         if let Some(since) = since {
             let handle = gateway.users().load(&*gateway.store(), user).await?.handle;

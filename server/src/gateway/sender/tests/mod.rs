@@ -38,14 +38,17 @@ enum Written {
     Close(u16),
 }
 
-/// A transport that records every call. Writes wait for a permit of `gate`, so a test can
-/// hold the sender mid-write while the queue fills.
+/// A transport that records every call. A frame is recorded when it is queued if a permit
+/// of `gate` is free; otherwise it asks for a flush, and the flush waits for a permit, so
+/// a test can hold the sender mid-write while the queue fills.
 #[derive(Clone)]
 struct Recorder {
     written: Arc<Mutex<Vec<Written>>>,
     /// How many frames had been written at each flush.
     flushed_at: Arc<Mutex<Vec<usize>>>,
     gate: Arc<Semaphore>,
+    /// Frames queued while the gate was held.
+    held: Arc<Mutex<Vec<Written>>>,
 }
 
 impl Recorder {
@@ -54,6 +57,7 @@ impl Recorder {
             written: Arc::default(),
             flushed_at: Arc::default(),
             gate: Arc::new(Semaphore::new(GATE_PERMITS as usize)),
+            held: Arc::default(),
         }
     }
 
@@ -100,18 +104,25 @@ impl Transport for Recorder {
     const ENDS_WITHOUT_ROOMS: bool = false;
     const BUFFERS_WRITES: bool = true;
 
-    async fn write(&mut self, text: FrameText, seq: Option<Seq>) -> Result<(), TransportClosed> {
-        let _permit = self.gate.acquire().await.map_err(|_| TransportClosed)?;
+    fn queue(&mut self, text: FrameText, seq: Option<Seq>) -> Result<bool, TransportClosed> {
         let frame =
             Box::new(serde_json::from_str(text.as_str()).expect("the sender writes JSON frames"));
-        self.written
-            .lock()
-            .unwrap()
-            .push(Written::Frame { frame, seq });
-        Ok(())
+        let frame = Written::Frame { frame, seq };
+        let mut held = self.held.lock().unwrap();
+        if held.is_empty() && self.gate.try_acquire().is_ok() {
+            self.written.lock().unwrap().push(frame);
+            return Ok(false);
+        }
+        held.push(frame);
+        Ok(true)
     }
 
     async fn flush(&mut self) -> Result<(), TransportClosed> {
+        if !self.held.lock().unwrap().is_empty() {
+            let _permit = self.gate.acquire().await.map_err(|_| TransportClosed)?;
+            let held = std::mem::take(&mut *self.held.lock().unwrap());
+            self.written.lock().unwrap().extend(held);
+        }
         let written = self.written.lock().unwrap().len();
         self.flushed_at.lock().unwrap().push(written);
         Ok(())
