@@ -24,12 +24,11 @@ pub const RESERVE: usize = 32;
 
 /// One item of a connection's queue.
 ///
-/// Every payload is one pointer (or smaller): the queue allocates its first block of 32
-/// slots when the connection opens, every slot is as large as the largest variant, and
-/// an idle connection keeps that block. With a frame's text (32 bytes) or a room id
-/// (16 bytes) inline a slot took 40 bytes; behind a pointer it takes 16. The rare items
-/// pay one small allocation each; a frame fanned out to many queues (typing, presence)
-/// shares one `Arc`.
+/// Every payload is one pointer (or smaller): every slot of the queue's buffer is as
+/// large as the largest variant, and an idle connection keeps a buffer of a few slots
+/// (`queue.rs`). With a frame's text (32 bytes) or a room id (16 bytes) inline a slot
+/// took 40 bytes; behind a pointer it takes 16. The rare items pay one small allocation
+/// each; a frame fanned out to many queues (typing, presence) shares one `Arc`.
 #[derive(Debug)]
 pub enum Outbound {
     /// A room event, encoded once and shared by every subscriber's queue; the sender
@@ -78,8 +77,7 @@ impl Outbound {
 }
 
 /// A room event as every local subscriber gets it. Queues hold it behind an `Arc`, which
-/// keeps [`Outbound`] small: an idle connection's queue allocates its first block of slots
-/// up front, and the largest variant sets the size of every slot.
+/// keeps [`Outbound`] small: the largest variant sets the size of every slot.
 #[derive(Debug)]
 pub struct RoomEvent {
     pub room: RoomId,
@@ -196,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_queue_slot_is_two_words() {
-        // Every idle connection holds 32 slots; see `Outbound`.
+        // Every idle connection holds a few slots; see `Outbound`.
         assert_eq!(std::mem::size_of::<Outbound>(), 16);
     }
 }
