@@ -40,10 +40,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
-use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
+use super::ending::Ending;
 use super::outbound::{ConnHandle, Outbound, RoomEvent};
 use super::store_retry::read_retrying;
 use super::transport::{Transport, TransportClosed};
@@ -92,31 +92,32 @@ impl Drop for Running {
     }
 }
 
-/// Runs until the queue ends, a close is sent, the socket fails, or `done` is cancelled
-/// (even in the middle of a blocked write). Cancels `done` when it stops, so the reader
+/// Runs until the queue ends, a close is sent, the socket fails, or the connection is
+/// ended at the other end of `done` (even in the middle of a blocked write). Ends it when
+/// it stops, so the reader
 /// stops too.
 pub(super) async fn run<S: Transport>(
     transport: S,
     queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
-    done: CancellationToken,
+    done: Ending,
 ) {
     let _running = Running::start(&gateway);
     tokio::select! {
         () = deliver(transport, queue, handle, gateway, &done) => {}
-        () = done.cancelled() => {}
+        () = done.ended() => {}
     }
-    done.cancel();
+    done.end();
 }
 
-/// The sender's loop (see [`run`]), which `run` drops as soon as `done` is cancelled.
+/// The sender's loop (see [`run`]), which `run` drops as soon as the connection has ended.
 async fn deliver<S: Transport>(
     transport: S,
     mut queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
-    done: &CancellationToken,
+    done: &Ending,
 ) {
     let mut sender = Sender {
         transport,
@@ -125,9 +126,7 @@ async fn deliver<S: Transport>(
         unflushed_events: 0,
         unflushed: false,
     };
-    // `done` is watched by `run`, once for the connection's life: a `cancelled()` future
-    // per item would register with the token (a lock and a list insert) and deregister
-    // again for every frame delivered.
+    // `done` is watched by `run`, once for the connection's life, not by a wait per item.
     while let Some(item) = queue.recv().await {
         let result = match item {
             // The common case, a room's next event, in the loop itself: no allocation.
@@ -146,7 +145,7 @@ async fn deliver<S: Transport>(
             let lagging = handle.shared.take_lagging();
             for room in lagging {
                 if Box::pin(sender.fill(room)).await.is_err() {
-                    done.cancel();
+                    done.end();
                     return;
                 }
             }
@@ -162,12 +161,12 @@ async fn deliver<S: Transport>(
             }
             // Nothing else is waiting: what was written goes out now.
             if sender.flush().await.is_err() {
-                done.cancel();
+                done.end();
                 return;
             }
         }
     }
-    done.cancel();
+    done.end();
 }
 
 impl<S: Transport> Sender<S> {

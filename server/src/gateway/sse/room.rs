@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use store::access::decide;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::gateway::ending::Ending;
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -60,12 +62,12 @@ pub async fn room_events(
         let gateway = gateway.clone();
         async move {
             let _open = OpenStream::new(slot);
-            let done = CancellationToken::new();
+            let (watcher_end, done) = Ending::pair();
             let watcher = tokio::spawn(watch(
                 gateway.shutdown_token(),
                 tx.clone(),
                 handle.clone(),
-                done.clone(),
+                watcher_end,
             ));
             crate::gateway::sender::run(
                 SseTransport::new(tx),
@@ -91,15 +93,15 @@ async fn watch(
     shutdown: CancellationToken,
     tx: mpsc::Sender<Result<Event, Infallible>>,
     handle: ConnHandle,
-    done: CancellationToken,
+    done: Ending,
 ) {
     tokio::select! {
         () = shutdown.cancelled() => {
             if handle.push(Outbound::Close(CloseCode::ServiceRestart)).is_err() {
-                done.cancel();
+                done.end();
             }
         }
-        () = tx.closed() => done.cancel(),
-        () = done.cancelled() => {}
+        () = tx.closed() => done.end(),
+        () = done.ended() => {}
     }
 }

@@ -157,7 +157,7 @@ async fn a_close_is_written_last_and_ends_the_sender() {
     let rec = Recorder::open();
     let (conn, done) = f.connect(rec.clone());
     conn.push(Outbound::Close(CloseCode::SlowConsumer)).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), done.cancelled())
+    tokio::time::timeout(Duration::from_secs(5), done.ended())
         .await
         .expect("the sender stops after a close");
     assert_eq!(rec.written(), vec![Written::Close(4101)]);
@@ -167,15 +167,15 @@ async fn a_close_is_written_last_and_ends_the_sender() {
 async fn cancelling_the_connection_stops_the_sender() {
     let f = Fixture::new(1_000).await;
     let (handle, queue) = ConnHandle::new(1, f.author, 64, Arc::default());
-    let done = CancellationToken::new();
+    let (done, sender_end) = Ending::pair();
     let task = tokio::spawn(run(
         Recorder::open(),
         queue,
         handle.clone(),
         f.gateway.clone(),
-        done.clone(),
+        sender_end,
     ));
-    done.cancel();
+    done.end();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("the sender ends")

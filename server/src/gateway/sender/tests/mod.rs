@@ -7,6 +7,7 @@
 //! harness; `delivery.rs` holds the cursor, gap, lag, resume, close and cork cases,
 //! `recent.rs` those of resumes served from the node's recent events.
 
+use crate::gateway::ending::Ending;
 use protocol::ids::{RoomId, Seq, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
@@ -16,7 +17,6 @@ use std::time::Duration;
 use store::testing::TestDb;
 use store::{RoomKind, WriteCommand, WriteOutcome};
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 
 use super::run;
 use crate::config::Settings;
@@ -216,7 +216,7 @@ impl Fixture {
     }
 
     /// A connection's handle and its sender task writing to `transport`.
-    fn connect(&self, transport: Recorder) -> (ConnHandle, CancellationToken) {
+    fn connect(&self, transport: Recorder) -> (ConnHandle, Ending) {
         self.connect_counting(transport, Arc::default())
     }
 
@@ -225,15 +225,15 @@ impl Fixture {
         &self,
         transport: Recorder,
         catch_ups: Arc<AtomicU64>,
-    ) -> (ConnHandle, CancellationToken) {
+    ) -> (ConnHandle, Ending) {
         let (handle, queue) = ConnHandle::new(1, self.author, 64, catch_ups);
-        let done = CancellationToken::new();
+        let (done, sender_end) = Ending::pair();
         tokio::spawn(run(
             transport,
             queue,
             handle.clone(),
             self.gateway.clone(),
-            done.clone(),
+            sender_end,
         ));
         (handle, done)
     }
