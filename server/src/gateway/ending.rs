@@ -71,15 +71,6 @@ impl Ending {
     }
 }
 
-impl std::fmt::Debug for Ending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ending")
-            .field("side", &self.side)
-            .field("ended", &self.has_ended())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

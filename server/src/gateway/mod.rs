@@ -10,7 +10,8 @@
 //!   messages, a writer that sends shared bytes with vectored writes, `FrameText`) is the
 //!   `confab-websocket` crate (`websocket/`), so that it can be fuzzed on its own.
 //! - `connection`: one connection's loop (reads, requests, heartbeat deadline, shutdown)
-//!   and its clean-up; `ending`: how its two tasks tell each other it has ended; `inbound`: a socket message → a [`protocol::ClientFrame`] or why not.
+//!   and its clean-up; `ending`: how its two tasks tell each other it has ended;
+//!   `inbound`: a socket message → a [`protocol::ClientFrame`] or why not.
 //! - `requests/`: what each request does, one file per family (subscribe and resume,
 //!   messages, rooms and membership, statuses and typing); `Session` is one connection's
 //!   request state.

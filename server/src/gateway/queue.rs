@@ -172,12 +172,6 @@ impl<T> Drop for QueueRx<T> {
     }
 }
 
-impl<T> std::fmt::Debug for QueueRx<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueueRx").finish_non_exhaustive()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

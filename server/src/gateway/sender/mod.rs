@@ -33,7 +33,6 @@
 //! The same loop serves WebSockets and Server-Sent Events streams: it writes through a
 //! [`Transport`].
 
-use super::queue::QueueRx;
 use protocol::ids::{RoomId, Seq};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
 use std::collections::HashMap;
@@ -45,6 +44,7 @@ use super::Gateway;
 use super::encode::{event_frame, frame_type_index, message_view, text};
 use super::ending::Ending;
 use super::outbound::{ConnHandle, Outbound, RoomEvent};
+use super::queue::QueueRx;
 use super::store_retry::read_retrying;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
@@ -94,8 +94,7 @@ impl Drop for Running {
 
 /// Runs until the queue ends, a close is sent, the socket fails, or the connection is
 /// ended at the other end of `done` (even in the middle of a blocked write). Ends it when
-/// it stops, so the reader
-/// stops too.
+/// it stops, so the reader stops too.
 pub(super) async fn run<S: Transport>(
     transport: S,
     queue: QueueRx<Outbound>,

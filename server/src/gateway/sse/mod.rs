@@ -30,7 +30,6 @@ mod room;
 pub use personal::personal_events;
 pub use room::room_events;
 
-use crate::gateway::queue::QueueRx;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -49,6 +48,7 @@ use super::Gateway;
 use super::addr_limit::AddrSlot;
 use super::auth::{CookieOrigin, Refusal, authenticate};
 use super::outbound::{ConnHandle, Outbound};
+use super::queue::QueueRx;
 
 /// How often an idle stream sends a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -5,7 +5,6 @@
 //! resume covered, or one sent again live (a retried send acked as a duplicate), is not
 //! written twice ([`protocol::unread`]).
 
-use crate::gateway::queue::QueueRx;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -27,6 +26,7 @@ use super::{
 use crate::gateway::Gateway;
 use crate::gateway::encode::text;
 use crate::gateway::outbound::Outbound;
+use crate::gateway::queue::QueueRx;
 use crate::gateway::transport::close_event;
 
 /// A personal resume replays at most this many unread notices per room.

@@ -13,8 +13,6 @@ use std::net::SocketAddr;
 use store::access::decide;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-use crate::gateway::ending::Ending;
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -22,6 +20,7 @@ use super::{
     BODY_BUFFER, OpenStream, StreamError, admit_reader, last_event_id, new_handle, respond,
 };
 use crate::gateway::Gateway;
+use crate::gateway::ending::Ending;
 use crate::gateway::outbound::{ConnHandle, Outbound};
 use crate::gateway::transport::SseTransport;
 

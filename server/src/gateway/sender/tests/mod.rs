@@ -7,7 +7,6 @@
 //! harness; `delivery.rs` holds the cursor, gap, lag, resume, close and cork cases,
 //! `recent.rs` those of resumes served from the node's recent events.
 
-use crate::gateway::ending::Ending;
 use protocol::ids::{RoomId, Seq, UserId};
 use protocol::names::{Body, ClientMsgId, DisplayName, Handle, RoomName};
 use protocol::{CloseCode, ServerFrame, SnapshotReason};
@@ -21,6 +20,7 @@ use tokio::sync::Semaphore;
 use super::run;
 use crate::config::Settings;
 use crate::gateway::Gateway;
+use crate::gateway::ending::Ending;
 use crate::gateway::outbound::{ConnHandle, Outbound, RoomEvent};
 use crate::gateway::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
