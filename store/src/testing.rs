@@ -115,6 +115,61 @@ impl TestDb {
     }
 }
 
+/// What the append path must never leave behind, each as a query counting its rows.
+/// Postgres has no foreign keys there (migration 0013): the write path guarantees these,
+/// and tests check them with [`TestDb::append_path_orphans`].
+const APPEND_PATH_CHECKS: [(&str, &str); 5] = [
+    (
+        "messages of no room",
+        "select count(*) from messages m where not exists (select 1 from rooms r where r.id = m.room_id)",
+    ),
+    (
+        "messages by no user",
+        "select count(*) from messages m where not exists (select 1 from users u where u.id = m.author_id)",
+    ),
+    (
+        "events of no room",
+        "select count(*) from room_events e where not exists (select 1 from rooms r where r.id = e.room_id)",
+    ),
+    (
+        "events of no message",
+        "select count(*) from room_events e \
+         where not exists (select 1 from messages m where m.id = e.message_id)",
+    ),
+    (
+        "messages without the event that created them",
+        "select count(*) from messages m where not exists (select 1 from room_events e \
+         where e.room_id = m.room_id and e.seq = m.seq and e.message_id = m.id)",
+    ),
+];
+
+impl TestDb {
+    /// Each broken reference the append path must never leave, with how many rows have
+    /// it (empty: none). Reads the database directly, behind the store's back.
+    pub async fn append_path_orphans(&self) -> Vec<(&'static str, i64)> {
+        use sqlx::Connection;
+        let mut found = Vec::new();
+        for (what, query) in APPEND_PATH_CHECKS {
+            let count: i64 = if self.url.starts_with("sqlite:") {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open the test database");
+                sqlx::query_scalar(query).fetch_one(&mut conn).await
+            } else {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("open the test database");
+                sqlx::query_scalar(query).fetch_one(&mut conn).await
+            }
+            .expect("count orphans");
+            if count > 0 {
+                found.push((what, count));
+            }
+        }
+        found
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(Cleanup::PgDatabase { admin_url, name }) = self.cleanup.take() {

@@ -71,9 +71,43 @@ impl PgStore {
     }
 }
 
-/// Ends the statement that reads the batch's rooms: their rows are locked, in id
-/// order, so concurrent writers (on any node) queue on them and never deadlock.
-pub const LOCK_ROOMS_SUFFIX: &str = " order by id for update";
+/// Locks the rows of `rooms` and reads each one's last seq and whether it is archived;
+/// unknown rooms are absent. Rows are locked in id order, so concurrent writers (on any
+/// node) queue on them and never deadlock. One array parameter: prepared once per
+/// connection whatever the batch's size.
+pub async fn lock_rooms(
+    conn: &mut sqlx::PgConnection,
+    rooms: &[Uuid],
+) -> Result<Vec<(Uuid, i64, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, last_seq, archived_at is not null from rooms \
+         where id = any($1::uuid[]) order by id for update",
+    )
+    .bind(rooms)
+    .fetch_all(conn)
+    .await
+}
+
+/// Stores each room's new last seq, in one statement prepared once per connection.
+pub async fn store_last_seqs(
+    conn: &mut sqlx::PgConnection,
+    rooms: &[(RoomId, u64)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update rooms set last_seq = t.seq \
+         from unnest($1::uuid[], $2::int8[]) as t(id, seq) where rooms.id = t.id",
+    )
+    .bind(rooms.iter().map(|(room, _)| room.0).collect::<Vec<_>>())
+    .bind(
+        rooms
+            .iter()
+            .map(|(_, seq)| seq_in(*seq))
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
 /// Begins a write transaction (rows are locked by the statements themselves).
 pub const BEGIN_WRITE: &str = "begin";

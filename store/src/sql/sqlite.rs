@@ -153,9 +153,51 @@ impl SqliteStore {
     }
 }
 
-/// Ends the statement that reads the batch's rooms: a write transaction here holds
-/// the database's one write lock from its first statement ([`BEGIN_WRITE`]).
-pub const LOCK_ROOMS_SUFFIX: &str = "";
+/// Reads the last seq of each of `rooms` and whether it is archived; unknown rooms are
+/// absent. Nothing to lock: a write transaction here holds the database's one write lock
+/// from its first statement ([`BEGIN_WRITE`]).
+pub async fn lock_rooms(
+    conn: &mut sqlx::SqliteConnection,
+    rooms: &[Uuid],
+) -> Result<Vec<(Uuid, i64, bool)>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "select id, last_seq, archived_at is not null from rooms where id in (",
+    );
+    let mut ids = query.separated(", ");
+    for room in rooms {
+        ids.push_bind(*room);
+    }
+    query.push(")");
+    // The text varies with the batch's size: not worth a prepared statement each.
+    query
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(conn)
+        .await
+}
+
+/// Stores each room's new last seq, in one statement.
+pub async fn store_last_seqs(
+    conn: &mut sqlx::SqliteConnection,
+    rooms: &[(RoomId, u64)],
+) -> Result<(), sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("update rooms set last_seq = case id");
+    for (room, seq) in rooms {
+        query
+            .push(" when ")
+            .push_bind(room.0)
+            .push(" then ")
+            .push_bind(seq_in(*seq));
+    }
+    query.push(" end where id in (");
+    let mut ids = query.separated(", ");
+    for (room, _) in rooms {
+        ids.push_bind(room.0);
+    }
+    query.push(")");
+    query.build().persistent(false).execute(conn).await?;
+    Ok(())
+}
 
 /// Begins a write transaction holding the write lock at once: with two write
 /// connections (sqlx's and the send thread's), a transaction that read first and

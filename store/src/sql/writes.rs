@@ -253,19 +253,8 @@ macro_rules! writes {
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 batches: &[(RoomId, &[WriteCommand])],
             ) -> StoreResult<std::collections::HashMap<RoomId, (u64, bool)>> {
-                let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
-                    "select id, last_seq, archived_at is not null from rooms where id in (",
-                );
-                let mut ids = query.separated(", ");
-                for (room, _) in batches {
-                    ids.push_bind(room.0);
-                }
-                query.push(")").push(super::$dialect::LOCK_ROOMS_SUFFIX);
-                let rows: Vec<(Uuid, i64, bool)> = query
-                    .build_query_as()
-                    .persistent(false)
-                    .fetch_all(&mut **tx)
-                    .await?;
+                let ids: Vec<Uuid> = batches.iter().map(|(room, _)| room.0).collect();
+                let rows = super::$dialect::lock_rooms(&mut **tx, &ids).await?;
                 Ok(rows
                     .into_iter()
                     .map(|(id, last, archived)| (RoomId(id), (seq_out(last), archived)))
@@ -277,26 +266,9 @@ macro_rules! writes {
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 rooms: &[(RoomId, u64)],
             ) -> StoreResult<()> {
-                if rooms.is_empty() {
-                    return Ok(());
+                if !rooms.is_empty() {
+                    super::$dialect::store_last_seqs(&mut **tx, rooms).await?;
                 }
-                let mut query = sqlx::QueryBuilder::<super::$dialect::Db>::new(
-                    "update rooms set last_seq = case id",
-                );
-                for (room, seq) in rooms {
-                    query
-                        .push(" when ")
-                        .push_bind(room.0)
-                        .push(" then ")
-                        .push_bind(seq_in(*seq));
-                }
-                query.push(" end where id in (");
-                let mut ids = query.separated(", ");
-                for (room, _) in rooms {
-                    ids.push_bind(room.0);
-                }
-                query.push(")");
-                query.build().persistent(false).execute(&mut **tx).await?;
                 Ok(())
             }
         }
