@@ -112,19 +112,27 @@ pub async fn store_last_seqs(
 /// Begins a write transaction (rows are locked by the statements themselves).
 pub const BEGIN_WRITE: &str = "begin";
 
-/// Inserts new messages with one statement whatever their number: each column is one
-/// array parameter (`unnest`), so the statement is prepared once per connection. A
-/// stored `(room, author, client_msg_id)` is skipped. Returns the ids written.
-pub async fn insert_messages(
+/// Inserts new messages and the events that created them, in one statement whatever
+/// their number: each column is one array parameter (`unnest`), so the statement is
+/// prepared once per connection, and the events are inserted from the messages' own
+/// `returning` rows (a data-modifying `with`), so one round trip writes both. A stored
+/// `(room, author, client_msg_id)` is skipped, with no event. Returns the ids written.
+pub async fn insert_messages_and_events(
     conn: &mut sqlx::PgConnection,
     rows: &[Message],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
-        "insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
-         select id, room_id, seq, author_id, body, client_msg_id, created_at, false \
-         from unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[]) \
-              as t(id, room_id, seq, author_id, body, client_msg_id, created_at) \
-         on conflict (room_id, author_id, client_msg_id) do nothing returning id",
+        "with written as ( \
+             insert into messages (id, room_id, seq, author_id, body, client_msg_id, created_at, deleted) \
+             select id, room_id, seq, author_id, body, client_msg_id, created_at, false \
+             from unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[]) \
+                  as t(id, room_id, seq, author_id, body, client_msg_id, created_at) \
+             on conflict (room_id, author_id, client_msg_id) do nothing \
+             returning id, room_id, seq, created_at), \
+         events as ( \
+             insert into room_events (room_id, seq, kind, message_id, created_at) \
+             select room_id, seq, $8, id, created_at from written) \
+         select id from written",
     )
     .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
     .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
@@ -133,28 +141,9 @@ pub async fn insert_messages(
     .bind(rows.iter().map(|m| m.body.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|m| m.client_msg_id.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .bind(EventKind::Message.as_str())
     .fetch_all(conn)
     .await
-}
-
-/// Records the events that created `rows`, in one prepared statement.
-pub async fn insert_message_events(
-    conn: &mut sqlx::PgConnection,
-    rows: &[Message],
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into room_events (room_id, seq, kind, message_id, created_at) \
-         select room_id, seq, $3, message_id, created_at \
-         from unnest($1::uuid[], $2::int8[], $4::uuid[], $5::int8[]) as t(room_id, seq, message_id, created_at)",
-    )
-    .bind(rows.iter().map(|m| m.room_id.0).collect::<Vec<_>>())
-    .bind(rows.iter().map(|m| seq_in(m.seq)).collect::<Vec<_>>())
-    .bind(EventKind::Message.as_str())
-    .bind(rows.iter().map(|m| m.id.0).collect::<Vec<_>>())
-    .bind(rows.iter().map(|m| m.created_at).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// File bytes are rows of `file_blobs`, written in the record's transaction and removed

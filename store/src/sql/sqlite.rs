@@ -204,9 +204,23 @@ pub async fn store_last_seqs(
 /// wrote later could fail on a stale snapshot; this one waits its turn instead.
 pub const BEGIN_WRITE: &str = "begin immediate";
 
+/// Inserts new messages and the events that created them, with one multi-row statement
+/// each. A stored `(room, author, client_msg_id)` is skipped; if any was, no event is
+/// written (the caller rolls back and tries again). Returns the ids written.
+pub async fn insert_messages_and_events(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[Message],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let written = insert_messages(&mut *conn, rows).await?;
+    if written.len() == rows.len() {
+        insert_message_events(conn, rows).await?;
+    }
+    Ok(written)
+}
+
 /// Inserts new messages with one multi-row statement; a stored `(room, author,
 /// client_msg_id)` is skipped. Returns the ids written.
-pub async fn insert_messages(
+async fn insert_messages(
     conn: &mut sqlx::SqliteConnection,
     rows: &[Message],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
@@ -233,7 +247,7 @@ pub async fn insert_messages(
 }
 
 /// Records the events that created `rows`.
-pub async fn insert_message_events(
+async fn insert_message_events(
     conn: &mut sqlx::SqliteConnection,
     rows: &[Message],
 ) -> Result<(), sqlx::Error> {

@@ -222,9 +222,9 @@ macro_rules! writes {
                 Ok(found)
             }
 
-            /// Writes new messages and their events with one multi-row insert per table
-            /// (in chunks of [`ROWS_PER_INSERT`], far below either database's limit on
-            /// parameters). A message whose `(room, author, client_msg_id)` is already
+            /// Writes new messages and their events with multi-row inserts (one per table
+            /// on SQLite, one for both on Postgres), in chunks of [`ROWS_PER_INSERT`], far
+            /// below either database's limit on parameters. A message whose `(room, author, client_msg_id)` is already
             /// stored (a retry the plan did not know of) is not written: its key is
             /// returned, and the caller must roll back and try again knowing it.
             async fn insert_sends(
@@ -232,7 +232,8 @@ macro_rules! writes {
                 rows: Vec<Message>,
             ) -> StoreResult<Vec<SendKey>> {
                 for chunk in rows.chunks(ROWS_PER_INSERT) {
-                    let written = super::$dialect::insert_messages(&mut **tx, chunk).await?;
+                    let written =
+                        super::$dialect::insert_messages_and_events(&mut **tx, chunk).await?;
                     if written.len() < chunk.len() {
                         let written: std::collections::HashSet<Uuid> =
                             written.into_iter().collect();
@@ -242,7 +243,6 @@ macro_rules! writes {
                             .map(|m| (m.room_id, m.author_id, m.client_msg_id.clone()))
                             .collect());
                     }
-                    super::$dialect::insert_message_events(&mut **tx, chunk).await?;
                 }
                 Ok(Vec::new())
             }
