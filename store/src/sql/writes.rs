@@ -224,9 +224,10 @@ macro_rules! writes {
 
             /// Writes new messages and their events with multi-row inserts (one per table
             /// on SQLite, one for both on Postgres), in chunks of [`ROWS_PER_INSERT`], far
-            /// below either database's limit on parameters. A message whose `(room, author, client_msg_id)` is already
-            /// stored (a retry the plan did not know of) is not written: its key is
-            /// returned, and the caller must roll back and try again knowing it.
+            /// below either database's limit on parameters. A message whose `(room,
+            /// author, client_msg_id)` is already stored (a retry the plan did not know
+            /// of) is not written: its key is returned, and the caller must roll back and
+            /// try again knowing it.
             async fn insert_sends(
                 tx: &mut sqlx::Transaction<'static, super::$dialect::Db>,
                 rows: Vec<Message>,
