@@ -148,25 +148,30 @@ impl TestDb {
     /// it (empty: none). Reads the database directly, behind the store's back.
     pub async fn append_path_orphans(&self) -> Vec<(&'static str, i64)> {
         use sqlx::Connection;
-        let mut found = Vec::new();
-        for (what, query) in APPEND_PATH_CHECKS {
-            let count: i64 = if self.url.starts_with("sqlite:") {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .expect("open the test database");
-                sqlx::query_scalar(query).fetch_one(&mut conn).await
-            } else {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
-                    .await
-                    .expect("open the test database");
-                sqlx::query_scalar(query).fetch_one(&mut conn).await
-            }
-            .expect("count orphans");
-            if count > 0 {
-                found.push((what, count));
-            }
+        // Every count in one query (each check a scalar subquery), on one connection.
+        let checks: Vec<String> = APPEND_PATH_CHECKS
+            .iter()
+            .map(|(_, query)| format!("({query})"))
+            .collect();
+        let query = sqlx::AssertSqlSafe(format!("select {}", checks.join(", ")));
+        let (a, b, c, d, e): (i64, i64, i64, i64, i64) = if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("open the test database");
+            sqlx::query_as(query).fetch_one(&mut conn).await
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("open the test database");
+            sqlx::query_as(query).fetch_one(&mut conn).await
         }
-        found
+        .expect("count orphans");
+        APPEND_PATH_CHECKS
+            .iter()
+            .zip([a, b, c, d, e])
+            .filter(|(_, count)| *count > 0)
+            .map(|((what, _), count)| (*what, count))
+            .collect()
     }
 }
 

@@ -59,6 +59,9 @@ fn applied(r: Result<WriteOutcome, WriteError>) -> Event {
     }
 }
 
+#[path = "conformance/append_integrity.rs"]
+mod append_integrity;
+
 #[path = "conformance/accounts.rs"]
 mod accounts;
 use accounts::*;

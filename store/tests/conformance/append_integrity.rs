@@ -2,33 +2,12 @@
 //! (migration 0013); the write path must still never write a message of no room or by no
 //! user, an event of no message, or a message without the event that created it. A mixed
 //! concurrent workload goes through the group-commit writer on each engine, and then the
-//! database is read directly ([`store::testing::TestDb::append_path_orphans`]).
+//! database is read directly ([`store::testing::TestDb::append_path_orphans`]). Part of the
+//! conformance suite's binary, for its helpers; each case needs its database's URL, so
+//! it has its own tests instead of a line in `conformance!`.
 
-use protocol::ids::{MessageId, RoomId, UserId};
-use protocol::names::{Body, ClientMsgId, DisplayName, Emoji, Handle, RoomName};
-use store::group_commit::{GroupCommit, GroupCommitConfig};
+use super::*;
 use store::testing::TestDb;
-use store::*;
-
-async fn user(store: &dyn Store, handle: &str) -> User {
-    store
-        .create_user(
-            &Handle::parse(handle).unwrap(),
-            &DisplayName::parse(handle).unwrap(),
-            "$argon2id$fake",
-        )
-        .await
-        .unwrap()
-}
-
-fn send(author: UserId, cmid: &str) -> WriteCommand {
-    WriteCommand::Send {
-        author,
-        client_msg_id: ClientMsgId::parse(cmid).unwrap(),
-        body: Body::parse(&format!("hello from {cmid}")).unwrap(),
-        files: Vec::new(),
-    }
-}
 
 /// Concurrent sends, retries, replies, edits, deletes and reactions in several rooms by
 /// several authors, and writes to a room that does not exist; then nothing is orphaned.
@@ -67,7 +46,7 @@ async fn a_mixed_workload_leaves_no_orphans(db: TestDb) {
         let author = people[i % 3].id;
         let room = if i % 40 == 39 { nowhere } else { rooms[i % 4] };
         tasks.push(tokio::spawn(async move {
-            let command = send(author, &format!("c{i}"));
+            let command = send(author, &format!("c{i}"), "hello");
             let first = writer.write(room, command.clone()).await;
             let again = writer.write(room, command).await;
             (room, first, again)
