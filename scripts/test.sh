@@ -28,6 +28,7 @@ print_timings() {
 
 phase "setup" source "$ROOT/scripts/setup.sh"
 source "$ROOT/scripts/lib/services.sh"
+source "$ROOT/scripts/lib/failures.sh"
 phase "services (postgres, redis)" bash -c 'source scripts/lib/services.sh; ensure_postgres; ensure_redis'
 
 run_fmt() {
@@ -73,9 +74,10 @@ run_rust_tests() {
   local crates=(-p protocol -p store -p app -p confab-websocket -p confab -p confab-load)
   cargo test --locked "${crates[@]}" --no-run 2>&1 | tee "$LOGS/cargo-build-tests.log" || { RUST_RC=$?; return; }
   # Built, the whole suite runs in a few minutes; a test that hangs is killed and fails
-  # the run here instead of eating the CI budget.
+  # the run here instead of eating the CI budget. Every test binary runs even after one
+  # fails, so a run reports all its failures at once.
   timeout --kill-after=30s "${CONFAB_RUST_TEST_MINUTES:-25}m" \
-    cargo test --locked "${crates[@]}" 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
+    cargo test --locked --no-fail-fast "${crates[@]}" 2>&1 | tee "$LOGS/cargo-test.log" || RUST_RC=$?
 }
 phase "cargo test" run_rust_tests
 
@@ -147,6 +149,7 @@ run_e2e() {
 phase "playwright (chromium)" run_e2e
 
 print_timings
+print_failures "$LOGS/cargo-test.log" end2end/test-results/results.json || true
 
 # One summary line over every test that ran.
 read -r RUST_PASSED RUST_FAILED < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$LOGS/cargo-test.log")

@@ -42,11 +42,23 @@ async fn wait_for_shard_subscribers(redis: &RedisCluster, shard: usize, channel:
     }
 }
 
-/// Reads `n` events of `room` and checks they are seqs 1..=n with `bodies`.
+/// Reads `n` events of `room` and checks they are seqs 1..=n with `bodies`. A reader
+/// still waiting after `3 × WAIT` fails with the seqs it had by then.
 async fn assert_all_in_order(reader: &mut Client, room: RoomId, bodies: &[String]) {
-    let events = tokio::time::timeout(WAIT * 3, reader.events(room, bodies.len()))
-        .await
-        .expect("every acked event arrives");
+    let deadline = tokio::time::Instant::now() + WAIT * 3;
+    let mut events = Vec::with_capacity(bodies.len());
+    while events.len() < bodies.len() {
+        let Ok(mut next) = tokio::time::timeout_at(deadline, reader.events(room, 1)).await else {
+            let seqs: Vec<u64> = events.iter().map(|(s, _)| *s).collect();
+            panic!(
+                "{} of {} acked events arrived in {:?}; seqs: {seqs:?}",
+                events.len(),
+                bodies.len(),
+                WAIT * 3
+            );
+        };
+        events.append(&mut next);
+    }
     let seqs: Vec<u64> = events.iter().map(|(s, _)| *s).collect();
     assert_eq!(
         seqs,
