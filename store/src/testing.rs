@@ -148,29 +148,30 @@ impl TestDb {
     /// it (empty: none). Reads the database directly, behind the store's back.
     pub async fn append_path_orphans(&self) -> Vec<(&'static str, i64)> {
         use sqlx::Connection;
-        // Every count in one query (each check a scalar subquery), on one connection.
-        let checks: Vec<String> = APPEND_PATH_CHECKS
+        // Every count in one query (a row per check, by its index), on one connection.
+        let query = APPEND_PATH_CHECKS
             .iter()
-            .map(|(_, query)| format!("({query})"))
-            .collect();
-        let query = sqlx::AssertSqlSafe(format!("select {}", checks.join(", ")));
-        let (a, b, c, d, e): (i64, i64, i64, i64, i64) = if self.url.starts_with("sqlite:") {
+            .enumerate()
+            .map(|(i, (_, count))| format!("select cast({i} as bigint), ({count})"))
+            .collect::<Vec<_>>()
+            .join(" union all ");
+        let query = sqlx::AssertSqlSafe(query);
+        let counts: Vec<(i64, i64)> = if self.url.starts_with("sqlite:") {
             let mut conn = sqlx::SqliteConnection::connect(&self.url)
                 .await
                 .expect("open the test database");
-            sqlx::query_as(query).fetch_one(&mut conn).await
+            sqlx::query_as(query).fetch_all(&mut conn).await
         } else {
             let mut conn = sqlx::PgConnection::connect(&self.url)
                 .await
                 .expect("open the test database");
-            sqlx::query_as(query).fetch_one(&mut conn).await
+            sqlx::query_as(query).fetch_all(&mut conn).await
         }
         .expect("count orphans");
-        APPEND_PATH_CHECKS
-            .iter()
-            .zip([a, b, c, d, e])
+        counts
+            .into_iter()
             .filter(|(_, count)| *count > 0)
-            .map(|((what, _), count)| (*what, count))
+            .map(|(i, count)| (APPEND_PATH_CHECKS[i as usize].0, count))
             .collect()
     }
 }
