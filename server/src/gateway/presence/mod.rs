@@ -1,11 +1,12 @@
 //! Presence, statuses and typing: the ephemeral state of who is where, never stored.
 //!
 //! [`Presence`] is what the rest of the gateway talks to. It keeps this node's devices per
-//! room and user ([`local`]), everyone's status ([`statuses`]) and the changes waiting for
+//! room and user ([`local`]), everyone's status ([`statuses`]), the changes waiting for
 //! the next `presence_diff` tick ([`diffs`]) and the rosters encoded for subscribers
-//! ([`roster_cache`]), and reaches beyond this node through one seam,
-//! [`Reach`]: [`NodeOnly`] on a single process, [`cluster::ClusterReach`] on a cluster
-//! (shared presence in Redis, [`redis`]). Typing (`gateway/typing.rs`) lives beside it.
+//! ([`roster_cache`] on one process, [`roster_flights`] on a cluster). It reaches beyond
+//! this node through one seam, [`Reach`]: [`NodeOnly`] on a single process,
+//! [`cluster::ClusterReach`] on a cluster (shared presence in Redis, [`redis`]). Typing
+//! (`gateway/typing.rs`) lives beside it.
 //!
 //! The rule either way: a user is present in a room while any of their devices is, on any
 //! node; a leave is announced after the grace period unless they came back; a node that
@@ -16,6 +17,7 @@ pub mod diffs;
 pub mod local;
 pub mod redis;
 pub mod roster_cache;
+pub mod roster_flights;
 pub mod statuses;
 
 pub use diffs::Diff;
@@ -33,6 +35,7 @@ use crate::gateway::encode::text;
 use diffs::PresenceDiffs;
 use local::LocalPresence;
 use roster_cache::{RosterCache, Stamp};
+use roster_flights::RosterFlights;
 
 /// How presence reaches past this node: the part that differs between one process and a
 /// cluster. Everything else about presence is the same code for both.
@@ -123,6 +126,7 @@ pub struct Presence {
     statuses: Arc<Statuses>,
     diffs: Arc<PresenceDiffs>,
     rosters: RosterCache,
+    flights: RosterFlights,
     reach: Box<dyn Reach>,
 }
 
@@ -144,6 +148,7 @@ impl Presence {
             statuses,
             diffs,
             rosters: RosterCache::default(),
+            flights: RosterFlights::default(),
             reach,
         }
     }
@@ -199,10 +204,14 @@ impl Presence {
 
     /// The `presence` frame for `room`, encoded: everyone present with their statuses, or
     /// the first `max` of them (by handle) in a bigger room. On a single process it is
-    /// encoded once for everyone who asks until it changes ([`roster_cache`]).
+    /// encoded once for everyone who asks until it changes ([`roster_cache`]); on a cluster
+    /// one read at a time serves everyone who asked before it began ([`roster_flights`]).
     pub async fn roster_text(&self, room: RoomId, max: usize) -> FrameText {
         if !self.reach.rosters_are_local() {
-            return text(&self.frame(room, max).await);
+            return self
+                .flights
+                .read(room, max, || async { text(&self.frame(room, max).await) })
+                .await;
         }
         // The epoch is read before the statuses it stands for, and the room's version with
         // the list itself: the text is never older than its stamp.
@@ -249,6 +258,7 @@ impl Presence {
     /// Drops the cached rosters nobody asked for since the last sweep.
     pub fn sweep_rosters(&self) {
         self.rosters.sweep();
+        self.flights.sweep();
     }
 
     /// How many users are present in `room` (cluster-wide on a cluster).

@@ -12,7 +12,8 @@
 //! dropped, so idle rooms hold no copy.
 //!
 //! Only a single process caches: on a cluster the roster comes from Redis, where other
-//! nodes' changes do not pass through this node's versions.
+//! nodes' changes do not pass through this node's versions (reads are shared there
+//! instead, [`super::roster_flights`]).
 
 use confab_websocket::FrameText;
 use protocol::ids::RoomId;
