@@ -204,7 +204,7 @@ mod tests {
             let flights = flights.clone();
             tokio::spawn(async move {
                 flights
-                    .read(room(1), 50, || std::future::pending::<FrameText>())
+                    .read(room(1), 50, std::future::pending::<FrameText>)
                     .await
             })
         };
