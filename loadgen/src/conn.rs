@@ -11,12 +11,25 @@ use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// How long set-up steps (connect, one request) may take.
 const SETUP_WAIT: Duration = Duration::from_secs(30);
+
+/// The most one socket read takes in. tungstenite's default is 128 KiB, and it zero-fills
+/// the free part of its read buffer before every read: with thousands of connections that
+/// page-clearing and memset is most of the generator's core, and in a reconnect storm
+/// (10,000 fresh buffers at once) the generator, not the server, is what a run measures.
+/// The server's frames are a few hundred bytes; a bigger one takes several reads.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// The WebSocket settings of every generated client.
+fn client_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(READ_BUFFER)
+}
 
 /// Where to connect, and from which local addresses. One address has about 28,000
 /// ephemeral ports; connection `i` binds to `sources[i % sources.len()]`, so several
@@ -124,7 +137,11 @@ pub async fn connect_timed(
     );
     let (mut ws, _) = tokio::time::timeout(
         SETUP_WAIT,
-        tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)),
+        tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(client_config()),
+        ),
     )
     .await
     .context("WebSocket handshake timed out")??;
