@@ -27,7 +27,7 @@ const SETUP_WAIT: Duration = Duration::from_secs(30);
 const READ_BUFFER: usize = 8 * 1024;
 
 /// The WebSocket settings of every generated client.
-fn client_config() -> WebSocketConfig {
+pub fn client_config() -> WebSocketConfig {
     WebSocketConfig::default().read_buffer_size(READ_BUFFER)
 }
 

@@ -161,7 +161,13 @@ pub async fn selftest(
     let live = Arc::new(Live::default());
     let mut sockets = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{sink}/")).await?;
+        // The same client settings as every run's, read buffer included.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            format!("ws://{sink}/"),
+            Some(crate::conn::client_config()),
+            false,
+        )
+        .await?;
         sockets.push(ws);
     }
     let window = Duration::from_secs(seconds);
