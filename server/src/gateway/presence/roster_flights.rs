@@ -95,24 +95,31 @@ mod tests {
         FrameText::from(format!("read {n}"))
     }
 
+    /// Starts a counted read of room 1 that begins at once and finishes when released.
+    async fn held_read(
+        flights: &Arc<RosterFlights>,
+        reads: &Arc<AtomicUsize>,
+    ) -> (oneshot::Sender<()>, tokio::task::JoinHandle<FrameText>) {
+        let (release, held) = oneshot::channel::<()>();
+        let (flights, reads) = (flights.clone(), reads.clone());
+        let first = tokio::spawn(async move {
+            flights
+                .read(room(1), 50, || async move {
+                    held.await.unwrap();
+                    counted(&reads).await
+                })
+                .await
+        });
+        tokio::task::yield_now().await;
+        (release, first)
+    }
+
     #[tokio::test]
     async fn callers_who_asked_before_a_read_began_share_it() {
         let flights = Arc::new(RosterFlights::default());
         let reads = Arc::new(AtomicUsize::new(0));
         // The first read is held until everyone else has asked.
-        let (release, held) = oneshot::channel::<()>();
-        let first = {
-            let (flights, reads) = (flights.clone(), reads.clone());
-            tokio::spawn(async move {
-                flights
-                    .read(room(1), 50, || async move {
-                        held.await.unwrap();
-                        counted(&reads).await
-                    })
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
+        let (release, first) = held_read(&flights, &reads).await;
         let waiting: Vec<_> = (0..100)
             .map(|_| {
                 let (flights, reads) = (flights.clone(), reads.clone());
@@ -152,19 +159,7 @@ mod tests {
     async fn rooms_and_list_lengths_do_not_share_reads() {
         let flights = Arc::new(RosterFlights::default());
         let reads = Arc::new(AtomicUsize::new(0));
-        let (release, held) = oneshot::channel::<()>();
-        let first = {
-            let (flights, reads) = (flights.clone(), reads.clone());
-            tokio::spawn(async move {
-                flights
-                    .read(room(1), 50, || async move {
-                        held.await.unwrap();
-                        counted(&reads).await
-                    })
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
+        let (release, first) = held_read(&flights, &reads).await;
         let other_room = flights.read(room(2), 50, || counted(&reads)).await;
         assert_eq!(other_room.as_str(), "read 1", "another room is not held up");
         // Both ask while the first read runs, one for a longer list.
