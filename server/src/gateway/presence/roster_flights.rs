@@ -95,6 +95,20 @@ mod tests {
         FrameText::from(format!("read {n}"))
     }
 
+    /// A task asking for room 1's roster of up to `max`, with a counted read.
+    fn spawn_read(
+        flights: &Arc<RosterFlights>,
+        reads: &Arc<AtomicUsize>,
+        max: usize,
+    ) -> tokio::task::JoinHandle<FrameText> {
+        let (flights, reads) = (flights.clone(), reads.clone());
+        tokio::spawn(async move {
+            flights
+                .read(room(1), max, || async move { counted(&reads).await })
+                .await
+        })
+    }
+
     /// Starts a counted read of room 1 that begins at once and finishes when released.
     async fn held_read(
         flights: &Arc<RosterFlights>,
@@ -120,16 +134,7 @@ mod tests {
         let reads = Arc::new(AtomicUsize::new(0));
         // The first read is held until everyone else has asked.
         let (release, first) = held_read(&flights, &reads).await;
-        let waiting: Vec<_> = (0..100)
-            .map(|_| {
-                let (flights, reads) = (flights.clone(), reads.clone());
-                tokio::spawn(async move {
-                    flights
-                        .read(room(1), 50, || async move { counted(&reads).await })
-                        .await
-                })
-            })
-            .collect();
+        let waiting: Vec<_> = (0..100).map(|_| spawn_read(&flights, &reads, 50)).collect();
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
@@ -165,14 +170,7 @@ mod tests {
         // Both ask while the first read runs, one for a longer list.
         let callers: Vec<_> = [50, 80]
             .into_iter()
-            .map(|max| {
-                let (flights, reads) = (flights.clone(), reads.clone());
-                tokio::spawn(async move {
-                    flights
-                        .read(room(1), max, || async move { counted(&reads).await })
-                        .await
-                })
-            })
+            .map(|max| spawn_read(&flights, &reads, max))
             .collect();
         for _ in 0..10 {
             tokio::task::yield_now().await;
