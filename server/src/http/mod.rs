@@ -1,5 +1,7 @@
 //! The HTTP surface: Leptos pages and server functions, static files, health, and the
-//! WebSocket route. One router per resource lives in its own module.
+//! WebSocket route. One router per resource lives in its own module. Every route but the
+//! WebSocket one passes the page layers (sessions, cross-site refusal, caching,
+//! compression, security headers, tracing); `/ws` passes the session layer alone.
 
 pub mod assets;
 pub mod error;
@@ -63,11 +65,19 @@ pub fn router(state: AppState) -> Router {
         move || app::shell(options.clone())
     };
 
+    // The WebSocket route takes the session layer alone (a browser signs in with its
+    // cookie): its answer is a 101 with no body to compress, cache or guard with page
+    // headers, and the page layers cost a reconnect storm's ten thousand upgrades a share of
+    // the node's core.
+    let gateway = Router::new()
+        .route(protocol::WS_PATH, get(crate::gateway::upgrade))
+        .layer(sessions.clone())
+        .with_state(state.clone());
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route(protocol::WS_PATH, get(crate::gateway::upgrade))
         .route("/api/rooms/{room}/events", get(crate::gateway::room_events))
         .route("/api/events", get(crate::gateway::personal_events))
         .merge(crate::files::routes())
@@ -96,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+        .merge(gateway)
 }
 
 /// Sets `name: value` on every response that does not set it itself.

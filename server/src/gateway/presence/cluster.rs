@@ -90,7 +90,8 @@ impl Reach for ClusterReach {
         let _ = self.ops.send(Op::Join(room, user));
     }
 
-    /// Everyone present through any node; this node knows its own users best.
+    /// Everyone present through any node; this node knows its own users best (a user
+    /// present here too is listed as this node knows them).
     async fn roster(
         &self,
         room: RoomId,
@@ -98,19 +99,14 @@ impl Reach for ClusterReach {
         entry: &(dyn Fn(UserView, u32) -> PresenceEntry + Sync),
         max: usize,
     ) -> (usize, Vec<PresenceEntry>) {
+        let elsewhere = self.redis.roster_elsewhere(room).await;
         let mut all: Vec<PresenceEntry> = here
             .members(room)
             .into_iter()
             .map(|(user, devices)| entry(user, devices))
             .collect();
         let mine: HashSet<UserId> = all.iter().map(|e| e.user.id).collect();
-        all.extend(
-            self.redis
-                .roster(room)
-                .await
-                .into_iter()
-                .filter(|e| !mine.contains(&e.user.id)),
-        );
+        all.extend(elsewhere.into_iter().filter(|e| !mine.contains(&e.user.id)));
         all.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
         let total = all.len();
         all.truncate(max);

@@ -245,57 +245,24 @@ impl RedisPresence {
             .collect()
     }
 
-    /// Everyone present in `room` through a live node, by handle. `devices` counts the
-    /// nodes a user is present through; a status other than active, if any node has one,
-    /// wins.
-    pub async fn roster(&self, room: RoomId) -> Vec<PresenceEntry> {
+    /// Everyone present in `room` through another live node. This node's own entries are
+    /// not parsed: its [`LocalPresence`](super::local::LocalPresence) is the truth about
+    /// them, and ahead of what its writer task has written here. See [`merge_entries`].
+    pub async fn roster_elsewhere(&self, room: RoomId) -> Vec<PresenceEntry> {
         let mut cmd = redis::cmd("HGETALL");
         cmd.arg(self.room_key(room));
         let mut conn = self.conn();
         let (entries, live) = tokio::join!(
-            cmd.query_async::<HashMap<String, String>>(&mut conn),
+            cmd.query_async::<Vec<(String, String)>>(&mut conn),
             self.live_nodes()
         );
-        let entries = match entries {
-            Ok(e) => e,
+        match entries {
+            Ok(entries) => merge_entries(entries, &live, &self.node),
             Err(err) => {
                 tracing::warn!(cause = %err, "reading presence from Redis failed");
-                return Vec::new();
-            }
-        };
-        let mut users: HashMap<UserId, PresenceEntry> = HashMap::new();
-        for (field, value) in entries {
-            let Some((node, _)) = field.split_once(':') else {
-                continue;
-            };
-            if !live.contains(node) {
-                continue;
-            }
-            let Ok(entry) = serde_json::from_str::<PresenceEntry>(&value) else {
-                continue;
-            };
-            match users.get_mut(&entry.user.id) {
-                Some(known) => {
-                    known.devices += 1;
-                    if known.status == protocol::Status::Active {
-                        known.status = entry.status;
-                        known.text = entry.text;
-                    }
-                }
-                None => {
-                    users.insert(
-                        entry.user.id,
-                        PresenceEntry {
-                            devices: 1,
-                            ..entry
-                        },
-                    );
-                }
+                Vec::new()
             }
         }
-        let mut list: Vec<PresenceEntry> = users.into_values().collect();
-        list.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
-        list
     }
 
     /// Nodes whose heartbeat is recent enough.
@@ -420,5 +387,108 @@ impl RedisPresence {
             .arg(&self.node)
             .query_async::<()>(&mut self.conn())
             .await;
+    }
+}
+
+/// The roster of one room's hash fields (`<node>:<user>` → entry), as the other nodes
+/// see it: fields of `this_node` and of nodes not in `live` are skipped unparsed, an entry
+/// that does not parse is skipped, and a user present through several nodes is listed
+/// once, with `devices` counting those nodes and a status other than active, if any node
+/// has one, winning. In no particular order.
+fn merge_entries(
+    fields: impl IntoIterator<Item = (String, String)>,
+    live: &HashSet<String>,
+    this_node: &str,
+) -> Vec<PresenceEntry> {
+    let mut users: HashMap<UserId, PresenceEntry> = HashMap::new();
+    for (field, value) in fields {
+        let Some((node, _)) = field.split_once(':') else {
+            continue;
+        };
+        if node == this_node || !live.contains(node) {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_str::<PresenceEntry>(&value) else {
+            continue;
+        };
+        match users.get_mut(&entry.user.id) {
+            Some(known) => {
+                known.devices += 1;
+                if known.status == protocol::Status::Active {
+                    known.status = entry.status;
+                    known.text = entry.text;
+                }
+            }
+            None => {
+                users.insert(
+                    entry.user.id,
+                    PresenceEntry {
+                        devices: 1,
+                        ..entry
+                    },
+                );
+            }
+        }
+    }
+    users.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Status, UserView};
+
+    fn field(node: &str, user: u128, status: Status) -> (String, String) {
+        let id = UserId(Uuid::from_u128(user));
+        let entry = PresenceEntry {
+            user: UserView {
+                id,
+                handle: format!("u{user}"),
+                name: String::new(),
+                avatar: None,
+            },
+            status,
+            text: None,
+            devices: 1,
+        };
+        (
+            format!("{node}:{}", id.0),
+            serde_json::to_string(&entry).unwrap(),
+        )
+    }
+
+    fn live(nodes: &[&str]) -> HashSet<String> {
+        nodes.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn this_nodes_entries_and_dead_nodes_entries_are_left_out() {
+        let fields = vec![
+            field("me", 1, Status::Active),
+            field("other", 2, Status::Active),
+            field("dead", 3, Status::Active),
+            ("no-colon".to_string(), "{}".to_string()),
+            ("other:garbage".to_string(), "not json".to_string()),
+        ];
+        let roster = merge_entries(fields, &live(&["me", "other"]), "me");
+        let ids: Vec<u128> = roster.iter().map(|e| e.user.id.0.as_u128()).collect();
+        assert_eq!(ids, vec![2]);
+    }
+
+    #[test]
+    fn a_user_on_several_nodes_is_listed_once_with_a_device_per_node() {
+        let fields = vec![
+            field("b", 7, Status::Active),
+            field("c", 7, Status::Away),
+            field("me", 7, Status::Dnd),
+        ];
+        let roster = merge_entries(fields, &live(&["me", "b", "c"]), "me");
+        assert_eq!(roster.len(), 1);
+        assert_eq!(roster[0].devices, 2, "nodes b and c, not this one");
+        assert_eq!(
+            roster[0].status,
+            Status::Away,
+            "a status other than active wins"
+        );
     }
 }
