@@ -44,6 +44,8 @@
 //! - `token_uses.rs`: when each API token was last used, written in the background.
 //! - `batched_reads.rs`: point reads many callers make at once (authentication), asked
 //!   in one query per batch.
+//! - `batched_writes.rs`: small writes many callers make at once (joining a public room),
+//!   applied in one transaction per batch.
 //! - [`write_health`]: whether the store can write (readiness), kept from the writes'
 //!   ends and a small write probe.
 //! - [`backup`]: consistent copies of the SQLite database while it is in use, and
@@ -79,6 +81,7 @@ pub mod access;
 pub mod backup;
 mod batch;
 mod batched_reads;
+mod batched_writes;
 pub mod error;
 pub mod group_commit;
 pub mod model;

@@ -82,6 +82,10 @@ use moderation::*;
 mod profiles;
 use profiles::*;
 
+#[path = "conformance/public_joins.rs"]
+mod public_joins;
+use public_joins::*;
+
 #[path = "conformance/room_settings.rs"]
 mod room_settings;
 use room_settings::*;
@@ -1427,6 +1431,7 @@ conformance!(
     thread_read_markers_only_move_forward,
     the_writer_orders_concurrent_sends_without_gaps,
     sends_and_other_writes_at_once_all_succeed,
+    joins_at_once_are_each_answered_as_alone,
     deactivated_accounts_lose_every_way_in_and_keep_their_messages,
     reactions_are_events_that_carry_counts_and_who,
     reactions_need_a_live_message_of_the_room_and_a_bounded_set_of_emoji,

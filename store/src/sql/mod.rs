@@ -22,6 +22,7 @@
 //! - [`account_reads`]: the reads that authenticate a connection (a token's owner, a
 //!   session, a user by id), asked in batches.
 //! - [`rooms`]: rooms, direct messages, membership, room lists, room read markers.
+//! - [`public_joins`]: joining public rooms, many joins in one transaction.
 //! - [`reads`]: message pages, events, one message, threads and thread read markers,
 //!   with reactions and thread summaries attached.
 //! - [`search`]: full-text search.
@@ -58,6 +59,7 @@ mod invites;
 mod moderation;
 mod postgres;
 mod profiles;
+mod public_joins;
 mod reads;
 mod room_settings;
 mod rooms;

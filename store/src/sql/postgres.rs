@@ -7,6 +7,7 @@ use protocol::ids::{FileId, RoomId};
 use uuid::Uuid;
 
 use super::account_reads::AccountReads;
+use super::public_joins::PublicJoins;
 use super::rows::seq_in;
 use crate::batch::Outcomes;
 use crate::model::{EventKind, FilePart, Message, WriteCommand};
@@ -22,6 +23,8 @@ pub struct PgStore {
     pub(super) token_uses: TokenUses,
     /// The reads that authenticate a connection, in batches (see [`AccountReads`]).
     pub(super) account_reads: AccountReads,
+    /// Joins of public rooms, in batches (see [`PublicJoins`]).
+    pub(super) public_joins: PublicJoins,
     /// Whether writes work (see [`crate::write_health`]).
     pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
 }
@@ -55,6 +58,7 @@ impl PgStore {
             read: pool.clone(),
             token_uses: PgStore::token_use_writer(pool.clone()),
             account_reads: PgStore::account_reads(pool.clone()),
+            public_joins: PgStore::public_joins(pool.clone()),
             write: pool,
             health: Default::default(),
         })

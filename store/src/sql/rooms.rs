@@ -1,6 +1,6 @@
 //! Rooms and membership, for both backends: creating rooms and direct messages, room
-//! lookups, joining, inviting, leaving, members, each user's room list with unread and
-//! mention counts, and room read markers.
+//! lookups, inviting, leaving, members, each user's room list with unread and mention
+//! counts, and room read markers. Joining a public room is in `public_joins.rs`.
 
 use protocol::ids::{RoomId, UserId};
 use protocol::names::RoomName;
@@ -50,7 +50,7 @@ struct UnreadMentions {
 const MENTION_SCAN_MAX: i64 = 10_000;
 
 /// Why a banned user may not join or be invited.
-const BANNED: &str = "banned from this room by its moderators";
+pub(super) const BANNED: &str = "banned from this room by its moderators";
 
 macro_rules! rooms {
     ($store:ident, $dialect:ident) => {
@@ -165,22 +165,6 @@ macro_rules! rooms {
                 .into_iter()
                 .map(RoomRow::into_room)
                 .collect()
-            }
-
-            pub(super) async fn join_public(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-                let mut tx = self.write.begin_with(super::$dialect::BEGIN_WRITE).await?;
-                let Some(found) = Self::fetch_room_row(&mut *tx, room).await? else {
-                    return Err(StoreError::NotFound { what: "room" });
-                };
-                if found.kind != RoomKind::Public {
-                    return Err(StoreError::Forbidden { reason: "only public rooms can be joined freely" });
-                }
-                if Self::is_banned(&mut *tx, room, user).await? {
-                    return Err(StoreError::Forbidden { reason: BANNED });
-                }
-                let added = Self::insert_member(&mut *tx, room, user).await?;
-                tx.commit().await?;
-                Ok(added)
             }
 
             pub(super) async fn invite(&self, room: RoomId, inviter: UserId, invitee: UserId) -> StoreResult<bool> {

@@ -13,6 +13,7 @@ use protocol::ids::{FileId, RoomId};
 use uuid::Uuid;
 
 use super::account_reads::AccountReads;
+use super::public_joins::PublicJoins;
 use super::rows::seq_in;
 use super::sqlite_files::FileFolder;
 use super::sqlite_sends::SendThread;
@@ -34,6 +35,8 @@ pub struct SqliteStore {
     pub(super) token_uses: TokenUses,
     /// The reads that authenticate a connection, in batches (see [`AccountReads`]).
     pub(super) account_reads: AccountReads,
+    /// Joins of public rooms, in batches (see [`PublicJoins`]).
+    pub(super) public_joins: PublicJoins,
     /// Whether writes work (see [`crate::write_health`]).
     pub(super) health: std::sync::Arc<crate::write_health::WriteHealth>,
     /// Where the bytes of uploaded files live (see [`FileFolder`]).
@@ -93,6 +96,7 @@ impl SqliteStore {
         };
         let token_uses = SqliteStore::token_use_writer(write.clone());
         let account_reads = SqliteStore::account_reads(read.clone());
+        let public_joins = SqliteStore::public_joins(write.clone());
         Ok(SqliteStore {
             files,
             read,
@@ -100,6 +104,7 @@ impl SqliteStore {
             sends,
             token_uses,
             account_reads,
+            public_joins,
             health: Default::default(),
         })
     }
