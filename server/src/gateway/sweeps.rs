@@ -81,11 +81,15 @@ async fn expire_typing(gateway: Gateway) {
     }
 }
 
-/// Sends each room's gathered presence changes as one `presence_diff`.
+/// Sends each room's gathered presence changes as one `presence_diff`, big rooms paced by
+/// their size.
 async fn send_presence_diffs(gateway: Gateway) {
     let roster_max = gateway.settings().presence_roster_max as usize;
     for diff in gateway.presence().drain() {
         let total = gateway.presence().total(diff.room).await;
+        gateway
+            .presence()
+            .pace_diffs(diff.room, total, PRESENCE_TICK);
         let diff = diff.capped(total, roster_max);
         let frame = ServerFrame::PresenceDiff {
             room: diff.room,

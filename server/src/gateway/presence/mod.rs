@@ -266,9 +266,19 @@ impl Presence {
         self.reach.total(room, &self.here).await
     }
 
-    /// The changes gathered since the last tick, one per room.
+    /// The changes gathered since each room's last diff, one per room whose next diff is
+    /// due (see [`diffs::pace`]).
     pub fn drain(&self) -> Vec<Diff> {
-        self.diffs.drain()
+        self.diffs.drain(Instant::now())
+    }
+
+    /// A diff just went to the `present` people of `room`: its next one is paced by their
+    /// number (see [`diffs::pace`]); `tick` is how often diffs are sent anyway.
+    pub fn pace_diffs(&self, room: RoomId, present: u32, tick: Duration) {
+        let wait = diffs::pace(present);
+        if wait > tick {
+            self.diffs.hold(room, Instant::now() + wait);
+        }
     }
 
     /// Tells every room where `user` is present (their own connections included) about
