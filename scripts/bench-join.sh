@@ -4,7 +4,9 @@
 # time; the server on CPU 0, the generator on CPU 1, the data folder under ROOT (default
 # /work: keep it off tmpfs, SQLite fsyncs there). Prints the generator's connect and
 # settle times, the server's and the generator's CPU per 0.5 s, and the frames the server
-# sent by type (from `/metrics`).
+# sent by type (from `/metrics`). With PG=1, on Postgres + Redis instead of SQLite: a fresh
+# database on the local Postgres (dropped at the end) and a fresh Redis prefix. With
+# PERF=FILE, `perf record --call-graph dwarf` of the server for the first 8 s into FILE.
 #   scripts/bench-join.sh BIN LABEL
 # Needs a writable copy of the peer bench with its generator built (BENCH, default
 # /tmp/bench: `cp -r ../shared/bench /tmp/bench && (cd /tmp/bench/loadgen && cargo build
@@ -15,11 +17,20 @@ BENCH="${BENCH:-/tmp/bench}"
 LG="$BENCH/loadgen/target/release/loadgen"
 [ -x "$LG" ] || { echo "no peer bench generator at $LG (see the header)" >&2; exit 1; }
 D="$(mktemp -d "${ROOT:-/work}/bench-join.XXXX")"; mkdir -p "$D/data" "$D/site"
-trap 'rm -rf "$D"' EXIT
+ENGINE=()
+if [ "${PG:-0}" = 1 ]; then
+  DB="benchjoin_$(date +%s)_$$"
+  createdb -h 127.0.0.1 -U postgres "$DB" || exit 1
+  ENGINE=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" REDIS_URL=redis://127.0.0.1:6379
+          CONFAB_REDIS_PREFIX="$DB")
+  trap 'rm -rf "$D"; dropdb -h 127.0.0.1 -U postgres --if-exists "$DB"' EXIT
+else
+  trap 'rm -rf "$D"' EXIT
+fi
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export LEPTOS_OUTPUT_NAME=confab CONFAB_LOG=warn
-CONFAB_DATA_DIR="$D/data" "$BIN" user bots --prefix lg --count "$N" > "$D/bots.tsv"
-CONFAB_DATA_DIR="$D/data" LEPTOS_SITE_ROOT="$D/site" CONFAB_BIND="127.0.0.1:$PORT" \
+env -u DATABASE_URL -u REDIS_URL "${ENGINE[@]}" CONFAB_DATA_DIR="$D/data" "$BIN" user bots --prefix lg --count "$N" > "$D/bots.tsv"
+env -u DATABASE_URL -u REDIS_URL "${ENGINE[@]}" CONFAB_DATA_DIR="$D/data" LEPTOS_SITE_ROOT="$D/site" CONFAB_BIND="127.0.0.1:$PORT" \
   CONFAB_MAX_CONNS_PER_ADDR=1000000 CONFAB_RATE_PER_SEC=100000 CONFAB_RATE_BURST=100000 \
   taskset -c 0 "$BIN" > "$D/server.log" 2>&1 &
 S=$!
@@ -30,6 +41,10 @@ taskset -c 1 "$LG" idle --hold-s 2 --clients "$N" --room-size "$N" --connect-tim
   --ready-timeout-s 240 --proto confab --url "ws://127.0.0.1:$PORT" --src-ips 2 --server-pid "$S" \
   --bots "$D/bots.tsv" --room-map "$D/rooms.tsv" --max-time-s 120 --label "$LABEL" > "$D/load.log" 2>&1 &
 L=$!
+if [ -n "${PERF:-}" ]; then
+  perf record -F 250 --call-graph dwarf,16384 -o "$PERF" -p "$S" -- sleep 8 2>/dev/null &
+  P=$!
+fi
 python3 - "$S" "$L" > "$D/cpu.txt" <<'PY'
 import os, sys, time
 server, gen = sys.argv[1], sys.argv[2]
@@ -49,6 +64,7 @@ while t < 60:
     a0, b0 = a, b
 PY
 wait "$L"
+[ -n "${P:-}" ] && wait "$P"
 curl -fs "http://127.0.0.1:$PORT/metrics" > "$D/metrics.txt"
 kill "$S"; wait "$S" 2>/dev/null
 echo "$LABEL:"
