@@ -109,13 +109,8 @@ impl PresenceDiffs {
         let mut rooms = self.rooms.lock().expect("diff lock");
         let Rooms { pending, held } = &mut *rooms;
         held.retain(|_, until| *until > now);
-        let due: Vec<RoomId> = pending
-            .keys()
-            .filter(|room| !held.contains_key(room))
-            .copied()
-            .collect();
-        due.into_iter()
-            .filter_map(|room| pending.remove(&room).map(|p| (room, p)))
+        pending
+            .extract_if(|room, _| !held.contains_key(room))
             .filter(|(_, p)| !(p.joined.is_empty() && p.left.is_empty() && p.updated.is_empty()))
             .map(|(room, p)| Diff {
                 room,
