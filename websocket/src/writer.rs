@@ -11,7 +11,8 @@
 use bytes::Bytes;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use std::task::{Context, Poll, ready};
+use tokio::io::AsyncWrite;
 
 use crate::close::close_payload;
 use crate::frame::{Opcode, server_header};
@@ -81,9 +82,16 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
 
     /// Writes every pending frame and releases the list that held them.
     pub async fn flush(&mut self) -> io::Result<()> {
-        self.write_pending().await?;
+        std::future::poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// [`flush`](Self::flush) as a poll: the progress of a flush lives in the writer, so
+    /// whoever waits for it holds no state of its own (a connection's task holds its wait
+    /// for the connection's whole life).
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_write_pending(cx))?;
         self.pending = Vec::new();
-        self.io.flush().await
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     /// Adds a text frame to what the next [`flush`](Self::flush) writes, without waiting:
@@ -95,7 +103,7 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
 
     async fn frame(&mut self, opcode: Opcode, body: Bytes) -> io::Result<()> {
         if self.queue(opcode, body)? {
-            self.write_pending().await?;
+            std::future::poll_fn(|cx| self.poll_write_pending(cx)).await?;
         }
         Ok(())
     }
@@ -118,25 +126,20 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
     }
 
     /// Writes the pending frames, as many per system call as the socket takes.
-    async fn write_pending(&mut self) -> io::Result<()> {
+    fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.written < self.pending.len() {
-            // The slices live only inside one poll: an array kept across the await would sit
-            // in every connection's sender task (2 KiB) for the connection's whole life.
-            let n = std::future::poll_fn(|cx| {
-                let mut slices = [IoSlice::new(&[]); SLICES];
-                let used = gather(&self.pending[self.written..], self.offset, &mut slices);
-                Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..used])
-            })
-            .await?;
+            let mut slices = [IoSlice::new(&[]); SLICES];
+            let used = gather(&self.pending[self.written..], self.offset, &mut slices);
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..used]))?;
             if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.advance(n);
         }
         self.pending.clear();
         self.pending_bytes = 0;
         self.written = 0;
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 
     /// Moves past `n` written bytes.
@@ -179,7 +182,6 @@ fn gather<'a>(frames: &'a [Pending], mut skip: usize, slices: &mut [IoSlice<'a>]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::{Context, Poll};
 
     /// A socket that takes at most `step` bytes per write and records them.
     struct Trickle {
@@ -313,7 +315,7 @@ mod tests {
         // Every connection's sender task holds a flush's state inline for its whole life.
         let mut writer = trickle(1);
         let size = std::mem::size_of_val(&writer.flush());
-        assert!(size <= 256, "a flush future takes {size} bytes");
+        assert!(size <= 32, "a flush future takes {size} bytes");
     }
 
     #[tokio::test]

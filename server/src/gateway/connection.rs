@@ -16,10 +16,12 @@
 //! here: the close frame is queued for the sender, then the room subscriptions, presence
 //! and typing of this connection are cleaned up.
 
+use confab_websocket::FrameText;
 use protocol::{ClientFrame, CloseCode, ServerFrame};
 use std::collections::VecDeque;
 use std::time::Duration;
 use store::User;
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use super::Gateway;
@@ -28,7 +30,7 @@ use super::ending::Ending;
 use super::inbound::{Inbound, read_frame};
 use super::outbound::{ConnHandle, Outbound};
 use super::requests::{Handled, PendingReply, Session};
-use super::socket::{Incoming, Socket};
+use super::socket::{Incoming, Socket, UpgradedReader};
 
 /// How long to wait for the sender to flush the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
@@ -36,80 +38,60 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// stops reading until the oldest is acked.
 pub const MAX_IN_FLIGHT: usize = 64;
 
+/// What the reader loop keeps for the connection's whole life, made before it starts
+/// (see [`open`]). It is one local of the loop's future, so nothing in it is held twice.
+struct Open {
+    stream: UpgradedReader,
+    session: Session,
+    /// The connection's end, shared with the sender.
+    done: Ending,
+    sender: JoinHandle<()>,
+    /// Replies to come of new messages committing, oldest first.
+    in_flight: VecDeque<PendingReply>,
+    max_bytes: usize,
+    idle_timeout: Duration,
+}
+
+/// What the loop does after an inbound message.
+enum Flow {
+    /// Read on.
+    Read,
+    /// Close the connection with this code (`None`: it is already gone).
+    Close(Option<CloseCode>),
+    /// The client closed first: its close is answered, and no reply is awaited.
+    PeerClosed,
+}
+
 /// Runs one authenticated connection until it closes. The caller runs it inside a span
 /// that names `conn_id`.
 ///
 /// `socket` and `user` come boxed: an async fn keeps its arguments in its future for as
-/// long as it runs, and this one runs as long as the connection.
+/// long as it runs, and this one runs as long as the connection. For the same reason
+/// everything the loop keeps is made by [`open`], outside the future, and an inbound
+/// message is handled in a boxed future of its own ([`on_message`]): the loop's future
+/// holds its long-lived state once and a wait for the next message, nothing else.
 pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) {
-    // What this loop needs of the settings, copied out: the connection's task keeps
-    // every live local for as long as it runs, so nothing bigger stays in it.
-    let (queue_frames, heartbeat, max_bytes, idle_timeout) = {
-        let settings = gateway.settings();
-        (
-            settings.queue_frames as usize,
-            settings.heartbeat(),
-            settings.max_frame_bytes as usize,
-            settings.idle_timeout(),
-        )
-    };
-    let me = gateway.users().insert(&user);
-    let user_id = user.id;
-    drop(user);
-    let (handle, queue) = ConnHandle::new(
-        gateway.next_conn_id(),
-        user_id,
-        queue_frames,
-        gateway.inner.catch_ups.clone(),
-    );
-    let Socket {
-        reader: mut stream,
-        writer: transport,
-    } = *socket;
-
-    let welcome = text(&ServerFrame::Welcome {
-        protocol: protocol::SUBPROTOCOL.to_string(),
-        conn_id,
-        heartbeat_ms: heartbeat.as_millis() as u64,
-        server: crate::SERVER_NAME.to_string(),
-        user: me.clone(),
-        max_upload_bytes: Some(gateway.settings().max_upload_bytes),
-    });
-    if handle.push(Outbound::frame(welcome)).is_err() {
+    let Some(mut open) = open(socket, gateway, conn_id, user) else {
         return;
-    }
-    let (done, sender_end) = Ending::pair();
-    let sender = tokio::spawn(super::sender::run(
-        transport,
-        queue,
-        handle.clone(),
-        gateway.clone(),
-        sender_end,
-    ));
-    gateway.hub().connect(&handle);
-    gateway
-        .presence()
-        .statuses()
-        .connect(user_id, std::time::Instant::now());
-    metrics::gauge!("confab_connections_open").increment(1);
-    tracing::debug!(user = %user_id, "connection open");
-
-    let mut session = Session::new(gateway.clone(), handle.clone(), me);
-    let shutdown = gateway.shutdown_token();
-    let mut deadline = Instant::now() + idle_timeout;
-
-    // Whether the client closed first: its close is answered, and no reply is awaited.
+    };
+    let shutdown = open.session.gateway.shutdown_token();
+    let mut deadline = Instant::now() + open.idle_timeout;
     let mut peer_closed = false;
-    // Replies to come of new messages committing, oldest first.
-    let mut in_flight: VecDeque<PendingReply> = VecDeque::new();
     let close: Option<CloseCode> = loop {
-        let inbound = tokio::select! {
+        let Open {
+            stream,
+            session,
+            done,
+            in_flight,
+            ..
+        } = &mut open;
+        let message = tokio::select! {
             () = shutdown.cancelled() => break Some(CloseCode::ServiceRestart),
             () = done.ended() => break None,
             () = sleep_until(deadline) => break Some(CloseCode::HeartbeatTimeout),
-            reply = oldest(&mut in_flight), if !in_flight.is_empty() => {
+            reply = oldest(in_flight), if !in_flight.is_empty() => {
                 in_flight.pop_front();
-                if handle.push(Outbound::frame(text(&reply))).is_err() {
+                if session.handle.push(Outbound::frame(reply)).is_err() {
                     break Some(CloseCode::SlowConsumer);
                 }
                 continue;
@@ -120,84 +102,39 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
                     tracing::debug!(cause = %err, "read failed");
                     break err.close_code().and_then(CloseCode::from_code);
                 }
-                Some(Ok(message)) => read_frame(message, max_bytes),
+                Some(Ok(message)) => message,
             },
         };
-        deadline = Instant::now() + idle_timeout;
-        let reply = match inbound {
-            Inbound::Frame(frame) => {
-                metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
-                let posts = matches!(frame, ClientFrame::Send { .. } | ClientFrame::Reply { .. });
-                // Boxed: a request's state (the frame included) exists only while it runs,
-                // instead of in every idle connection's task. Anything but a new message
-                // first waits for the new messages before it.
-                let handled = if posts || in_flight.is_empty() {
-                    Box::pin(session.handle(frame)).await
-                } else {
-                    let (in_flight, handle, session) = (&mut in_flight, &handle, &mut session);
-                    let waited = Box::pin(async move {
-                        if settle(in_flight, handle).await {
-                            session.handle(frame).await
-                        } else {
-                            Err(super::outbound::Stuck)
-                        }
-                    });
-                    waited.await
-                };
-                match handled {
-                    Ok(Handled::Now(reply)) if in_flight.is_empty() => reply,
-                    // A refusal keeps its place behind the acks still to come.
-                    Ok(Handled::Now(reply)) => {
-                        if let Some(reply) = reply {
-                            in_flight.push_back(Box::pin(std::future::ready(reply)));
-                        }
-                        None
-                    }
-                    Ok(Handled::Committing(pending)) => {
-                        in_flight.push_back(pending);
-                        None
-                    }
-                    Err(_stuck) => break Some(CloseCode::SlowConsumer),
-                }
-            }
-            Inbound::Invalid(err) => Some(ServerFrame::Error {
-                req: err.req,
-                code: err.code,
-                message: err.message,
-            }),
-            Inbound::Fatal(code) => break Some(code),
-            Inbound::Closed => {
+        deadline = Instant::now() + open.idle_timeout;
+        let flow = Box::pin(on_message(
+            &mut open.session,
+            &mut open.in_flight,
+            message,
+            open.max_bytes,
+        ));
+        match flow.await {
+            Flow::Read => {}
+            Flow::Close(code) => break code,
+            Flow::PeerClosed => {
                 peer_closed = true;
                 break Some(CloseCode::Normal);
             }
-            Inbound::Ping(payload) => {
-                if handle.push(Outbound::pong(payload)).is_err() {
-                    break Some(CloseCode::SlowConsumer);
-                }
-                continue;
-            }
-            Inbound::Ignored => continue,
-        };
-        if let Some(reply) = reply {
-            if in_flight.is_empty() {
-                if handle.push(Outbound::frame(text(&reply))).is_err() {
-                    break Some(CloseCode::SlowConsumer);
-                }
-            } else {
-                // An `error` for a malformed frame, too, comes after the acks before it.
-                in_flight.push_back(Box::pin(std::future::ready(reply)));
-            }
-        }
-        // The last refusal of the burst is sent, then the close.
-        if session.flooding() {
-            metrics::counter!("confab_flood_disconnects_total").increment(1);
-            break Some(CloseCode::Flooding);
         }
     };
+    // Fields used in place: moved out, they would be a second copy in the future.
+    let Open {
+        stream,
+        session,
+        done,
+        sender,
+        in_flight,
+        ..
+    } = &mut open;
+    let handle = session.handle.clone();
     // New messages still committing are answered before the close, as long as the socket
     // can take it: their writes land whatever happens to the connection.
     if matches!(close, Some(code) if code != CloseCode::SlowConsumer) {
-        let _ = tokio::time::timeout(CLOSE_LINGER, Box::pin(settle(&mut in_flight, &handle))).await;
+        let _ = tokio::time::timeout(CLOSE_LINGER, Box::pin(settle(in_flight, &handle))).await;
     }
 
     // Leave every room first, so that presence and typing are right whatever happens to
@@ -205,8 +142,9 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     for room in session.subscribed.clone() {
         session.leave_room(room);
     }
+    let gateway = &session.gateway;
     gateway.hub().disconnect(&handle);
-    gateway.presence().statuses().disconnect(user_id);
+    gateway.presence().statuses().disconnect(handle.user);
     metrics::gauge!("confab_connections_open").decrement(1);
     if close == Some(CloseCode::SlowConsumer) {
         metrics::counter!("confab_slow_consumer_disconnects_total").increment(1);
@@ -237,11 +175,136 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     tracing::debug!("connection closed");
 }
 
-/// The oldest reply to come, once it is ready (cancel-safe: it stays in the queue until
-/// the caller pops it).
-async fn oldest(in_flight: &mut VecDeque<PendingReply>) -> ServerFrame {
+/// Opens the connection: its queue, the welcome frame, the sender task, and its place in
+/// the hub and the statuses. `None` when the welcome cannot be queued.
+fn open(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) -> Option<Open> {
+    let settings = gateway.settings();
+    let (queue_frames, heartbeat, max_bytes, idle_timeout) = (
+        settings.queue_frames as usize,
+        settings.heartbeat(),
+        settings.max_frame_bytes as usize,
+        settings.idle_timeout(),
+    );
+    let me = gateway.users().insert(&user);
+    let user_id = user.id;
+    let (handle, queue) = ConnHandle::new(
+        gateway.next_conn_id(),
+        user_id,
+        queue_frames,
+        gateway.inner.catch_ups.clone(),
+    );
+    let Socket {
+        reader: stream,
+        writer: transport,
+    } = *socket;
+
+    let welcome = text(&ServerFrame::Welcome {
+        protocol: protocol::SUBPROTOCOL.to_string(),
+        conn_id,
+        heartbeat_ms: heartbeat.as_millis() as u64,
+        server: crate::SERVER_NAME.to_string(),
+        user: me.clone(),
+        max_upload_bytes: Some(settings.max_upload_bytes),
+    });
+    if handle.push(Outbound::frame(welcome)).is_err() {
+        return None;
+    }
+    let (done, sender_end) = Ending::pair();
+    let sender = tokio::spawn(super::sender::run(
+        transport,
+        queue,
+        handle.clone(),
+        gateway.clone(),
+        sender_end,
+    ));
+    gateway.hub().connect(&handle);
+    gateway
+        .presence()
+        .statuses()
+        .connect(user_id, std::time::Instant::now());
+    metrics::gauge!("confab_connections_open").increment(1);
+    tracing::debug!(user = %user_id, "connection open");
+    Some(Open {
+        stream,
+        session: Session::new(gateway, handle, me),
+        done,
+        sender,
+        in_flight: VecDeque::new(),
+        max_bytes,
+        idle_timeout,
+    })
+}
+
+/// Handles one inbound message: a request gets exactly one reply, in request order (see
+/// the module doc); a ping its pong; anything fatal says how to close.
+async fn on_message(
+    session: &mut Session,
+    in_flight: &mut VecDeque<PendingReply>,
+    message: Incoming,
+    max_bytes: usize,
+) -> Flow {
+    let reply = match read_frame(message, max_bytes) {
+        Inbound::Frame(frame) => {
+            metrics::counter!("confab_frames_in_total", "type" => frame.kind()).increment(1);
+            let posts = matches!(frame, ClientFrame::Send { .. } | ClientFrame::Reply { .. });
+            // Anything but a new message first waits for the new messages before it.
+            if !posts && !in_flight.is_empty() && !settle(in_flight, &session.handle).await {
+                return Flow::Close(Some(CloseCode::SlowConsumer));
+            }
+            match session.handle(frame).await {
+                Ok(Handled::Now(reply)) if in_flight.is_empty() => reply,
+                // A refusal keeps its place behind the acks still to come.
+                Ok(Handled::Now(reply)) => {
+                    if let Some(reply) = reply {
+                        in_flight.push_back(Box::pin(std::future::ready(reply)));
+                    }
+                    None
+                }
+                Ok(Handled::Committing(pending)) => {
+                    in_flight.push_back(pending);
+                    None
+                }
+                Err(_stuck) => return Flow::Close(Some(CloseCode::SlowConsumer)),
+            }
+        }
+        Inbound::Invalid(err) => Some(ServerFrame::Error {
+            req: err.req,
+            code: err.code,
+            message: err.message,
+        }),
+        Inbound::Fatal(code) => return Flow::Close(Some(code)),
+        Inbound::Closed => return Flow::PeerClosed,
+        Inbound::Ping(payload) => {
+            if session.handle.push(Outbound::pong(payload)).is_err() {
+                return Flow::Close(Some(CloseCode::SlowConsumer));
+            }
+            return Flow::Read;
+        }
+        Inbound::Ignored => return Flow::Read,
+    };
+    if let Some(reply) = reply {
+        if in_flight.is_empty() {
+            if session.handle.push(Outbound::frame(text(&reply))).is_err() {
+                return Flow::Close(Some(CloseCode::SlowConsumer));
+            }
+        } else {
+            // An `error` for a malformed frame, too, comes after the acks before it.
+            in_flight.push_back(Box::pin(std::future::ready(reply)));
+        }
+    }
+    // The last refusal of the burst is sent, then the close.
+    if session.flooding() {
+        metrics::counter!("confab_flood_disconnects_total").increment(1);
+        return Flow::Close(Some(CloseCode::Flooding));
+    }
+    Flow::Read
+}
+
+/// The oldest reply to come, encoded, once it is ready (cancel-safe: it stays in the queue
+/// until the caller pops it).
+async fn oldest(in_flight: &mut VecDeque<PendingReply>) -> FrameText {
     match in_flight.front_mut() {
-        Some(pending) => pending.as_mut().await,
+        Some(pending) => text(&pending.as_mut().await),
         None => std::future::pending().await,
     }
 }
@@ -278,9 +341,9 @@ mod tests {
         let reader = future_of_4(super::run);
         let sender = future_of_5(super::super::sender::run::<UpgradedWriter>);
         assert!(
-            reader <= 1_280,
+            reader <= 960,
             "the connection's loop takes {reader} bytes"
         );
-        assert!(sender <= 960, "the sender takes {sender} bytes");
+        assert!(sender <= 704, "the sender takes {sender} bytes");
     }
 }

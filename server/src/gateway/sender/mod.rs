@@ -66,9 +66,12 @@ enum Stop {
     Closed,
 }
 
-struct Sender<S: Transport> {
-    transport: S,
-    gateway: Gateway,
+/// The sender's state. It borrows the transport and the gateway from [`run`]'s arguments
+/// instead of taking them: a task's future keeps its arguments for its whole life, so a
+/// moved copy would be a second one in every connection.
+struct Sender<'a, S: Transport> {
+    transport: &'a mut S,
+    gateway: &'a Gateway,
     cursors: HashMap<RoomId, Seq>,
     /// Room events written since the last flush (counted in the metrics at the flush).
     unflushed_events: u32,
@@ -96,15 +99,22 @@ impl Drop for Running {
 /// ended at the other end of `done` (even in the middle of a blocked write). Ends it when
 /// it stops, so the reader stops too.
 pub(super) async fn run<S: Transport>(
-    transport: S,
-    queue: QueueRx<Outbound>,
+    mut transport: S,
+    mut queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
     done: Ending,
 ) {
     let _running = Running::start(&gateway);
+    let mut sender = Sender {
+        transport: &mut transport,
+        gateway: &gateway,
+        cursors: HashMap::new(),
+        unflushed_events: 0,
+        unflushed: false,
+    };
     tokio::select! {
-        () = deliver(transport, queue, handle, gateway, &done) => {}
+        () = deliver(&mut sender, &mut queue, &handle, &done) => {}
         () = done.ended() => {}
     }
     done.end();
@@ -112,24 +122,21 @@ pub(super) async fn run<S: Transport>(
 
 /// The sender's loop (see [`run`]), which `run` drops as soon as the connection has ended.
 async fn deliver<S: Transport>(
-    transport: S,
-    mut queue: QueueRx<Outbound>,
-    handle: ConnHandle,
-    gateway: Gateway,
+    sender: &mut Sender<'_, S>,
+    queue: &mut QueueRx<Outbound>,
+    handle: &ConnHandle,
     done: &Ending,
 ) {
-    let mut sender = Sender {
-        transport,
-        gateway,
-        cursors: HashMap::new(),
-        unflushed_events: 0,
-        unflushed: false,
-    };
     // `done` is watched by `run`, once for the connection's life, not by a wait per item.
     while let Some(item) = queue.recv().await {
         let result = match item {
-            // The common case, a room's next event, in the loop itself: no allocation.
-            Outbound::Event(event) if sender.is_next(&event) => sender.write_event(&event).await,
+            // The common case, a room's next event, in the loop itself: no allocation, and
+            // no state but a flush's while it waits.
+            Outbound::Event(event) if sender.is_next(&event) => match sender.queue_event(&event) {
+                Ok(true) => sender.flush().await,
+                Ok(false) => Ok(()),
+                Err(stop) => Err(stop),
+            },
             // Anything else boxed, like the fills below: their state exists only while they
             // run, instead of in every idle connection's task.
             item => Box::pin(sender.process(item)).await,
@@ -168,7 +175,7 @@ async fn deliver<S: Transport>(
     done.end();
 }
 
-impl<S: Transport> Sender<S> {
+impl<S: Transport> Sender<'_, S> {
     /// Sends a close frame, giving up after [`CLOSE_TIMEOUT`] (a stuck socket cannot take it).
     /// A restart close tells the client how long to wait, spread over the configured span.
     async fn send_close(&mut self, code: CloseCode) {
@@ -226,8 +233,20 @@ impl<S: Transport> Sender<S> {
 
     /// Writes a room's next event and moves its cursor.
     async fn write_event(&mut self, event: &RoomEvent) -> Result<(), Stop> {
-        self.write_counted(event.text.clone(), Some(event.seq))
-            .await?;
+        if self.queue_event(event)? {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Queues a room's next event on the transport and moves its cursor, without waiting;
+    /// `Ok(true)` when enough is pending that the caller should flush now.
+    fn queue_event(&mut self, event: &RoomEvent) -> Result<bool, Stop> {
+        self.unflushed = true;
+        let flush_now = match self.transport.queue(event.text.clone(), Some(event.seq)) {
+            Ok(flush_now) => flush_now,
+            Err(TransportClosed) => return Err(Stop::Transport),
+        };
         if self.unflushed_events == 0 {
             crate::metrics::delivery()
                 .delivery_seconds
@@ -235,7 +254,7 @@ impl<S: Transport> Sender<S> {
         }
         self.unflushed_events += 1;
         self.cursors.insert(event.room, event.seq);
-        Ok(())
+        Ok(flush_now)
     }
 
     /// Writes a frame; `seq` is the room position it brings the reader to (the SSE id).
