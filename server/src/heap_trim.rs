@@ -9,39 +9,30 @@
 //!
 //! It walks the arenas' free lists with each arena locked, so it is not run on a timer
 //! alone: [`Trimmer`] asks for a trim only when the free heap has grown by
-//! [`TRIM_AFTER_FREED`] since the last trim (or since it was last lower) and has stopped
-//! growing since the last look, that is once after a burst, never during one and never
-//! while the heap is steady. The gateway's sweeps look every two seconds
-//! (`gateway/sweeps.rs`).
+//! [`TRIM_AFTER_FREED`] since the last trim (or since it was last lower), that is after a
+//! burst, never while the heap is steady. The gateway's sweeps run it (`gateway/sweeps.rs`).
 //!
 //! On other allocators and C libraries there is nothing to ask, and it does nothing.
 
 /// Growth of the free heap, in bytes, that makes a trim worth its walk.
 pub const TRIM_AFTER_FREED: usize = 8 << 20;
-/// Growth between two looks, in bytes, below which the free heap counts as settled.
-pub const SETTLED_WITHIN: usize = 1 << 20;
 
 /// When to trim, from successive readings of the free heap.
 #[derive(Debug, Default)]
 pub struct Trimmer {
     /// The free heap at the last trim, or its lowest reading since.
     baseline: usize,
-    /// The last reading.
-    last: usize,
 }
 
 impl Trimmer {
     /// Whether a free heap of `free` bytes calls for a trim now.
     pub fn due(&mut self, free: usize) -> bool {
-        // Still growing: a burst is under way, and a trim now would miss the rest of it.
-        let settled = free <= self.last.saturating_add(SETTLED_WITHIN);
-        self.last = free;
         if free < self.baseline {
             // Freed memory was reused: what is freed from here on counts again.
             self.baseline = free;
             return false;
         }
-        if settled && free - self.baseline >= TRIM_AFTER_FREED {
+        if free - self.baseline >= TRIM_AFTER_FREED {
             // A trim releases pages but leaves the chunks free: the reading stays.
             self.baseline = free;
             return true;
@@ -100,20 +91,16 @@ mod tests {
     const MIB: usize = 1 << 20;
 
     #[test]
-    fn a_trim_is_due_once_the_free_heap_grew_and_settled() {
+    fn a_trim_is_due_only_after_the_free_heap_grew() {
         let mut t = Trimmer::default();
         assert!(!t.due(MIB), "a little free heap is left alone");
-        assert!(!t.due(9 * MIB), "a burst under way is not trimmed");
-        assert!(!t.due(20 * MIB), "nor while it goes on");
-        assert!(t.due(20 * MIB), "once it has stopped, it is");
-        assert!(!t.due(20 * MIB), "the same free heap is not trimmed twice");
-        assert!(!t.due(21 * MIB), "a little more is left alone");
-        assert!(!t.due(27 * MIB), "growing again: wait");
-        assert!(!t.due(27 * MIB), "and less than the threshold since the trim");
+        assert!(t.due(9 * MIB), "a burst's worth freed since the start");
+        assert!(!t.due(9 * MIB), "the same free heap is not trimmed twice");
+        assert!(!t.due(16 * MIB), "nor after less than the threshold more");
         // Reused, then freed again: the growth counts from the lowest reading.
         assert!(!t.due(2 * MIB));
-        assert!(!t.due(11 * MIB));
-        assert!(t.due(11 * MIB));
+        assert!(!t.due(9 * MIB));
+        assert!(t.due(10 * MIB));
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -133,8 +120,7 @@ mod tests {
         drop(blocks);
         let before = resident_bytes();
         assert!(free_heap().unwrap() >= 32 * MIB, "the freed half is free heap");
-        assert!(!t.tick(), "the free heap is still growing at the first look");
-        assert!(t.tick(), "a trim is due once 32 MiB freed have settled");
+        assert!(t.tick(), "a trim is due after 32 MiB freed");
         let after = resident_bytes();
         assert!(
             before - after >= 16 * MIB,

@@ -26,7 +26,7 @@ const FILE_PURGE: Duration = Duration::from_secs(60);
 /// How often cached rosters nobody asked for since the last time are dropped.
 const ROSTER_SWEEP: Duration = Duration::from_secs(10);
 /// How often the free heap is looked at (it is trimmed only after a burst).
-const HEAP_LOOK: Duration = Duration::from_secs(2);
+const HEAP_LOOK: Duration = Duration::from_secs(5);
 
 /// Starts every sweep of `gateway`.
 pub(super) fn spawn_all(gateway: &Gateway) {
