@@ -41,33 +41,64 @@ pub async fn upgrade(
     let conn_id = uuid::Uuid::now_v7().simple().to_string();
     let span = tracing::info_span!("conn", id = %conn_id);
     // The task that `accept` spawns keeps what its future captured for the connection's whole
-    // life, so the socket and the user are captured behind a pointer, not inline.
-    let user = user.map(Box::new);
+    // life, and keeps the closure that makes that future beside it: both capture one
+    // pointer, and the socket comes boxed too.
+    let start = Box::new(Start {
+        gateway,
+        conn_id,
+        user: user.map(Box::new),
+        negotiated,
+        slot,
+        token,
+    });
     let subprotocol = negotiated.then_some(protocol::SUBPROTOCOL);
     ws.accept(subprotocol, max, move |socket| {
-        let mut socket = Box::new(socket);
-        async move {
-            match (negotiated, user) {
-                (false, _) => {
-                    refuse(
-                        &mut socket,
-                        CloseCode::PolicyViolation,
-                        "subprotocol confab.v1 required",
-                    )
-                    .await
-                }
-                (true, Err(refusal)) => {
-                    tracing::debug!(?refusal, "upgrade refused");
-                    let code = refusal.close_code();
-                    refuse(&mut socket, code, code.reason()).await
-                }
-                (true, Ok(user)) => connection::run(socket, gateway, conn_id, user).await,
-            }
-            drop(slot);
-            drop(token);
-        }
-        .instrument(span)
+        let socket = Box::new(socket);
+        start.run(socket).instrument(span)
     })
+}
+
+/// What an accepted upgrade starts its connection with.
+struct Start {
+    gateway: Gateway,
+    conn_id: String,
+    user: Result<Box<store::User>, auth::Refusal>,
+    negotiated: bool,
+    /// The address's connection slot and the gateway's task token, held until it ends.
+    slot: Option<super::addr_limit::AddrSlot>,
+    token: tokio_util::task::task_tracker::TaskTrackerToken,
+}
+
+impl Start {
+    /// Runs the connection, or refuses it with a close frame.
+    async fn run(self: Box<Self>, mut socket: Box<Socket>) {
+        let Start {
+            gateway,
+            conn_id,
+            user,
+            negotiated,
+            slot,
+            token,
+        } = *self;
+        match user {
+            _ if !negotiated => {
+                refuse(
+                    &mut socket,
+                    CloseCode::PolicyViolation,
+                    "subprotocol confab.v1 required",
+                )
+                .await;
+            }
+            Err(refusal) => {
+                tracing::debug!(?refusal, "upgrade refused");
+                let code = refusal.close_code();
+                refuse(&mut socket, code, code.reason()).await;
+            }
+            Ok(user) => connection::run(socket, gateway, conn_id, user).await,
+        }
+        drop(slot);
+        drop(token);
+    }
 }
 
 async fn refuse(socket: &mut Socket, code: CloseCode, reason: &str) {

@@ -98,26 +98,32 @@ impl Drop for Running {
 /// Runs until the queue ends, a close is sent, the socket fails, or the connection is
 /// ended at the other end of `done` (even in the middle of a blocked write). Ends it when
 /// it stops, so the reader stops too.
-pub(super) async fn run<S: Transport>(
+///
+/// An async block rather than an async fn: an async fn keeps each argument twice in its
+/// future (the argument and the local it is bound to), and this future lives as long as
+/// the connection.
+pub(super) fn run<S: Transport>(
     mut transport: S,
     mut queue: QueueRx<Outbound>,
     handle: ConnHandle,
     gateway: Gateway,
     done: Ending,
-) {
-    let _running = Running::start(&gateway);
-    let mut sender = Sender {
-        transport: &mut transport,
-        gateway: &gateway,
-        cursors: HashMap::new(),
-        unflushed_events: 0,
-        unflushed: false,
-    };
-    tokio::select! {
-        () = deliver(&mut sender, &mut queue, &handle, &done) => {}
-        () = done.ended() => {}
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let _running = Running::start(&gateway);
+        let mut sender = Sender {
+            transport: &mut transport,
+            gateway: &gateway,
+            cursors: HashMap::new(),
+            unflushed_events: 0,
+            unflushed: false,
+        };
+        tokio::select! {
+            () = deliver(&mut sender, &mut queue, &handle, &done) => {}
+            () = done.ended() => {}
+        }
+        done.end();
     }
-    done.end();
 }
 
 /// The sender's loop (see [`run`]), which `run` drops as soon as the connection has ended.
