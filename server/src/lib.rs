@@ -27,6 +27,7 @@ pub mod config;
 pub mod data_lock;
 pub mod files;
 pub mod gateway;
+pub mod heap_trim;
 pub mod http;
 pub mod invites;
 pub mod metrics;

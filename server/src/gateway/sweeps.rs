@@ -1,6 +1,6 @@
 //! Every periodic task of the gateway, in one place: typing expiry, idle statuses,
-//! deactivated users, presence ticks, cached rosters, the purge of removed files and (on a
-//! cluster) the presence heartbeat.
+//! deactivated users, presence ticks, cached rosters, the purge of removed files, the
+//! heap's trim after a burst (`heap_trim.rs`) and (on a cluster) the presence heartbeat.
 //!
 //! Each runs on the gateway's task tracker, holds only a weak reference to the gateway,
 //! and ends when the gateway is dropped or starts to shut down.
@@ -25,6 +25,8 @@ const PRESENCE_TICK: Duration = Duration::from_millis(100);
 const FILE_PURGE: Duration = Duration::from_secs(60);
 /// How often cached rosters nobody asked for since the last time are dropped.
 const ROSTER_SWEEP: Duration = Duration::from_secs(10);
+/// How often the free heap is looked at (it is trimmed only after a burst).
+const HEAP_LOOK: Duration = Duration::from_secs(2);
 
 /// Starts every sweep of `gateway`.
 pub(super) fn spawn_all(gateway: &Gateway) {
@@ -39,6 +41,17 @@ pub(super) fn spawn_all(gateway: &Gateway) {
     every(gateway, FILE_PURGE, purge_files);
     every(gateway, ROSTER_SWEEP, |gateway| async move {
         gateway.presence().sweep_rosters();
+    });
+    let trimmer = Arc::new(std::sync::Mutex::new(crate::heap_trim::Trimmer::default()));
+    every(gateway, HEAP_LOOK, move |_gateway| {
+        let trimmer = trimmer.clone();
+        async move {
+            // A trim blocks for milliseconds on a large heap: not on an async worker.
+            let _ = tokio::task::spawn_blocking(move || {
+                trimmer.lock().expect("heap trimmer lock").tick()
+            })
+            .await;
+        }
     });
     if let Some(heartbeat) = gateway.presence().heartbeat_every() {
         every(gateway, heartbeat, |gateway| async move {
