@@ -109,7 +109,10 @@ mod tests {
         assert!(!t.due(20 * MIB), "the same free heap is not trimmed twice");
         assert!(!t.due(21 * MIB), "a little more is left alone");
         assert!(!t.due(27 * MIB), "growing again: wait");
-        assert!(!t.due(27 * MIB), "and less than the threshold since the trim");
+        assert!(
+            !t.due(27 * MIB),
+            "and less than the threshold since the trim"
+        );
         // Reused, then freed again: the growth counts from the lowest reading.
         assert!(!t.due(2 * MIB));
         assert!(!t.due(11 * MIB));
@@ -132,15 +135,24 @@ mod tests {
         let kept: Vec<Vec<u8>> = blocks.iter_mut().step_by(2).map(std::mem::take).collect();
         drop(blocks);
         let before = resident_bytes();
-        assert!(free_heap().unwrap() >= 32 * MIB, "the freed half is free heap");
-        assert!(!t.tick(), "the free heap is still growing at the first look");
+        assert!(
+            free_heap().unwrap() >= 32 * MIB,
+            "the freed half is free heap"
+        );
+        assert!(
+            !t.tick(),
+            "the free heap is still growing at the first look"
+        );
         assert!(t.tick(), "a trim is due once 32 MiB freed have settled");
         let after = resident_bytes();
         assert!(
             before - after >= 16 * MIB,
             "resident {before} → {after}: the free pages went back"
         );
-        assert!(!t.tick(), "and it is not repeated while nothing more is freed");
+        assert!(
+            !t.tick(),
+            "and it is not repeated while nothing more is freed"
+        );
         drop(kept);
     }
 }

@@ -71,7 +71,7 @@ enum Flow {
 /// message is handled in a boxed future of its own ([`on_message`]): the loop's future
 /// holds its long-lived state once and a wait for the next message, nothing else.
 pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) {
-    let Some(mut open) = open(socket, gateway, conn_id, user) else {
+    let Some(mut open) = open(*socket, gateway, conn_id, user) else {
         return;
     };
     let shutdown = open.session.gateway.shutdown_token();
@@ -177,7 +177,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
 
 /// Opens the connection: its queue, the welcome frame, the sender task, and its place in
 /// the hub and the statuses. `None` when the welcome cannot be queued.
-fn open(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) -> Option<Open> {
+fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> Option<Open> {
     let settings = gateway.settings();
     let (queue_frames, heartbeat, max_bytes, idle_timeout) = (
         settings.queue_frames as usize,
@@ -196,7 +196,7 @@ fn open(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>)
     let Socket {
         reader: stream,
         writer: transport,
-    } = *socket;
+    } = socket;
 
     let welcome = text(&ServerFrame::Welcome {
         protocol: protocol::SUBPROTOCOL.to_string(),

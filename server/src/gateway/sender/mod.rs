@@ -102,6 +102,10 @@ impl Drop for Running {
 /// An async block rather than an async fn: an async fn keeps each argument twice in its
 /// future (the argument and the local it is bound to), and this future lives as long as
 /// the connection.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold every argument twice for the connection's life"
+)]
 pub(super) fn run<S: Transport>(
     mut transport: S,
     mut queue: QueueRx<Outbound>,
