@@ -17,9 +17,9 @@
 //! On other allocators and C libraries there is nothing to ask, and it does nothing.
 
 /// Growth of the free heap, in bytes, that makes a trim worth its walk.
-pub const TRIM_AFTER_FREED: usize = 8 << 20;
+const TRIM_AFTER_FREED: usize = 8 << 20;
 /// Growth between two looks, in bytes, below which the free heap counts as settled.
-pub const SETTLED_WITHIN: usize = 1 << 20;
+const SETTLED_WITHIN: usize = 1 << 20;
 
 /// When to trim, from successive readings of the free heap.
 #[derive(Debug, Default)]
@@ -71,13 +71,13 @@ impl Trimmer {
 
 /// Bytes in free chunks of the allocator's arenas, where the allocator says.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn free_heap() -> Option<usize> {
+fn free_heap() -> Option<usize> {
     // SAFETY: `mallinfo2` only reads the allocator's statistics.
     Some(unsafe { libc::mallinfo2() }.fordblks)
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn free_heap() -> Option<usize> {
+fn free_heap() -> Option<usize> {
     None
 }
 
