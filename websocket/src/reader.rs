@@ -75,9 +75,15 @@ pub struct SocketReader<R> {
 impl<R: AsyncRead + Unpin> SocketReader<R> {
     /// `max_message` bounds a frame and a reassembled message alike.
     pub fn new(io: R, max_message: usize) -> SocketReader<R> {
+        SocketReader::with_buffered(io, max_message, &[])
+    }
+
+    /// A reader that takes `buffered` first: bytes the client sent that were read off
+    /// `io` before it was handed over (behind the opening handshake).
+    pub fn with_buffered(io: R, max_message: usize, buffered: &[u8]) -> SocketReader<R> {
         SocketReader {
             io,
-            buf: BytesMut::new(),
+            buf: BytesMut::from(buffered),
             partial: None,
             max_message,
         }
@@ -257,6 +263,27 @@ mod tests {
             assert_eq!(text(&got[1]).len(), 300);
             assert!(matches!(&got[2], Ok(Incoming::Ping(p)) if &p[..] == b"are you there"));
             assert!(matches!(got[3], Ok(Incoming::Close(Some(1000)))));
+        }
+    }
+
+    #[tokio::test]
+    async fn bytes_read_before_the_handover_come_first_wherever_they_split() {
+        let mut bytes = frame(0x81, b"first");
+        bytes.extend(frame(0x81, b"second"));
+        for split in [0, 1, 4, 7, bytes.len()] {
+            let (mut client, server) = tokio::io::duplex(64);
+            let rest = bytes[split..].to_vec();
+            let writer = tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                client.write_all(&rest).await.unwrap();
+            });
+            let mut reader = SocketReader::with_buffered(server, 1000, &bytes[..split]);
+            let first = reader.next().await.unwrap().map_err(|e| e.to_string());
+            let second = reader.next().await.unwrap().map_err(|e| e.to_string());
+            assert_eq!(text(&first), "first", "split at {split}");
+            assert_eq!(text(&second), "second", "split at {split}");
+            writer.await.unwrap();
+            assert!(reader.next().await.is_none(), "split at {split}");
         }
     }
 

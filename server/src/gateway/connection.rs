@@ -1,7 +1,9 @@
 //! One connection's life. After authentication the socket is split: the sender task
 //! (`sender.rs`) owns the writing half and the connection's queue; this reader loop owns
-//! the reading half and `select!`s over the next inbound message, the idle (heartbeat)
-//! deadline, the gateway's shutdown, and the sender stopping.
+//! the reading half and `select!`s over the next inbound message, the replies of messages
+//! committing, and its end (`ending.rs`): the sender stopping, or a close asked of it by
+//! the heartbeat sweep (a silent peer) or the gateway's shutdown. Each message read is
+//! noted for the heartbeat sweep (`heartbeat.rs`): no timer per connection.
 //!
 //! Every request gets exactly one reply, in request order. New messages are pipelined:
 //! a `send` or `reply` is queued on the group commit and the loop reads on while it
@@ -20,13 +22,13 @@ use confab_websocket::FrameText;
 use protocol::{ClientFrame, CloseCode, ServerFrame};
 use std::collections::VecDeque;
 use std::time::Duration;
+use std::time::Instant;
 use store::User;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
 
 use super::Gateway;
 use super::encode::text;
-use super::ending::Ending;
+use super::ending::{Ended, Ending};
 use super::inbound::{Inbound, read_frame};
 use super::outbound::{ConnHandle, Outbound};
 use super::requests::{Handled, PendingReply, Session};
@@ -49,7 +51,6 @@ struct Open {
     /// Replies to come of new messages committing, oldest first.
     in_flight: VecDeque<PendingReply>,
     max_bytes: usize,
-    idle_timeout: Duration,
 }
 
 /// What the loop does after an inbound message.
@@ -74,8 +75,6 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
     let Some(mut open) = open(*socket, gateway, conn_id, user) else {
         return;
     };
-    let shutdown = open.session.gateway.shutdown_token();
-    let mut deadline = Instant::now() + open.idle_timeout;
     let mut peer_closed = false;
     let close: Option<CloseCode> = loop {
         let Open {
@@ -86,9 +85,10 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
             ..
         } = &mut open;
         let message = tokio::select! {
-            () = shutdown.cancelled() => break Some(CloseCode::ServiceRestart),
-            () = done.ended() => break None,
-            () = sleep_until(deadline) => break Some(CloseCode::HeartbeatTimeout),
+            ended = done.ended_or_asked() => match ended {
+                Ended::Gone => break None,
+                Ended::Close(code) => break Some(code),
+            },
             reply = oldest(in_flight), if !in_flight.is_empty() => {
                 in_flight.pop_front();
                 if session.handle.push(Outbound::frame(reply)).is_err() {
@@ -105,7 +105,7 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
                 Some(Ok(message)) => message,
             },
         };
-        deadline = Instant::now() + open.idle_timeout;
+        session.handle.shared.heard.heard_at(Instant::now());
         let flow = Box::pin(on_message(
             &mut open.session,
             &mut open.in_flight,
@@ -179,11 +179,10 @@ pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, 
 /// the hub and the statuses. `None` when the welcome cannot be queued.
 fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> Option<Open> {
     let settings = gateway.settings();
-    let (queue_frames, heartbeat, max_bytes, idle_timeout) = (
+    let (queue_frames, heartbeat, max_bytes) = (
         settings.queue_frames as usize,
         settings.heartbeat(),
         settings.max_frame_bytes as usize,
-        settings.idle_timeout(),
     );
     let me = gateway.users().insert(&user);
     let user_id = user.id;
@@ -209,7 +208,7 @@ fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> O
     if handle.push(Outbound::frame(welcome)).is_err() {
         return None;
     }
-    let (done, sender_end) = Ending::pair();
+    let (done, sender_end) = Ending::pair(&handle);
     let sender = tokio::spawn(super::sender::run(
         transport,
         queue,
@@ -217,7 +216,12 @@ fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> O
         gateway.clone(),
         sender_end,
     ));
+    handle.shared.heard.heard_at(Instant::now());
     gateway.hub().connect(&handle);
+    // A shutdown that began before the hub knew of this connection did not ask it to close.
+    if gateway.shutdown_token().is_cancelled() {
+        handle.shared.end.ask_close(CloseCode::ServiceRestart);
+    }
     gateway
         .presence()
         .statuses()
@@ -231,7 +235,6 @@ fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> O
         sender,
         in_flight: VecDeque::new(),
         max_bytes,
-        idle_timeout,
     })
 }
 
@@ -340,7 +343,7 @@ mod tests {
         // a fill or a blocked write needs is boxed while it runs.
         let reader = future_of_4(super::run);
         let sender = future_of_5(super::super::sender::run::<UpgradedWriter>);
-        assert!(reader <= 960, "the connection's loop takes {reader} bytes");
+        assert!(reader <= 768, "the connection's loop takes {reader} bytes");
         assert!(sender <= 560, "the sender takes {sender} bytes");
     }
 }

@@ -150,6 +150,15 @@ impl Hub {
         shard.entry(conn.user).or_default().push(conn.clone());
     }
 
+    /// Calls `f` with every connection registered here (each shard's lock is held while
+    /// its connections are visited: `f` must not call back into the hub).
+    pub fn each_connection(&self, mut f: impl FnMut(&ConnHandle)) {
+        for shard in &self.users {
+            let shard = shard.read().expect("hub lock");
+            shard.values().flatten().for_each(&mut f);
+        }
+    }
+
     /// Forgets a connection of its user.
     pub fn disconnect(&self, conn: &ConnHandle) {
         let mut shard = self

@@ -9,9 +9,11 @@
 //!   transport after the handshake (frame headers, a reader that reassembles and bounds
 //!   messages, a writer that sends shared bytes with vectored writes, `FrameText`) is the
 //!   `confab-websocket` crate (`websocket/`), so that it can be fuzzed on its own.
-//! - `connection`: one connection's loop (reads, requests, heartbeat deadline, shutdown)
-//!   and its clean-up; `ending`: how its two tasks tell each other it has ended;
-//!   `inbound`: a socket message → a [`protocol::ClientFrame`] or why not.
+//! - `connection`: one connection's loop (reads, requests, closes) and its clean-up;
+//!   `ending`: how its two tasks tell each other it has ended, and how the rest of the
+//!   gateway asks it to close; `heartbeat`: when it last heard from its client, and the
+//!   one sweep that closes silent connections; `inbound`: a socket message → a
+//!   [`protocol::ClientFrame`] or why not.
 //! - `requests/`: what each request does, one file per family (subscribe and resume,
 //!   messages, rooms and membership, statuses and typing); `Session` is one connection's
 //!   request state.
@@ -30,8 +32,9 @@
 //! - `presence/`: presence behind one seam (one node or a cluster), and statuses;
 //!   `typing`: who is typing where, and how it is announced.
 //! - `receipts`: read receipts in small rooms.
-//! - `sweeps`: every periodic task (typing expiry, idle statuses, deactivations, presence
-//!   ticks, the cluster heartbeat), spawned on the gateway's task tracker.
+//! - `sweeps`: every periodic task (silent connections, typing expiry, idle statuses,
+//!   deactivations, presence ticks, the cluster heartbeat), spawned on the gateway's task
+//!   tracker, and the walk that asks every connection to close at shutdown.
 //! - `users`: the cache of user views events are labelled with; `members`: the cache of
 //!   room memberships (subscribe's access check and unread notices go by it);
 //!   `recheck`: where that cache may be behind the Store (a refusal, a broker loss), the
@@ -55,6 +58,7 @@ mod connection;
 pub(crate) mod encode;
 mod ending;
 mod fanout;
+mod heartbeat;
 mod hub;
 mod inbound;
 mod members;

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::ending::End;
+use super::heartbeat::Heard;
 use super::queue::{QueueRx, QueueTx, queue};
 
 /// Slots kept free for replies to the connection's own requests.
@@ -87,13 +89,17 @@ pub struct RoomEvent {
     pub committed: Instant,
 }
 
-/// Per-connection state shared between the hub (which marks lag) and the sender task
-/// (which catches up).
+/// Per-connection state shared between the hub (which marks lag, and asks silent
+/// connections to close), the reader and the sender task (which catches up).
 #[derive(Debug, Default)]
 pub struct Shared {
     lagging: Mutex<HashSet<RoomId>>,
     /// The gateway-wide count of catch-up switches.
     total_catch_ups: Arc<AtomicU64>,
+    /// The connection's end (`ending.rs`).
+    pub end: End,
+    /// When the reader last heard from the client (`heartbeat.rs`).
+    pub heard: Heard,
 }
 
 impl Shared {

@@ -1,9 +1,12 @@
-//! Every periodic task of the gateway, in one place: typing expiry, idle statuses,
-//! deactivated users, presence ticks, cached rosters, the purge of removed files, the
-//! heap's trim after a burst (`heap_trim.rs`) and (on a cluster) the presence heartbeat.
+//! Every periodic task of the gateway, in one place: silent connections (`heartbeat.rs`),
+//! typing expiry, idle statuses, deactivated users, presence ticks, cached rosters, the
+//! purge of removed files, the heap's trim after a burst (`heap_trim.rs`) and (on a
+//! cluster) the presence heartbeat.
 //!
 //! Each runs on the gateway's task tracker, holds only a weak reference to the gateway,
-//! and ends when the gateway is dropped or starts to shut down.
+//! and ends when the gateway is dropped or starts to shut down. One more task waits for
+//! the shutdown and then asks every connection to close with 1012: one wait for the node,
+//! not one in every connection.
 
 use protocol::ServerFrame;
 use std::future::Future;
@@ -30,6 +33,15 @@ const HEAP_LOOK: Duration = Duration::from_secs(2);
 
 /// Starts every sweep of `gateway`.
 pub(super) fn spawn_all(gateway: &Gateway) {
+    let idle_timeout = gateway.settings().idle_timeout();
+    every(
+        gateway,
+        super::heartbeat::sweep_every(idle_timeout),
+        move |gateway| async move {
+            super::heartbeat::close_silent(gateway.hub(), Instant::now(), idle_timeout);
+        },
+    );
+    spawn_shutdown_walk(gateway);
     every(gateway, TYPING_SWEEP, expire_typing);
     let idle_after = gateway.settings().idle_away();
     let idle_every = (idle_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
@@ -80,6 +92,23 @@ where
                 return;
             };
             step(gateway).await;
+        }
+    });
+}
+
+/// Once the gateway starts to shut down, asks every connection to close with 1012. A
+/// connection opened after the walk sees the shutdown itself (`connection.rs`).
+fn spawn_shutdown_walk(gateway: &Gateway) {
+    let weak = Arc::downgrade(&gateway.inner);
+    let shutdown = gateway.shutdown_token();
+    gateway.inner.tasks.spawn(async move {
+        shutdown.cancelled().await;
+        if let Some(gateway) = upgrade(&weak) {
+            gateway.hub().each_connection(|conn| {
+                conn.shared
+                    .end
+                    .ask_close(protocol::CloseCode::ServiceRestart)
+            });
         }
     });
 }

@@ -11,7 +11,7 @@
 //! published, whatever the queue missed is in the Store by the time it is looked for: no
 //! gap, no duplicate.
 //!
-//! Resumes, fills and snapshots are in `catch_up.rs`. A fill reads the node's recent
+//! Resumes, fills and snapshots are in `catch_up.rs`; the cursors in `cursors.rs`. A fill reads the node's recent
 //! events first (`gateway/recent.rs`, the same encoded events the fan-out offered) when
 //! they reach back to the cursor and the node sees every room's events; the Store only
 //! for what is older, or on a cluster.
@@ -35,8 +35,7 @@
 //! [`Transport`].
 
 use protocol::CloseCode;
-use protocol::ids::{RoomId, Seq};
-use std::collections::HashMap;
+use protocol::ids::Seq;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
@@ -48,6 +47,7 @@ use super::outbound::{ConnHandle, Outbound, RoomEvent};
 use super::queue::QueueRx;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
+use cursors::Cursors;
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
@@ -72,7 +72,7 @@ enum Stop {
 struct Sender<'a, S: Transport> {
     transport: &'a mut S,
     gateway: &'a Gateway,
-    cursors: HashMap<RoomId, Seq>,
+    cursors: Cursors,
     /// Room events written since the last flush (counted in the metrics at the flush).
     unflushed_events: u32,
     /// Whether anything was written since the last flush.
@@ -118,7 +118,7 @@ pub(super) fn run<S: Transport>(
         let mut sender = Sender {
             transport: &mut transport,
             gateway: &gateway,
-            cursors: HashMap::new(),
+            cursors: Cursors::default(),
             unflushed_events: 0,
             unflushed: false,
         };
@@ -363,5 +363,6 @@ where
 }
 
 mod catch_up;
+mod cursors;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use super::{Socket, SocketReader, SocketWriter};
 
@@ -140,9 +141,18 @@ impl Upgrade {
                 tracing::debug!("upgrade failed: the client went away");
                 return;
             };
-            let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+            // The stream hyper was given (`http/serve.rs`), and any bytes the client sent
+            // right behind its handshake.
+            let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => parts,
+                Err(_) => {
+                    tracing::error!("upgraded connection is not a TCP stream: closed");
+                    return;
+                }
+            };
+            let (read, write) = parts.io.into_inner().into_split();
             connection(Socket {
-                reader: SocketReader::new(read, max_message),
+                reader: SocketReader::with_buffered(read, max_message, &parts.read_buf),
                 writer: SocketWriter::new(write),
             })
             .await;

@@ -61,7 +61,7 @@ pub async fn room_events(
         let gateway = gateway.clone();
         async move {
             let _open = OpenStream::new(slot);
-            let (watcher_end, done) = Ending::pair();
+            let (watcher_end, done) = Ending::pair(&handle);
             let watcher = tokio::spawn(watch(
                 gateway.shutdown_token(),
                 tx.clone(),

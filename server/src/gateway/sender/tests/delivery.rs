@@ -167,7 +167,7 @@ async fn a_close_is_written_last_and_ends_the_sender() {
 async fn cancelling_the_connection_stops_the_sender() {
     let f = Fixture::new(1_000).await;
     let (handle, queue) = ConnHandle::new(1, f.author, 64, Arc::default());
-    let (done, sender_end) = Ending::pair();
+    let (done, sender_end) = Ending::pair(&handle);
     let task = tokio::spawn(run(
         Recorder::open(),
         queue,

@@ -227,7 +227,7 @@ impl Fixture {
         catch_ups: Arc<AtomicU64>,
     ) -> (ConnHandle, Ending) {
         let (handle, queue) = ConnHandle::new(1, self.author, 64, catch_ups);
-        let (done, sender_end) = Ending::pair();
+        let (done, sender_end) = Ending::pair(&handle);
         tokio::spawn(run(
             transport,
             queue,
