@@ -42,7 +42,7 @@ pub const MAX_IN_FLIGHT: usize = 64;
 
 /// What the reader loop keeps for the connection's whole life, made before it starts
 /// (see [`open`]). It is one local of the loop's future, so nothing in it is held twice.
-struct Open {
+pub(super) struct Open {
     stream: UpgradedReader,
     session: Session,
     /// The connection's end, shared with the sender.
@@ -51,6 +51,14 @@ struct Open {
     /// Replies to come of new messages committing, oldest first.
     in_flight: VecDeque<PendingReply>,
     max_bytes: usize,
+    _held: Held,
+}
+
+/// What a connection holds from its upgrade until it ends: its place under the per-address
+/// cap and among the gateway's tasks. Never read: dropping it gives both back.
+pub(super) struct Held {
+    pub _slot: Option<super::addr_limit::AddrSlot>,
+    pub _token: tokio_util::task::task_tracker::TaskTrackerToken,
 }
 
 /// What the loop does after an inbound message.
@@ -63,121 +71,133 @@ enum Flow {
     PeerClosed,
 }
 
-/// Runs one authenticated connection until it closes. The caller runs it inside a span
-/// that names `conn_id`.
+/// Runs one authenticated connection, opened by [`open`], until it closes. The caller runs
+/// it inside a span that names the connection.
 ///
-/// `socket` and `user` come boxed: an async fn keeps its arguments in its future for as
-/// long as it runs, and this one runs as long as the connection. For the same reason
-/// everything the loop keeps is made by [`open`], outside the future, and an inbound
-/// message is handled in a boxed future of its own ([`on_message`]): the loop's future
-/// holds its long-lived state once and a wait for the next message, nothing else.
-pub(super) async fn run(socket: Box<Socket>, gateway: Gateway, conn_id: String, user: Box<User>) {
-    let Some(mut open) = open(*socket, gateway, conn_id, user) else {
-        return;
-    };
-    let mut peer_closed = false;
-    let close: Option<CloseCode> = loop {
+/// A function returning an async block that owns `open`: an async fn would keep its
+/// argument and the local it is bound to, twice, for as long as the connection lives. For
+/// the same reason everything the loop keeps is made by [`open`], outside the future, and
+/// an inbound message is handled in a boxed future of its own ([`on_message`]): the
+/// loop's future holds its long-lived state once and a wait for the next message, nothing
+/// else.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold the connection's state twice for its whole life"
+)]
+pub(super) fn run(mut open: Open) -> impl Future<Output = ()> + Send {
+    async move {
+        let mut peer_closed = false;
+        let close: Option<CloseCode> = loop {
+            let Open {
+                stream,
+                session,
+                done,
+                in_flight,
+                ..
+            } = &mut open;
+            let message = tokio::select! {
+                ended = done.ended_or_asked() => match ended {
+                    Ended::Gone => break None,
+                    Ended::Close(code) => break Some(code),
+                },
+                reply = oldest(in_flight), if !in_flight.is_empty() => {
+                    in_flight.pop_front();
+                    if session.handle.push(Outbound::frame(reply)).is_err() {
+                        break Some(CloseCode::SlowConsumer);
+                    }
+                    continue;
+                }
+                next = stream.next(), if in_flight.len() < MAX_IN_FLIGHT => match next {
+                    None => break None,
+                    Some(Err(err)) => {
+                        tracing::debug!(cause = %err, "read failed");
+                        break err.close_code().and_then(CloseCode::from_code);
+                    }
+                    Some(Ok(message)) => message,
+                },
+            };
+            session.handle.shared.heard.heard_at(Instant::now());
+            let flow = Box::pin(on_message(
+                &mut open.session,
+                &mut open.in_flight,
+                message,
+                open.max_bytes,
+            ));
+            match flow.await {
+                Flow::Read => {}
+                Flow::Close(code) => break code,
+                Flow::PeerClosed => {
+                    peer_closed = true;
+                    break Some(CloseCode::Normal);
+                }
+            }
+        };
+        // Fields used in place: moved out, they would be a second copy in the future.
         let Open {
             stream,
             session,
             done,
+            sender,
             in_flight,
             ..
         } = &mut open;
-        let message = tokio::select! {
-            ended = done.ended_or_asked() => match ended {
-                Ended::Gone => break None,
-                Ended::Close(code) => break Some(code),
-            },
-            reply = oldest(in_flight), if !in_flight.is_empty() => {
-                in_flight.pop_front();
-                if session.handle.push(Outbound::frame(reply)).is_err() {
-                    break Some(CloseCode::SlowConsumer);
-                }
-                continue;
-            }
-            next = stream.next(), if in_flight.len() < MAX_IN_FLIGHT => match next {
-                None => break None,
-                Some(Err(err)) => {
-                    tracing::debug!(cause = %err, "read failed");
-                    break err.close_code().and_then(CloseCode::from_code);
-                }
-                Some(Ok(message)) => message,
-            },
-        };
-        session.handle.shared.heard.heard_at(Instant::now());
-        let flow = Box::pin(on_message(
-            &mut open.session,
-            &mut open.in_flight,
-            message,
-            open.max_bytes,
-        ));
-        match flow.await {
-            Flow::Read => {}
-            Flow::Close(code) => break code,
-            Flow::PeerClosed => {
-                peer_closed = true;
-                break Some(CloseCode::Normal);
-            }
+        let handle = session.handle.clone();
+        // New messages still committing are answered before the close, as long as the socket
+        // can take it: their writes land whatever happens to the connection.
+        if matches!(close, Some(code) if code != CloseCode::SlowConsumer) {
+            let _ = tokio::time::timeout(CLOSE_LINGER, Box::pin(settle(in_flight, &handle))).await;
         }
-    };
-    // Fields used in place: moved out, they would be a second copy in the future.
-    let Open {
-        stream,
-        session,
-        done,
-        sender,
-        in_flight,
-        ..
-    } = &mut open;
-    let handle = session.handle.clone();
-    // New messages still committing are answered before the close, as long as the socket
-    // can take it: their writes land whatever happens to the connection.
-    if matches!(close, Some(code) if code != CloseCode::SlowConsumer) {
-        let _ = tokio::time::timeout(CLOSE_LINGER, Box::pin(settle(in_flight, &handle))).await;
-    }
 
-    // Leave every room first, so that presence and typing are right whatever happens to
-    // the socket.
-    for room in session.subscribed.clone() {
-        session.leave_room(room);
-    }
-    let gateway = &session.gateway;
-    gateway.hub().disconnect(&handle);
-    gateway.presence().statuses().disconnect(handle.user);
-    metrics::gauge!("confab_connections_open").decrement(1);
-    if close == Some(CloseCode::SlowConsumer) {
-        metrics::counter!("confab_slow_consumer_disconnects_total").increment(1);
-    }
-    match close {
-        Some(code) => {
-            tracing::debug!(code = code.code(), "closing");
-            if handle.push(Outbound::Close(code)).is_err() {
-                done.end();
-            }
+        // Leave every room first, so that presence and typing are right whatever happens to
+        // the socket.
+        for room in session.subscribed.clone().rooms() {
+            session.leave_room(room);
         }
-        None => done.end(),
-    }
-    if tokio::time::timeout(CLOSE_LINGER, sender).await.is_err() {
-        done.end();
-    }
-    // Let the peer's close handshake reply arrive, but never wait long for it.
-    if !peer_closed {
-        let _ = tokio::time::timeout(Duration::from_millis(200), async {
-            while let Some(Ok(msg)) = stream.next().await {
-                if matches!(msg, Incoming::Close(_)) {
-                    break;
+        let gateway = &session.gateway;
+        gateway.hub().disconnect(&handle);
+        gateway.presence().statuses().disconnect(handle.user);
+        metrics::gauge!("confab_connections_open").decrement(1);
+        if close == Some(CloseCode::SlowConsumer) {
+            metrics::counter!("confab_slow_consumer_disconnects_total").increment(1);
+        }
+        match close {
+            Some(code) => {
+                tracing::debug!(code = code.code(), "closing");
+                if handle.push(Outbound::Close(code)).is_err() {
+                    done.end();
                 }
             }
-        })
-        .await;
+            None => done.end(),
+        }
+        if tokio::time::timeout(CLOSE_LINGER, sender).await.is_err() {
+            done.end();
+        }
+        // Let the peer's close handshake reply arrive, but never wait long for it.
+        if !peer_closed {
+            let _ = tokio::time::timeout(Duration::from_millis(200), async {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if matches!(msg, Incoming::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+        tracing::debug!("connection closed");
     }
-    tracing::debug!("connection closed");
 }
 
 /// Opens the connection: its queue, the welcome frame, the sender task, and its place in
-/// the hub and the statuses. `None` when the welcome cannot be queued.
-fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> Option<Open> {
+/// the hub and the statuses; `held` is kept until the connection ends. `None` when the
+/// welcome cannot be queued. Synchronous, so that what it is given is not kept in any
+/// future.
+pub(super) fn open(
+    socket: Socket,
+    gateway: Gateway,
+    conn_id: String,
+    user: Box<User>,
+    held: Held,
+) -> Option<Open> {
     let settings = gateway.settings();
     let (queue_frames, heartbeat, max_bytes) = (
         settings.queue_frames as usize,
@@ -235,6 +255,7 @@ fn open(socket: Socket, gateway: Gateway, conn_id: String, user: Box<User>) -> O
         sender,
         in_flight: VecDeque::new(),
         max_bytes,
+        _held: held,
     })
 }
 
@@ -329,8 +350,8 @@ async fn settle(in_flight: &mut VecDeque<PendingReply>, handle: &ConnHandle) -> 
 mod tests {
     use super::super::socket::UpgradedWriter;
 
-    /// The size of the future an async fn of four (or five) arguments returns.
-    fn future_of_4<A, B, C, D, F>(_: fn(A, B, C, D) -> F) -> usize {
+    /// The size of the future a function of one (or five) arguments returns.
+    fn future_of_1<A, F>(_: fn(A) -> F) -> usize {
         std::mem::size_of::<F>()
     }
     fn future_of_5<A, B, C, D, E, F>(_: fn(A, B, C, D, E) -> F) -> usize {
@@ -341,9 +362,9 @@ mod tests {
     fn an_idle_connections_two_tasks_stay_small() {
         // Each is held by every connection for its whole life; state that only a request,
         // a fill or a blocked write needs is boxed while it runs.
-        let reader = future_of_4(super::run);
+        let reader = future_of_1(super::run);
         let sender = future_of_5(super::super::sender::run::<UpgradedWriter>);
-        assert!(reader <= 768, "the connection's loop takes {reader} bytes");
+        assert!(reader <= 720, "the connection's loop takes {reader} bytes");
         assert!(sender <= 560, "the sender takes {sender} bytes");
     }
 }

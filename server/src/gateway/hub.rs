@@ -147,7 +147,12 @@ impl Hub {
             .shard(&self.users, &conn.user)
             .write()
             .expect("hub lock");
-        shard.entry(conn.user).or_default().push(conn.clone());
+        // Most users have one connection: a vector of one, not of the four a first push
+        // makes room for.
+        let conns = shard
+            .entry(conn.user)
+            .or_insert_with(|| Vec::with_capacity(1));
+        conns.push(conn.clone());
     }
 
     /// Calls `f` with every connection registered here (each shard's lock is held while

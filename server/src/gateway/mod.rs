@@ -18,7 +18,8 @@
 //!   messages, rooms and membership, statuses and typing); `Session` is one connection's
 //!   request state.
 //! - `sender`: the writer task: per-room cursors, resume, snapshots, gap fill, catch-up;
-//!   `transport`: what it writes to (a WebSocket or an SSE response); `outbound`: what a
+//!   `transport`: what it writes to (a WebSocket or an SSE response); `room_map`: the small
+//!   per-room map a connection keeps its cursors and subscriptions in; `outbound`: what a
 //!   connection's queue holds and the slow-consumer policy; `queue`: the bounded queue
 //!   itself, which allocates nothing while it is empty.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
@@ -70,6 +71,7 @@ mod recent;
 mod recheck;
 mod requests;
 mod room_feeds;
+mod room_map;
 mod room_seqs;
 mod sender;
 mod socket;

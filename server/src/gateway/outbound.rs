@@ -12,7 +12,6 @@
 use confab_websocket::FrameText;
 use protocol::CloseCode;
 use protocol::ids::{RoomId, Seq, UserId};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -93,7 +92,8 @@ pub struct RoomEvent {
 /// connections to close), the reader and the sender task (which catches up).
 #[derive(Debug, Default)]
 pub struct Shared {
-    lagging: Mutex<HashSet<RoomId>>,
+    /// The rooms that missed events (a few at most, and mostly none: no table).
+    lagging: Mutex<Vec<RoomId>>,
     /// The gateway-wide count of catch-up switches.
     total_catch_ups: Arc<AtomicU64>,
     /// The connection's end (`ending.rs`).
@@ -105,12 +105,19 @@ pub struct Shared {
 impl Shared {
     /// Takes the set of rooms that missed events.
     pub fn take_lagging(&self) -> Vec<RoomId> {
-        let mut set = self.lagging.lock().expect("lag lock");
-        set.drain().collect()
+        std::mem::take(&mut *self.lagging.lock().expect("lag lock"))
     }
 
     fn mark_lagging(&self, room: RoomId) {
-        if self.lagging.lock().expect("lag lock").insert(room) {
+        let newly = {
+            let mut lagging = self.lagging.lock().expect("lag lock");
+            let newly = !lagging.contains(&room);
+            if newly {
+                lagging.push(room);
+            }
+            newly
+        };
+        if newly {
             self.total_catch_ups.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("confab_catch_ups_total").increment(1);
         }

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use tower_sessions::Session;
 use tracing::Instrument;
 
+use futures_util::future::Either;
+
 use super::socket::{Socket, Upgrade};
 use super::{Gateway, auth, connection};
 
@@ -42,7 +44,8 @@ pub async fn upgrade(
     let span = tracing::info_span!("conn", id = %conn_id);
     // The task that `accept` spawns keeps what its future captured for the connection's whole
     // life, and keeps the closure that makes that future beside it: both capture one
-    // pointer, and the socket comes boxed too.
+    // pointer. The connection is opened synchronously, so the socket and `Start` are not
+    // kept in any future once it runs.
     let start = Box::new(Start {
         gateway,
         conn_id,
@@ -53,10 +56,12 @@ pub async fn upgrade(
     });
     let subprotocol = negotiated.then_some(protocol::SUBPROTOCOL);
     ws.accept(subprotocol, max, move |socket| {
-        let socket = Box::new(socket);
         start.run(socket).instrument(span)
     })
 }
+
+/// A refused connection's close, boxed.
+type Refusing = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What an accepted upgrade starts its connection with.
 struct Start {
@@ -70,8 +75,9 @@ struct Start {
 }
 
 impl Start {
-    /// Runs the connection, or refuses it with a close frame.
-    async fn run(self: Box<Self>, mut socket: Box<Socket>) {
+    /// Opens the connection and returns what runs it, or what refuses it with a close
+    /// frame (boxed: a refusal's state exists only while it runs).
+    fn run(self: Box<Self>, mut socket: Socket) -> impl Future<Output = ()> + Send {
         let Start {
             gateway,
             conn_id,
@@ -80,27 +86,28 @@ impl Start {
             slot,
             token,
         } = *self;
-        match user {
-            _ if !negotiated => {
-                refuse(
-                    &mut socket,
-                    CloseCode::PolicyViolation,
-                    "subprotocol confab.v1 required",
-                )
-                .await;
-            }
+        let held = connection::Held {
+            _slot: slot,
+            _token: token,
+        };
+        let refusal = match user {
+            _ if !negotiated => (CloseCode::PolicyViolation, "subprotocol confab.v1 required"),
             Err(refusal) => {
                 tracing::debug!(?refusal, "upgrade refused");
                 let code = refusal.close_code();
-                refuse(&mut socket, code, code.reason()).await;
+                (code, code.reason())
             }
-            Ok(user) => connection::run(socket, gateway, conn_id, user).await,
-        }
-        drop(slot);
-        drop(token);
+            Ok(user) => {
+                return match connection::open(socket, gateway, conn_id, user, held) {
+                    Some(open) => Either::Left(connection::run(open)),
+                    None => Either::Right(Box::pin(std::future::ready(())) as Refusing),
+                };
+            }
+        };
+        let refuse = async move {
+            let _ = socket.writer.close(refusal.0.code(), refusal.1).await;
+            drop(held);
+        };
+        Either::Right(Box::pin(refuse) as Refusing)
     }
-}
-
-async fn refuse(socket: &mut Socket, code: CloseCode, reason: &str) {
-    let _ = socket.writer.close(code.code(), reason).await;
 }

@@ -19,12 +19,12 @@ mod subscribe;
 use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::ids::RoomId;
 use protocol::{ClientFrame, ErrorCode, ServerFrame, UserView};
-use std::collections::HashSet;
 use std::num::NonZeroU32;
 use store::WriteCommand;
 
 use super::Gateway;
 use super::outbound::{ConnHandle, Stuck};
+use super::room_map::RoomMap;
 use failure::{error, fail};
 
 /// The reply to come of a request whose write is queued on the group commit.
@@ -47,7 +47,7 @@ pub struct Session {
     pub gateway: Gateway,
     pub handle: ConnHandle,
     pub me: UserView,
-    pub subscribed: HashSet<RoomId>,
+    pub subscribed: RoomMap<()>,
     limiter: DefaultDirectRateLimiter,
     /// Requests refused with `rate_limited` since the last one that was let through.
     refused_in_a_row: u32,
@@ -72,7 +72,7 @@ impl Session {
             gateway,
             handle,
             me,
-            subscribed: HashSet::new(),
+            subscribed: RoomMap::default(),
             refused_in_a_row: 0,
         }
     }

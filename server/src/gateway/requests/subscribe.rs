@@ -71,7 +71,7 @@ impl Session {
         if let Err(f) = self.admit(room).await {
             return Ok(Some(error(req, f)));
         }
-        self.subscribed.insert(room);
+        self.subscribed.insert(room, ());
         let gw = &self.gateway;
         // Register first, then ask the sender to resume: events published from now on are
         // queued, and anything before the resume point is read from the Store.

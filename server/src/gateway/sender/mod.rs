@@ -11,7 +11,7 @@
 //! published, whatever the queue missed is in the Store by the time it is looked for: no
 //! gap, no duplicate.
 //!
-//! Resumes, fills and snapshots are in `catch_up.rs`; the cursors in `cursors.rs`. A fill reads the node's recent
+//! Resumes, fills and snapshots are in `catch_up.rs`. A fill reads the node's recent
 //! events first (`gateway/recent.rs`, the same encoded events the fan-out offered) when
 //! they reach back to the cursor and the node sees every room's events; the Store only
 //! for what is older, or on a cluster.
@@ -45,9 +45,9 @@ use super::encode::frame_type_index;
 use super::ending::Ending;
 use super::outbound::{ConnHandle, Outbound, RoomEvent};
 use super::queue::QueueRx;
+use super::room_map::RoomMap;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
-use cursors::Cursors;
 
 /// Events read from the Store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
@@ -72,7 +72,8 @@ enum Stop {
 struct Sender<'a, S: Transport> {
     transport: &'a mut S,
     gateway: &'a Gateway,
-    cursors: Cursors,
+    /// The last seq written of each room delivered.
+    cursors: RoomMap<Seq>,
     /// Room events written since the last flush (counted in the metrics at the flush).
     unflushed_events: u32,
     /// Whether anything was written since the last flush.
@@ -118,7 +119,7 @@ pub(super) fn run<S: Transport>(
         let mut sender = Sender {
             transport: &mut transport,
             gateway: &gateway,
-            cursors: Cursors::default(),
+            cursors: RoomMap::default(),
             unflushed_events: 0,
             unflushed: false,
         };
@@ -363,6 +364,5 @@ where
 }
 
 mod catch_up;
-mod cursors;
 #[cfg(test)]
 mod tests;

@@ -141,21 +141,25 @@ impl Upgrade {
                 tracing::debug!("upgrade failed: the client went away");
                 return;
             };
-            // The stream hyper was given (`http/serve.rs`), and any bytes the client sent
-            // right behind its handshake.
-            let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
-                Ok(parts) => parts,
-                Err(_) => {
-                    tracing::error!("upgraded connection is not a TCP stream: closed");
-                    return;
+            // The stream hyper was given (`http/serve.rs`), and a copy of any bytes the
+            // client sent right behind its handshake. A block of its own: hyper's
+            // leftover bytes share its whole read buffer, which must go now, not stay
+            // in this task for the connection's life.
+            let socket = {
+                let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+                    Ok(parts) => parts,
+                    Err(_) => {
+                        tracing::error!("upgraded connection is not a TCP stream: closed");
+                        return;
+                    }
+                };
+                let (read, write) = parts.io.into_inner().into_split();
+                Socket {
+                    reader: SocketReader::with_buffered(read, max_message, &parts.read_buf),
+                    writer: SocketWriter::new(write),
                 }
             };
-            let (read, write) = parts.io.into_inner().into_split();
-            connection(Socket {
-                reader: SocketReader::with_buffered(read, max_message, &parts.read_buf),
-                writer: SocketWriter::new(write),
-            })
-            .await;
+            connection(socket).await;
         });
         let accept = tungstenite::handshake::derive_accept_key(self.key.as_bytes());
         let mut response = Response::new(axum::body::Body::empty());
