@@ -222,7 +222,7 @@ pub(super) fn open(
         conn_id,
         heartbeat_ms: heartbeat.as_millis() as u64,
         server: crate::SERVER_NAME.to_string(),
-        user: me.clone(),
+        user: (*me).clone(),
         max_upload_bytes: Some(settings.max_upload_bytes),
     });
     if handle.push(Outbound::frame(welcome)).is_err() {

@@ -85,6 +85,7 @@ impl Gateway {
         let author = self
             .users()
             .get(event.message.author_id)
+            .map(|author| (*author).clone())
             .unwrap_or_else(|| UserView {
                 id: event.message.author_id,
                 handle: String::new(),

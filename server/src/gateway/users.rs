@@ -7,11 +7,15 @@
 //! `Person` envelope), and the events they send from then on carry the new look. Until a
 //! node has read them again (a moment, or never if the broker lost the envelope) it shows
 //! the old one; each connection also reads its user afresh when it opens.
+//!
+//! A view is kept once, behind an `Arc`, and shared by the cache, the sessions of the
+//! user's connections and the presence of each room they are in: an idle connection holds
+//! a pointer to it, not a copy of its strings.
 
 use protocol::UserView;
 use protocol::ids::UserId;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use store::{Store, StoreResult, User};
 
 use super::{Gateway, broker};
@@ -19,7 +23,7 @@ use super::{Gateway, broker};
 /// Users seen by this process.
 #[derive(Default)]
 pub struct UserCache {
-    users: RwLock<HashMap<UserId, UserView>>,
+    users: RwLock<HashMap<UserId, Arc<UserView>>>,
 }
 
 /// The view of a stored user.
@@ -28,18 +32,23 @@ pub fn view(user: &User) -> UserView {
 }
 
 impl UserCache {
-    /// Remembers a user.
-    pub fn insert(&self, user: &User) -> UserView {
+    /// Remembers a user; the view is shared with whoever holds it already when it has
+    /// not changed.
+    pub fn insert(&self, user: &User) -> Arc<UserView> {
         let v = view(user);
-        self.users
-            .write()
-            .expect("user cache lock")
-            .insert(user.id, v.clone());
-        v
+        let mut users = self.users.write().expect("user cache lock");
+        match users.get(&user.id) {
+            Some(known) if **known == v => known.clone(),
+            _ => {
+                let v = Arc::new(v);
+                users.insert(user.id, v.clone());
+                v
+            }
+        }
     }
 
     /// A cached user.
-    pub fn get(&self, id: UserId) -> Option<UserView> {
+    pub fn get(&self, id: UserId) -> Option<Arc<UserView>> {
         self.users
             .read()
             .expect("user cache lock")
@@ -50,10 +59,10 @@ impl UserCache {
     /// A user from the cache, or loaded from the Store (a deleted user is shown as such).
     pub async fn load(&self, store: &dyn Store, id: UserId) -> StoreResult<UserView> {
         if let Some(v) = self.get(id) {
-            return Ok(v);
+            return Ok(UserView::clone(&v));
         }
         Ok(match store.user(id).await? {
-            Some(user) => self.insert(&user),
+            Some(user) => UserView::clone(&self.insert(&user)),
             None => UserView {
                 id,
                 handle: "deleted".into(),
@@ -93,5 +102,38 @@ impl Gateway {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::names::{DisplayName, Handle};
+
+    fn user(name: &str) -> User {
+        User {
+            id: UserId(uuid::Uuid::from_u128(7)),
+            handle: Handle::parse("ada").unwrap(),
+            display_name: DisplayName::parse(name).unwrap(),
+            created_at: 0,
+            deactivated_at: None,
+            avatar_at: None,
+        }
+    }
+
+    #[test]
+    fn a_view_is_shared_until_the_person_changes() {
+        let cache = UserCache::default();
+        let first = cache.insert(&user("Ada"));
+        let again = cache.insert(&user("Ada"));
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "an unchanged person is one view"
+        );
+        assert!(Arc::ptr_eq(&first, &cache.get(first.id).unwrap()));
+        let renamed = cache.insert(&user("Ada L."));
+        assert_eq!(renamed.name, "Ada L.");
+        assert_eq!(first.name, "Ada", "who holds the old view keeps it");
+        assert!(Arc::ptr_eq(&renamed, &cache.get(first.id).unwrap()));
     }
 }

@@ -12,10 +12,11 @@
 use protocol::UserView;
 use protocol::ids::{RoomId, UserId};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 struct Entry {
-    user: UserView,
+    /// Shared with the user's sessions and the user cache (`users.rs`).
+    user: Arc<UserView>,
     devices: u32,
     /// Bumped on each change, so a delayed leave can tell whether it is still current.
     epoch: u64,
@@ -63,7 +64,7 @@ pub struct PendingLeave {
 impl LocalPresence {
     /// One more connection of `user` in `room`. True when the user was not present
     /// before (others should see them join).
-    pub fn join(&self, room: RoomId, user: UserView) -> bool {
+    pub fn join(&self, room: RoomId, user: Arc<UserView>) -> bool {
         let mut rooms = self.rooms.lock().expect("presence lock");
         let entries = &mut rooms.rooms.entry(room).or_default().users;
         let (joined, shown_changed) = match entries.get_mut(&user.id) {
@@ -160,7 +161,7 @@ impl LocalPresence {
             .get(&room)
             .into_iter()
             .flat_map(|r| r.users.values())
-            .map(|e| (e.user.clone(), e.devices.max(1)))
+            .map(|e| (UserView::clone(&e.user), e.devices.max(1)))
             .collect();
         list.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
         list
@@ -193,7 +194,7 @@ impl LocalPresence {
         all.sort_by(|a, b| a.user.handle.cmp(&b.user.handle));
         let listed = all
             .into_iter()
-            .map(|e| (e.user.clone(), e.devices.max(1)))
+            .map(|e| (UserView::clone(&e.user), e.devices.max(1)))
             .collect();
         (version, total, listed)
     }
@@ -227,7 +228,7 @@ impl LocalPresence {
         rooms
             .rooms
             .iter()
-            .flat_map(|(room, r)| r.users.values().map(|e| (*room, e.user.clone())))
+            .flat_map(|(room, r)| r.users.values().map(|e| (*room, UserView::clone(&e.user))))
             .collect()
     }
 
@@ -240,7 +241,7 @@ impl LocalPresence {
             .filter_map(|(room, r)| {
                 r.users
                     .get(&user)
-                    .map(|e| (*room, e.user.clone(), e.devices.max(1)))
+                    .map(|e| (*room, UserView::clone(&e.user), e.devices.max(1)))
             })
             .collect()
     }
@@ -264,8 +265,11 @@ mod tests {
     fn two_devices_are_one_user_until_both_leave() {
         let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
-        assert!(p.join(room, user(1)));
-        assert!(!p.join(room, user(1)), "a second tab is not a new join");
+        assert!(p.join(room, user(1).into()));
+        assert!(
+            !p.join(room, user(1).into()),
+            "a second tab is not a new join"
+        );
         assert_eq!(p.members(room)[0].1, 2);
         assert_eq!(p.rooms_of(user(1).id).len(), 1);
         assert_eq!(
@@ -282,9 +286,9 @@ mod tests {
     fn a_rejoin_keeps_the_connected_and_drops_those_in_their_grace_period() {
         let p = LocalPresence::default();
         let (a, b) = (RoomId(Uuid::from_u128(1)), RoomId(Uuid::from_u128(2)));
-        p.join(a, user(1));
-        p.join(a, user(2));
-        p.join(b, user(2));
+        p.join(a, user(1).into());
+        p.join(a, user(2).into());
+        p.join(b, user(2).into());
         let pending = p.leave(a, user(2).id).unwrap();
         let mut back = p.rejoin();
         back.sort_by_key(|(room, u)| (room.0, u.id.0));
@@ -292,16 +296,16 @@ mod tests {
         // The leave held for the grace period is not announced again...
         assert!(!p.finish_leave(pending));
         // ...and coming back is a join to announce.
-        assert!(p.join(a, user(2)));
+        assert!(p.join(a, user(2).into()));
     }
 
     #[test]
     fn a_removed_user_is_gone_at_once_and_their_pending_leave_finds_nothing() {
         let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
-        p.join(room, user(1));
-        p.join(room, user(1));
-        p.join(room, user(2));
+        p.join(room, user(1).into());
+        p.join(room, user(1).into());
+        p.join(room, user(2).into());
         let pending = p.leave(room, user(2).id).unwrap();
         assert!(p.remove(room, user(1).id), "two devices, removed at once");
         assert!(
@@ -311,17 +315,17 @@ mod tests {
         assert!(!p.remove(room, user(2).id), "already gone");
         assert!(!p.finish_leave(pending), "nothing left to announce");
         assert_eq!(p.count(room), 0);
-        assert!(p.join(room, user(1)), "coming back is a join");
+        assert!(p.join(room, user(1).into()), "coming back is a join");
     }
 
     #[test]
     fn coming_back_within_the_grace_period_cancels_the_leave() {
         let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
-        p.join(room, user(1));
+        p.join(room, user(1).into());
         let pending = p.leave(room, user(1).id).unwrap();
         assert!(
-            !p.join(room, user(1)),
+            !p.join(room, user(1).into()),
             "no join is announced: no leave was either"
         );
         assert!(!p.finish_leave(pending), "the old leave is stale");
@@ -333,12 +337,12 @@ mod tests {
         let p = LocalPresence::default();
         let room = RoomId(Uuid::from_u128(1));
         assert_eq!(p.version(room), 0);
-        p.join(room, user(1));
+        p.join(room, user(1).into());
         let joined = p.version(room);
         assert_ne!(joined, 0, "a user joined");
 
         let pending = p.leave(room, user(1).id).unwrap();
-        p.join(room, user(1));
+        p.join(room, user(1).into());
         assert!(!p.finish_leave(pending));
         assert_eq!(
             p.version(room),
@@ -346,14 +350,14 @@ mod tests {
             "a reconnect inside the grace period"
         );
 
-        p.join(room, user(1));
+        p.join(room, user(1).into());
         let two = p.version(room);
         assert_ne!(two, joined, "a second device is shown");
         assert_eq!(p.leave(room, user(1).id), None);
         let one = p.version(room);
         assert_ne!(one, two, "back to one device");
 
-        p.join(room, user(2));
+        p.join(room, user(2).into());
         let pending = p.leave(room, user(2).id).unwrap();
         assert_eq!(p.version(room), p.versioned_first_members(room, 10).0);
         let in_grace = p.version(room);
@@ -363,7 +367,7 @@ mod tests {
         let pending = p.leave(room, user(1).id).unwrap();
         assert!(p.finish_leave(pending));
         assert_eq!(p.version(room), 0, "nobody is in the room");
-        p.join(room, user(1));
+        p.join(room, user(1).into());
         assert!(
             p.version(room) > one,
             "a room that fills again never reuses a version"

@@ -160,9 +160,9 @@ impl Presence {
 
     /// One more device of `user` in `room`; the room hears of a user new to it with the
     /// next tick.
-    pub fn join(&self, room: RoomId, user: UserView) {
+    pub fn join(&self, room: RoomId, user: Arc<UserView>) {
         if self.here.join(room, user.clone()) {
-            self.reach.joined(room, user, &self.diffs);
+            self.reach.joined(room, UserView::clone(&user), &self.diffs);
         }
     }
 
@@ -388,7 +388,7 @@ mod tests {
                     match op {
                         Op::Join(n) => {
                             presence.statuses().connect(user(n).id, now);
-                            presence.join(room, user(n));
+                            presence.join(room, user(n).into());
                             devices[n as usize] += 1;
                         }
                         Op::Leave(n) if devices[n as usize] > 0 => {

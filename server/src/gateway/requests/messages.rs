@@ -180,7 +180,7 @@ impl Session {
             },
         );
         self.gateway
-            .announce_receipt(room, self.me.clone(), marker)
+            .announce_receipt(room, (*self.me).clone(), marker)
             .await;
         Ok(AckInfo {
             room: Some(room),

@@ -20,6 +20,7 @@ use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::ids::RoomId;
 use protocol::{ClientFrame, ErrorCode, ServerFrame, UserView};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use store::WriteCommand;
 
 use super::Gateway;
@@ -46,7 +47,8 @@ pub enum Handled {
 pub struct Session {
     pub gateway: Gateway,
     pub handle: ConnHandle,
-    pub me: UserView,
+    /// Shared with the user cache and presence (`users.rs`).
+    pub me: Arc<UserView>,
     pub subscribed: RoomMap<()>,
     limiter: DefaultDirectRateLimiter,
     /// Requests refused with `rate_limited` since the last one that was let through.
@@ -62,7 +64,7 @@ fn clock() -> governor::clock::DefaultClock {
 }
 
 impl Session {
-    pub fn new(gateway: Gateway, handle: ConnHandle, me: UserView) -> Session {
+    pub fn new(gateway: Gateway, handle: ConnHandle, me: Arc<UserView>) -> Session {
         let settings = gateway.settings();
         let quota =
             Quota::per_second(NonZeroU32::new(settings.rate_per_sec).unwrap_or(NonZeroU32::MIN))

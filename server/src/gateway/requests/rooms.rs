@@ -29,7 +29,7 @@ impl Session {
                 &ServerFrame::Personal {
                     event: PersonalEvent::DmOpened {
                         room: room.id,
-                        with: self.me.clone(),
+                        with: (*self.me).clone(),
                     },
                 },
             );
@@ -45,7 +45,7 @@ impl Session {
     pub(super) async fn open_group(&self, users: Vec<UserId>) -> Result<AckInfo, Failure> {
         let store = self.gateway.store();
         let room = store.open_group_dm(self.me.id, &users).await?;
-        let mut everyone = vec![self.me.clone()];
+        let mut everyone = vec![(*self.me).clone()];
         for &user in &users {
             everyone.push(self.gateway.users().load(&*store, user).await?);
         }
@@ -77,7 +77,7 @@ impl Session {
             let invited = ServerFrame::Personal {
                 event: PersonalEvent::Invited {
                     room,
-                    by: self.me.clone(),
+                    by: (*self.me).clone(),
                 },
             };
             self.gateway.to_user(user, &invited);

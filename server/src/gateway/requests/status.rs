@@ -9,7 +9,7 @@ use super::failure::Failure;
 impl Session {
     pub(super) async fn typing(&self, room: RoomId) -> Result<AckInfo, Failure> {
         self.member_here(room).await?;
-        self.gateway.start_typing(room, self.me.clone());
+        self.gateway.start_typing(room, (*self.me).clone());
         Ok(AckInfo {
             room: Some(room),
             ..AckInfo::default()

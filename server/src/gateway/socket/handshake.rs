@@ -14,6 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header, re
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::FutureExt;
+use futures_util::future::Either;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -135,32 +137,16 @@ impl Upgrade {
         F: FnOnce(Socket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let on_upgrade = self.on_upgrade;
-        tokio::spawn(async move {
-            let Ok(upgraded) = on_upgrade.await else {
-                tracing::debug!("upgrade failed: the client went away");
-                return;
-            };
-            // The stream hyper was given (`http/serve.rs`), and a copy of any bytes the
-            // client sent right behind its handshake. A block of its own: hyper's
-            // leftover bytes share its whole read buffer, which must go now, not stay
-            // in this task for the connection's life.
-            let socket = {
-                let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
-                    Ok(parts) => parts,
-                    Err(_) => {
-                        tracing::error!("upgraded connection is not a TCP stream: closed");
-                        return;
-                    }
-                };
-                let (read, write) = parts.io.into_inner().into_split();
-                Socket {
-                    reader: SocketReader::with_buffered(read, max_message, &parts.read_buf),
-                    writer: SocketWriter::new(write),
-                }
-            };
-            connection(socket).await;
-        });
+        // `then`, not an async block: the task keeps the closure only until the upgrade
+        // is done, and then the connection's future alone (an async block would keep its
+        // captures beside the connection for its whole life).
+        let task = self
+            .on_upgrade
+            .then(move |upgraded| match socket(upgraded, max_message) {
+                Some(socket) => Either::Left(connection(socket)),
+                None => Either::Right(std::future::ready(())),
+            });
+        tokio::spawn(task);
         let accept = tungstenite::handshake::derive_accept_key(self.key.as_bytes());
         let mut response = Response::new(axum::body::Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -179,6 +165,28 @@ impl Upgrade {
         }
         response
     }
+}
+
+/// The socket of an upgraded connection: the stream hyper was given (`http/serve.rs`), and
+/// a copy of any bytes the client sent right behind its handshake (hyper's leftover
+/// bytes share its whole read buffer, which must not stay for the connection's life).
+fn socket(
+    upgraded: Result<hyper::upgrade::Upgraded, hyper::Error>,
+    max_message: usize,
+) -> Option<Socket> {
+    let Ok(upgraded) = upgraded else {
+        tracing::debug!("upgrade failed: the client went away");
+        return None;
+    };
+    let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+        tracing::error!("upgraded connection is not a TCP stream: closed");
+        return None;
+    };
+    let (read, write) = parts.io.into_inner().into_split();
+    Some(Socket {
+        reader: SocketReader::with_buffered(read, max_message, &parts.read_buf),
+        writer: SocketWriter::new(write),
+    })
 }
 
 /// Whether `key` is a `Sec-WebSocket-Key` (§4.1): base64 (with padding) of 16 bytes.

@@ -205,8 +205,10 @@ impl Fixture {
             other => panic!("a new send is applied, got {other:?}"),
         };
         let author = self.gateway.users().get(self.author).unwrap();
-        let text =
-            crate::gateway::encode::text(&crate::gateway::encode::event_frame(&event, author));
+        let text = crate::gateway::encode::text(&crate::gateway::encode::event_frame(
+            &event,
+            (*author).clone(),
+        ));
         Arc::new(RoomEvent {
             room: self.room,
             seq: event.seq,
