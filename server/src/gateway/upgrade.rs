@@ -42,18 +42,17 @@ pub async fn upgrade(
     let token = gateway.inner.tasks.token();
     let conn_id = uuid::Uuid::now_v7().simple().to_string();
     let span = tracing::info_span!("conn", id = %conn_id);
-    // The task that `accept` spawns keeps what its future captured for the connection's whole
-    // life, and keeps the closure that makes that future beside it: both capture one
-    // pointer. The connection is opened synchronously, so the socket and `Start` are not
-    // kept in any future once it runs.
-    let start = Box::new(Start {
+    // The connection is opened synchronously once the upgrade is done (`Start::run`), so
+    // neither the socket nor `Start` is kept in any future while it runs; the task that
+    // `accept` spawns drops the closure then (`handshake.rs`).
+    let start = Start {
         gateway,
         conn_id,
         user: user.map(Box::new),
         negotiated,
         slot,
         token,
-    });
+    };
     let subprotocol = negotiated.then_some(protocol::SUBPROTOCOL);
     ws.accept(subprotocol, max, move |socket| {
         start.run(socket).instrument(span)
@@ -77,7 +76,7 @@ struct Start {
 impl Start {
     /// Opens the connection and returns what runs it, or what refuses it with a close
     /// frame (boxed: a refusal's state exists only while it runs).
-    fn run(self: Box<Self>, mut socket: Socket) -> impl Future<Output = ()> + Send {
+    fn run(self, mut socket: Socket) -> impl Future<Output = ()> + Send {
         let Start {
             gateway,
             conn_id,
@@ -85,7 +84,7 @@ impl Start {
             negotiated,
             slot,
             token,
-        } = *self;
+        } = self;
         let held = connection::Held {
             _slot: slot,
             _token: token,

@@ -315,7 +315,7 @@ impl<S: Transport> Sender<'_, S> {
             }
             Outbound::Fill(room) => self.fill(*room).await,
             Outbound::Forget(room) => {
-                self.cursors.remove(&*room);
+                self.cursors.remove(&room);
                 if S::ENDS_WITHOUT_ROOMS && self.cursors.is_empty() {
                     self.send_close(CloseCode::Normal).await;
                     return Err(Stop::Closed);
