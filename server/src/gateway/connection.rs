@@ -21,8 +21,7 @@
 use confab_websocket::FrameText;
 use protocol::{ClientFrame, CloseCode, ServerFrame};
 use std::collections::VecDeque;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use store::User;
 use tokio::task::JoinHandle;
 
@@ -41,7 +40,8 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 pub const MAX_IN_FLIGHT: usize = 64;
 
 /// What the reader loop keeps for the connection's whole life, made before it starts
-/// (see [`open`]). It is one local of the loop's future, so nothing in it is held twice.
+/// (see [`open`]). It is the one capture of the loop's future, so nothing in it is held
+/// twice.
 pub(super) struct Open {
     stream: UpgradedReader,
     session: Session,
