@@ -37,3 +37,20 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// jemalloc rather than glibc's allocator: it keeps allocations of one size together in
+/// slabs of their own, so the buffers a connect burst frees (a handshake's read buffer
+/// among them) leave whole pages it can give back, not holes between the pieces every
+/// open connection keeps. `docs/benchmarks.md` has the A/B.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read as it starts (`_RJEM_MALLOC_CONF` in the environment adds to
+/// them). A background thread gives freed pages back once they have been unused for the
+/// decay time; without it jemalloc only does that while the program allocates, so a
+/// server that went quiet after a burst would keep them.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static ALLOCATOR_OPTIONS: &std::ffi::c_char = {
+    // SAFETY: a pointer to the first byte of a `'static` C string, valid for the whole run.
+    unsafe { &*c"background_thread:true,max_background_threads:1".as_ptr() }
+};

@@ -1,6 +1,7 @@
 //! The real `confab` binary as a child process on a data folder that outlives it, so a
 //! test can SIGKILL it and start another on the same data; plus what the test reads about
-//! it from outside: `/metrics` gauges, open descriptors and resident memory (`/proc`).
+//! it from outside: `/metrics` gauges, open descriptors, threads and resident memory
+//! (`/proc`).
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -165,6 +166,19 @@ impl ChildServer {
             }
         }
         (all, sockets)
+    }
+
+    /// The names of the process's threads (`/proc/PID/task/*/comm`), sorted.
+    pub fn thread_names(&self) -> Vec<String> {
+        let dir = format!("/proc/{}/task", self.pid());
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("read /proc/PID/task")
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_string())
+            .collect();
+        names.sort();
+        names
     }
 
     /// The process's resident memory (VmRSS), in KiB.

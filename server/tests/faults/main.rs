@@ -1,8 +1,8 @@
 //! Fault tests: a server SIGKILLed in the middle of a burst and restarted on its data, a
 //! Postgres crash and restart under a stream of sends, a long run of reconnecting
 //! clients checked for leaks, a full disk under a running server (SQLite's data folder, and
-//! a Postgres tablespace), an I/O error injected into SQLite's writes, and a backup taken
-//! under sends and restored. A binary of its own, so that these slower tests run apart
+//! a Postgres tablespace), an I/O error injected into SQLite's writes, a backup taken
+//! under sends and restored, and the allocator the process runs on. A binary of its own, so that these slower tests run apart
 //! from the others.
 //!
 //! The shared pieces: `child` (the `confab` binary as a process), `own_postgres` (a
@@ -27,6 +27,7 @@ mod sender;
 mod storage_fault;
 mod watcher;
 
+mod allocator;
 mod backup;
 mod churn;
 mod full_disk;
