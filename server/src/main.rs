@@ -1,6 +1,7 @@
 //! The `confab` binary: reads configuration, starts telemetry, and either runs the server
 //! until SIGINT/SIGTERM (holding the lock on its SQLite database) or runs an
-//! administration, backup or restore subcommand; reports how it ended.
+//! administration, backup or restore subcommand; reports how it ended. It allocates with
+//! jemalloc (below).
 
 use clap::Parser;
 use confab::config::{Cli, Command};

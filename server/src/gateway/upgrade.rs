@@ -4,12 +4,11 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use futures_util::future::Either;
 use protocol::CloseCode;
 use std::net::SocketAddr;
 use tower_sessions::Session;
 use tracing::Instrument;
-
-use futures_util::future::Either;
 
 use super::socket::{Socket, Upgrade};
 use super::{Gateway, auth, connection};
