@@ -257,4 +257,5 @@ fn snapshot_of(written: &[Written]) -> Option<(SnapshotReason, Seq, usize)> {
 }
 
 mod delivery;
+mod direct;
 mod recent;
