@@ -233,7 +233,7 @@ pub(super) fn open(
     let sender = tokio::spawn(super::sender::run(
         SharedSocket::install(&handle.shared, transport),
         queue,
-        handle.clone(),
+        handle.shared.clone(),
         gateway.clone(),
         sender_end,
     ));
@@ -366,6 +366,9 @@ mod tests {
         let reader = future_of_1(super::run);
         let sender = future_of_5(super::super::sender::run::<SharedSocket>);
         assert!(reader <= 720, "the connection's loop takes {reader} bytes");
-        assert!(sender <= 560, "the sender takes {sender} bytes");
+        // A task's cell (its header, the future, its trailer: about 104 bytes besides the
+        // future) is 128-byte aligned on x86-64: past 408 bytes the sender's cell grows
+        // from 512 to 640 bytes in every connection.
+        assert!(sender <= 408, "the sender takes {sender} bytes");
     }
 }

@@ -50,7 +50,7 @@ use super::Gateway;
 use super::direct::OutgoingLock;
 use super::encode::frame_type_index;
 use super::ending::Ending;
-use super::outbound::{ConnHandle, Outbound, RoomEvent};
+use super::outbound::{Outbound, RoomEvent, Shared};
 use super::queue::QueueRx;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
@@ -116,7 +116,7 @@ impl Drop for Running {
 pub(super) fn run<S: Transport>(
     mut transport: S,
     mut queue: QueueRx<Outbound>,
-    handle: ConnHandle,
+    shared: Arc<Shared>,
     gateway: Gateway,
     done: Ending,
 ) -> impl Future<Output = ()> + Send {
@@ -125,12 +125,12 @@ pub(super) fn run<S: Transport>(
         let mut sender = Sender {
             transport: &mut transport,
             gateway: &gateway,
-            outgoing: &handle.shared.outgoing,
+            outgoing: &shared.outgoing,
             unflushed_events: 0,
             unflushed: false,
         };
         tokio::select! {
-            () = deliver(&mut sender, &mut queue, &handle, &done) => {}
+            () = deliver(&mut sender, &mut queue, &shared, &done) => {}
             () = done.ended() => {}
         }
         done.end();
@@ -141,7 +141,7 @@ pub(super) fn run<S: Transport>(
 async fn deliver<S: Transport>(
     sender: &mut Sender<'_, S>,
     queue: &mut QueueRx<Outbound>,
-    handle: &ConnHandle,
+    shared: &Shared,
     done: &Ending,
 ) {
     // `done` is watched by `run`, once for the connection's life, not by a wait per item.
@@ -165,7 +165,7 @@ async fn deliver<S: Transport>(
             break;
         }
         if queue.is_empty() {
-            let lagging = handle.shared.take_lagging();
+            let lagging = shared.take_lagging();
             for room in lagging {
                 if Box::pin(sender.fill(room)).await.is_err() {
                     done.end();

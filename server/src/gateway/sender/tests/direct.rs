@@ -57,7 +57,7 @@ async fn connect_socket(
     tokio::spawn(run(
         SharedSocket::install(&handle.shared, writer),
         queue,
-        handle.clone(),
+        handle.shared.clone(),
         f.gateway.clone(),
         sender_end,
     ));

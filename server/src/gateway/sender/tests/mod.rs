@@ -233,7 +233,7 @@ impl Fixture {
         tokio::spawn(run(
             transport,
             queue,
-            handle.clone(),
+            handle.shared.clone(),
             self.gateway.clone(),
             sender_end,
         ));
