@@ -43,7 +43,11 @@ for (const size of ["phone", "desktop"] as const) {
     expect(await offScreen(page)).toEqual([]);
 
     await page.getByTestId("display-name").fill("Ana Lima");
+    // The rename is a request of its own: leaving the page before it is answered can
+    // abort it, so wait for its answer.
+    const renamed = page.waitForResponse((r) => r.url().endsWith("/account/name"));
     await page.getByRole("button", { name: "Save", exact: true }).click();
+    expect((await renamed).status()).toBeLessThan(400);
     await expect(page.getByTestId("display-name")).toHaveValue("Ana Lima");
     await page.goto("/");
     await expect(page.getByTestId("me")).toHaveText("Ana Lima");
