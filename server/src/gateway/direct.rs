@@ -10,12 +10,16 @@
 //! resumed, a duplicate) goes through the queue as before and the sender sorts it out.
 //!
 //! Direct writes happen only inside a *cork*: the group commit's hook opens one for each
-//! committed batch ([`corked`]). An event appended while corked is not written at once;
-//! when the batch has been fanned out, each connection it reached is written once, with
-//! every event of the batch in one system call. A connection whose socket will not take
-//! everything keeps the rest in its writer, and its sender is woken to finish the flush
-//! (bounded by `--stuck-secs`, as any of its writes). Outside a cork (a cluster node's
-//! deliveries from its broker, announcements again) events are queued as before.
+//! committed batch ([`corked`]). An event appended while corked is not written at once:
+//! the connections a batch reached are handed to the gateway's one [`Flusher`] task, which
+//! lets the rest of the runtime's turn run first (the next batch's fan-out appends to the
+//! same sockets meanwhile) and then writes each connection once, every event appended
+//! since in one system call. An idle runtime runs it at once, so a lone event waits for
+//! nothing; under load more events meet in one write, as with the sender's own cork. A
+//! connection whose socket will not take everything keeps the rest in its writer, and its
+//! sender is woken to finish the flush (bounded by `--stuck-secs`, as any of its writes).
+//! Outside a cork (a cluster node's deliveries from its broker, announcements again)
+//! events are queued as before.
 //!
 //! What this saves per delivery: the queue's push and pop, the sender's wake-up and its
 //! two turns (the second after its cork's yield), and the lag check of each turn.
@@ -23,7 +27,7 @@
 use confab_websocket::FrameText;
 use protocol::ids::Seq;
 use std::cell::RefCell;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::outbound::{ConnHandle, Outbound, RoomEvent};
@@ -79,11 +83,61 @@ thread_local! {
     static CORK: RefCell<Option<Cork>> = const { RefCell::new(None) };
 }
 
+/// Writes the connections corks reached: one task per gateway ([`Flusher::start`]).
+#[derive(Default)]
+pub struct Flusher {
+    reached: Mutex<Vec<Reached>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Flusher {
+    /// A flusher and its task (which lives as long as the runtime: it holds nothing but
+    /// the flusher).
+    pub fn start() -> Arc<Flusher> {
+        let flusher = Arc::new(Flusher::default());
+        let task = flusher.clone();
+        tokio::spawn(async move {
+            loop {
+                task.wake.notified().await;
+                // The cork of the runtime: whatever else is ready runs first, and the
+                // events it fans out to the same connections join their writes.
+                tokio::task::yield_now().await;
+                task.write_reached();
+            }
+        });
+        flusher
+    }
+
+    fn hand_over(&self, reached: Vec<Reached>) {
+        self.lock().extend(reached);
+        self.wake.notify_one();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Reached>> {
+        self.reached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes every connection reached since the last round.
+    fn write_reached(&self) {
+        let reached = std::mem::take(&mut *self.lock());
+        let now = Instant::now();
+        let delivery = crate::metrics::delivery();
+        for Reached { conn, committed } in reached {
+            delivery
+                .delivery_seconds
+                .record(now.saturating_duration_since(committed).as_secs_f64());
+            flush(&conn);
+        }
+    }
+}
+
 /// Runs `fan_out` with a cork open on this thread: room events it offers to parked
-/// connections are appended to their sockets, and each connection reached is written
-/// once when `fan_out` returns (or unwinds). A cork opened inside another is the outer
-/// one's.
-pub fn corked<R>(fan_out: impl FnOnce() -> R) -> R {
+/// connections are appended to their sockets, and the connections reached are handed to
+/// `flusher` when `fan_out` returns (or unwinds). A cork opened inside another is the
+/// outer one's.
+pub fn corked<R>(flusher: &Flusher, fan_out: impl FnOnce() -> R) -> R {
     let opened = CORK.with_borrow_mut(|cork| {
         if cork.is_some() {
             return false;
@@ -97,29 +151,21 @@ pub fn corked<R>(fan_out: impl FnOnce() -> R) -> R {
     if !opened {
         return fan_out();
     }
-    let _close = CloseOnDrop;
+    let _close = CloseOnDrop(flusher);
     fan_out()
 }
 
-/// Closes this thread's cork: writes every connection it reached.
-struct CloseOnDrop;
+/// Closes this thread's cork: hands the connections it reached to the flusher.
+struct CloseOnDrop<'a>(&'a Flusher);
 
-impl Drop for CloseOnDrop {
+impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
         let Some(Cork { reached, events }) = CORK.with_borrow_mut(Option::take) else {
             return;
         };
-        if reached.is_empty() {
-            return;
-        }
-        let now = Instant::now();
-        let delivery = crate::metrics::delivery();
-        delivery.events_out(events);
-        for Reached { conn, committed } in reached {
-            delivery
-                .delivery_seconds
-                .record(now.saturating_duration_since(committed).as_secs_f64());
-            flush(&conn);
+        if !reached.is_empty() {
+            crate::metrics::delivery().events_out(events);
+            self.0.hand_over(reached);
         }
     }
 }
@@ -185,7 +231,7 @@ fn append(out: &mut Outgoing, event: &RoomEvent) -> Appended {
     }
 }
 
-/// Writes what a cork appended to a connection's socket, if its sender is still parked;
+/// Writes what corks appended to a connection's socket, if its sender is still parked;
 /// what the socket will not take now is left to the sender, which is woken for it. A
 /// sender that woke meanwhile flushes it itself (it flushes whenever its queue runs empty
 /// with anything pending).

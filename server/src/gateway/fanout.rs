@@ -35,10 +35,10 @@ impl Gateway {
     /// Called by the group commit with each committed batch, in seq order per room: encode
     /// each event once and publish it, so that every node fans it out (and tells members
     /// elsewhere about new messages). On this node the batch is fanned out under one cork:
-    /// each subscriber whose sender is parked is written once, with all of the batch's
-    /// events for it (`direct.rs`).
+    /// each subscriber whose sender is parked gets the batch's events for it appended to its
+    /// socket, and the flusher writes them (`direct.rs`).
     pub(super) fn on_commit(&self, events: &[&store::Event]) {
-        direct::corked(|| {
+        direct::corked(&self.inner.flusher, || {
             for event in events {
                 self.publish_event(event);
                 self.publish_unread(event);

@@ -129,6 +129,8 @@ struct Inner {
     senders: std::sync::atomic::AtomicUsize,
     /// Open connections per peer address.
     addr_limit: Arc<addr_limit::AddrLimit>,
+    /// Writes the sockets the commit hook's corks reached (`direct.rs`).
+    flusher: Arc<direct::Flusher>,
 }
 
 impl Gateway {
@@ -188,6 +190,7 @@ impl Gateway {
                 fills: Default::default(),
                 senders: Default::default(),
                 addr_limit: Arc::default(),
+                flusher: direct::Flusher::start(),
             }
         });
         let gateway = Gateway { inner };

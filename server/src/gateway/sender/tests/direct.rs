@@ -1,5 +1,5 @@
 //! Direct delivery (`gateway/direct.rs`) on a real loopback socket: the fan-out writes a
-//! parked sender's socket itself, only the next event of a room, never around a queued
+//! parked sender's socket itself (through the gateway's flusher), only the next event of a room, never around a queued
 //! item, and a socket that will not take everything is finished by the sender, every
 //! byte once and in order.
 
@@ -136,7 +136,7 @@ async fn a_cork_writes_a_parked_sender_s_socket_without_waking_it() {
     let (parts, mut client) = socket_pair(false).await;
     let (conn, _done, _read) = connect_socket(&f, parts, 0).await;
     let (one, two) = (event(&f, 1, 10), event(&f, 2, 10));
-    direct::corked(|| {
+    direct::corked(&f.gateway.inner.flusher, || {
         conn.offer_event(&one);
         conn.offer_event(&two);
         conn.offer_event(&two); // a duplicate is not the next: queued, and skipped
@@ -164,7 +164,7 @@ async fn only_a_room_s_next_event_is_written_directly_and_a_gap_is_filled_in_ord
     f.commit().await;
     f.commit().await;
     let third = f.commit().await;
-    direct::corked(|| conn.offer_event(&third));
+    direct::corked(&f.gateway.inner.flusher, || conn.offer_event(&third));
     assert!(
         conn.queue().when_parked(|| ()).is_none(),
         "not the next: queued for the sender to fill the gap"
@@ -182,7 +182,7 @@ async fn only_a_room_s_next_event_is_written_directly_and_a_gap_is_filled_in_ord
     // The sender parks again with its cursor at 3: the next is written directly.
     until_parked(&conn).await;
     let fourth = f.commit().await;
-    direct::corked(|| conn.offer_event(&fourth));
+    direct::corked(&f.gateway.inner.flusher, || conn.offer_event(&fourth));
     assert!(
         conn.queue().when_parked(|| ()).is_some(),
         "written directly"
@@ -197,7 +197,7 @@ async fn nothing_is_written_around_an_item_already_queued() {
     let (parts, mut client) = socket_pair(false).await;
     let (conn, _done, _read) = connect_socket(&f, parts, 0).await;
     let one = event(&f, 1, 10);
-    direct::corked(|| {
+    direct::corked(&f.gateway.inner.flusher, || {
         conn.push(Outbound::frame("{\"seq\":0,\"first\":true}".into()))
             .unwrap();
         conn.offer_event(&one); // behind the frame: queued too
@@ -218,7 +218,7 @@ async fn a_full_socket_is_finished_by_the_sender_every_byte_once_in_order() {
     // About 200 KB in one cork, far more than the two small buffers hold: the cork's write
     // leaves the rest pending and wakes the sender, which writes it as the client reads.
     let events: Vec<Arc<RoomEvent>> = (1..=200).map(|seq| event(&f, seq, 1_000)).collect();
-    direct::corked(|| {
+    direct::corked(&f.gateway.inner.flusher, || {
         for e in &events {
             conn.offer_event(e);
         }
@@ -230,14 +230,14 @@ async fn a_full_socket_is_finished_by_the_sender_every_byte_once_in_order() {
     );
     // While it does, the next event waits in the queue behind what is pending.
     let next = event(&f, 201, 1_000);
-    direct::corked(|| conn.offer_event(&next));
+    direct::corked(&f.gateway.inner.flusher, || conn.offer_event(&next));
     let texts = read_texts(&mut client, 201).await;
     let seqs: Vec<Seq> = texts.iter().map(|t| seq_of(t)).collect();
     assert_eq!(seqs, (1..=201).collect::<Vec<_>>());
     // Done, the sender parks, and the cork writes directly again.
     until_parked(&conn).await;
     let last = event(&f, 202, 10);
-    direct::corked(|| conn.offer_event(&last));
+    direct::corked(&f.gateway.inner.flusher, || conn.offer_event(&last));
     assert!(conn.queue().when_parked(|| ()).is_some());
     assert_eq!(seq_of(&read_texts(&mut client, 1).await[0]), 202);
 }
