@@ -155,14 +155,13 @@ impl PersonalStream {
                     self.close(code, &reason).await;
                     return Ok(());
                 }
-                // A personal stream subscribes to no room, and has no socket of its own.
+                // A personal stream subscribes to no room.
                 Some(
                     Outbound::Event(_)
                     | Outbound::Resume(_)
                     | Outbound::Fill(_)
                     | Outbound::Forget(_)
-                    | Outbound::Pong(_)
-                    | Outbound::Flush,
+                    | Outbound::Pong(_),
                 ) => {}
             }
         }

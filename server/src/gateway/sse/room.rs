@@ -71,7 +71,7 @@ pub async fn room_events(
             crate::gateway::sender::run(
                 SseTransport::new(tx),
                 queue,
-                handle.shared.clone(),
+                handle.clone(),
                 gateway.clone(),
                 done,
             )
