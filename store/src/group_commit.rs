@@ -5,7 +5,8 @@
 //!
 //! An optional commit hook ([`OnCommit`]) sees every applied event right after its
 //! transaction commits and before any caller hears back, in seq order per room within
-//! this process: the gateway publishes from there.
+//! this process, a batch's events in one call: the gateway publishes from there, and
+//! writes each subscriber once per batch.
 //!
 //! Lanes follow the backend's [`LanePolicy`]: a few on Postgres, each serving a fixed
 //! share of the rooms (lanes commit in parallel; each transaction covers every room of its
@@ -69,8 +70,9 @@ struct Job {
     reply: oneshot::Sender<Result<WriteOutcome, WriteFailure>>,
 }
 
-/// Called with each applied event after commit, in commit order.
-pub type OnCommit = Arc<dyn Fn(&Event) + Send + Sync>;
+/// Called with a batch's applied events after its commit, in commit order (none when
+/// nothing was applied).
+pub type OnCommit = Arc<dyn Fn(&[&Event]) + Send + Sync>;
 
 /// Lanes by number.
 type Lanes = Arc<Mutex<HashMap<u16, mpsc::Sender<Job>>>>;
@@ -247,13 +249,16 @@ async fn run_lane(
         match written {
             Ok(mut results) => {
                 if let Some(hook) = &on_commit {
-                    for room_results in &results {
-                        for event in room_results.iter().filter_map(|r| match r {
+                    let applied: Vec<&Event> = results
+                        .iter()
+                        .flatten()
+                        .filter_map(|r| match r {
                             Ok(WriteOutcome::Applied(event)) => Some(event),
                             _ => None,
-                        }) {
-                            hook(event);
-                        }
+                        })
+                        .collect();
+                    if !applied.is_empty() {
+                        hook(&applied);
                     }
                 }
                 for (job, (r, i)) in batch.drain(..).zip(slots) {

@@ -4,6 +4,10 @@
 //! [`SocketWriter::flush`] (or a batch limit) and go out in vectored writes, several
 //! frames per system call.
 //!
+//! A flush can also be tried without waiting ([`SocketWriter::try_flush`]): it writes what
+//! the socket takes now and keeps the rest, so another party (the gateway's fan-out,
+//! writing to a connection whose task is asleep) can write without a task of its own.
+//!
 //! Nothing stays allocated between bursts: the list of pending frames is released when a
 //! flush empties it. Progress through a partly written batch is kept in the writer, so a
 //! write abandoned on a timeout never sends part of a frame twice.
@@ -74,10 +78,28 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
 
     /// Writes everything pending, then the close frame; nothing can be written after it.
     pub async fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
-        let payload = Bytes::from(close_payload(code, reason));
-        self.frame(Opcode::Close, payload).await?;
-        self.closed = true;
+        self.queue_close(code, reason)?;
         self.flush().await
+    }
+
+    /// Adds the close frame to what the next flush writes, without waiting; nothing can be
+    /// queued after it.
+    pub fn queue_close(&mut self, code: u16, reason: &str) -> io::Result<()> {
+        let payload = Bytes::from(close_payload(code, reason));
+        self.queue(Opcode::Close, payload)?;
+        self.closed = true;
+        Ok(())
+    }
+
+    /// Adds the answer to a ping to what the next flush writes, without waiting: `Ok(true)`
+    /// when enough is pending that it should be written now.
+    pub fn queue_pong(&mut self, body: Bytes) -> io::Result<bool> {
+        self.queue(Opcode::Pong, body)
+    }
+
+    /// Whether frames are queued that no flush has written yet.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Writes every pending frame and releases the list that held them.
@@ -92,6 +114,19 @@ impl<W: AsyncWrite + Unpin> SocketWriter<W> {
         ready!(self.poll_write_pending(cx))?;
         self.pending = Vec::new();
         Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Writes what the socket takes now, without waiting and without registering anyone
+    /// to be woken: `Ok(true)` when nothing is left pending, `Ok(false)` when the socket
+    /// is full and the rest waits for a [`flush`](Self::flush). Progress is kept as for
+    /// any flush, so whoever flushes next goes on from the same byte.
+    pub fn try_flush(&mut self) -> io::Result<bool> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.poll_flush(&mut cx) {
+            Poll::Ready(Ok(())) => Ok(true),
+            Poll::Ready(Err(err)) => Err(err),
+            Poll::Pending => Ok(false),
+        }
     }
 
     /// Adds a text frame to what the next [`flush`](Self::flush) writes, without waiting:
@@ -316,6 +351,76 @@ mod tests {
         let mut writer = trickle(1);
         let size = std::mem::size_of_val(&writer.flush());
         assert!(size <= 32, "a flush future takes {size} bytes");
+    }
+
+    /// A socket that takes `room` bytes and then would block until given more.
+    struct Stall {
+        out: Vec<u8>,
+        room: usize,
+    }
+
+    impl AsyncWrite for Stall {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            if self.room == 0 {
+                return Poll::Pending;
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.out.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tried_flush_keeps_what_the_socket_would_not_take() {
+        let mut writer = SocketWriter::new(Stall {
+            out: Vec::new(),
+            room: 7,
+        });
+        let bodies = [&b"{\"seq\":1}"[..], b"{\"seq\":2}", b"{\"seq\":3}"];
+        for body in bodies {
+            assert!(!writer.queue_text(Bytes::from_static(body)).unwrap());
+        }
+        assert!(writer.has_pending());
+        assert!(
+            !writer.try_flush().unwrap(),
+            "the socket took 7 bytes of 36"
+        );
+        assert_eq!(writer.io.out.len(), 7);
+        assert!(writer.has_pending());
+        // More queued behind the part-written frame, then the socket drains.
+        assert!(!writer.queue_pong(Bytes::from_static(b"p")).unwrap());
+        writer.io.room = 10;
+        assert!(!writer.try_flush().unwrap());
+        writer.io.room = usize::MAX;
+        assert!(writer.try_flush().unwrap());
+        assert!(!writer.has_pending());
+        assert_eq!(
+            writer.pending.capacity(),
+            0,
+            "a completed flush releases the list"
+        );
+        let frames = parse(&writer.io.out);
+        let expected: Vec<(u8, Vec<u8>)> = bodies
+            .iter()
+            .map(|b| (0x1, b.to_vec()))
+            .chain([(0xA, b"p".to_vec())])
+            .collect();
+        assert_eq!(frames, expected, "every byte once, in order");
+        // Nothing pending: a tried flush has nothing to do.
+        assert!(writer.try_flush().unwrap());
     }
 
     #[tokio::test]

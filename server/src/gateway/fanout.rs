@@ -17,7 +17,7 @@ use protocol::{PersonalEvent, ServerFrame, UserView};
 use std::sync::Arc;
 
 use super::encode::{self, text};
-use super::{Gateway, broker, outbound, room_feeds};
+use super::{Gateway, broker, direct, outbound, room_feeds};
 use confab_websocket::FrameText;
 
 /// The two unread notices of one message, and who gets the mention one. Each is shared by
@@ -32,12 +32,18 @@ struct UnreadNotices {
 }
 
 impl Gateway {
-    /// Called by the group commit for each committed event, in seq order per room: encode once
-    /// and publish, so that every node fans it out (and tells members elsewhere about new
-    /// messages).
-    pub(super) fn on_commit(&self, event: &store::Event) {
-        self.publish_event(event);
-        self.publish_unread(event);
+    /// Called by the group commit with each committed batch, in seq order per room: encode
+    /// each event once and publish it, so that every node fans it out (and tells members
+    /// elsewhere about new messages). On this node the batch is fanned out under one cork:
+    /// each subscriber whose sender is parked gets the batch's events for it appended to its
+    /// socket, and the flusher writes them (`direct.rs`).
+    pub(super) fn on_commit(&self, events: &[&store::Event]) {
+        direct::corked(&self.inner.flusher, || {
+            for event in events {
+                self.publish_event(event);
+                self.publish_unread(event);
+            }
+        });
     }
 
     /// Announces a stored event again: the retry of a send whose commit was in doubt

@@ -21,7 +21,8 @@
 //!   `transport`: what it writes to (a WebSocket or an SSE response); `room_map`: the small
 //!   per-room map a connection keeps its cursors and subscriptions in; `outbound`: what a
 //!   connection's queue holds and the slow-consumer policy; `queue`: the bounded queue
-//!   itself, which allocates nothing while it is empty.
+//!   itself, which allocates nothing while it is empty; `direct`: the fan-out writing a
+//!   parked sender's socket itself, once per committed batch.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
@@ -46,7 +47,9 @@
 //! The path of a message: `requests::messages` (`Session::send`) → [`store::GroupCommit`]
 //! (group commit) → [`Gateway::on_commit`] encodes the event once and publishes it to the
 //! [`Broker`] → each node's [`Gateway::deliver`] hands the bytes to its [`hub::Hub`] →
-//! each subscriber's queue → its sender task writes it if it is the room's next seq.
+//! each subscriber's socket if its sender is parked and it is the room's next seq (on the
+//! node that committed it), its queue otherwise → its sender task writes it if it is the
+//! room's next seq.
 //!
 //! The [`Gateway`] handle also owns the shutdown token and tracks every connection task,
 //! so a graceful stop closes each socket with 1012 and waits for them (axum's own graceful
@@ -56,6 +59,7 @@ mod addr_limit;
 pub mod auth;
 pub mod broker;
 mod connection;
+mod direct;
 pub(crate) mod encode;
 mod ending;
 mod fanout;
@@ -125,6 +129,8 @@ struct Inner {
     senders: std::sync::atomic::AtomicUsize,
     /// Open connections per peer address.
     addr_limit: Arc<addr_limit::AddrLimit>,
+    /// Writes the sockets the commit hook's corks reached (`direct.rs`).
+    flusher: Arc<direct::Flusher>,
 }
 
 impl Gateway {
@@ -156,11 +162,12 @@ impl Gateway {
             // The group commit's hook reaches the gateway through a weak reference, so the
             // gateway (and its background tasks) can end.
             let weak = weak.clone();
-            let on_commit: store::group_commit::OnCommit = Arc::new(move |event: &store::Event| {
-                if let Some(inner) = weak.upgrade() {
-                    Gateway { inner }.on_commit(event);
-                }
-            });
+            let on_commit: store::group_commit::OnCommit =
+                Arc::new(move |events: &[&store::Event]| {
+                    if let Some(inner) = weak.upgrade() {
+                        Gateway { inner }.on_commit(events);
+                    }
+                });
             Inner {
                 group_commit: GroupCommit::with_on_commit(
                     store.clone(),
@@ -183,6 +190,7 @@ impl Gateway {
                 fills: Default::default(),
                 senders: Default::default(),
                 addr_limit: Arc::default(),
+                flusher: direct::Flusher::start(),
             }
         });
         let gateway = Gateway { inner };

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::direct::{self, OutgoingLock};
 use super::ending::End;
 use super::heartbeat::Heard;
 use super::queue::{QueueRx, QueueTx, queue};
@@ -46,6 +47,9 @@ pub enum Outbound {
     Forget(Box<RoomId>),
     /// Answer a ping with its bytes (WebSocket only).
     Pong(Box<bytes::Bytes>),
+    /// Finish writing what the fan-out appended to the socket while the sender was
+    /// parked and the socket would not take at once (`direct.rs`).
+    Flush,
     /// Close the connection with this code.
     Close(CloseCode),
 }
@@ -100,6 +104,8 @@ pub struct Shared {
     pub end: End,
     /// When the reader last heard from the client (`heartbeat.rs`).
     pub heard: Heard,
+    /// The cursors and the socket, shared by the sender and the fan-out (`direct.rs`).
+    pub outgoing: OutgoingLock,
 }
 
 impl Shared {
@@ -161,8 +167,12 @@ impl ConnHandle {
         )
     }
 
-    /// Offers a room event; marks the room lagging instead when the queue is too full.
+    /// Offers a room event: written by the caller when it can be (`direct.rs`), queued
+    /// otherwise; marks the room lagging instead when the queue is too full.
     pub fn offer_event(&self, event: &Arc<RoomEvent>) {
+        if direct::offer(self, event) {
+            return;
+        }
         if self
             .queue
             .try_send_keeping(Outbound::Event(event.clone()), RESERVE)
@@ -193,6 +203,11 @@ impl ConnHandle {
         {
             self.shared.mark_lagging(room);
         }
+    }
+
+    /// The connection's queue.
+    pub(super) fn queue(&self) -> &QueueTx<Outbound> {
+        &self.queue
     }
 
     /// Queues a reply or control item, using the reserve if needed.

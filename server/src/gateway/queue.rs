@@ -11,6 +11,13 @@
 //!
 //! The consumer's `recv` ends with `None` once every producer is gone and the queue is
 //! empty; once the consumer is gone, pushes are refused and what was queued is freed.
+//!
+//! The queue also knows when its consumer is *parked*: waiting in `recv` on an empty
+//! queue, from the moment it found nothing until it takes its next item. A producer may
+//! then act in the consumer's place under the queue's lock ([`QueueTx::when_parked`]):
+//! anything pushed meanwhile waits behind it, and the consumer takes nothing until it is
+//! done. The gateway's fan-out writes to an idle connection's socket that way
+//! (`direct.rs`).
 
 use futures_util::task::AtomicWaker;
 use std::collections::VecDeque;
@@ -30,6 +37,8 @@ struct Inner<T> {
     producers: AtomicUsize,
     /// The consumer was dropped.
     consumer_gone: AtomicBool,
+    /// The consumer waits on an empty queue. Written and read only under `items`' lock.
+    parked: AtomicBool,
     /// The consumer's task while it waits for an item.
     waker: AtomicWaker,
 }
@@ -50,6 +59,7 @@ pub fn queue<T>(capacity: usize) -> (QueueTx<T>, QueueRx<T>) {
         capacity,
         producers: AtomicUsize::new(1),
         consumer_gone: AtomicBool::new(false),
+        parked: AtomicBool::new(false),
         waker: AtomicWaker::new(),
     });
     (
@@ -85,6 +95,19 @@ impl<T> QueueTx<T> {
         }
         self.inner.waker.wake();
         Ok(())
+    }
+
+    /// Runs `act` in the consumer's place if it is parked on an empty queue (and still
+    /// there), holding the queue's lock throughout: nothing is pushed or taken meanwhile.
+    /// `None` when the consumer is busy or gone.
+    pub fn when_parked<R>(&self, act: impl FnOnce() -> R) -> Option<R> {
+        let items = self.inner.items();
+        let parked = self.inner.parked.load(Ordering::Relaxed)
+            && items.is_empty()
+            && !self.inner.consumer_gone.load(Ordering::Acquire);
+        let done = parked.then(act);
+        drop(items);
+        done
     }
 }
 
@@ -130,8 +153,9 @@ impl<T> QueueRx<T> {
                 return Poll::Ready(Some(item));
             }
             self.inner.waker.register(cx.waker());
-            // Again after registering: a push in between woke no one.
-            if let Some(item) = self.pop() {
+            // Again after registering: a push in between woke no one. Finding nothing, the
+            // consumer parks (in the same hold of the lock).
+            if let Some(item) = self.pop_or_park() {
                 return Poll::Ready(Some(item));
             }
             if self.inner.producers.load(Ordering::Acquire) == 0 {
@@ -155,7 +179,25 @@ impl<T> QueueRx<T> {
 
     fn pop(&self) -> Option<T> {
         let mut items = self.inner.items();
+        Self::take(&self.inner, &mut items)
+    }
+
+    /// The oldest item; finding none, marks the consumer parked.
+    fn pop_or_park(&self) -> Option<T> {
+        let mut items = self.inner.items();
+        let item = Self::take(&self.inner, &mut items);
+        if item.is_none() {
+            self.inner.parked.store(true, Ordering::Relaxed);
+        }
+        item
+    }
+
+    /// Takes the oldest item under the lock; taking one unparks the consumer.
+    fn take(inner: &Inner<T>, items: &mut VecDeque<T>) -> Option<T> {
         let item = items.pop_front();
+        if item.is_some() {
+            inner.parked.store(false, Ordering::Relaxed);
+        }
         if items.is_empty() && items.capacity() > KEEP_ITEMS {
             *items = VecDeque::new();
         }
@@ -270,6 +312,29 @@ mod tests {
         drop(rx);
         assert_eq!(Arc::strong_count(&held), 1, "the queued item was freed");
         assert!(tx.try_send(held.clone()).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_producer_acts_for_the_consumer_only_while_it_is_parked() {
+        let (tx, mut rx) = queue::<u32>(8);
+        assert_eq!(
+            tx.when_parked(|| ()),
+            None,
+            "not parked before it first waits"
+        );
+        let waiting = tokio::spawn(async move {
+            let first = rx.recv().await;
+            (first, rx)
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(tx.when_parked(|| 5), Some(5), "parked on an empty queue");
+        tx.try_send(1).unwrap();
+        assert_eq!(tx.when_parked(|| ()), None, "an item waits: not empty");
+        let (first, rx) = waiting.await.unwrap();
+        assert_eq!(first, Some(1));
+        assert_eq!(tx.when_parked(|| ()), None, "taking an item unparks");
+        drop(rx);
+        assert_eq!(tx.when_parked(|| ()), None, "a gone consumer is not parked");
     }
 
     #[test]

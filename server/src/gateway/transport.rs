@@ -1,6 +1,8 @@
 //! Where a connection's frames go. The sender task (`sender.rs`) writes through a
-//! [`Transport`]: the writing half of a WebSocket (`socket::SocketWriter`), or a Server-Sent Events response
-//! ([`SseTransport`]), so that ordering, resume and catch-up are the same code for both.
+//! [`Transport`]: the writing half of a WebSocket ([`SharedSocket`], kept in the
+//! connection's shared state so that the fan-out can write while the sender is parked,
+//! `direct.rs`), or a Server-Sent Events response ([`SseTransport`]), so that ordering,
+//! resume and catch-up are the same code for both.
 //!
 //! On an SSE stream a room event (and a snapshot) carries its seq as the event `id`, which
 //! the client sends back as `Last-Event-ID` to resume. A close becomes a last
@@ -13,11 +15,13 @@ use confab_websocket::FrameText;
 use protocol::CloseCode;
 use protocol::ids::Seq;
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
-use super::socket::SocketWriter;
+use super::outbound::Shared;
+use super::socket::UpgradedWriter;
 
 /// The other side is gone.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +43,12 @@ pub(super) trait Transport: Send + 'static {
     /// state in the sender's future: only a flush waits.
     fn queue(&mut self, text: FrameText, seq: Option<Seq>) -> Result<bool, TransportClosed>;
 
+    /// Whether frames are pending that the sender did not queue itself (the fan-out's,
+    /// `direct.rs`): the sender flushes them when its queue runs empty.
+    fn has_pending(&self) -> bool {
+        false
+    }
+
     /// Writes whatever is queued. The sender calls it whenever its queue runs empty, so
     /// a burst goes out in a few large socket writes instead of one per frame.
     fn flush(&mut self) -> impl Future<Output = Result<(), TransportClosed>> + Send;
@@ -50,27 +60,70 @@ pub(super) trait Transport: Send + 'static {
     fn pong(&mut self, payload: Bytes) -> impl Future<Output = Result<(), TransportClosed>> + Send;
 }
 
-impl<W: AsyncWrite + Unpin + Send + 'static> Transport for SocketWriter<W> {
+/// A WebSocket's writing half as the sender uses it: kept in the connection's shared
+/// state ([`Outgoing`](super::direct::Outgoing)), locked for each step and never across a wait. Dropping it (the
+/// sender has ended) drops the writing half, which half-closes the stream.
+pub(super) struct SharedSocket(Arc<Shared>);
+
+impl SharedSocket {
+    /// Puts `writer` in the connection's shared state.
+    pub(super) fn install(shared: &Arc<Shared>, writer: UpgradedWriter) -> SharedSocket {
+        shared.outgoing.lock().socket = Some(writer);
+        SharedSocket(shared.clone())
+    }
+
+    fn with<R>(&self, act: impl FnOnce(&mut UpgradedWriter) -> R) -> Option<R> {
+        self.0.outgoing.lock().socket.as_mut().map(act)
+    }
+
+    /// Polls a flush of everything pending (the close frame too, once queued).
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), TransportClosed>> {
+        match self.with(|socket| socket.poll_flush(cx)) {
+            Some(Poll::Ready(Ok(()))) => Poll::Ready(Ok(())),
+            Some(Poll::Pending) => Poll::Pending,
+            Some(Poll::Ready(Err(_))) | None => Poll::Ready(Err(TransportClosed)),
+        }
+    }
+}
+
+impl Drop for SharedSocket {
+    fn drop(&mut self) {
+        let socket = self.0.outgoing.lock().socket.take();
+        drop(socket);
+    }
+}
+
+impl Transport for SharedSocket {
     const ENDS_WITHOUT_ROOMS: bool = false;
     const BUFFERS_WRITES: bool = true;
 
     fn queue(&mut self, text: FrameText, _seq: Option<Seq>) -> Result<bool, TransportClosed> {
-        self.queue_text(Bytes::from(text))
-            .map_err(|_| TransportClosed)
+        match self.with(|socket| socket.queue_text(Bytes::from(text))) {
+            Some(Ok(flush_now)) => Ok(flush_now),
+            _ => Err(TransportClosed),
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.with(|socket| socket.has_pending()).unwrap_or(false)
     }
 
     async fn flush(&mut self) -> Result<(), TransportClosed> {
-        SocketWriter::flush(self).await.map_err(|_| TransportClosed)
+        std::future::poll_fn(|cx| self.poll_flush(cx)).await
     }
 
     async fn close(&mut self, code: CloseCode, reason: String) {
-        let _ = SocketWriter::close(self, code.code(), &reason).await;
+        if let Some(Ok(())) = self.with(|socket| socket.queue_close(code.code(), &reason)) {
+            let _ = self.flush().await;
+        }
     }
 
     async fn pong(&mut self, payload: Bytes) -> Result<(), TransportClosed> {
-        SocketWriter::pong(self, payload)
-            .await
-            .map_err(|_| TransportClosed)
+        match self.with(|socket| socket.queue_pong(payload)) {
+            Some(Ok(false)) => Ok(()),
+            Some(Ok(true)) => self.flush().await,
+            _ => Err(TransportClosed),
+        }
     }
 }
 

@@ -25,7 +25,7 @@ impl<S: Transport> Sender<'_, S> {
         {
             // `fill` still turns to a snapshot if the Store holds more than the bound.
             metrics::counter!("confab_resumes_total", "outcome" => "delta").increment(1);
-            self.cursors.insert(room, since);
+            self.set_cursor(room, since);
             return self.fill(room).await;
         }
         let store = self.gateway.store();
@@ -37,7 +37,7 @@ impl<S: Transport> Sender<'_, S> {
         match since {
             Some(since) if since <= last && last - since <= bound => {
                 metrics::counter!("confab_resumes_total", "outcome" => "delta").increment(1);
-                self.cursors.insert(room, since);
+                self.set_cursor(room, since);
                 self.fill(room).await
             }
             _ => {
@@ -82,7 +82,7 @@ impl<S: Transport> Sender<'_, S> {
             has_more: page.has_more,
         };
         self.write_at(text(&frame), Some(last)).await?;
-        self.cursors.insert(room, last);
+        self.set_cursor(room, last);
         // Anything committed between reading `last` and now arrives live or is filled.
         Ok(())
     }
@@ -94,7 +94,7 @@ impl<S: Transport> Sender<'_, S> {
         let bound = self.gateway.settings().resume_max_events;
         let mut replayed: u64 = 0;
         loop {
-            let Some(&cursor) = self.cursors.get(&room) else {
+            let Some(cursor) = self.cursor(room) else {
                 return Ok(());
             };
             if let Some(recent) = self.gateway.recent_after(room, cursor) {
@@ -105,7 +105,7 @@ impl<S: Transport> Sender<'_, S> {
                 self.gateway.count_fill(true);
                 for event in recent {
                     self.write_at(event.text.clone(), Some(event.seq)).await?;
-                    self.cursors.insert(room, event.seq);
+                    self.set_cursor(room, event.seq);
                 }
                 return Ok(());
             }
@@ -134,7 +134,7 @@ impl<S: Transport> Sender<'_, S> {
                     };
                 self.write_at(text(&event_frame(&event, author)), Some(event.seq))
                     .await?;
-                self.cursors.insert(room, event.seq);
+                self.set_cursor(room, event.seq);
             }
             replayed += n as u64;
             if n < REPLAY_PAGE as usize {

@@ -31,21 +31,27 @@
 //! Metrics are kept per write, not per frame: frames counted at the flush, and the
 //! delivery latency of the first (oldest) event of each write.
 //!
+//! The cursors live in the connection's shared state, beside a WebSocket's writing half
+//! (`direct.rs`): while the sender is parked on its empty queue, the fan-out may write the
+//! next event of a room itself and move the cursor. It may leave frames pending that the
+//! socket would not take; the sender flushes whatever is pending when its queue runs
+//! empty, and is woken with [`Outbound::Flush`] when nothing else would wake it.
+//!
 //! The same loop serves WebSockets and Server-Sent Events streams: it writes through a
 //! [`Transport`].
 
 use protocol::CloseCode;
-use protocol::ids::Seq;
+use protocol::ids::{RoomId, Seq};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
 
 use super::Gateway;
+use super::direct::OutgoingLock;
 use super::encode::frame_type_index;
 use super::ending::Ending;
-use super::outbound::{ConnHandle, Outbound, RoomEvent};
+use super::outbound::{Outbound, RoomEvent, Shared};
 use super::queue::QueueRx;
-use super::room_map::RoomMap;
 use super::transport::{Transport, TransportClosed};
 use confab_websocket::FrameText;
 
@@ -72,8 +78,8 @@ enum Stop {
 struct Sender<'a, S: Transport> {
     transport: &'a mut S,
     gateway: &'a Gateway,
-    /// The last seq written of each room delivered.
-    cursors: RoomMap<Seq>,
+    /// The cursors: the last seq written of each room delivered.
+    outgoing: &'a OutgoingLock,
     /// Room events written since the last flush (counted in the metrics at the flush).
     unflushed_events: u32,
     /// Whether anything was written since the last flush.
@@ -110,7 +116,7 @@ impl Drop for Running {
 pub(super) fn run<S: Transport>(
     mut transport: S,
     mut queue: QueueRx<Outbound>,
-    handle: ConnHandle,
+    shared: Arc<Shared>,
     gateway: Gateway,
     done: Ending,
 ) -> impl Future<Output = ()> + Send {
@@ -119,12 +125,12 @@ pub(super) fn run<S: Transport>(
         let mut sender = Sender {
             transport: &mut transport,
             gateway: &gateway,
-            cursors: RoomMap::default(),
+            outgoing: &shared.outgoing,
             unflushed_events: 0,
             unflushed: false,
         };
         tokio::select! {
-            () = deliver(&mut sender, &mut queue, &handle, &done) => {}
+            () = deliver(&mut sender, &mut queue, &shared, &done) => {}
             () = done.ended() => {}
         }
         done.end();
@@ -135,7 +141,7 @@ pub(super) fn run<S: Transport>(
 async fn deliver<S: Transport>(
     sender: &mut Sender<'_, S>,
     queue: &mut QueueRx<Outbound>,
-    handle: &ConnHandle,
+    shared: &Shared,
     done: &Ending,
 ) {
     // `done` is watched by `run`, once for the connection's life, not by a wait per item.
@@ -159,14 +165,14 @@ async fn deliver<S: Transport>(
             break;
         }
         if queue.is_empty() {
-            let lagging = handle.shared.take_lagging();
+            let lagging = shared.take_lagging();
             for room in lagging {
                 if Box::pin(sender.fill(room)).await.is_err() {
                     done.end();
                     return;
                 }
             }
-            if !sender.unflushed {
+            if !sender.unflushed && !sender.transport.has_pending() {
                 continue;
             }
             // The cork: let the rest of this turn queue more for the same write.
@@ -237,9 +243,18 @@ impl<S: Transport> Sender<'_, S> {
 
     /// Whether `event` is the next one of a room this connection is delivering.
     fn is_next(&self, event: &RoomEvent) -> bool {
-        self.cursors
-            .get(&event.room)
-            .is_some_and(|&cursor| event.seq == cursor + 1)
+        self.cursor(event.room)
+            .is_some_and(|cursor| event.seq == cursor + 1)
+    }
+
+    /// The last seq written of `room`, if it is delivered.
+    fn cursor(&self, room: RoomId) -> Option<Seq> {
+        self.outgoing.lock().cursors.get(&room).copied()
+    }
+
+    /// Moves `room`'s cursor (and starts delivering it).
+    fn set_cursor(&self, room: RoomId, seq: Seq) {
+        self.outgoing.lock().cursors.insert(room, seq);
     }
 
     /// Writes a room's next event and moves its cursor.
@@ -260,7 +275,7 @@ impl<S: Transport> Sender<'_, S> {
                 .record(event.committed.elapsed().as_secs_f64());
         }
         self.unflushed_events += 1;
-        self.cursors.insert(event.room, event.seq);
+        self.set_cursor(event.room, event.seq);
         Ok(flush_now)
     }
 
@@ -295,7 +310,7 @@ impl<S: Transport> Sender<'_, S> {
             Outbound::Frame(text) => self.write(Arc::unwrap_or_clone(text)).await,
             Outbound::Event(event) => {
                 let (room, seq) = (event.room, event.seq);
-                let Some(&cursor) = self.cursors.get(&room) else {
+                let Some(cursor) = self.cursor(room) else {
                     return Ok(()); // not (or no longer) delivering this room
                 };
                 if seq <= cursor {
@@ -303,7 +318,7 @@ impl<S: Transport> Sender<'_, S> {
                 }
                 if seq > cursor + 1 {
                     self.fill(room).await?;
-                    if self.cursors.get(&room).is_none_or(|&c| seq <= c) {
+                    if self.cursor(room).is_none_or(|c| seq <= c) {
                         return Ok(());
                     }
                 }
@@ -315,8 +330,12 @@ impl<S: Transport> Sender<'_, S> {
             }
             Outbound::Fill(room) => self.fill(*room).await,
             Outbound::Forget(room) => {
-                self.cursors.remove(&room);
-                if S::ENDS_WITHOUT_ROOMS && self.cursors.is_empty() {
+                let none_left = {
+                    let cursors = &mut self.outgoing.lock().cursors;
+                    cursors.remove(&room);
+                    cursors.is_empty()
+                };
+                if S::ENDS_WITHOUT_ROOMS && none_left {
                     self.send_close(CloseCode::Normal).await;
                     return Err(Stop::Closed);
                 }
@@ -333,6 +352,11 @@ impl<S: Transport> Sender<'_, S> {
             Outbound::Close(code) => {
                 self.send_close(code).await;
                 Err(Stop::Closed)
+            }
+            // Written when the queue runs empty, with whatever else is pending.
+            Outbound::Flush => {
+                self.unflushed = true;
+                Ok(())
             }
         }
     }

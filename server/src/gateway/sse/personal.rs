@@ -155,13 +155,14 @@ impl PersonalStream {
                     self.close(code, &reason).await;
                     return Ok(());
                 }
-                // A personal stream subscribes to no room.
+                // A personal stream subscribes to no room, and has no socket of its own.
                 Some(
                     Outbound::Event(_)
                     | Outbound::Resume(_)
                     | Outbound::Fill(_)
                     | Outbound::Forget(_)
-                    | Outbound::Pong(_),
+                    | Outbound::Pong(_)
+                    | Outbound::Flush,
                 ) => {}
             }
         }

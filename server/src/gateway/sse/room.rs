@@ -71,7 +71,7 @@ pub async fn room_events(
             crate::gateway::sender::run(
                 SseTransport::new(tx),
                 queue,
-                handle.clone(),
+                handle.shared.clone(),
                 gateway.clone(),
                 done,
             )

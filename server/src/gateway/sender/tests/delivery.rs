@@ -171,7 +171,7 @@ async fn cancelling_the_connection_stops_the_sender() {
     let task = tokio::spawn(run(
         Recorder::open(),
         queue,
-        handle.clone(),
+        handle.shared.clone(),
         f.gateway.clone(),
         sender_end,
     ));

@@ -233,7 +233,7 @@ impl Fixture {
         tokio::spawn(run(
             transport,
             queue,
-            handle.clone(),
+            handle.shared.clone(),
             self.gateway.clone(),
             sender_end,
         ));
@@ -257,4 +257,5 @@ fn snapshot_of(written: &[Written]) -> Option<(SnapshotReason, Seq, usize)> {
 }
 
 mod delivery;
+mod direct;
 mod recent;
