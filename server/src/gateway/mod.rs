@@ -21,8 +21,8 @@
 //!   `transport`: what it writes to (a WebSocket or an SSE response); `room_map`: the small
 //!   per-room map a connection keeps its cursors and subscriptions in; `outbound`: what a
 //!   connection's queue holds and the slow-consumer policy; `queue`: the bounded queue
-//!   itself, which allocates nothing while it is empty; `direct`: the fan-out writing a
-//!   parked sender's socket itself, once per committed batch.
+//!   itself, which allocates nothing while it is empty; `direct`: the fan-out appending
+//!   to a parked sender's socket itself, and the one flusher task that writes them.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
 //! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
