@@ -21,7 +21,9 @@
 # Knobs (environment): GATEWAY_CPUS (default: 0,1,2 with 6+ CPUs, else 0), REDIS_CPUS
 # (default: 3,4 with 6+ CPUs, else 1), LOAD_CPUS (default: 5- with 6+ CPUs, else 1),
 # SECONDS_PER_RUN (20), FANOUT_CLIENTS (6000), FANOUT_RATE (per room and s, 20),
-# BIGROOM_RATE (messages/s in the room of 5,000, 10), BIGROOM_CLIENTS (5000).
+# BIGROOM_RATE (messages/s in the room of 5,000, 10), BIGROOM_CLIENTS (5000); SETUPS (which
+# of the three setups run, default "single three cluster") and WORKLOADS (default
+# "fanout bigroom"), e.g. SETUPS=three WORKLOADS=fanout for an A/B of the cross-node path.
 # DATABASE_URL should name a fresh database (the bots and the rooms of every run go there).
 # With BIN set to a folder holding `confab` and `confab-load`, nothing is built.
 set -euo pipefail
@@ -45,6 +47,8 @@ else
   BIGROOM_CLIENTS="${BIGROOM_CLIENTS:-5000}"; BIGROOM_RATE="${BIGROOM_RATE:-10}"
 fi
 OUT="${OUT:-$ROOT/bench-scaling-$(date -u +%Y%m%d-%H%M).md}"
+SETUPS=" ${SETUPS:-single three cluster} "
+WORKLOADS=" ${WORKLOADS:-fanout bigroom} "
 
 if [ -n "${BIN:-}" ]; then
   # Binaries built already (e.g. BIN=$CARGO_TARGET_DIR/release): no build step.
@@ -99,21 +103,23 @@ wait_redis "$SINGLE_PORT"
 
 # A three-shard Redis Cluster.
 CLUSTER_PORTS=(); CLUSTER_PIDS=()
-for i in 0 1 2; do
+[[ "$SETUPS" == *" cluster "* ]] && for i in 0 1 2; do
   port="$(cluster_port)"
   pid="$(redis_node "$port" "$WORK/redis-cluster-$i" cluster)"
   PIDS+=("$pid"); CLUSTER_PIDS+=("$pid"); CLUSTER_PORTS+=("$port")
 done
-for port in "${CLUSTER_PORTS[@]}"; do wait_redis "$port"; done
-redis-cli --cluster create $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 0 --cluster-yes >/dev/null
-for _ in $(seq 100); do
-  ok=0
-  for port in "${CLUSTER_PORTS[@]}"; do
-    redis-cli -p "$port" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1))
+if [[ "$SETUPS" == *" cluster "* ]]; then
+  for port in "${CLUSTER_PORTS[@]}"; do wait_redis "$port"; done
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 0 --cluster-yes >/dev/null
+  for _ in $(seq 100); do
+    ok=0
+    for port in "${CLUSTER_PORTS[@]}"; do
+      redis-cli -p "$port" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1))
+    done
+    [ "$ok" = 3 ] && break
+    sleep 0.1
   done
-  [ "$ok" = 3 ] && break
-  sleep 0.1
-done
+fi
 CLUSTER_URL="$(printf 'redis://127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")"; CLUSTER_URL="${CLUSTER_URL%,}"
 
 # Bots for every client (the first start runs the migrations).
@@ -195,24 +201,31 @@ EOF
 
 workloads() { # workloads SETUP
   local fanout_rooms=$(( FANOUT_CLIENTS / 100 ))
-  run "$1" "fanout $fanout_rooms rooms of 100, $FANOUT_RATE msg/s each" \
+  [[ "$WORKLOADS" == *" fanout "* ]] && run "$1" "fanout $fanout_rooms rooms of 100, $FANOUT_RATE msg/s each" \
     fanout --clients "$FANOUT_CLIENTS" --room-size 100 --publishers 1 --rate "$FANOUT_RATE" --seconds "$SECS"
+  [[ "$WORKLOADS" == *" bigroom "* ]] || return 0
   run "$1" "one room of $BIGROOM_CLIENTS, $BIGROOM_RATE msg/s" \
     bigroom --clients "$BIGROOM_CLIENTS" --publishers 2 --rate "$(python3 -c "print($BIGROOM_RATE / 2)")" --seconds "$SECS"
 }
 
 SINGLE_PIDS=("$SINGLE_PID")
 REDIS_PIDS_NAME=SINGLE_PIDS
-start_gateways 1 "redis://127.0.0.1:$SINGLE_PORT"
-workloads "1 gateway, 1 Redis"
-stop_gateways
-start_gateways 3 "redis://127.0.0.1:$SINGLE_PORT"
-workloads "3 gateways, 1 Redis"
-stop_gateways
-REDIS_PIDS_NAME=CLUSTER_PIDS
-start_gateways 3 "$CLUSTER_URL"
-workloads "3 gateways, Redis Cluster (3 shards)"
-stop_gateways
+if [[ "$SETUPS" == *" single "* ]]; then
+  start_gateways 1 "redis://127.0.0.1:$SINGLE_PORT"
+  workloads "1 gateway, 1 Redis"
+  stop_gateways
+fi
+if [[ "$SETUPS" == *" three "* ]]; then
+  start_gateways 3 "redis://127.0.0.1:$SINGLE_PORT"
+  workloads "3 gateways, 1 Redis"
+  stop_gateways
+fi
+if [[ "$SETUPS" == *" cluster "* ]]; then
+  REDIS_PIDS_NAME=CLUSTER_PIDS
+  start_gateways 3 "$CLUSTER_URL"
+  workloads "3 gateways, Redis Cluster (3 shards)"
+  stop_gateways
+fi
 
 echo
 echo "CPUs: gateways $GATEWAY_CPUS, Redis $REDIS_CPUS, generator $LOAD_CPUS of $NCPU; $SECS s per run; $(date -u)" | tee -a "$OUT"

@@ -10,7 +10,8 @@
 //! resumed, a duplicate) goes through the queue as before and the sender sorts it out.
 //!
 //! Direct writes happen only inside a *cork*: the group commit's hook opens one for each
-//! committed batch ([`corked`]). An event appended while corked is not written at once:
+//! committed batch ([`corked`]), and the broker's handler one for each delivery (from
+//! another node, or an announcement again; a local commit's is inside its batch's). An event appended while corked is not written at once:
 //! the connections a batch reached are handed to the gateway's one [`Flusher`] task, which
 //! lets the rest of the runtime's turn run first (the next batch's fan-out appends to the
 //! same sockets meanwhile), and more turns while batches keep arriving (at most
@@ -20,8 +21,7 @@
 //! the senders' own corks did and the ramp held half as much: docs/benchmarks.md.) A
 //! connection whose socket will not take everything keeps the rest in its writer, and its
 //! sender is woken to finish the flush (bounded by `--stuck-secs`, as any of its writes).
-//! Outside a cork (a cluster node's deliveries from its broker, announcements again)
-//! events are queued as before.
+//! Outside a cork (a test's offer, say) events are queued as before.
 //!
 //! What this saves per delivery: the queue's push and pop, the sender's wake-up and its
 //! two turns (the second after its cork's yield), and the lag check of each turn.

@@ -7,8 +7,10 @@
 //! included ([`Gateway::announce_again`]): its first announcement may never have happened,
 //! and everyone downstream takes each seq once (senders by cursor, clients by
 //! [`protocol::unread`]). Every
-//! node's broker handler, [`Gateway::deliver`], hands the bytes to its hub, which offers
-//! them to each local subscriber's queue; the connection's sender writes them in seq order.
+//! node's broker handler, [`Gateway::deliver_corked`], hands the bytes to its hub under a
+//! cork, which offers them to each local subscriber: a parked sender's socket gets them
+//! appended directly (`direct.rs`), any other's queue, and the sender writes them in seq
+//! order.
 //! Personal events, ephemeral frames (typing, presence diffs) and membership changes take
 //! the same road.
 
@@ -120,6 +122,14 @@ impl Gateway {
     }
 
     /// The node's broker handler: applies one envelope to this node's connections.
+    /// The broker's handler: [`Gateway::deliver`] under a cork, so that a room event from
+    /// another node reaches parked senders' sockets directly, as a local commit's does
+    /// (`direct.rs`), and the flusher's writes carry every event that arrived meanwhile.
+    /// A local publish is already inside its commit's cork, which this one joins.
+    pub(super) fn deliver_corked(&self, delivery: broker::Delivery) {
+        direct::corked(&self.inner.flusher, || self.deliver(delivery));
+    }
+
     pub(crate) fn deliver(&self, delivery: broker::Delivery) {
         let envelope = delivery.envelope;
         let kind = envelope.kind();

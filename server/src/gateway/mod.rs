@@ -200,7 +200,7 @@ impl Gateway {
             .broker
             .set_handler(Arc::new(move |delivery: broker::Delivery| {
                 if let Some(inner) = weak.upgrade() {
-                    Gateway { inner }.deliver(delivery);
+                    Gateway { inner }.deliver_corked(delivery);
                 }
             }));
         sweeps::spawn_all(&gateway);

@@ -1,7 +1,7 @@
 //! Direct delivery (`gateway/direct.rs`) on a real loopback socket: the fan-out writes a
-//! parked sender's socket itself (through the gateway's flusher), only the next event of a room, never around a queued
-//! item, and a socket that will not take everything is finished by the sender, every
-//! byte once and in order.
+//! parked sender's socket itself (through the gateway's flusher), only the next event of
+//! a room, never around a queued item, deliveries from the broker too, and a socket that
+//! will not take everything is finished by the sender, every byte once and in order.
 
 use super::*;
 use crate::gateway::direct;
@@ -240,4 +240,31 @@ async fn a_full_socket_is_finished_by_the_sender_every_byte_once_in_order() {
     direct::corked(&f.gateway.inner.flusher, || conn.offer_event(&last));
     assert!(conn.queue().when_parked(|| ()).is_some());
     assert_eq!(seq_of(&read_texts(&mut client, 1).await[0]), 202);
+}
+
+#[tokio::test]
+async fn a_delivery_from_the_broker_is_written_directly_too() {
+    let f = Fixture::new(1_000).await;
+    let (parts, mut client) = socket_pair(false).await;
+    let (conn, _done, _read) = connect_socket(&f, parts, 0).await;
+    assert!(f.gateway.hub().subscribe(f.room, &conn));
+    // What another node committed reaches this one through the broker's handler, outside
+    // any commit's cork: the handler opens its own.
+    for seq in 1..=2 {
+        f.gateway
+            .inner
+            .broker
+            .publish(crate::gateway::broker::Envelope::Event {
+                room: f.room,
+                seq,
+                frame: format!("{{\"seq\":{seq}}}").into(),
+                amends: false,
+            });
+        assert!(
+            conn.queue().when_parked(|| ()).is_some(),
+            "written directly: the sender is not woken"
+        );
+    }
+    let texts = read_texts(&mut client, 2).await;
+    assert_eq!(texts.iter().map(|t| seq_of(t)).collect::<Vec<_>>(), [1, 2]);
 }
