@@ -1,9 +1,12 @@
 //! The hub: which local connections are subscribed to which room, and which belong to
 //! which user. Sharded by hash into plain `RwLock`s held only for short, non-async
 //! critical sections. Publishing encodes nothing: callers hand over pre-encoded text,
-//! and every subscriber gets a clone of the same bytes.
+//! and every subscriber gets a clone of the same bytes. Its keys are ids the server made
+//! (rooms, users), hashed with `foldhash` (seeded per process): a room's fan-out and its
+//! unread pass hash once per member.
 
 use confab_websocket::FrameText;
+use foldhash::fast::RandomState;
 use protocol::ids::{RoomId, Seq, UserId};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
@@ -15,13 +18,13 @@ use super::room_seqs::RoomSeqs;
 
 const SHARDS: usize = 32;
 
-type Shard<K> = RwLock<HashMap<K, Vec<ConnHandle>>>;
+type Shard<K> = RwLock<HashMap<K, Vec<ConnHandle>, RandomState>>;
 
 /// Local subscriptions and connections.
 pub struct Hub {
     rooms: Vec<Shard<RoomId>>,
     users: Vec<Shard<UserId>>,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: RandomState,
     /// The highest seq published here per room, subscribers or not.
     seqs: RoomSeqs,
     /// Each active room's newest events published here, subscribers or not.
@@ -259,14 +262,17 @@ impl Hub {
         skip: UserId,
         notice_for: impl Fn(UserId) -> Option<&'n std::sync::Arc<FrameText>>,
     ) {
-        let watching: std::collections::HashSet<u64> = {
+        // The room's subscribers here, sorted by connection id (a room's list is short).
+        let watching: Vec<u64> = {
             let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
-            shard
+            let mut ids: Vec<u64> = shard
                 .get(&room)
                 .into_iter()
                 .flatten()
                 .map(|c| c.id)
-                .collect()
+                .collect();
+            ids.sort_unstable();
+            ids
         };
         for user in members.iter().filter(|u| **u != skip) {
             let Some(notice) = notice_for(*user) else {
@@ -274,7 +280,7 @@ impl Hub {
             };
             let shard = self.shard(&self.users, user).read().expect("hub lock");
             for conn in shard.get(user).into_iter().flatten() {
-                if !watching.contains(&conn.id) {
+                if watching.binary_search(&conn.id).is_err() {
                     conn.offer_ephemeral(notice);
                 }
             }
