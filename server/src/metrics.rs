@@ -19,6 +19,7 @@
 //! - `files_uploaded_total`, `files_uploaded_bytes_total`, `files_purged_total` (counters)
 //! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
 //!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker;
+//!   (their handles registered once per kind, like the per-frame ones);
 //!   from the Redis broker `broker_dropped_total`, `broker_publish_batch_size` (histogram),
 //!   `broker_reconnects_total`, `broker_malformed_total`
 
@@ -27,6 +28,7 @@ use std::sync::OnceLock;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 static DELIVERY: OnceLock<Delivery> = OnceLock::new();
+static BROKER: OnceLock<Broker> = OnceLock::new();
 
 /// The metrics recorded for every frame a connection writes, registered once. The
 /// `counter!`/`histogram!` macros build the labelled key and look it up in the registry
@@ -65,6 +67,56 @@ pub fn delivery() -> &'static Delivery {
                 .collect(),
             events_out: metrics::counter!("confab_frames_out_total", "type" => "event"),
             delivery_seconds: metrics::histogram!("confab_delivery_seconds"),
+        }
+    })
+}
+
+/// The metrics recorded for every envelope the gateway publishes or receives, registered
+/// once per kind (in the order of `gateway::broker::KINDS`).
+pub struct Broker {
+    published: Vec<metrics::Counter>,
+    received: Vec<metrics::Counter>,
+    lag_seconds: Vec<metrics::Histogram>,
+}
+
+impl Broker {
+    /// Counts an envelope of the kind at `kind_index` published.
+    pub fn published(&self, kind_index: usize) {
+        if let Some(counter) = self.published.get(kind_index) {
+            counter.increment(1);
+        }
+    }
+
+    /// Counts an envelope of the kind at `kind_index` received, `lag_seconds` after it
+    /// was published.
+    pub fn received(&self, kind_index: usize, lag_seconds: f64) {
+        if let Some(counter) = self.received.get(kind_index) {
+            counter.increment(1);
+        }
+        if let Some(histogram) = self.lag_seconds.get(kind_index) {
+            histogram.record(lag_seconds);
+        }
+    }
+}
+
+/// The broker metrics' handles.
+pub fn broker() -> &'static Broker {
+    BROKER.get_or_init(|| {
+        install();
+        let kinds = crate::gateway::broker::KINDS;
+        Broker {
+            published: kinds
+                .iter()
+                .map(|kind| metrics::counter!("confab_broker_published_total", "kind" => *kind))
+                .collect(),
+            received: kinds
+                .iter()
+                .map(|kind| metrics::counter!("confab_broker_received_total", "kind" => *kind))
+                .collect(),
+            lag_seconds: kinds
+                .iter()
+                .map(|kind| metrics::histogram!("confab_broker_lag_seconds", "kind" => *kind))
+                .collect(),
         }
     })
 }

@@ -116,8 +116,7 @@ impl Gateway {
     }
 
     pub(super) fn publish(&self, envelope: broker::Envelope) {
-        ::metrics::counter!("confab_broker_published_total", "kind" => envelope.kind())
-            .increment(1);
+        crate::metrics::broker().published(envelope.kind_index());
         self.inner.broker.publish(envelope);
     }
 
@@ -132,11 +131,8 @@ impl Gateway {
 
     pub(crate) fn deliver(&self, delivery: broker::Delivery) {
         let envelope = delivery.envelope;
-        let kind = envelope.kind();
-        ::metrics::counter!("confab_broker_received_total", "kind" => kind).increment(1);
         let lag_ms = (broker::now_ms() - delivery.published_at_ms).max(0);
-        ::metrics::histogram!("confab_broker_lag_seconds", "kind" => kind)
-            .record(lag_ms as f64 / 1000.0);
+        crate::metrics::broker().received(envelope.kind_index(), lag_ms as f64 / 1000.0);
         match envelope {
             broker::Envelope::Event {
                 room,

@@ -89,17 +89,29 @@ pub enum Envelope {
     Person { user: UserId },
 }
 
+/// Every envelope kind's metrics label, in the order of [`Envelope::kind_index`].
+pub const KINDS: [&str; 7] = [
+    "event",
+    "ephemeral",
+    "user",
+    "membership",
+    "unread",
+    "missed",
+    "person",
+];
+
 impl Envelope {
-    /// The label used in metrics.
-    pub fn kind(&self) -> &'static str {
+    /// The kind's place in [`KINDS`]: its metrics label, and where its metrics' handles
+    /// are kept (`crate::metrics::broker`).
+    pub fn kind_index(&self) -> usize {
         match self {
-            Envelope::Event { .. } => "event",
-            Envelope::Ephemeral { .. } => "ephemeral",
-            Envelope::User { .. } => "user",
-            Envelope::Membership { .. } => "membership",
-            Envelope::Unread { .. } => "unread",
-            Envelope::Missed { .. } => "missed",
-            Envelope::Person { .. } => "person",
+            Envelope::Event { .. } => 0,
+            Envelope::Ephemeral { .. } => 1,
+            Envelope::User { .. } => 2,
+            Envelope::Membership { .. } => 3,
+            Envelope::Unread { .. } => 4,
+            Envelope::Missed { .. } => 5,
+            Envelope::Person { .. } => 6,
         }
     }
 
