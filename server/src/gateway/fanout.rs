@@ -234,7 +234,7 @@ impl Gateway {
     fn send_unread_notices(
         &self,
         room: RoomId,
-        members: &std::collections::HashSet<UserId>,
+        members: &Arc<std::collections::HashSet<UserId>>,
         author: UserId,
         notices: &UnreadNotices,
     ) {

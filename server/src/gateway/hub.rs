@@ -15,6 +15,7 @@ use std::sync::RwLock;
 use super::outbound::{ConnHandle, RoomEvent};
 use super::recent::RecentEvents;
 use super::room_seqs::RoomSeqs;
+use super::unwatched::Unwatched;
 
 const SHARDS: usize = 32;
 
@@ -29,6 +30,8 @@ pub struct Hub {
     seqs: RoomSeqs,
     /// Each active room's newest events published here, subscribers or not.
     recent: RecentEvents,
+    /// Who gets each room's unread notices, between changes of the maps above.
+    unwatched: Unwatched,
 }
 
 impl Default for Hub {
@@ -39,6 +42,7 @@ impl Default for Hub {
             hasher: Default::default(),
             seqs: RoomSeqs::default(),
             recent: RecentEvents::default(),
+            unwatched: Unwatched::default(),
         }
     }
 }
@@ -65,6 +69,8 @@ impl Hub {
         let subs = shard.entry(room).or_default();
         if !subs.iter().any(|c| c.id == conn.id) {
             subs.push(conn.clone());
+            drop(shard);
+            self.unwatched.changed();
         }
         first
     }
@@ -93,6 +99,10 @@ impl Hub {
         if room_emptied {
             shard.remove(&room);
         }
+        drop(shard);
+        if was_subscribed {
+            self.unwatched.changed();
+        }
         Unsubscribed {
             was_subscribed,
             room_emptied,
@@ -103,20 +113,27 @@ impl Hub {
     /// stop delivering it. True when that left the room without local subscribers.
     pub fn unsubscribe_user(&self, room: RoomId, user: UserId) -> bool {
         let mut shard = self.shard(&self.rooms, &room).write().expect("hub lock");
+        let mut removed = false;
+        let mut emptied = false;
         if let Some(subs) = shard.get_mut(&room) {
             subs.retain(|c| {
                 let keep = c.user != user;
                 if !keep {
+                    removed = true;
                     let _ = c.push(super::outbound::Outbound::forget(room));
                 }
                 keep
             });
             if subs.is_empty() {
                 shard.remove(&room);
-                return true;
+                emptied = true;
             }
         }
-        false
+        drop(shard);
+        if removed {
+            self.unwatched.changed();
+        }
+        emptied
     }
 
     /// Asks every local subscriber of `room` (of every room, for `None`) to read from the
@@ -156,6 +173,8 @@ impl Hub {
             .entry(conn.user)
             .or_insert_with(|| Vec::with_capacity(1));
         conns.push(conn.clone());
+        drop(shard);
+        self.unwatched.changed();
     }
 
     /// Calls `f` with every connection registered here (each shard's lock is held while
@@ -179,6 +198,8 @@ impl Hub {
                 shard.remove(&conn.user);
             }
         }
+        drop(shard);
+        self.unwatched.changed();
     }
 
     /// The highest seq of `room` published here, if any: the room has reached at least
@@ -254,14 +275,31 @@ impl Hub {
     }
 
     /// Offers each of `members` (except `skip`) its `notice_for` (if any) on its local
-    /// connections that are not subscribed to `room`.
+    /// connections that are not subscribed to `room`. Which connections those are is
+    /// remembered between the hub's changes (`unwatched.rs`).
     pub fn to_members_not_watching<'n>(
         &self,
         room: RoomId,
-        members: &std::collections::HashSet<UserId>,
+        members: &std::sync::Arc<std::collections::HashSet<UserId>>,
         skip: UserId,
         notice_for: impl Fn(UserId) -> Option<&'n std::sync::Arc<FrameText>>,
     ) {
+        let conns = self
+            .unwatched
+            .get(room, members, || self.members_not_watching(room, members));
+        for conn in conns.iter().filter(|c| c.user != skip) {
+            if let Some(notice) = notice_for(conn.user) {
+                conn.offer_ephemeral(notice);
+            }
+        }
+    }
+
+    /// The local connections of `members` that are not subscribed to `room`.
+    fn members_not_watching(
+        &self,
+        room: RoomId,
+        members: &std::collections::HashSet<UserId>,
+    ) -> Vec<ConnHandle> {
         // The room's subscribers here, sorted by connection id (a room's list is short).
         let watching: Vec<u64> = {
             let shard = self.shard(&self.rooms, &room).read().expect("hub lock");
@@ -274,17 +312,16 @@ impl Hub {
             ids.sort_unstable();
             ids
         };
-        for user in members.iter().filter(|u| **u != skip) {
-            let Some(notice) = notice_for(*user) else {
-                continue;
-            };
+        let mut out = Vec::new();
+        for user in members {
             let shard = self.shard(&self.users, user).read().expect("hub lock");
             for conn in shard.get(user).into_iter().flatten() {
                 if watching.binary_search(&conn.id).is_err() {
-                    conn.offer_ephemeral(notice);
+                    out.push(conn.clone());
                 }
             }
         }
+        out
     }
 
     /// Every room with local subscribers, and the users they belong to.
@@ -379,5 +416,57 @@ mod tests {
         hub.publish_ephemeral(room, &"{}".into(), Some(ana));
         assert!(ra.try_recv().is_err());
         assert!(rb.try_recv().is_ok());
+    }
+
+    #[test]
+    fn unread_notices_follow_every_change_of_who_watches() {
+        let hub = Hub::default();
+        let room = RoomId(Uuid::from_u128(1));
+        let (ana, bo, cy) = (
+            UserId(Uuid::from_u128(10)),
+            UserId(Uuid::from_u128(11)),
+            UserId(Uuid::from_u128(12)),
+        );
+        let members = std::sync::Arc::new(std::collections::HashSet::from([ana, bo]));
+        let notice = std::sync::Arc::new(FrameText::from("{}"));
+        // Each pass: how many notices each connection got (the author, cy, gets none).
+        let pass = |conns: &mut [&mut crate::gateway::queue::QueueRx<Outbound>]| -> Vec<usize> {
+            hub.to_members_not_watching(room, &members, cy, |_| Some(&notice));
+            conns
+                .iter_mut()
+                .map(|rx| std::iter::from_fn(|| rx.try_recv().ok()).count())
+                .collect()
+        };
+        let (a, mut ra) = ConnHandle::new(1, ana, 64, Default::default());
+        let (b, mut rb) = ConnHandle::new(2, bo, 64, Default::default());
+        hub.connect(&a);
+        hub.connect(&b);
+        hub.subscribe(room, &a);
+        assert_eq!(pass(&mut [&mut ra, &mut rb]), [0, 1], "bo is not watching");
+        assert_eq!(pass(&mut [&mut ra, &mut rb]), [0, 1], "the same again");
+        hub.subscribe(room, &b);
+        assert_eq!(pass(&mut [&mut ra, &mut rb]), [0, 0], "bo now watches");
+        // A second connection of ana's, elsewhere in the app.
+        let (a2, mut ra2) = ConnHandle::new(3, ana, 64, Default::default());
+        hub.connect(&a2);
+        assert_eq!(pass(&mut [&mut ra, &mut rb, &mut ra2]), [0, 0, 1]);
+        hub.unsubscribe(room, 1);
+        assert_eq!(pass(&mut [&mut ra, &mut rb, &mut ra2]), [1, 0, 1]);
+        hub.unsubscribe_user(room, bo);
+        // (The forget item the unsubscription queued for bo counts as one.)
+        assert_eq!(pass(&mut [&mut ra, &mut rb, &mut ra2]), [1, 2, 1]);
+        hub.disconnect(&a2);
+        assert_eq!(pass(&mut [&mut ra, &mut rb, &mut ra2]), [1, 1, 0]);
+        // A new member set (cy joined) is read, not the one remembered.
+        let (c, mut rc) = ConnHandle::new(4, cy, 64, Default::default());
+        hub.connect(&c);
+        let with_cy = std::sync::Arc::new(std::collections::HashSet::from([ana, bo, cy]));
+        hub.to_members_not_watching(room, &with_cy, ana, |_| Some(&notice));
+        assert_eq!(std::iter::from_fn(|| rc.try_recv().ok()).count(), 1);
+        assert_eq!(
+            std::iter::from_fn(|| ra.try_recv().ok()).count(),
+            0,
+            "the author"
+        );
     }
 }

@@ -25,7 +25,9 @@
 //!   to a parked sender's socket itself, and the one flusher task that writes them.
 //! - `sse/`: the Server-Sent Events streams (a room's events, a user's personal events).
 //! - `fanout`: the commit hook, the broker handler, unread notices.
-//! - `hub`: local subscribers per room and connections per user; `room_seqs`: the highest
+//! - `hub`: local subscribers per room and connections per user; `unwatched`: which of a
+//!   room's members' connections get its unread notices, kept between the hub's changes;
+//!   `room_seqs`: the highest
 //!   seq published here per room, which lets a resume skip the room lookup; `recent`:
 //!   each active room's newest events, which serve resumes and gap fills from memory;
 //!   `room_feeds`: which rooms the broker follows here (kept for a grace period after
@@ -84,6 +86,7 @@ mod store_retry;
 mod sweeps;
 mod transport;
 mod typing;
+mod unwatched;
 mod upgrade;
 mod users;
 
