@@ -18,9 +18,9 @@
 //! - `streams_open` (gauge): Server-Sent Events streams open now
 //! - `files_uploaded_total`, `files_uploaded_bytes_total`, `files_purged_total` (counters)
 //! - `broker_published_total{kind}`, `broker_received_total{kind}` (counters) and
-//!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker;
-//!   (their handles registered once per kind, like the per-frame ones);
-//!   from the Redis broker `broker_dropped_total`, `broker_publish_batch_size` (histogram),
+//!   `broker_lag_seconds{kind}` (histogram, publish → receipt) from the gateway's broker
+//!   (their handles registered once per kind, like the per-frame ones); from the Redis
+//!   broker `broker_dropped_total`, `broker_publish_batch_size` (histogram),
 //!   `broker_reconnects_total`, `broker_malformed_total`
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};

@@ -11,8 +11,8 @@
 //!
 //! Direct writes happen only inside a *cork*: the group commit's hook opens one for each
 //! committed batch ([`corked`]), and the broker's handler one for each delivery (from
-//! another node, or an announcement again; a local commit's is inside its batch's). An event appended while corked is not written at once:
-//! the connections a batch reached are handed to the gateway's one [`Flusher`] task, which
+//! another node, or an announcement again; a local commit's is inside its batch's). An
+//! event appended while corked is not written at once: the connections a batch reached are handed to the gateway's one [`Flusher`] task, which
 //! lets the rest of the runtime's turn run first (the next batch's fan-out appends to the
 //! same sockets meanwhile), and more turns while batches keep arriving (at most
 //! [`MAX_TURNS`]), then writes each connection once, every event appended since in one

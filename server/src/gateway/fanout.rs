@@ -120,7 +120,6 @@ impl Gateway {
         self.inner.broker.publish(envelope);
     }
 
-    /// The node's broker handler: applies one envelope to this node's connections.
     /// The broker's handler: [`Gateway::deliver`] under a cork, so that a room event from
     /// another node reaches parked senders' sockets directly, as a local commit's does
     /// (`direct.rs`), and the flusher's writes carry every event that arrived meanwhile.
@@ -129,6 +128,7 @@ impl Gateway {
         direct::corked(&self.inner.flusher, || self.deliver(delivery));
     }
 
+    /// Applies one envelope to this node's connections.
     pub(crate) fn deliver(&self, delivery: broker::Delivery) {
         let envelope = delivery.envelope;
         let lag_ms = (broker::now_ms() - delivery.published_at_ms).max(0);

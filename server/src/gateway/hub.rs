@@ -69,7 +69,6 @@ impl Hub {
         let subs = shard.entry(room).or_default();
         if !subs.iter().any(|c| c.id == conn.id) {
             subs.push(conn.clone());
-            drop(shard);
             self.unwatched.changed();
         }
         first
@@ -99,7 +98,6 @@ impl Hub {
         if room_emptied {
             shard.remove(&room);
         }
-        drop(shard);
         if was_subscribed {
             self.unwatched.changed();
         }
@@ -129,7 +127,6 @@ impl Hub {
                 emptied = true;
             }
         }
-        drop(shard);
         if removed {
             self.unwatched.changed();
         }
@@ -173,7 +170,6 @@ impl Hub {
             .entry(conn.user)
             .or_insert_with(|| Vec::with_capacity(1));
         conns.push(conn.clone());
-        drop(shard);
         self.unwatched.changed();
     }
 
@@ -198,7 +194,6 @@ impl Hub {
                 shard.remove(&conn.user);
             }
         }
-        drop(shard);
         self.unwatched.changed();
     }
 

@@ -9,9 +9,9 @@
 //! computed from, and used again while neither has moved. A change clears every room's
 //! answer at the next pass, so no closed connection is kept for long.
 //!
-//! The count is read before the answer is computed and bumped after each change is made:
-//! a change during a computation leaves that answer tagged with an older count, so it is
-//! computed again next time. (What a pass that overlaps a change decides is as racy as
+//! The count is read before the answer is computed and bumped after each change is made
+//! (still under the hub's lock): a change during a computation leaves that answer tagged
+//! with an older count, so it is computed again next time. (What a pass that overlaps a change decides is as racy as
 //! without the memo: a notice may reach a connection that is subscribing at that moment.)
 
 use protocol::ids::{RoomId, UserId};
